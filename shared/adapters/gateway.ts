@@ -1,0 +1,197 @@
+import http from 'node:http';
+import https from 'node:https';
+import {
+  ApiGatewayManagementApiClient,
+  ApiGatewayManagementApiServiceException,
+  DeleteConnectionCommand,
+  ForbiddenException,
+  GetConnectionCommand,
+  GoneException,
+  LimitExceededException,
+  PayloadTooLargeException,
+  PostToConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
+import { Hash } from '@smithy/hash-node';
+import { HttpRequest } from '@smithy/protocol-http';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { isGoneError } from '../domain/fanout';
+import type { ConnectionInfo, Gateway } from '../ports';
+
+export interface StaticCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+export interface ManagementApiGatewayOptions {
+  /** The stage's callback URL: https://{api-id}.execute-api.{region}.amazonaws.com/{stage}. */
+  endpoint: string;
+  region: string;
+  /** Explicit credentials (the local stack's dummy ones); the SDK's default chain when absent. */
+  credentials?: StaticCredentials;
+  /** Post through the lean signed-request path (default) or through the SDK client. */
+  fastPost?: boolean;
+  /** An SDK client to use (tests inject one); built from the options when absent. */
+  client?: ApiGatewayManagementApiClient;
+  /** Sockets kept open to the endpoint. */
+  maxSockets?: number;
+}
+
+const POST_TIMEOUT_MS = 5_000;
+
+/**
+ * The API Gateway Management API. GET and DELETE go through the SDK client. The post, the hot loop of every
+ * fan-out, goes through a lean path: one SigV4 signer reused (it caches the signing key), one keep-alive
+ * agent, no middleware stack; its failures are the SDK's own exception classes, so callers cannot tell
+ * the two paths apart (see bench/ for what each costs).
+ */
+export class ManagementApiGateway implements Gateway {
+  readonly client: ApiGatewayManagementApiClient;
+  readonly #fastPost: boolean;
+  readonly #url: URL;
+  readonly #signer: SignatureV4;
+  readonly #agent: http.Agent;
+
+  constructor(options: ManagementApiGatewayOptions) {
+    this.#url = new URL(options.endpoint.replace(/\/+$/, ''));
+    this.client =
+      options.client ??
+      new ApiGatewayManagementApiClient({
+        endpoint: this.#url.toString(),
+        region: options.region,
+        ...(options.credentials ? { credentials: options.credentials } : {}),
+      });
+    this.#fastPost = options.fastPost ?? true;
+    this.#signer = new SignatureV4({
+      service: 'execute-api',
+      region: options.region,
+      credentials: options.credentials ?? this.client.config.credentials,
+      sha256: Hash.bind(null, 'sha256'),
+    });
+    const Agent = this.#url.protocol === 'https:' ? https.Agent : http.Agent;
+    this.#agent = new Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 128 });
+  }
+
+  async post(connectionId: string, data: Uint8Array): Promise<void> {
+    if (!this.#fastPost) {
+      await this.client.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: data }));
+      return;
+    }
+    const url = this.#url;
+    const request = new HttpRequest({
+      method: 'POST',
+      protocol: url.protocol,
+      hostname: url.hostname,
+      ...(url.port ? { port: Number(url.port) } : {}),
+      path: `${url.pathname === '/' ? '' : url.pathname}/@connections/${encodeURIComponent(connectionId)}`,
+      headers: {
+        host: url.host,
+        'content-type': 'application/octet-stream',
+        'content-length': String(data.byteLength),
+      },
+      body: data,
+    });
+    const signed = await this.#signer.sign(request);
+    const { status, body, headers } = await this.#send(signed, data);
+    if (status >= 200 && status < 300) return;
+    throw toSdkError(status, body, headers);
+  }
+
+  async close(connectionId: string): Promise<boolean> {
+    try {
+      await this.client.send(new DeleteConnectionCommand({ ConnectionId: connectionId }));
+      return true;
+    } catch (error) {
+      if (isGoneError(error)) return false;
+      throw error;
+    }
+  }
+
+  async info(connectionId: string): Promise<ConnectionInfo | null> {
+    try {
+      const out = await this.client.send(new GetConnectionCommand({ ConnectionId: connectionId }));
+      return {
+        connectedAt: out.ConnectedAt?.toISOString(),
+        lastActiveAt: out.LastActiveAt?.toISOString(),
+        sourceIp: out.Identity?.SourceIp,
+      };
+    } catch (error) {
+      if (isGoneError(error)) return null;
+      throw error;
+    }
+  }
+
+  destroy(): void {
+    this.#agent.destroy();
+    this.client.destroy();
+  }
+
+  #send(
+    signed: {
+      method: string;
+      protocol: string;
+      hostname: string;
+      port?: number;
+      path: string;
+      headers: Record<string, string>;
+    },
+    data: Uint8Array,
+  ): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
+    const transport = signed.protocol === 'https:' ? https : http;
+    return new Promise((resolve, reject) => {
+      const req = transport.request(
+        {
+          agent: this.#agent,
+          method: signed.method,
+          hostname: signed.hostname,
+          port: signed.port,
+          path: signed.path,
+          headers: signed.headers,
+          timeout: POST_TIMEOUT_MS,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              body: Buffer.concat(chunks).toString('utf8'),
+              headers: res.headers,
+            }),
+          );
+          res.on('error', reject);
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error('ETIMEDOUT: post to connection timed out')));
+      req.on('error', reject);
+      req.end(data);
+    });
+  }
+}
+
+/** The same exception classes, names and `$metadata` the SDK gives for these answers. */
+function toSdkError(status: number, body: string, headers: http.IncomingHttpHeaders): Error {
+  let message = `HTTP ${status}`;
+  try {
+    const parsed = JSON.parse(body) as { message?: unknown; Message?: unknown };
+    const m = parsed.message ?? parsed.Message;
+    if (typeof m === 'string') message = m;
+  } catch {
+    // not JSON: keep the status line
+  }
+  const requestId = headers['x-amzn-requestid'];
+  const opts = {
+    message,
+    $metadata: { httpStatusCode: status, ...(typeof requestId === 'string' ? { requestId } : {}) },
+  };
+  const type = String(headers['x-amzn-errortype'] ?? '').split(':')[0];
+  if (status === 410 || type === 'GoneException') return new GoneException(opts);
+  if (status === 429 || type === 'LimitExceededException') return new LimitExceededException(opts);
+  if (status === 413 || type === 'PayloadTooLargeException') return new PayloadTooLargeException(opts);
+  if (status === 403 || type === 'ForbiddenException') return new ForbiddenException(opts);
+  return new ApiGatewayManagementApiServiceException({
+    name: type || (status >= 500 ? 'InternalServerError' : 'UnknownError'),
+    $fault: status >= 500 ? 'server' : 'client',
+    ...opts,
+  });
+}

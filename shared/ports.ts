@@ -1,0 +1,156 @@
+import type { Principal } from './auth/principal';
+import type { AccessLookups } from './channels';
+
+/**
+ * The ports the domain works through. The domain never imports the AWS SDK: the DynamoDB and Management API
+ * implementations live in shared/adapters, fakes in test/.
+ */
+
+export interface ConnectionRecord {
+  connectionId: string;
+  principal: Principal;
+  /** Channels the connection is subscribed to. */
+  channels: string[];
+  connectedAt: number;
+  /** Epoch seconds; the connection is gone by then at the latest (API Gateway's 2 h lifetime). */
+  expiresAt: number;
+  sourceIp?: string;
+  userAgent?: string;
+}
+
+export interface Subscriber {
+  connectionId: string;
+  userId: string | null;
+  username?: string;
+  /** Set while a recovery replays history: messages with seq up to here reach it by the replay, not live. */
+  replayedTo?: number;
+}
+
+export interface SubscribeResult {
+  /** False when the connection was subscribed already. */
+  added: boolean;
+  /** Connections on the channel after the change. */
+  count: number;
+}
+
+export interface UnsubscribeResult {
+  removed: boolean;
+  count: number;
+}
+
+export interface RemovedConnection {
+  record: ConnectionRecord;
+  /** Per channel the connection was on: how many connections remain there. */
+  remaining: { channel: string; count: number }[];
+}
+
+export interface ConnectionStore {
+  put(record: ConnectionRecord): Promise<void>;
+  get(connectionId: string): Promise<ConnectionRecord | null>;
+  /**
+   * Removes the connection, its subscriptions and its place in its user's index. Resolves null when it was
+   * gone already. `channelHint` names a subscription to delete even then (an orphan found by fan-out).
+   */
+  remove(connectionId: string, channelHint?: string): Promise<RemovedConnection | null>;
+  /** Throws ConnectionGoneError or ChannelLimitError. */
+  subscribe(connectionId: string, channel: string, maxChannels: number): Promise<SubscribeResult>;
+  unsubscribe(connectionId: string, channel: string): Promise<UnsubscribeResult>;
+  /** Marks a subscription as replayed up to `seq` (see Subscriber.replayedTo). */
+  setReplayedTo(connectionId: string, channel: string, seq: number): Promise<void>;
+  /** The subscribers of a channel, page by page (a Query per page, never a Scan). */
+  subscribers(channel: string, pageSize?: number): AsyncIterable<Subscriber[]>;
+  countSubscribers(channel: string): Promise<number>;
+  connectionsOfUser(userId: string): Promise<string[]>;
+  /** Counts one frame of a connection in the one-minute window starting at `windowStart` (epoch s). */
+  countFrame(connectionId: string, windowStart: number): Promise<number>;
+}
+
+export interface HistoryEntry {
+  seq: number;
+  /** The frame exactly as it was delivered, serialized. */
+  frame: string;
+}
+
+export interface HistoryPage {
+  entries: HistoryEntry[];
+  /** The seq to continue after, or null on the last page. */
+  next: number | null;
+}
+
+export type IdempotencyClaim<T> =
+  | { claimed: true }
+  | { claimed: false; state: 'pending'; id: string; createdAt: number }
+  | { claimed: false; state: 'done'; id: string; createdAt: number; result: T };
+
+export interface MessageStore extends AccessLookups {
+  /** Atomically allocates the next sequence number of a channel (1, 2, ...). */
+  nextSeq(channel: string): Promise<number>;
+  /** The last allocated sequence number (0 when none). */
+  currentSeq(channel: string): Promise<number>;
+  appendHistory(channel: string, entry: HistoryEntry, expiresAt: number | null): Promise<void>;
+  /** Entries with seq > afterSeq, oldest first. */
+  history(channel: string, afterSeq: number, limit: number): Promise<HistoryPage>;
+  /**
+   * Claims an idempotency key for 24 h. Resolves `claimed: true` for the first caller; a later caller gets
+   * the stored result, or `pending` while the first is still at work. `id` is the message id the claimer
+   * will use. `staleAfterMs`: a pending claim older than this is taken over (its owner died).
+   */
+  claimIdempotency<T>(
+    key: string,
+    claim: { id: string; now: number; staleAfterMs: number },
+  ): Promise<IdempotencyClaim<T>>;
+  completeIdempotency<T>(key: string, result: T, now: number): Promise<void>;
+  releaseIdempotency(key: string): Promise<void>;
+}
+
+export interface ConnectionInfo {
+  connectedAt: string | undefined;
+  lastActiveAt: string | undefined;
+  sourceIp: string | undefined;
+}
+
+/** The API Gateway Management API of the WebSocket stage. */
+export interface Gateway {
+  /**
+   * Sends one message. Rejects with the SDK v3's error shapes: `name === 'GoneException'` or
+   * `$metadata.httpStatusCode === 410` for a connection that is gone.
+   */
+  post(connectionId: string, data: Uint8Array): Promise<void>;
+  /** Resolves false when the connection was gone already. */
+  close(connectionId: string): Promise<boolean>;
+  /** Null when the connection is gone. */
+  info(connectionId: string): Promise<ConnectionInfo | null>;
+}
+
+export interface Clock {
+  /** Epoch milliseconds. */
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export interface Ids {
+  /** A message id, unique and sortable by time. */
+  next(): string;
+}
+
+export interface Log {
+  debug(message: string, extra?: Record<string, unknown>): void;
+  info(message: string, extra?: Record<string, unknown>): void;
+  warn(message: string, extra?: Record<string, unknown>): void;
+  error(message: string, extra?: Record<string, unknown>): void;
+}
+
+export class ConnectionGoneError extends Error {
+  override name = 'ConnectionGoneError';
+}
+
+export class ChannelLimitError extends Error {
+  override name = 'ChannelLimitError';
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+export const silentLog: Log = { debug() {}, info() {}, warn() {}, error() {} };

@@ -1,0 +1,163 @@
+import { SCOPE_ADMIN, SCOPE_PUBLISH } from './auth/principal';
+
+/**
+ * The one route table. infra/ creates a Lambda per entry of `lambdas`, and the WebSocket routes, HTTP
+ * routes and schedules below from these lists; local/ mounts the very same handler modules from them.
+ * A route added here exists in both places; nothing is listed anywhere else.
+ *
+ * Pure data: infra imports it without pulling in the handlers.
+ */
+
+export interface LambdaSpec {
+  /** The handler module, relative to the project root; it exports `handler`. */
+  entry: string;
+  description: string;
+  memoryMb: number;
+  timeoutSeconds: number;
+}
+
+export const lambdas = {
+  'ws-authorizer': {
+    entry: 'lambdas/ws-authorizer.ts',
+    description: '$connect REQUEST authorizer: verifies the JWT and Origin',
+    memoryMb: 256,
+    timeoutSeconds: 10,
+  },
+  'ws-connect': {
+    entry: 'lambdas/ws-connect.ts',
+    description: '$connect: stores the connection, subscribes ?channels= and user:{sub}',
+    memoryMb: 256,
+    timeoutSeconds: 10,
+  },
+  'ws-disconnect': {
+    entry: 'lambdas/ws-disconnect.ts',
+    description: '$disconnect: removes the connection and its subscriptions',
+    memoryMb: 256,
+    timeoutSeconds: 10,
+  },
+  'ws-message': {
+    entry: 'lambdas/ws-message.ts',
+    description: 'Client frames: hello, ping, subscribe, unsubscribe, publish, ...',
+    memoryMb: 512,
+    timeoutSeconds: 29,
+  },
+  'http-publish': {
+    entry: 'lambdas/http-publish.ts',
+    description: 'Server-to-server publishing over HTTP',
+    memoryMb: 512,
+    timeoutSeconds: 29,
+  },
+  'http-channels': {
+    entry: 'lambdas/http-channels.ts',
+    description: 'Channel history and presence',
+    memoryMb: 256,
+    timeoutSeconds: 10,
+  },
+  'http-health': {
+    entry: 'lambdas/http-health.ts',
+    description: 'Health check',
+    memoryMb: 128,
+    timeoutSeconds: 5,
+  },
+} as const satisfies Record<string, LambdaSpec>;
+
+export type LambdaName = keyof typeof lambdas;
+
+export interface WebSocketRoute {
+  /** `$connect`, `$disconnect`, `$default`, or a value of the frame's `type` (route selection: `$request.body.type`). */
+  routeKey: string;
+  lambda: LambdaName;
+  /** The $connect REQUEST authorizer. */
+  authorizer?: LambdaName;
+  /** Send the handler's `body` back to the client as the route response (saves a Management API call). */
+  returnResponse?: boolean;
+}
+
+export const ROUTE_SELECTION_EXPRESSION = '$request.body.type';
+
+const frameRoute = (routeKey: string): WebSocketRoute => ({
+  routeKey,
+  lambda: 'ws-message',
+  returnResponse: true,
+});
+
+export const webSocketRoutes: readonly WebSocketRoute[] = [
+  { routeKey: '$connect', lambda: 'ws-connect', authorizer: 'ws-authorizer' },
+  { routeKey: '$disconnect', lambda: 'ws-disconnect' },
+  // Frames without a `type`, with an unknown one, or not JSON at all land here.
+  frameRoute('$default'),
+  frameRoute('hello'),
+  frameRoute('ping'),
+  frameRoute('subscribe'),
+  frameRoute('unsubscribe'),
+  frameRoute('publish'),
+];
+
+/**
+ * `none`: no token looked at. `optional`: a token, when sent, is verified by the handler (API Gateway's JWT
+ * authorizer cannot be optional); anonymous otherwise. `jwt`: API Gateway's JWT authorizer, with `scopes`
+ * (any one of them) when given.
+ */
+export type HttpAuth = 'none' | 'optional' | 'jwt';
+
+export interface HttpRoute {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** API Gateway path syntax: `{name}` for a path parameter. */
+  path: string;
+  lambda: LambdaName;
+  /** The operation inside the handler module. */
+  operation: string;
+  auth: HttpAuth;
+  scopes?: readonly string[];
+  /** Largest request body accepted (the handler enforces it, locally and in AWS alike). */
+  maxBodyBytes?: number;
+}
+
+const PUBLISHERS = [SCOPE_PUBLISH, SCOPE_ADMIN] as const;
+
+export const httpRoutes = [
+  {
+    method: 'POST',
+    path: '/v1/publish',
+    lambda: 'http-publish',
+    operation: 'publish',
+    auth: 'jwt',
+    scopes: PUBLISHERS,
+    maxBodyBytes: 128 * 1024,
+  },
+  {
+    method: 'GET',
+    path: '/v1/channels/{channel}/history',
+    lambda: 'http-channels',
+    operation: 'history',
+    auth: 'optional',
+  },
+  { method: 'GET', path: '/v1/health', lambda: 'http-health', operation: 'health', auth: 'none' },
+] as const satisfies readonly HttpRoute[];
+
+export type HttpRouteEntry = (typeof httpRoutes)[number];
+/** The operations a handler module must provide: exactly those the table assigns to it. */
+export type OperationsOf<L extends LambdaName> = Extract<HttpRouteEntry, { lambda: L }>['operation'];
+
+export const httpRouteKey = (r: Pick<HttpRoute, 'method' | 'path'>): string => `${r.method} ${r.path}`;
+
+export interface Schedule {
+  name: string;
+  lambda: LambdaName;
+  /** EventBridge `rate(n minutes)`. */
+  everyMinutes: number;
+}
+
+export const schedules: readonly Schedule[] = [];
+
+/** Every Lambda the table uses, each once, in a stable order. */
+export function usedLambdas(): LambdaName[] {
+  const names = new Set<LambdaName>();
+  for (const r of webSocketRoutes) {
+    names.add(r.lambda);
+    if (r.authorizer) names.add(r.authorizer);
+  }
+  for (const r of httpRoutes) names.add(r.lambda);
+  for (const s of schedules) names.add(s.lambda);
+  return [...names];
+}
