@@ -14,7 +14,11 @@ export interface LambdaSpec {
   description: string;
   memoryMb: number;
   timeoutSeconds: number;
+  /** Least privilege: what the function may do to the table, and whether it calls the Management API. */
+  access: { table: 'none' | 'read' | 'readwrite'; manageConnections: boolean };
 }
+
+const RW_POST = { table: 'readwrite', manageConnections: true } as const;
 
 export const lambdas = {
   'ws-authorizer': {
@@ -22,42 +26,49 @@ export const lambdas = {
     description: '$connect REQUEST authorizer: verifies the JWT and Origin',
     memoryMb: 256,
     timeoutSeconds: 10,
+    access: { table: 'none', manageConnections: false },
   },
   'ws-connect': {
     entry: 'lambdas/ws-connect.ts',
     description: '$connect: stores the connection, subscribes ?channels= and user:{sub}',
     memoryMb: 256,
     timeoutSeconds: 10,
+    access: RW_POST,
   },
   'ws-disconnect': {
     entry: 'lambdas/ws-disconnect.ts',
     description: '$disconnect: removes the connection and its subscriptions',
     memoryMb: 256,
     timeoutSeconds: 10,
+    access: RW_POST,
   },
   'ws-message': {
     entry: 'lambdas/ws-message.ts',
     description: 'Client frames: hello, ping, subscribe, unsubscribe, publish, ...',
     memoryMb: 512,
     timeoutSeconds: 29,
+    access: RW_POST,
   },
   'http-publish': {
     entry: 'lambdas/http-publish.ts',
     description: 'Server-to-server publishing over HTTP',
     memoryMb: 512,
     timeoutSeconds: 29,
+    access: RW_POST,
   },
   'http-channels': {
     entry: 'lambdas/http-channels.ts',
     description: 'Channel history and presence',
     memoryMb: 256,
     timeoutSeconds: 10,
+    access: { table: 'read', manageConnections: false },
   },
   'http-health': {
     entry: 'lambdas/http-health.ts',
     description: 'Health check',
     memoryMb: 128,
     timeoutSeconds: 5,
+    access: { table: 'none', manageConnections: false },
   },
 } as const satisfies Record<string, LambdaSpec>;
 
