@@ -41,9 +41,16 @@ export async function handleFrame(
       ctx.closeAfterReply = true;
       throw new ProtocolError('UNAUTHORIZED', 'Token expired; reconnect with a fresh token');
     }
-    await enforceRateLimit(deps, incoming.connectionId);
-    const raw = parseFrameText(incoming.body);
+    // Every frame counts, a malformed one too; the client's id is read first so the refusal can name it.
+    const limited = await rateLimited(deps, incoming.connectionId);
+    let raw: Record<string, unknown>;
+    try {
+      raw = parseFrameText(incoming.body);
+    } catch (error) {
+      throw limited ?? error;
+    }
     ref = typeof raw.id === 'string' && raw.id.length <= 64 ? raw.id : undefined;
+    if (limited) throw limited;
     const handler = selectHandler(handlers, raw);
     const frame = validate(handler.schema, raw);
     await handler.handle(ctx, frame);
@@ -80,14 +87,11 @@ function tokenExpired(deps: Deps, principal: Principal): boolean {
 }
 
 /** A fixed one-minute window per connection, counted in the table so every Lambda sees the same count. */
-async function enforceRateLimit(deps: Deps, connectionId: string): Promise<void> {
+async function rateLimited(deps: Deps, connectionId: string): Promise<ProtocolError | null> {
   const limit = deps.config.limits.ratePerMinute;
   const windowStart = Math.floor(deps.clock.now() / 60_000) * 60;
   const count = await deps.connections.countFrame(connectionId, windowStart);
-  if (count > limit) {
-    throw new ProtocolError(
-      'RATE_LIMITED',
-      `More than ${limit} frames in a minute; this frame was not processed`,
-    );
-  }
+  return count > limit
+    ? new ProtocolError('RATE_LIMITED', `More than ${limit} frames in a minute; this frame was not processed`)
+    : null;
 }

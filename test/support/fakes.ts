@@ -1,0 +1,262 @@
+/**
+ * In-memory fakes of the ports, for domain tests without AWS. They keep the contracts of the DynamoDB
+ * adapters (ordering, conditions, counts) so a domain test that passes here means the same as against
+ * the table. Extend a fake when you add a port method: the type checker lists what is missing.
+ */
+import { GoneException } from '@aws-sdk/client-apigatewaymanagementapi';
+import type { TokenVerifier } from '../../shared/auth/jwt';
+import { TokenError } from '../../shared/auth/jwt';
+import { type Env, loadConfig } from '../../shared/config';
+import type { Deps } from '../../shared/domain/context';
+import {
+  ChannelLimitError,
+  type Clock,
+  ConnectionGoneError,
+  type ConnectionInfo,
+  type ConnectionRecord,
+  type ConnectionStore,
+  type Gateway,
+  type HistoryEntry,
+  type HistoryPage,
+  type IdempotencyClaim,
+  type Ids,
+  type Log,
+  type MessageStore,
+  type RemovedConnection,
+  type SubscribeResult,
+  type Subscriber,
+  type UnsubscribeResult,
+} from '../../shared/ports';
+
+export class FakeClock implements Clock {
+  constructor(public t = Date.UTC(2026, 10, 23, 12, 0, 0)) {}
+  now(): number {
+    return this.t;
+  }
+  async sleep(ms: number): Promise<void> {
+    this.t += ms;
+  }
+  advance(ms: number): void {
+    this.t += ms;
+  }
+}
+
+export class SequentialIds implements Ids {
+  #n = 0;
+  next(): string {
+    this.#n++;
+    return `msg-${String(this.#n).padStart(6, '0')}`;
+  }
+}
+
+export class FakeConnectionStore implements ConnectionStore {
+  readonly records = new Map<string, ConnectionRecord>();
+  /** channel → connectionId → subscriber */
+  readonly subs = new Map<string, Map<string, Subscriber>>();
+  readonly frames = new Map<string, number>();
+
+  async put(record: ConnectionRecord): Promise<void> {
+    this.records.set(record.connectionId, { ...record, channels: [...record.channels] });
+  }
+  async get(id: string): Promise<ConnectionRecord | null> {
+    const r = this.records.get(id);
+    return r ? { ...r, channels: [...r.channels].sort() } : null;
+  }
+  async remove(id: string, channelHint?: string): Promise<RemovedConnection | null> {
+    const record = this.records.get(id);
+    if (!record) {
+      if (channelHint) this.subs.get(channelHint)?.delete(id);
+      return null;
+    }
+    this.records.delete(id);
+    const remaining: RemovedConnection['remaining'] = [];
+    for (const channel of new Set([...record.channels, ...(channelHint ? [channelHint] : [])])) {
+      const m = this.subs.get(channel);
+      if (m?.delete(id)) remaining.push({ channel, count: m.size });
+    }
+    return { record, remaining };
+  }
+  async subscribe(id: string, channel: string, max: number): Promise<SubscribeResult> {
+    const record = this.records.get(id);
+    if (!record) throw new ConnectionGoneError(id);
+    const m = this.subs.get(channel) ?? new Map<string, Subscriber>();
+    this.subs.set(channel, m);
+    if (m.has(id)) return { added: false, count: m.size };
+    if (record.channels.length >= max) throw new ChannelLimitError(String(max));
+    m.set(id, { connectionId: id, userId: record.principal.sub, username: record.principal.username });
+    record.channels.push(channel);
+    return { added: true, count: m.size };
+  }
+  async unsubscribe(id: string, channel: string): Promise<UnsubscribeResult> {
+    const record = this.records.get(id);
+    if (record) record.channels = record.channels.filter((c) => c !== channel);
+    const m = this.subs.get(channel);
+    const removed = m?.delete(id) ?? false;
+    return { removed, count: m?.size ?? 0 };
+  }
+  async setReplayedTo(id: string, channel: string, seq: number): Promise<void> {
+    const s = this.subs.get(channel)?.get(id);
+    if (s) s.replayedTo = seq;
+  }
+  async *subscribers(channel: string, pageSize = 1000): AsyncIterable<Subscriber[]> {
+    const all = [...(this.subs.get(channel)?.values() ?? [])].map((s) => ({ ...s }));
+    for (let i = 0; i < all.length; i += pageSize) yield all.slice(i, i + pageSize);
+  }
+  async countSubscribers(channel: string): Promise<number> {
+    return this.subs.get(channel)?.size ?? 0;
+  }
+  async connectionsOfUser(userId: string): Promise<string[]> {
+    return [...this.records.values()].filter((r) => r.principal.sub === userId).map((r) => r.connectionId);
+  }
+  async countFrame(id: string, windowStart: number): Promise<number> {
+    const k = `${id}#${windowStart}`;
+    const n = (this.frames.get(k) ?? 0) + 1;
+    this.frames.set(k, n);
+    return n;
+  }
+  channelsOf(id: string): string[] {
+    return [...this.subs.entries()].filter(([, m]) => m.has(id)).map(([c]) => c);
+  }
+}
+
+export class FakeMessageStore implements MessageStore {
+  readonly seqs = new Map<string, number>();
+  readonly histories = new Map<string, HistoryEntry[]>();
+  readonly idem = new Map<
+    string,
+    { state: 'pending' | 'done'; id: string; createdAt: number; result?: unknown }
+  >();
+  readonly participants = new Map<string, Set<string>>();
+
+  async nextSeq(channel: string): Promise<number> {
+    const n = (this.seqs.get(channel) ?? 0) + 1;
+    this.seqs.set(channel, n);
+    return n;
+  }
+  async currentSeq(channel: string): Promise<number> {
+    return this.seqs.get(channel) ?? 0;
+  }
+  async appendHistory(channel: string, entry: HistoryEntry): Promise<void> {
+    const list = this.histories.get(channel) ?? [];
+    list.push(entry);
+    list.sort((a, b) => a.seq - b.seq);
+    this.histories.set(channel, list);
+  }
+  async history(channel: string, afterSeq: number, limit: number): Promise<HistoryPage> {
+    const after = (this.histories.get(channel) ?? []).filter((e) => e.seq > afterSeq);
+    const entries = after.slice(0, limit);
+    return { entries, next: after.length > limit ? (entries.at(-1)?.seq ?? null) : null };
+  }
+  async claimIdempotency<T>(
+    key: string,
+    claim: { id: string; now: number; staleAfterMs: number },
+  ): Promise<IdempotencyClaim<T>> {
+    const existing = this.idem.get(key);
+    if (!existing || (existing.state === 'pending' && existing.createdAt < claim.now - claim.staleAfterMs)) {
+      this.idem.set(key, { state: 'pending', id: claim.id, createdAt: claim.now });
+      return { claimed: true };
+    }
+    return existing.state === 'done'
+      ? {
+          claimed: false,
+          state: 'done',
+          id: existing.id,
+          createdAt: existing.createdAt,
+          result: existing.result as T,
+        }
+      : { claimed: false, state: 'pending', id: existing.id, createdAt: existing.createdAt };
+  }
+  async completeIdempotency<T>(key: string, result: T): Promise<void> {
+    const e = this.idem.get(key);
+    if (e) Object.assign(e, { state: 'done', result });
+  }
+  async releaseIdempotency(key: string): Promise<void> {
+    this.idem.delete(key);
+  }
+  async isChatParticipant(chatId: string, userId: string): Promise<boolean> {
+    return this.participants.get(chatId)?.has(userId) ?? false;
+  }
+}
+
+/** Records every post; connections in `gone` answer like API Gateway does for a closed socket. */
+export class FakeGateway implements Gateway {
+  readonly posts: { connectionId: string; data: Uint8Array }[] = [];
+  readonly gone = new Set<string>();
+  readonly closed: string[] = [];
+  inFlight = 0;
+  maxInFlight = 0;
+  /** Simulated latency of one post, in real milliseconds (0: resolve on the next tick). */
+  latencyMs = 0;
+
+  async post(connectionId: string, data: Uint8Array): Promise<void> {
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    try {
+      await new Promise((r) => setTimeout(r, this.latencyMs));
+      if (this.gone.has(connectionId)) {
+        throw new GoneException({ message: 'gone', $metadata: { httpStatusCode: 410 } });
+      }
+      this.posts.push({ connectionId, data });
+    } finally {
+      this.inFlight--;
+    }
+  }
+  async close(connectionId: string): Promise<boolean> {
+    this.closed.push(connectionId);
+    return !this.gone.has(connectionId);
+  }
+  async info(connectionId: string): Promise<ConnectionInfo | null> {
+    return this.gone.has(connectionId)
+      ? null
+      : { connectedAt: undefined, lastActiveAt: undefined, sourceIp: '127.0.0.1' };
+  }
+  /** The frames posted to one connection, parsed. */
+  framesTo(connectionId: string): Record<string, unknown>[] {
+    return this.posts
+      .filter((p) => p.connectionId === connectionId)
+      .map((p) => JSON.parse(new TextDecoder().decode(p.data)) as Record<string, unknown>);
+  }
+}
+
+export const rejectingVerifier: TokenVerifier = {
+  verify: async () => {
+    throw new TokenError('no issuer in this test');
+  },
+};
+
+export class MemoryLog implements Log {
+  readonly lines: { level: string; message: string; extra?: Record<string, unknown> }[] = [];
+  debug(message: string, extra?: Record<string, unknown>) {
+    this.lines.push({ level: 'debug', message, ...(extra ? { extra } : {}) });
+  }
+  info(message: string, extra?: Record<string, unknown>) {
+    this.lines.push({ level: 'info', message, ...(extra ? { extra } : {}) });
+  }
+  warn(message: string, extra?: Record<string, unknown>) {
+    this.lines.push({ level: 'warn', message, ...(extra ? { extra } : {}) });
+  }
+  error(message: string, extra?: Record<string, unknown>) {
+    this.lines.push({ level: 'error', message, ...(extra ? { extra } : {}) });
+  }
+}
+
+export interface FakeWorld extends Deps {
+  connections: FakeConnectionStore;
+  messages: FakeMessageStore;
+  gateway: FakeGateway;
+  clock: FakeClock;
+  log: MemoryLog;
+}
+
+export function fakeWorld(env: Env = {}, verifier: TokenVerifier = rejectingVerifier): FakeWorld {
+  return {
+    config: loadConfig(env),
+    connections: new FakeConnectionStore(),
+    messages: new FakeMessageStore(),
+    gateway: new FakeGateway(),
+    verifier,
+    clock: new FakeClock(),
+    ids: new SequentialIds(),
+    log: new MemoryLog(),
+  };
+}

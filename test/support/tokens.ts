@@ -1,0 +1,44 @@
+import { createHmac } from 'node:crypto';
+import { exportJWK, exportSPKI, generateKeyPair, type JWTPayload, SignJWT } from 'jose';
+
+export const ISSUER = 'https://issuer.test/realms/switchboard';
+export const AUDIENCE = 'switchboard';
+
+/** A signing key with its public JWKS, as an OIDC issuer publishes it. */
+export async function testIssuer(kid = 'test-key-1', alg: 'RS256' | 'ES256' = 'RS256') {
+  const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true });
+  const jwk = { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' };
+  const spki = await exportSPKI(publicKey);
+  const sign = (
+    claims: JWTPayload,
+    opts: { expiresIn?: string | number; issuer?: string; audience?: string } = {},
+  ) =>
+    new SignJWT(claims)
+      .setProtectedHeader({ alg, kid, typ: 'JWT' })
+      .setIssuer(opts.issuer ?? ISSUER)
+      .setAudience(opts.audience ?? AUDIENCE)
+      .setIssuedAt()
+      .setExpirationTime(opts.expiresIn ?? '1h')
+      .sign(privateKey);
+  return { kid, alg, jwk, jwks: { keys: [jwk] }, spki, sign };
+}
+
+const b64url = (s: string | Buffer) => Buffer.from(s).toString('base64url');
+
+/** An unsecured JWT: `alg: none`, no signature. */
+export function unsignedToken(claims: JWTPayload): string {
+  return `${b64url(JSON.stringify({ alg: 'none', typ: 'JWT' }))}.${b64url(JSON.stringify(claims))}.`;
+}
+
+/**
+ * The classic key-confusion attack: an HS256 token whose HMAC secret is the issuer's *public* key, which a
+ * verifier that trusts the header's `alg` would accept.
+ */
+export function hs256WithPublicKey(claims: JWTPayload, publicKeyPem: string, kid: string): string {
+  const head = b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT', kid }));
+  const body = b64url(JSON.stringify(claims));
+  const sig = createHmac('sha256', publicKeyPem).update(`${head}.${body}`).digest('base64url');
+  return `${head}.${body}.${sig}`;
+}
+
+export const nowSec = () => Math.floor(Date.now() / 1000);

@@ -1,0 +1,52 @@
+import { ANONYMOUS, type Principal } from '../../shared/auth/principal';
+import { connect } from '../../shared/domain/connections';
+import { frameHandlers } from '../../shared/domain/frame-handlers';
+import { handleFrame } from '../../shared/domain/frames';
+import type { FakeWorld } from './fakes';
+
+export const user = (sub: string, extra: Partial<Principal> = {}): Principal => ({
+  sub,
+  username: sub,
+  orgs: [],
+  scopes: [],
+  exp: null,
+  ...extra,
+});
+
+export const anonymous = ANONYMOUS;
+
+/** A connected client of a fake world: send a frame, get the replies it would see, parsed. */
+export class TestClient {
+  constructor(
+    readonly world: FakeWorld,
+    readonly connectionId: string,
+    readonly principal: Principal,
+  ) {}
+
+  static async connect(world: FakeWorld, id: string, principal: Principal = ANONYMOUS, channels?: string) {
+    const result = await connect(world, { connectionId: id, principal, channels });
+    if (!result.ok) throw new Error(`connect refused: ${result.status} ${result.error.message}`);
+    return new TestClient(world, id, principal);
+  }
+
+  async send(frame: unknown): Promise<Record<string, unknown>[]> {
+    const ctx = await handleFrame(this.world, frameHandlers, {
+      connectionId: this.connectionId,
+      principal: this.principal,
+      body: typeof frame === 'string' ? frame : JSON.stringify(frame),
+    });
+    return ctx.replies.map((r) => JSON.parse(r) as Record<string, unknown>);
+  }
+
+  /** The one reply to a request/response frame. */
+  async request(frame: unknown): Promise<Record<string, unknown>> {
+    const replies = await this.send(frame);
+    if (replies.length !== 1) throw new Error(`expected one reply, got ${JSON.stringify(replies)}`);
+    return replies[0] as Record<string, unknown>;
+  }
+
+  /** Frames fanned out to this connection through the gateway. */
+  received(): Record<string, unknown>[] {
+    return this.world.gateway.framesTo(this.connectionId);
+  }
+}

@@ -1,0 +1,140 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createTokenVerifier, listClaim, principalFromClaims, TokenError } from '../../../shared/auth/jwt';
+import { principalFromContext, principalToContext } from '../../../shared/auth/principal';
+import { ConfigError, loadConfig } from '../../../shared/config';
+import {
+  AUDIENCE,
+  hs256WithPublicKey,
+  ISSUER,
+  nowSec,
+  testIssuer,
+  unsignedToken,
+} from '../../support/tokens';
+
+type Issuer = Awaited<ReturnType<typeof testIssuer>>;
+let rsa: Issuer;
+let ec: Issuer;
+let stranger: Issuer;
+
+beforeAll(async () => {
+  rsa = await testIssuer('rsa-1', 'RS256');
+  ec = await testIssuer('ec-1', 'ES256');
+  stranger = await testIssuer('rsa-1', 'RS256');
+});
+
+const verifier = (env: Record<string, string> = {}) =>
+  createTokenVerifier(
+    loadConfig({
+      JWT_ISSUER: ISSUER,
+      JWT_AUDIENCE: AUDIENCE,
+      JWT_JWKS: JSON.stringify({ keys: [rsa.jwk, ec.jwk] }),
+      ...env,
+    }).auth,
+  );
+
+async function reasonFor(token: string, env?: Record<string, string>): Promise<string> {
+  try {
+    await verifier(env).verify(token);
+  } catch (error) {
+    if (error instanceof TokenError) return error.reason;
+    throw error;
+  }
+  return 'accepted';
+}
+
+describe('token verification refuses each bad token for its own reason', () => {
+  it('accepts RS256 and ES256 tokens of the configured issuer', async () => {
+    expect(await reasonFor(await rsa.sign({ sub: 'a' }))).toBe('accepted');
+    expect(await reasonFor(await ec.sign({ sub: 'a' }))).toBe('accepted');
+  });
+
+  it.each<[string, () => Promise<string>, RegExp]>([
+    ['bad signature', () => stranger.sign({ sub: 'a' }), /bad signature/],
+    ['expired', () => rsa.sign({ sub: 'a' }, { expiresIn: nowSec() - 3600 }), /expired/],
+    ['wrong issuer', () => rsa.sign({ sub: 'a' }, { issuer: 'https://other/' }), /"iss"/],
+    ['wrong audience', () => rsa.sign({ sub: 'a' }, { audience: 'other' }), /"aud"/],
+    [
+      'alg none',
+      async () => unsignedToken({ sub: 'a', iss: ISSUER, aud: AUDIENCE, exp: nowSec() + 60 }),
+      /alg|Unsecured|JOSE/i,
+    ],
+    [
+      'HS256 signed with the public key',
+      async () =>
+        hs256WithPublicKey({ sub: 'a', iss: ISSUER, aud: AUDIENCE, exp: nowSec() + 60 }, rsa.spki, 'rsa-1'),
+      /algorithm not allowed/,
+    ],
+    ['no sub', () => rsa.sign({ name: 'x' }), /"sub"/],
+  ])('%s', async (_, make, reason) => {
+    expect(await reasonFor(await make())).toMatch(reason);
+  });
+
+  it('refuses an ES256 token when only RS256 is allowed', async () => {
+    expect(await reasonFor(await ec.sign({ sub: 'a' }), { JWT_ALGORITHMS: 'RS256' })).toMatch(
+      /algorithm not allowed/,
+    );
+  });
+
+  it('refuses every token when no key set is configured', async () => {
+    const v = createTokenVerifier(loadConfig({ JWT_ISSUER: ISSUER }).auth);
+    await expect(v.verify(await rsa.sign({ sub: 'a' }))).rejects.toMatchObject({ reason: /no token issuer/ });
+  });
+
+  it('refuses to start with a symmetric algorithm in the allow-list', () => {
+    expect(() => loadConfig({ JWT_ALGORITHMS: 'RS256,HS256' })).toThrow(ConfigError);
+  });
+});
+
+describe('claims to a principal', () => {
+  const cfg = { orgsClaim: 'orgs', orgsPrefix: '', usernameClaims: ['preferred_username', 'name', 'sub'] };
+
+  it('reads the claims of API Gateway JWT authorizer events, where arrays arrive as "[a b]"', () => {
+    const p = principalFromClaims(
+      { sub: 'svc', scope: 'realtime:publish other', orgs: '[acme globex]', exp: '1790000000' },
+      cfg,
+    );
+    expect(p).toEqual({
+      sub: 'svc',
+      username: 'svc',
+      orgs: ['acme', 'globex'],
+      scopes: ['realtime:publish', 'other'],
+      exp: 1790000000,
+    });
+  });
+
+  it('takes scopes from scp (Okta, Azure) as well as scope', () => {
+    expect(principalFromClaims({ sub: 's', scp: ['realtime:admin'] }, cfg).scopes).toEqual([
+      'realtime:admin',
+    ]);
+  });
+
+  it.each([
+    [
+      ['a', 'b'],
+      ['a', 'b'],
+    ],
+    ['[a b c]', ['a', 'b', 'c']],
+    ['a,b', ['a', 'b']],
+    ['single', ['single']],
+    [undefined, []],
+    [42, []],
+  ])('listClaim(%j) = %j', (value, expected) => {
+    expect(listClaim(value)).toEqual(expected);
+  });
+
+  it('survives the round trip through an authorizer context unchanged', () => {
+    const p = {
+      sub: 'alice',
+      username: 'Alice B',
+      orgs: ['acme', 'a b'],
+      scopes: ['x', 'y'],
+      exp: 1790000000,
+    };
+    expect(principalFromContext(principalToContext(p))).toEqual(p);
+  });
+
+  it('reads a context with no sub as anonymous', () => {
+    expect(principalFromContext({ principalId: 'anonymous', sub: '' })).toMatchObject({ sub: null });
+    expect(principalFromContext(undefined)).toMatchObject({ sub: null, username: 'Anonymous' });
+  });
+});

@@ -1,0 +1,219 @@
+import {
+  ApiGatewayManagementApiClient,
+  GoneException,
+  LimitExceededException,
+  PostToConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DynamoConnectionStore } from '../../../shared/adapters/dynamo/connection-store';
+import { ManagementApiGateway } from '../../../shared/adapters/gateway';
+import { fanOut, isGoneError, isRetryable } from '../../../shared/domain/fanout';
+import { FakeClock, FakeConnectionStore, FakeGateway, MemoryLog } from '../../support/fakes';
+
+const CHANNEL = 'room:big';
+const TOTAL = 2_500;
+const PAGE = 1_000;
+const CONCURRENCY = 16;
+const ids = Array.from({ length: TOTAL }, (_, i) => `conn-${String(i).padStart(4, '0')}=`);
+const goneIds = new Set(ids.filter((_, i) => i % 10 === 7)); // 250 sockets died without $disconnect
+
+const ddb = mockClient(DynamoDBDocumentClient);
+const mgmt = mockClient(ApiGatewayManagementApiClient);
+
+afterEach(() => {
+  ddb.reset();
+  mgmt.reset();
+});
+
+/** The subscription partition as DynamoDB pages it: `Limit` items per page, LastEvaluatedKey between. */
+function serveSubscriberPages() {
+  ddb.on(QueryCommand).callsFake((input: { ExclusiveStartKey?: { sk: string }; Limit?: number }) => {
+    expect(input).toMatchObject({ KeyConditionExpression: 'pk = :pk AND begins_with(sk, :conn)' });
+    const start = input.ExclusiveStartKey ? ids.indexOf(input.ExclusiveStartKey.sk.slice(5)) + 1 : 0;
+    const slice = ids.slice(start, start + (input.Limit ?? PAGE));
+    const last = slice.at(-1);
+    return {
+      Items: slice.map((connectionId) => ({ connectionId, expiresAt: 4_000_000_000 })),
+      ...(start + slice.length < ids.length && last
+        ? { LastEvaluatedKey: { pk: `chan#${CHANNEL}`, sk: `conn#${last}` } }
+        : {}),
+    };
+  });
+  // Removing a gone connection: its meta item (with its channels), then each subscription and count.
+  ddb.on(DeleteCommand).callsFake((input: { Key: { pk: string; sk: string } }) => {
+    const { pk, sk } = input.Key;
+    if (sk === 'meta') {
+      return {
+        Attributes: { connectionId: pk.slice(5), channels: new Set([CHANNEL]), expiresAt: 4_000_000_000 },
+      };
+    }
+    if (sk.startsWith('conn#')) return { Attributes: { pk, sk } };
+    return {};
+  });
+  ddb.on(UpdateCommand).resolves({ Attributes: { cnt: 1 } });
+}
+
+function deletedKeys(): string[] {
+  return ddb.commandCalls(DeleteCommand).map((c) => {
+    const key = c.args[0].input.Key as { pk: string; sk: string };
+    return `${key.pk}|${key.sk}`;
+  });
+}
+
+describe('When 2,500 subscribers over three Query pages get one frame and 250 of them are gone', () => {
+  it('posts each live one once, removes exactly the gone ones with their subscriptions, within the concurrency bound', async () => {
+    serveSubscriberPages();
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const payloads = new Set<unknown>();
+    const postedTo: string[] = [];
+    mgmt.on(PostToConnectionCommand).callsFake(async (input: { ConnectionId: string; Data: Uint8Array }) => {
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      payloads.add(input.Data);
+      await new Promise((r) => setTimeout(r, 1));
+      inFlight--;
+      if (goneIds.has(input.ConnectionId)) {
+        throw new GoneException({ message: 'gone', $metadata: { httpStatusCode: 410 } });
+      }
+      postedTo.push(input.ConnectionId);
+      return {};
+    });
+
+    const clock = new FakeClock();
+    const store = new DynamoConnectionStore(
+      DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
+      'table',
+      clock,
+    );
+    const gateway = new ManagementApiGateway({
+      endpoint: 'https://abc.execute-api.us-east-1.amazonaws.com/prod',
+      region: 'us-east-1',
+      fastPost: false, // through the SDK client, so the SDK's own GoneException is what fan-out sees
+      client: new ApiGatewayManagementApiClient({ region: 'us-east-1' }),
+    });
+    const payload = new TextEncoder().encode(JSON.stringify({ type: 'publication', channel: CHANNEL }));
+
+    const result = await fanOut(
+      { connections: store, gateway, clock, log: new MemoryLog(), concurrency: CONCURRENCY, pageSize: PAGE },
+      { channel: CHANNEL, payload },
+    );
+
+    expect(ddb.commandCalls(QueryCommand)).toHaveLength(3);
+    expect(result).toEqual({ recipients: TOTAL, delivered: TOTAL - 250, gone: 250, failed: 0 });
+    expect(postedTo.sort()).toEqual(ids.filter((id) => !goneIds.has(id)).sort());
+    expect(new Set(postedTo).size).toBe(postedTo.length);
+    expect(maxInFlight).toBeLessThanOrEqual(CONCURRENCY);
+    expect(maxInFlight).toBe(CONCURRENCY); // the bound was actually reached: the test could fail
+    expect(payloads.size).toBe(1); // one serialized frame, the same bytes for every post
+    expect([...payloads][0]).toBe(payload);
+
+    // Exactly the gone connections' meta items and their subscriptions were deleted, nothing else.
+    const expected = [...goneIds].flatMap((id) => [`conn#${id}|meta`, `chan#${CHANNEL}|conn#${id}`]);
+    expect(deletedKeys().sort()).toEqual(expected.sort());
+  });
+});
+
+describe('fan-out with fakes', () => {
+  function world(n: number) {
+    const connections = new FakeConnectionStore();
+    const gateway = new FakeGateway();
+    for (let i = 0; i < n; i++) {
+      const id = `c${i}`;
+      connections.records.set(id, {
+        connectionId: id,
+        principal: { sub: null, username: 'Anonymous', orgs: [], scopes: [], exp: null },
+        channels: ['room:x'],
+        connectedAt: 0,
+        expiresAt: 4_000_000_000,
+      });
+      const subs = connections.subs.get('room:x') ?? new Map();
+      subs.set(id, { connectionId: id, userId: null });
+      connections.subs.set('room:x', subs);
+    }
+    const deps = {
+      connections,
+      gateway,
+      clock: new FakeClock(),
+      log: new MemoryLog(),
+      concurrency: 8,
+      pageSize: 7,
+    };
+    return { connections, gateway, deps };
+  }
+  const payload = new TextEncoder().encode('{}');
+
+  it('skips excluded connections and those already reached through another target', async () => {
+    const { gateway, deps } = world(5);
+    const reached = new Set(['c1']);
+    const r = await fanOut(deps, { channel: 'room:x', payload, exclude: new Set(['c0']), reached });
+    expect(gateway.posts.map((p) => p.connectionId).sort()).toEqual(['c2', 'c3', 'c4']);
+    expect(r.recipients).toBe(3);
+    expect([...reached].sort()).toEqual(['c1', 'c2', 'c3', 'c4']);
+  });
+
+  it('skips a subscriber whose recovery replay covers the seq, and reaches it for later seqs', async () => {
+    const { connections, gateway, deps } = world(2);
+    const sub = connections.subs.get('room:x')?.get('c1');
+    if (sub) sub.replayedTo = 10;
+    await fanOut(deps, { channel: 'room:x', payload, seq: 10 });
+    await fanOut(deps, { channel: 'room:x', payload, seq: 11 });
+    expect(gateway.posts.map((p) => p.connectionId)).toEqual(['c0', 'c0', 'c1']);
+  });
+
+  it('retries throttling with backoff and counts the post delivered', async () => {
+    const { gateway, deps } = world(1);
+    let calls = 0;
+    gateway.post = async () => {
+      calls++;
+      if (calls < 3)
+        throw new LimitExceededException({ message: 'slow down', $metadata: { httpStatusCode: 429 } });
+    };
+    const before = deps.clock.now();
+    const r = await fanOut(deps, { channel: 'room:x', payload });
+    expect(r).toMatchObject({ delivered: 1, failed: 0 });
+    expect(calls).toBe(3);
+    expect(deps.clock.now() - before).toBeGreaterThanOrEqual(20 + 40);
+  });
+
+  it('gives up on a connection after the retries and reports it failed, keeping it', async () => {
+    const { connections, gateway, deps } = world(1);
+    gateway.post = async () => {
+      throw Object.assign(new Error('boom'), {
+        name: 'InternalServerError',
+        $metadata: { httpStatusCode: 500 },
+      });
+    };
+    const r = await fanOut(deps, { channel: 'room:x', payload });
+    expect(r).toMatchObject({ delivered: 0, failed: 1, gone: 0 });
+    expect(connections.records.has('c0')).toBe(true);
+  });
+});
+
+describe('how an SDK v3 error is read', () => {
+  it.each([
+    ['GoneException by name', new GoneException({ message: 'x', $metadata: {} }), true],
+    [
+      'any error with $metadata.httpStatusCode 410',
+      { name: 'Whatever', $metadata: { httpStatusCode: 410 } },
+      true,
+    ],
+    ['a v2-style statusCode 410 (not how v3 reports it)', { name: 'Error', statusCode: 410 }, false],
+    ['a 403', { name: 'ForbiddenException', $metadata: { httpStatusCode: 403 } }, false],
+  ])('%s → gone: %s', (_, error, gone) => {
+    expect(isGoneError(error)).toBe(gone);
+  });
+
+  it.each([
+    ['LimitExceededException', { name: 'LimitExceededException', $metadata: { httpStatusCode: 429 } }, true],
+    ['a 503', { name: 'ServiceUnavailable', $metadata: { httpStatusCode: 503 } }, true],
+    ['a reset socket', new Error('read ECONNRESET'), true],
+    ['a 403', { name: 'ForbiddenException', $metadata: { httpStatusCode: 403 } }, false],
+    ['a 413', { name: 'PayloadTooLargeException', $metadata: { httpStatusCode: 413 } }, false],
+  ])('%s → retryable: %s', (_, error, retry) => {
+    expect(isRetryable(error)).toBe(retry);
+  });
+});
