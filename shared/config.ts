@@ -56,6 +56,8 @@ export const envSchema = z.object({
   CONNECTION_TTL_SECONDS: int(2 * 60 * 60, 60),
   FANOUT_CONCURRENCY: int(64, 1, 1024),
   FANOUT_PAGE_SIZE: int(1000, 1, 10_000),
+  /** Post through the lean signed-request path (default) or through the SDK client (`false`). */
+  MANAGEMENT_API_FAST_POST: bool(true),
   SENSOR_RETENTION_DAYS: int(30, 1),
 });
 
@@ -68,7 +70,7 @@ export interface Config {
   callbackUrl: string | undefined;
   auth: AuthConfig;
   limits: Limits;
-  fanOut: { concurrency: number; pageSize: number };
+  fanOut: { concurrency: number; pageSize: number; fastPost: boolean };
 }
 
 export interface AuthConfig {
@@ -141,6 +143,10 @@ export function loadConfig(env: Env): Config {
       connectionTtlSeconds: e.CONNECTION_TTL_SECONDS,
       sensorRetentionDays: e.SENSOR_RETENTION_DAYS,
     },
-    fanOut: { concurrency: e.FANOUT_CONCURRENCY, pageSize: e.FANOUT_PAGE_SIZE },
+    fanOut: {
+      concurrency: e.FANOUT_CONCURRENCY,
+      pageSize: e.FANOUT_PAGE_SIZE,
+      fastPost: e.MANAGEMENT_API_FAST_POST,
+    },
   };
 }

@@ -84,6 +84,7 @@ function gatewayFor(rt: Runtime, endpoint: string): ManagementApiGateway {
     gw = new ManagementApiGateway({
       endpoint,
       region: rt.deps.config.region,
+      fastPost: rt.deps.config.fanOut.fastPost,
       ...(rt.credentials ? { credentials: rt.credentials } : {}),
     });
     rt.gateways.set(endpoint, gw);

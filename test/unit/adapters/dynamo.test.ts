@@ -1,0 +1,248 @@
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DynamoConnectionStore } from '../../../shared/adapters/dynamo/connection-store';
+import { DynamoMessageStore } from '../../../shared/adapters/dynamo/message-store';
+import { ChannelLimitError, ConnectionGoneError } from '../../../shared/ports';
+import { FakeClock } from '../../support/fakes';
+
+const ddb = mockClient(DynamoDBDocumentClient);
+afterEach(() => ddb.reset());
+
+const doc = () => DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
+const clock = new FakeClock();
+const conditionFailed = () => new ConditionalCheckFailedException({ message: 'failed', $metadata: {} });
+const meta = {
+  pk: 'conn#c1',
+  sk: 'meta',
+  connectionId: 'c1',
+  sub: 'alice',
+  username: 'Alice',
+  orgs: ['acme'],
+  scopes: [],
+  connectedAt: 1,
+  expiresAt: 4_000_000_000,
+  channels: new Set(['room:a', 'user:alice']),
+};
+
+/** Every write the store sent, as `Command pk|sk`, in order. */
+const writes = () =>
+  ddb
+    .calls()
+    .map((c) => {
+      const cmd = c.args[0] as {
+        constructor: { name: string };
+        input: { Key?: { pk: string; sk: string }; Item?: { pk: string; sk: string } };
+      };
+      const key = cmd.input.Key ?? cmd.input.Item;
+      return `${cmd.constructor.name.replace('Command', '')} ${key?.pk}|${key?.sk}`;
+    })
+    .filter((s) => !s.startsWith('Get') && !s.startsWith('Query'));
+
+describe('DynamoConnectionStore.subscribe', () => {
+  const store = () => new DynamoConnectionStore(doc(), 't', clock);
+
+  it('writes the subscription, raises the count, adds the channel to the connection, counts a new channel', async () => {
+    ddb.on(GetCommand, { Key: { pk: 'conn#c1', sk: 'meta' } }).resolves({ Item: meta });
+    ddb.on(UpdateCommand).resolves({ Attributes: { cnt: 1 } });
+    expect(await store().subscribe('c1', 'room:b', 100)).toEqual({ added: true, count: 1 });
+    expect(writes()).toEqual([
+      'Put chan#room:b|conn#c1',
+      'Update chan#room:b|count',
+      'Update conn#c1|meta',
+      'Update stats|global',
+    ]);
+    const put = ddb.commandCalls(PutCommand)[0]?.args[0].input;
+    expect(put).toMatchObject({
+      ConditionExpression: 'attribute_not_exists(pk)',
+      Item: { connectionId: 'c1', userId: 'alice', username: 'Alice', expiresAt: 4_000_000_000 },
+    });
+    const update = ddb.commandCalls(UpdateCommand)[1]?.args[0].input;
+    expect(update?.ConditionExpression).toContain('size(channels) < :max');
+    expect(update?.ExpressionAttributeValues).toMatchObject({ ':max': 100, ':c': new Set(['room:b']) });
+  });
+
+  it('changes nothing for a connection already subscribed', async () => {
+    ddb.on(GetCommand, { Key: { pk: 'conn#c1', sk: 'meta' } }).resolves({ Item: meta });
+    ddb.on(GetCommand, { Key: { pk: 'chan#room:a', sk: 'count' } }).resolves({ Item: { cnt: 3 } });
+    ddb.on(PutCommand).rejects(conditionFailed());
+    expect(await store().subscribe('c1', 'room:a', 100)).toEqual({ added: false, count: 3 });
+    expect(writes()).toEqual(['Put chan#room:a|conn#c1']);
+  });
+
+  it('undoes the subscription and count when the connection is at its channel limit', async () => {
+    ddb.on(GetCommand, { Key: { pk: 'conn#c1', sk: 'meta' } }).resolves({ Item: meta });
+    ddb.on(UpdateCommand).resolves({ Attributes: { cnt: 1 } });
+    ddb.on(UpdateCommand, { Key: { pk: 'conn#c1', sk: 'meta' } }).rejects(conditionFailed());
+    ddb.on(DeleteCommand).resolves({ Attributes: { pk: 'x' } });
+    await expect(store().subscribe('c1', 'room:b', 2)).rejects.toBeInstanceOf(ChannelLimitError);
+    expect(writes()).toContain('Delete chan#room:b|conn#c1');
+  });
+
+  it('writes nothing for a connection that is gone', async () => {
+    ddb.on(GetCommand).resolves({});
+    await expect(store().subscribe('c1', 'room:b', 100)).rejects.toBeInstanceOf(ConnectionGoneError);
+    expect(writes()).toEqual([]);
+  });
+});
+
+describe('DynamoConnectionStore.remove', () => {
+  it('deletes the connection, each subscription, the user index entry, and lowers the counts', async () => {
+    ddb.on(DeleteCommand, { Key: { pk: 'conn#c1', sk: 'meta' } }).resolves({ Attributes: meta });
+    ddb
+      .on(DeleteCommand, { Key: { pk: 'chan#room:a', sk: 'conn#c1' } })
+      .resolves({ Attributes: { pk: 'x' } });
+    ddb
+      .on(DeleteCommand, { Key: { pk: 'chan#user:alice', sk: 'conn#c1' } })
+      .resolves({ Attributes: { pk: 'x' } });
+    ddb.on(UpdateCommand, { Key: { pk: 'chan#room:a', sk: 'count' } }).resolves({ Attributes: { cnt: 4 } });
+    ddb
+      .on(UpdateCommand, { Key: { pk: 'chan#user:alice', sk: 'count' } })
+      .resolves({ Attributes: { cnt: 0 } });
+    ddb.on(UpdateCommand, { Key: { pk: 'user#alice', sk: 'count' } }).resolves({ Attributes: { cnt: 1 } });
+    const removed = await new DynamoConnectionStore(doc(), 't', clock).remove('c1');
+    expect(removed?.record).toMatchObject({
+      connectionId: 'c1',
+      principal: { sub: 'alice', orgs: ['acme'] },
+    });
+    expect(removed?.remaining).toEqual([
+      { channel: 'room:a', count: 4 },
+      { channel: 'user:alice', count: 0 },
+    ]);
+    expect(writes()).toEqual([
+      'Delete conn#c1|meta',
+      'Delete chan#room:a|conn#c1',
+      'Update chan#room:a|count',
+      'Delete chan#user:alice|conn#c1',
+      'Update chan#user:alice|count',
+      'Update stats|global', // channels -1: user:alice is empty now
+      'Delete chan#user:alice|count',
+      'Update stats|global', // connections -1
+      'Delete user#alice|conn#c1',
+      'Update user#alice|count', // alice still has another connection: users unchanged
+    ]);
+  });
+
+  it('removes only the orphan subscription it was told of when the connection is gone already', async () => {
+    ddb.on(DeleteCommand).resolves({});
+    expect(await new DynamoConnectionStore(doc(), 't', clock).remove('c1', 'room:z')).toBeNull();
+    expect(writes()).toEqual(['Delete conn#c1|meta', 'Delete chan#room:z|conn#c1']);
+  });
+});
+
+describe('DynamoConnectionStore queries', () => {
+  it('pages through subscribers with Query, skipping expired ones', async () => {
+    ddb
+      .on(QueryCommand)
+      .resolvesOnce({
+        Items: [
+          { connectionId: 'a', userId: 'u1', expiresAt: 4_000_000_000 },
+          { connectionId: 'old', expiresAt: 1 },
+        ],
+        LastEvaluatedKey: { pk: 'chan#room:a', sk: 'conn#old' },
+      })
+      .resolvesOnce({ Items: [{ connectionId: 'b', replayedTo: 7, expiresAt: 4_000_000_000 }] });
+    const pages: unknown[] = [];
+    for await (const page of new DynamoConnectionStore(doc(), 't', clock).subscribers('room:a', 2))
+      pages.push(page);
+    expect(pages).toEqual([
+      [{ connectionId: 'a', userId: 'u1' }],
+      [{ connectionId: 'b', userId: null, replayedTo: 7 }],
+    ]);
+    const second = ddb.commandCalls(QueryCommand)[1]?.args[0].input;
+    expect(second).toMatchObject({ Limit: 2, ExclusiveStartKey: { pk: 'chan#room:a', sk: 'conn#old' } });
+  });
+
+  it('counts frames per connection and minute window with an atomic ADD that expires', async () => {
+    ddb.on(UpdateCommand).resolves({ Attributes: { n: 42 } });
+    expect(await new DynamoConnectionStore(doc(), 't', clock).countFrame('c1', 1_790_000_040)).toBe(42);
+    expect(ddb.commandCalls(UpdateCommand)[0]?.args[0].input).toMatchObject({
+      Key: { pk: 'conn#c1', sk: 'rate#1790000040' },
+      UpdateExpression: 'ADD n :one SET expiresAt = :exp',
+      ExpressionAttributeValues: { ':one': 1, ':exp': 1_790_000_160 },
+    });
+  });
+});
+
+describe('DynamoMessageStore', () => {
+  const store = () => new DynamoMessageStore(doc(), 't', clock);
+
+  it('allocates seqs with an atomic ADD', async () => {
+    ddb.on(UpdateCommand).resolves({ Attributes: { seq: 8 } });
+    expect(await store().nextSeq('room:a')).toBe(8);
+    expect(ddb.commandCalls(UpdateCommand)[0]?.args[0].input).toMatchObject({
+      Key: { pk: 'seq#room:a', sk: 'seq' },
+      UpdateExpression: 'ADD seq :one',
+      ReturnValues: 'UPDATED_NEW',
+    });
+  });
+
+  it('reads history after a seq, oldest first, with a cursor while there is more', async () => {
+    ddb.on(QueryCommand).resolves({
+      Items: [
+        { seq: 3, frame: '{"n":3}' },
+        { seq: 4, frame: '{"n":4}' },
+      ],
+      LastEvaluatedKey: { pk: 'hist#room:a', sk: '000000000004' },
+    });
+    expect(await store().history('room:a', 2, 2)).toEqual({
+      entries: [
+        { seq: 3, frame: '{"n":3}' },
+        { seq: 4, frame: '{"n":4}' },
+      ],
+      next: 4,
+    });
+    expect(ddb.commandCalls(QueryCommand)[0]?.args[0].input).toMatchObject({
+      KeyConditionExpression: 'pk = :pk AND sk > :after',
+      ExpressionAttributeValues: { ':pk': 'hist#room:a', ':after': '000000000002' },
+      Limit: 2,
+    });
+  });
+
+  it('claims a fresh idempotency key with a conditional put that also takes over expired and stale claims', async () => {
+    ddb.on(PutCommand).resolves({});
+    expect(await store().claimIdempotency('k', { id: 'm1', now: 1_000_000, staleAfterMs: 60_000 })).toEqual({
+      claimed: true,
+    });
+    const put = ddb.commandCalls(PutCommand)[0]?.args[0].input;
+    expect(put?.ConditionExpression).toBe(
+      'attribute_not_exists(pk) OR expiresAt < :nowSec OR (#state = :pending AND createdAt < :stale)',
+    );
+    expect(put?.ExpressionAttributeValues).toEqual({
+      ':nowSec': 1000,
+      ':pending': 'pending',
+      ':stale': 940_000,
+    });
+    expect(put?.Item).toMatchObject({ state: 'pending', id: 'm1', expiresAt: 1000 + 86_400 });
+  });
+
+  it('answers a repeat with the stored result', async () => {
+    ddb.on(PutCommand).rejects(conditionFailed());
+    ddb.on(GetCommand).resolves({ Item: { state: 'done', id: 'm1', createdAt: 5, result: { seq: 3 } } });
+    expect(await store().claimIdempotency('k', { id: 'm2', now: 10, staleAfterMs: 60_000 })).toEqual({
+      claimed: false,
+      state: 'done',
+      id: 'm1',
+      createdAt: 5,
+      result: { seq: 3 },
+    });
+  });
+
+  it('answers a repeat while the first is in flight as pending, with the first id', async () => {
+    ddb.on(PutCommand).rejects(conditionFailed());
+    ddb.on(GetCommand).resolves({ Item: { state: 'pending', id: 'm1', createdAt: 5 } });
+    expect(await store().claimIdempotency('k', { id: 'm2', now: 10, staleAfterMs: 60_000 })).toMatchObject({
+      claimed: false,
+      state: 'pending',
+      id: 'm1',
+    });
+  });
+});

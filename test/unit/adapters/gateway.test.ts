@@ -1,0 +1,143 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  ApiGatewayManagementApiClient,
+  DeleteConnectionCommand,
+  GetConnectionCommand,
+  GoneException,
+} from '@aws-sdk/client-apigatewaymanagementapi';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ManagementApiGateway } from '../../../shared/adapters/gateway';
+import { isGoneError } from '../../../shared/domain/fanout';
+
+/**
+ * The lean post path against an in-process stub of the Management API: the request it sends, and the SDK
+ * error shapes it turns answers into. (The local stack's emulator runs the same path for real.)
+ */
+interface Seen {
+  method: string;
+  url: string;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+const seen: Seen[] = [];
+let answer: (s: Seen) => { status: number; headers?: Record<string, string>; body?: string } = () => ({
+  status: 200,
+});
+let server: http.Server;
+let endpoint: string;
+
+beforeAll(async () => {
+  server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const s = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString(),
+      };
+      seen.push(s);
+      const a = answer(s);
+      res.writeHead(a.status, a.headers);
+      res.end(a.body ?? '');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/prod`;
+});
+afterAll(() => new Promise<void>((r) => server.close(() => r())));
+afterEach(() => {
+  seen.length = 0;
+  answer = () => ({ status: 200 });
+});
+
+const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' };
+const gateway = () => new ManagementApiGateway({ endpoint, region: 'eu-west-1', credentials });
+
+describe('the lean post path', () => {
+  it('sends a SigV4-signed POST to /{stage}/@connections/{url-encoded id} with the bytes unchanged', async () => {
+    const gw = gateway();
+    await gw.post('L0SM9cOFvHcCIhw=', new TextEncoder().encode('{"type":"x","text":"héllo"}'));
+    gw.destroy();
+    expect(seen).toHaveLength(1);
+    const [req] = seen;
+    expect(req?.method).toBe('POST');
+    expect(req?.url).toBe('/prod/@connections/L0SM9cOFvHcCIhw%3D');
+    expect(req?.body).toBe('{"type":"x","text":"héllo"}');
+    expect(req?.headers.authorization).toMatch(
+      /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/execute-api\/aws4_request, SignedHeaders=.*host.*, Signature=[0-9a-f]{64}$/,
+    );
+    expect(req?.headers['x-amz-date']).toMatch(/^\d{8}T\d{6}Z$/);
+  });
+
+  it('reuses one keep-alive socket for consecutive posts', async () => {
+    const sockets = new Set<unknown>();
+    const onConnection = (s: unknown) => sockets.add(s);
+    server.on('connection', onConnection);
+    const gw = gateway();
+    for (let i = 0; i < 5; i++) await gw.post('c1', new Uint8Array([123, 125]));
+    gw.destroy();
+    server.off('connection', onConnection);
+    expect(seen).toHaveLength(5);
+    expect(sockets.size).toBe(1);
+  });
+
+  it.each([
+    [410, 'GoneException', { 'x-amzn-errortype': 'GoneException' }],
+    [410, 'GoneException', {}],
+    [429, 'LimitExceededException', {}],
+    [413, 'PayloadTooLargeException', {}],
+    [403, 'ForbiddenException', {}],
+    [500, 'InternalServerError', {}],
+  ])('turns HTTP %i into the SDK error %s with $metadata.httpStatusCode', async (status, name, headers) => {
+    answer = () => ({
+      status,
+      headers: { 'content-type': 'application/json', ...headers },
+      body: '{"message":"nope"}',
+    });
+    const gw = gateway();
+    const error = await gw.post('c1', new Uint8Array([1])).catch((e: unknown) => e);
+    gw.destroy();
+    expect(error).toMatchObject({ name, message: 'nope', $metadata: { httpStatusCode: status } });
+    expect(isGoneError(error)).toBe(status === 410);
+  });
+});
+
+describe('GET and DELETE through the SDK client', () => {
+  const mgmt = mockClient(ApiGatewayManagementApiClient);
+  afterEach(() => mgmt.reset());
+  const gone = () => new GoneException({ message: 'gone', $metadata: { httpStatusCode: 410 } });
+
+  it('reads a connection, and null when it is gone', async () => {
+    mgmt
+      .on(GetConnectionCommand, { ConnectionId: 'alive' })
+      .resolves({
+        ConnectedAt: new Date('2026-11-23T10:00:00Z'),
+        Identity: { SourceIp: '1.2.3.4', UserAgent: 'ua' },
+      })
+      .on(GetConnectionCommand, { ConnectionId: 'dead' })
+      .rejects(gone());
+    const gw = gateway();
+    expect(await gw.info('alive')).toEqual({
+      connectedAt: '2026-11-23T10:00:00.000Z',
+      lastActiveAt: undefined,
+      sourceIp: '1.2.3.4',
+    });
+    expect(await gw.info('dead')).toBeNull();
+  });
+
+  it('closes a connection, resolving false when it was gone already', async () => {
+    // General behaviour first: aws-sdk-client-mock lets a later, more specific matcher take precedence.
+    mgmt
+      .on(DeleteConnectionCommand)
+      .rejects(gone())
+      .on(DeleteConnectionCommand, { ConnectionId: 'alive' })
+      .resolves({});
+    const gw = gateway();
+    expect(await gw.close('alive')).toBe(true);
+    expect(await gw.close('dead')).toBe(false);
+  });
+});

@@ -1,0 +1,360 @@
+import {
+  ApiGatewayManagementApiClient,
+  DeleteConnectionCommand,
+  PostToConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { handler as historyHandler } from '../../../lambdas/http-channels';
+import { handler as healthHandler } from '../../../lambdas/http-health';
+import { handler as publishHandler } from '../../../lambdas/http-publish';
+import { handler as connectHandler } from '../../../lambdas/ws-connect';
+import { handler as disconnectHandler } from '../../../lambdas/ws-disconnect';
+import { handler as messageHandler } from '../../../lambdas/ws-message';
+import { principalToContext } from '../../../shared/auth/principal';
+import type { Env } from '../../../shared/config';
+import type { HttpEvent, WsEvent } from '../../../shared/events';
+import { runWithEnv } from '../../../shared/runtime';
+import { AUDIENCE, ISSUER, testIssuer } from '../../support/tokens';
+import { user } from '../../support/world';
+
+const ddb = mockClient(DynamoDBDocumentClient);
+const mgmt = mockClient(ApiGatewayManagementApiClient);
+afterEach(() => {
+  ddb.reset();
+  mgmt.reset();
+});
+
+let issuer: Awaited<ReturnType<typeof testIssuer>>;
+let env: Env;
+beforeAll(async () => {
+  issuer = await testIssuer();
+  env = {
+    TABLE_NAME: 'unit-test',
+    WS_CALLBACK_URL: 'https://abc123.execute-api.us-east-1.amazonaws.com/prod',
+    MANAGEMENT_API_FAST_POST: 'false', // posts through the SDK client, which aws-sdk-client-mock intercepts
+    JWT_ISSUER: ISSUER,
+    JWT_AUDIENCE: AUDIENCE,
+    JWT_JWKS: JSON.stringify(issuer.jwks),
+  };
+});
+
+const conditionFailed = () => new ConditionalCheckFailedException({ message: 'failed', $metadata: {} });
+
+function wsEvent(routeKey: string, extra: Partial<WsEvent> = {}, principal = user('alice')): WsEvent {
+  return {
+    requestContext: {
+      routeKey,
+      eventType: routeKey === '$connect' ? 'CONNECT' : routeKey === '$disconnect' ? 'DISCONNECT' : 'MESSAGE',
+      connectionId: 'L0SM9cOFvHcCIhw=',
+      domainName: 'abc123.execute-api.us-east-1.amazonaws.com',
+      stage: 'prod',
+      apiId: 'abc123',
+      requestId: 'r1',
+      requestTimeEpoch: Date.now(),
+      connectedAt: Date.now(),
+      messageDirection: 'IN',
+      identity: { sourceIp: '203.0.113.1', userAgent: 'test' },
+      authorizer: { principalId: principal.sub ?? 'anonymous', ...principalToContext(principal) },
+    },
+    isBase64Encoded: false,
+    ...extra,
+  };
+}
+
+function httpEvent(routeKey: string, extra: Partial<HttpEvent> = {}): HttpEvent {
+  const [method = 'GET', path = '/'] = routeKey.split(' ');
+  return {
+    version: '2.0',
+    routeKey,
+    rawPath: path,
+    rawQueryString: '',
+    headers: { 'content-type': 'application/json' },
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'http123',
+      domainName: 'http123.execute-api.us-east-1.amazonaws.com',
+      domainPrefix: 'http123',
+      requestId: 'req',
+      routeKey,
+      stage: '$default',
+      time: '23/Nov/2026:12:00:00 +0000',
+      timeEpoch: Date.now(),
+      http: { method, path, protocol: 'HTTP/1.1', sourceIp: '203.0.113.1', userAgent: 'curl' },
+    },
+    isBase64Encoded: false,
+    ...extra,
+  };
+}
+
+const withClaims = (claims: Record<string, unknown>): Partial<HttpEvent['requestContext']> => ({
+  authorizer: { jwt: { claims, scopes: null } },
+});
+
+describe('ws-connect', () => {
+  it('stores the connection with a 2 h expiry, subscribes user:{sub}, and answers 200', async () => {
+    ddb.on(QueryCommand).resolves({ Items: [] });
+    ddb.on(GetCommand).resolves({ Item: { connectionId: 'L0SM9cOFvHcCIhw=', sub: 'alice', expiresAt: 4e9 } });
+    ddb.on(UpdateCommand).resolves({ Attributes: { cnt: 1 } });
+    const before = Math.floor(Date.now() / 1000);
+    const result = await runWithEnv(env, () => connectHandler(wsEvent('$connect')));
+    expect(result).toEqual({ statusCode: 200 });
+    const meta = ddb.commandCalls(PutCommand).find((c) => c.args[0].input.Item?.sk === 'meta')?.args[0]
+      .input.Item;
+    expect(meta?.expiresAt).toBeGreaterThanOrEqual(before + 7200);
+    expect(meta?.expiresAt).toBeLessThanOrEqual(before + 7201);
+    const subs = ddb.commandCalls(PutCommand).map((c) => c.args[0].input.Item?.pk);
+    expect(subs).toContain('chan#user:alice');
+  });
+
+  it('refuses with 403 and stores nothing when ?channels= names a channel the user may not have', async () => {
+    ddb.on(QueryCommand).resolves({ Items: [] });
+    const event = wsEvent('$connect', { queryStringParameters: { channels: 'room:ok,user:bob' } });
+    const result = await runWithEnv(env, () => connectHandler(event));
+    expect(result.statusCode).toBe(403);
+    expect(ddb.commandCalls(PutCommand)).toHaveLength(0);
+  });
+
+  it('refuses with 401 an anonymous connection asking for an org channel', async () => {
+    const event = wsEvent(
+      '$connect',
+      { queryStringParameters: { channels: 'org:acme' } },
+      user('x', { sub: null }),
+    );
+    expect((await runWithEnv(env, () => connectHandler(event))).statusCode).toBe(401);
+  });
+
+  it('refuses with 400 a malformed channel list', async () => {
+    const event = wsEvent('$connect', { queryStringParameters: { channels: 'room:ok,bogus:x' } });
+    expect((await runWithEnv(env, () => connectHandler(event))).statusCode).toBe(400);
+  });
+
+  it('echoes the first sub-protocol the client offers, as API Gateway requires of $connect', async () => {
+    ddb.on(QueryCommand).resolves({ Items: [] });
+    ddb.on(GetCommand).resolves({ Item: { connectionId: 'x', expiresAt: 4e9 } });
+    ddb.on(UpdateCommand).resolves({ Attributes: { cnt: 1 } });
+    const event = wsEvent('$connect', { headers: { 'Sec-WebSocket-Protocol': 'chat, superchat' } });
+    expect(await runWithEnv(env, () => connectHandler(event))).toEqual({
+      statusCode: 200,
+      headers: { 'Sec-WebSocket-Protocol': 'chat' },
+    });
+  });
+});
+
+describe('ws-disconnect', () => {
+  it('removes the connection and its subscriptions', async () => {
+    ddb.on(DeleteCommand).resolves({});
+    ddb
+      .on(DeleteCommand, { Key: { pk: 'conn#L0SM9cOFvHcCIhw=', sk: 'meta' } })
+      .resolves({ Attributes: { connectionId: 'L0SM9cOFvHcCIhw=', channels: new Set(['room:a']) } });
+    ddb.on(UpdateCommand).resolves({ Attributes: { cnt: 2 } });
+    const event = wsEvent('$disconnect');
+    event.requestContext.disconnectStatusCode = 1001;
+    expect(await runWithEnv(env, () => disconnectHandler(event))).toEqual({ statusCode: 200 });
+    const deleted = ddb.commandCalls(DeleteCommand).map((c) => c.args[0].input.Key);
+    expect(deleted).toEqual([
+      { pk: 'conn#L0SM9cOFvHcCIhw=', sk: 'meta' },
+      { pk: 'chan#room:a', sk: 'conn#L0SM9cOFvHcCIhw=' },
+    ]);
+  });
+});
+
+describe('ws-message', () => {
+  it('answers a request/response frame with the route response, not a Management API call', async () => {
+    ddb.on(UpdateCommand).resolves({ Attributes: { n: 1 } });
+    const result = await runWithEnv(env, () =>
+      messageHandler(wsEvent('ping', { body: '{"type":"ping","timestamp":"t1"}' })),
+    );
+    expect(result).toEqual({ statusCode: 200, body: '{"type":"pong","timestamp":"t1"}' });
+    expect(mgmt.commandCalls(PostToConnectionCommand)).toHaveLength(0);
+  });
+
+  it('posts all replies but the last in order and returns the last as the route response', async () => {
+    ddb.on(UpdateCommand).resolves({ Attributes: { n: 1, cnt: 1 } });
+    ddb.on(GetCommand, { Key: { pk: 'conn#L0SM9cOFvHcCIhw=', sk: 'meta' } }).resolves({
+      Item: { connectionId: 'L0SM9cOFvHcCIhw=', sub: 'alice', expiresAt: 4e9 },
+    });
+    ddb.on(GetCommand, { Key: { pk: 'seq#room:r', sk: 'seq' } }).resolves({ Item: { seq: 2 } });
+    ddb.on(QueryCommand).resolves({
+      Items: [
+        { seq: 1, frame: '{"type":"publication","seq":1}' },
+        { seq: 2, frame: '{"type":"publication","seq":2}' },
+      ],
+    });
+    mgmt.on(PostToConnectionCommand).resolves({});
+    const result = await runWithEnv(env, () =>
+      messageHandler(wsEvent('subscribe', { body: '{"type":"subscribe","channel":"room:r","since":0}' })),
+    );
+    const posted = mgmt
+      .commandCalls(PostToConnectionCommand)
+      .map((c) => new TextDecoder().decode(c.args[0].input.Data as Uint8Array));
+    expect(posted).toEqual([
+      '{"type":"subscribed","channel":"room:r","seq":2,"recovered":true}',
+      '{"type":"publication","seq":1}',
+    ]);
+    expect(result).toEqual({ statusCode: 200, body: '{"type":"publication","seq":2}' });
+  });
+
+  it('answers an expired token with UNAUTHORIZED, then closes the connection', async () => {
+    mgmt.on(PostToConnectionCommand).resolves({});
+    mgmt.on(DeleteConnectionCommand).resolves({});
+    const expired = user('alice', { exp: Math.floor(Date.now() / 1000) - 3600 });
+    const result = await runWithEnv(env, () =>
+      messageHandler(wsEvent('ping', { body: '{"type":"ping"}' }, expired)),
+    );
+    expect(result).toEqual({ statusCode: 200 });
+    const posted = mgmt.commandCalls(PostToConnectionCommand)[0]?.args[0].input.Data as Uint8Array;
+    expect(JSON.parse(new TextDecoder().decode(posted))).toMatchObject({
+      type: 'error',
+      code: 'UNAUTHORIZED',
+    });
+    expect(mgmt.commandCalls(DeleteConnectionCommand)[0]?.args[0].input).toEqual({
+      ConnectionId: 'L0SM9cOFvHcCIhw=',
+    });
+  });
+
+  it('answers a frame that is not JSON with INVALID_JSON', async () => {
+    ddb.on(UpdateCommand).resolves({ Attributes: { n: 1 } });
+    const result = await runWithEnv(env, () => messageHandler(wsEvent('$default', { body: 'hello?' })));
+    expect(JSON.parse(result.body ?? '')).toMatchObject({ type: 'error', code: 'INVALID_JSON' });
+  });
+});
+
+describe('HTTP handlers', () => {
+  const publisherClaims = { sub: 'svc-orders', scope: 'realtime:publish', iss: ISSUER, aud: AUDIENCE };
+
+  it('GET /v1/health answers ok', async () => {
+    const result = await runWithEnv(env, () => healthHandler(httpEvent('GET /v1/health')));
+    expect(result.statusCode).toBe(200);
+    expect(JSON.parse(result.body ?? '')).toEqual({ status: 'ok' });
+  });
+
+  it('POST /v1/publish fans out to the channel and reports the delivery', async () => {
+    ddb.on(UpdateCommand).resolves({ Attributes: { seq: 1 } });
+    ddb.on(QueryCommand).resolves({
+      Items: [
+        { connectionId: 'c1', expiresAt: 4e9 },
+        { connectionId: 'c2', expiresAt: 4e9 },
+      ],
+    });
+    mgmt.on(PostToConnectionCommand).resolves({});
+    const event = httpEvent('POST /v1/publish', {
+      body: JSON.stringify({
+        channel: 'room:lobby',
+        type: 'api_message',
+        data: { message: 'hi', type: 'spoof' },
+      }),
+      requestContext: { ...httpEvent('POST /v1/publish').requestContext, ...withClaims(publisherClaims) },
+    });
+    const result = await runWithEnv(env, () => publishHandler(event));
+    expect(result.statusCode).toBe(202);
+    expect(JSON.parse(result.body ?? '')).toMatchObject({ recipients: 2, delivered: 2, gone: 0 });
+    const frame = JSON.parse(
+      new TextDecoder().decode(
+        mgmt.commandCalls(PostToConnectionCommand)[0]?.args[0].input.Data as Uint8Array,
+      ),
+    );
+    // data's fields are spread into the frame, but cannot override the envelope
+    expect(frame).toMatchObject({ type: 'api_message', channel: 'room:lobby', seq: 1, message: 'hi' });
+  });
+
+  it.each([
+    ['not JSON', '{nope', 400, 'INVALID_JSON'],
+    ['no target', JSON.stringify({ type: 'x', data: {} }), 400, 'INVALID_MESSAGE'],
+    ['a reserved type', JSON.stringify({ channel: 'room:a', type: 'ack' }), 400, 'INVALID_MESSAGE'],
+    ['a bad channel', JSON.stringify({ channel: 'room:', type: 'x' }), 400, 'INVALID_CHANNEL'],
+    [
+      'an oversized body',
+      JSON.stringify({ channel: 'room:a', type: 'x', data: { b: 'x'.repeat(140_000) } }),
+      413,
+      'PAYLOAD_TOO_LARGE',
+    ],
+  ])('POST /v1/publish with %s answers an RFC 9457 problem %i %s', async (_, body, status, code) => {
+    const event = httpEvent('POST /v1/publish', {
+      body,
+      requestContext: { ...httpEvent('POST /v1/publish').requestContext, ...withClaims(publisherClaims) },
+    });
+    const result = await runWithEnv(env, () => publishHandler(event));
+    expect(result.statusCode).toBe(status);
+    expect(result.headers?.['content-type']).toBe('application/problem+json');
+    const problem = JSON.parse(result.body ?? '');
+    expect(problem).toMatchObject({ status, code, type: expect.stringMatching(/^urn:switchboard:problem:/) });
+    expect(problem.detail).toEqual(expect.any(String));
+    expect(mgmt.commandCalls(PostToConnectionCommand)).toHaveLength(0);
+  });
+
+  it('POST /v1/publish refuses a token without the publish scope (the authorizer already should have)', async () => {
+    const event = httpEvent('POST /v1/publish', {
+      body: JSON.stringify({ channel: 'room:a', type: 'x' }),
+      requestContext: {
+        ...httpEvent('POST /v1/publish').requestContext,
+        ...withClaims({ sub: 'u', scope: 'read' }),
+      },
+    });
+    const result = await runWithEnv(env, () => publishHandler(event));
+    expect(result.statusCode).toBe(403);
+  });
+
+  it('POST /v1/publish with an Idempotency-Key already answered returns the first answer and delivers nothing', async () => {
+    const first = { status: 202, body: { id: 'm1', recipients: 3, delivered: 3, gone: 0 }, headers: {} };
+    ddb.on(PutCommand).rejects(conditionFailed());
+    ddb.on(GetCommand).resolves({ Item: { state: 'done', id: 'x', createdAt: 1, result: first } });
+    const event = httpEvent('POST /v1/publish', {
+      headers: { 'content-type': 'application/json', 'idempotency-key': 'order-42' },
+      body: JSON.stringify({ channel: 'room:a', type: 'x' }),
+      requestContext: { ...httpEvent('POST /v1/publish').requestContext, ...withClaims(publisherClaims) },
+    });
+    const result = await runWithEnv(env, () => publishHandler(event));
+    expect(result.statusCode).toBe(202);
+    expect(JSON.parse(result.body ?? '')).toEqual(first.body);
+    expect(result.headers?.['idempotent-replayed']).toBe('true');
+    expect(mgmt.commandCalls(PostToConnectionCommand)).toHaveLength(0);
+    expect(ddb.commandCalls(QueryCommand)).toHaveLength(0);
+  });
+
+  it('GET /v1/channels/{channel}/history serves anonymous readers of a room, oldest first', async () => {
+    ddb.on(GetCommand).resolves({ Item: { seq: 2 } });
+    ddb.on(QueryCommand).resolves({
+      Items: [
+        { seq: 1, frame: '{"type":"publication","seq":1}' },
+        { seq: 2, frame: '{"type":"publication","seq":2}' },
+      ],
+    });
+    const event = httpEvent('GET /v1/channels/{channel}/history', {
+      pathParameters: { channel: 'room%3Alobby' },
+      queryStringParameters: { since: '0' },
+    });
+    const result = await runWithEnv(env, () => historyHandler(event));
+    expect(result.statusCode).toBe(200);
+    expect(JSON.parse(result.body ?? '')).toEqual({
+      channel: 'room:lobby',
+      messages: [
+        { type: 'publication', seq: 1 },
+        { type: 'publication', seq: 2 },
+      ],
+      next: null,
+    });
+  });
+
+  it("GET history of a user channel answers 401 without a token and 403 with another user's token", async () => {
+    const event = (headers: Record<string, string> = {}) =>
+      httpEvent('GET /v1/channels/{channel}/history', { pathParameters: { channel: 'user:bob' }, headers });
+    expect((await runWithEnv(env, () => historyHandler(event()))).statusCode).toBe(401);
+    const token = await issuer.sign({ sub: 'alice' });
+    const forbidden = await runWithEnv(env, () =>
+      historyHandler(event({ authorization: `Bearer ${token}` })),
+    );
+    expect(forbidden.statusCode).toBe(403);
+    const bad = await runWithEnv(env, () => historyHandler(event({ authorization: 'Bearer not-a-token' })));
+    expect(bad.statusCode).toBe(401);
+  });
+});
