@@ -1,5 +1,5 @@
 import { principalFromContext } from '../shared/auth/principal';
-import { frameHandlers } from '../shared/domain/frame-handlers';
+import { frameHandlers } from '../shared/features';
 import { handleFrame } from '../shared/domain/frames';
 import { callbackUrlOf, type WsEvent, type WsResult } from '../shared/events';
 import { getDeps } from '../shared/runtime';

@@ -8,6 +8,7 @@ import { ManagementApiGateway, type StaticCredentials } from './adapters/gateway
 import { createTokenVerifier } from './auth/jwt';
 import { type Env, loadConfig } from './config';
 import type { Deps } from './domain/context';
+import { channelHooks } from './features';
 import { type Ids, type Log, systemClock } from './ports';
 
 /**
@@ -59,6 +60,7 @@ function runtimeFor(env: Env): Runtime {
       clock,
       ids,
       log,
+      hooks: channelHooks,
     },
     gateways: new Map(),
     credentials,

@@ -3,7 +3,7 @@ import { authorizeSubscribe, type Channel, parseChannel } from '../channels';
 import { asProtocolError, ProtocolError } from '../errors';
 import { ChannelLimitError, ConnectionGoneError, type SubscribeResult } from '../ports';
 import type { Deps, FrameContext } from './context';
-import { channelHooks, runHook } from './hooks';
+import { runHook } from './hooks';
 import { mapBounded } from './pool';
 
 export interface ConnectInput {
@@ -102,7 +102,7 @@ export async function disconnect(deps: Deps, connectionId: string): Promise<void
   const { principal } = removed.record;
   for (const { channel, count } of removed.remaining) {
     const parsed = safeParseChannel(channel);
-    const hooks = parsed && channelHooks[parsed.namespace.name];
+    const hooks = parsed && deps.hooks[parsed.namespace.name];
     if (!parsed || !hooks?.afterLeave) continue;
     await runHook(deps, `afterLeave ${channel}`, () =>
       hooks.afterLeave?.(deps, { channel: parsed, connectionId, principal, count, reason: 'disconnect' }),
@@ -138,7 +138,7 @@ export async function join(
     }
     throw error;
   }
-  const hooks = channelHooks[channel.namespace.name];
+  const hooks = deps.hooks[channel.namespace.name];
   if (result.added && hooks?.afterJoin) {
     await runHook(deps, `afterJoin ${channel.id}`, () =>
       hooks.afterJoin?.(
@@ -153,7 +153,7 @@ export async function join(
 
 export async function leave(deps: Deps, connectionId: string, principal: Principal, channel: Channel) {
   const result = await deps.connections.unsubscribe(connectionId, channel.id);
-  const hooks = channelHooks[channel.namespace.name];
+  const hooks = deps.hooks[channel.namespace.name];
   if (result.removed && hooks?.afterLeave) {
     await runHook(deps, `afterLeave ${channel.id}`, () =>
       hooks.afterLeave?.(deps, {

@@ -3,6 +3,7 @@ import type { Principal } from '../auth/principal';
 import type { Config } from '../config';
 import type { Clock, ConnectionStore, Gateway, Ids, Log, MessageStore } from '../ports';
 import type { ServerFrame } from '../protocol';
+import type { ChannelHookRegistry } from './hooks';
 
 /** Everything the domain operations work with. Built once per container by lambdas/, or by tests. */
 export interface Deps {
@@ -14,6 +15,8 @@ export interface Deps {
   clock: Clock;
   ids: Ids;
   log: Log;
+  /** What each namespace does when connections join or leave it. */
+  hooks: ChannelHookRegistry;
 }
 
 /**

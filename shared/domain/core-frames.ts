@@ -12,7 +12,6 @@ import {
 } from '../protocol';
 import { join, leave } from './connections';
 import { defineFrame } from './frames';
-import { channelHooks } from './hooks';
 import { idempotencyKey, publishEvent } from './publish';
 import { readReplay } from './recovery';
 
@@ -34,7 +33,7 @@ export const hello = defineFrame({
     });
     for (const id of channels) {
       const channel = parseChannel(id);
-      await channelHooks[channel.namespace.name]?.onHello?.(deps, channel, ctx);
+      await deps.hooks[channel.namespace.name]?.onHello?.(deps, channel, ctx);
     }
   },
 });

@@ -34,7 +34,8 @@ export interface ChannelHooks {
   onHello?(deps: Deps, channel: Channel, ctx: FrameContext): Promise<void>;
 }
 
-export const channelHooks: Partial<Record<NamespaceName, ChannelHooks>> = {};
+/** Per namespace, its hooks. Composed in shared/features/index.ts and handed to the domain in Deps. */
+export type ChannelHookRegistry = Partial<Record<NamespaceName, ChannelHooks>>;
 
 export async function runHook(deps: Deps, what: string, fn: () => Promise<void> | undefined): Promise<void> {
   try {

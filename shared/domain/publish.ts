@@ -23,6 +23,8 @@ export interface PublishInput {
   idempotencyKey?: string;
   exclude?: ReadonlySet<string>;
   reached?: Set<string>;
+  /** Deliver without a seq and without storing it, even where the namespace keeps history (presence notices). */
+  ephemeral?: boolean;
   /** Called with the stored frame before fan-out (chat messages keep their own record too). */
   beforeFanOut?: (frame: ChannelFrameEnvelope & Record<string, unknown>, meta: EventMeta) => Promise<void>;
 }
@@ -82,7 +84,7 @@ export async function publishEvent(deps: Deps, input: PublishInput): Promise<Pub
 async function publishOnce(deps: Deps, input: PublishInput, id: string): Promise<PublishResult> {
   const { channel } = input;
   const now = deps.clock.now();
-  const history = channel.namespace.history;
+  const history = input.ephemeral ? null : channel.namespace.history;
   const seq = history ? await deps.messages.nextSeq(channel.id) : undefined;
   const meta: EventMeta = { id, seq, timestamp: isoTime(now) };
   const event = typeof input.event === 'function' ? input.event(meta) : input.event;

@@ -8,6 +8,7 @@ import type { TokenVerifier } from '../../shared/auth/jwt';
 import { TokenError } from '../../shared/auth/jwt';
 import { type Env, loadConfig } from '../../shared/config';
 import type { Deps } from '../../shared/domain/context';
+import { channelHooks } from '../../shared/features';
 import {
   ChannelLimitError,
   type Clock,
@@ -258,5 +259,6 @@ export function fakeWorld(env: Env = {}, verifier: TokenVerifier = rejectingVeri
     clock: new FakeClock(),
     ids: new SequentialIds(),
     log: new MemoryLog(),
+    hooks: channelHooks,
   };
 }

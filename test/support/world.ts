@@ -1,7 +1,7 @@
 import { ANONYMOUS, type Principal } from '../../shared/auth/principal';
 import { connect } from '../../shared/domain/connections';
-import { frameHandlers } from '../../shared/domain/frame-handlers';
 import { handleFrame } from '../../shared/domain/frames';
+import { frameHandlers } from '../../shared/features';
 import type { FakeWorld } from './fakes';
 
 export const user = (sub: string, extra: Partial<Principal> = {}): Principal => ({

@@ -277,7 +277,7 @@ describe('errors: every code these frames can produce, and nothing else happens'
     expect(await alice.request({ type: 'ping' })).toMatchObject({ type: 'pong' });
     world.clock.advance(61_000 + 30_000 + 1000); // past exp and the clock tolerance
     const { handleFrame } = await import('../../../shared/domain/frames');
-    const { frameHandlers } = await import('../../../shared/domain/frame-handlers');
+    const { frameHandlers } = await import('../../../shared/features');
     const ctx = await handleFrame(world, frameHandlers, {
       connectionId: 'c1',
       principal: alice.principal,
@@ -303,5 +303,57 @@ describe('errors: every code these frames can produce, and nothing else happens'
     expect(
       world.log.lines.some((l) => l.level === 'error' && String(l.extra?.error).includes('db-host-7')),
     ).toBe(true);
+  });
+});
+
+describe('publishEvent', () => {
+  it('delivers an ephemeral event without a seq and without storing it, even in a channel with history', async () => {
+    const { publishEvent } = await import('../../../shared/domain/publish');
+    const { parseChannel } = await import('../../../shared/channels');
+    const world = fakeWorld();
+    const client = await TestClient.connect(world, 'c1', anonymous, 'room:a');
+    const result = await publishEvent(world, {
+      channel: parseChannel('room:a'),
+      event: { type: 'notification', event: 'user_joined' },
+      ephemeral: true,
+    });
+    expect(result.seq).toBeUndefined();
+    expect(client.received()).toEqual([
+      {
+        type: 'notification',
+        event: 'user_joined',
+        channel: 'room:a',
+        id: 'msg-000001',
+        timestamp: expect.any(String),
+      },
+    ]);
+    expect(world.messages.histories.get('room:a')).toBeUndefined();
+    expect(await world.messages.currentSeq('room:a')).toBe(0);
+  });
+
+  it('lets the envelope win over the event: type, channel, id, timestamp and seq cannot be forged', async () => {
+    const { publishEvent } = await import('../../../shared/domain/publish');
+    const { parseChannel } = await import('../../../shared/channels');
+    const world = fakeWorld();
+    const client = await TestClient.connect(world, 'c1', anonymous, 'room:a');
+    await publishEvent(world, {
+      channel: parseChannel('room:a'),
+      event: {
+        type: 'api_message',
+        channel: 'room:other',
+        id: 'forged',
+        timestamp: 'then',
+        seq: 999,
+        message: 'hi',
+      },
+    });
+    expect(client.received()[0]).toEqual({
+      type: 'api_message',
+      channel: 'room:a',
+      id: 'msg-000001',
+      timestamp: '2026-11-23T12:00:00.000Z',
+      seq: 1,
+      message: 'hi',
+    });
   });
 });

@@ -1,0 +1,13 @@
+import { coreFrames } from '../domain/core-frames';
+import type { FrameHandler } from '../domain/frames';
+import type { ChannelHookRegistry } from '../domain/hooks';
+
+/**
+ * The features composed: every client frame the message handler understands (the core frames, then each
+ * feature's), and what each namespace does when connections join or leave it. A feature lives in its own
+ * folder here (its frames, hooks, HTTP operations and, in routes.ts, its route-table entries) and is
+ * added to these lists in one line each.
+ */
+export const frameHandlers: readonly FrameHandler[] = [...coreFrames];
+
+export const channelHooks: ChannelHookRegistry = {};
