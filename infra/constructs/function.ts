@@ -1,0 +1,135 @@
+import path from 'node:path';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { z } from 'zod';
+import type { envSchema } from '../../shared/config';
+import type { LambdaName, LambdaSpec } from '../../shared/routes';
+import { projectRoot } from '../project';
+
+/** An environment variable a handler reads (shared/config.ts): a typo fails to compile. */
+export type EnvName = keyof z.input<typeof envSchema>;
+export type FunctionEnvironment = Partial<Record<EnvName, string>>;
+
+export interface SwitchboardFunctionProps {
+  /** The function's entry in the route table: handler module, description, memory, timeout, access. */
+  readonly spec: LambdaSpec;
+  /**
+   * How long the function's logs are kept.
+   * @default RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: RetentionDays;
+  /**
+   * Environment variables set on the function (more can be added with `addEnvironment`).
+   * @default - none besides NODE_OPTIONS
+   */
+  readonly environment?: FunctionEnvironment;
+  /**
+   * The repository root that `spec.entry` is relative to.
+   * @default - this repository
+   */
+  readonly projectRoot?: string;
+}
+
+/**
+ * The defaults of every Switchboard Lambda: one NodejsFunction bundled by the local esbuild (never Docker),
+ * Node.js 24 on arm64, source maps, and its own log group with a retention.
+ */
+export class SwitchboardFunction extends Construct {
+  public readonly function: NodejsFunction;
+  public readonly logGroup: LogGroup;
+  public readonly access: LambdaSpec['access'];
+
+  constructor(scope: Construct, id: string, props: SwitchboardFunctionProps) {
+    super(scope, id);
+    const root = props.projectRoot ?? projectRoot;
+    this.access = props.spec.access;
+
+    // Destroyed with the stack: the retention bounds the logs while it lives, and a deleted stack leaves
+    // no orphaned groups behind (their generated names never collide with a redeployed stack's).
+    this.logGroup = new LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    this.function = new NodejsFunction(this, 'Handler', {
+      entry: path.join(root, props.spec.entry),
+      handler: 'handler',
+      projectRoot: root,
+      depsLockFilePath: path.join(root, 'package-lock.json'),
+      description: props.spec.description,
+      runtime: Runtime.NODEJS_24_X,
+      architecture: Architecture.ARM_64,
+      memorySize: props.spec.memoryMb,
+      timeout: Duration.seconds(props.spec.timeoutSeconds),
+      logGroup: this.logGroup,
+      environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
+      bundling: {
+        target: 'node24',
+        // The sources are ESM (package "type": "module"); the banner gives the CommonJS dependencies that
+        // esbuild inlines a `require` for Node built-ins, which ESM output otherwise lacks.
+        format: OutputFormat.ESM,
+        mainFields: ['module', 'main'],
+        banner:
+          "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+        minify: true,
+        sourceMap: true,
+        // Stack traces need the mappings, not a second copy of every source file.
+        sourcesContent: false,
+        // The AWS SDK is bundled, on purpose. Measured for ws-message (minified ESM, source map aside):
+        // 886 KB / 504 KB zipped with the SDK, 547 KB / 263 KB zipped without; importing the module took
+        // ~67 ms bundled against ~113 ms resolving an unbundled SDK. What decides it: the handlers then run
+        // the SDK versions package-lock.json pins (the ones the tests ran), not whatever nodejs24.x ships
+        // that week, and the lean post path's @smithy packages (always bundled) cannot drift from the SDK
+        // client's. (Most of the rest is zod: ~450 KB of every bundle.)
+        bundleAwsSDK: true,
+        logLevel: LogLevel.WARNING,
+      },
+    });
+  }
+
+  /** Sets an environment variable the handler reads. */
+  public addEnvironment(name: EnvName, value: string): this {
+    this.function.addEnvironment(name, value);
+    return this;
+  }
+
+  /**
+   * Gives the function the table in one call: least-privilege grant per the route table's `access.table`
+   * and TABLE_NAME. A function with access 'none' gets neither: it never touches the table.
+   */
+  public bindTable(table: ITable): this {
+    switch (this.access.table) {
+      case 'none':
+        return this;
+      case 'read':
+        table.grantReadData(this.function);
+        break;
+      case 'readwrite':
+        table.grantReadWriteData(this.function);
+        break;
+    }
+    return this.addEnvironment('TABLE_NAME', table.tableName);
+  }
+}
+
+/** The functions of a stack, one per Lambda of the route table. */
+export type FunctionsByName = ReadonlyMap<LambdaName, SwitchboardFunction>;
+
+/** The function the route table names, or an error naming what is missing. */
+export function functionNamed(functions: FunctionsByName, name: LambdaName): SwitchboardFunction {
+  const fn = functions.get(name);
+  if (!fn) throw new Error(`No function "${name}" in this stack (route table: shared/routes.ts)`);
+  return fn;
+}
+
+/** `ws-authorizer` → `WsAuthorizer`: a construct id (and so a logical id prefix) for a route-table name. */
+export const constructIdOf = (name: string): string =>
+  name
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((part) => part[0]!.toUpperCase() + part.slice(1))
+    .join('');

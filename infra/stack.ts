@@ -1,0 +1,119 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import {
+  httpRouteKey,
+  httpRoutes,
+  type LambdaName,
+  lambdas,
+  ROUTE_SELECTION_EXPRESSION,
+  schedules as tableSchedules,
+  usedLambdas,
+  webSocketRoutes,
+} from '../shared/routes';
+import { constructIdOf, type FunctionEnvironment, SwitchboardFunction } from './constructs/function';
+import { SwitchboardHttpApi } from './constructs/http-api';
+import { SwitchboardSchedules } from './constructs/schedules';
+import { SwitchboardTable } from './constructs/table';
+import { SwitchboardWebSocketApi } from './constructs/websocket-api';
+import { InvalidStackPropsError, type SwitchboardStackProps, stackPropsProblems } from './stack-props';
+
+export type { SwitchboardStackProps } from './stack-props';
+export { InvalidStackPropsError } from './stack-props';
+
+/**
+ * The whole of Switchboard in AWS: the table, one function per Lambda of the route table, the WebSocket
+ * API, the HTTP API and the schedules, all created by iterating shared/routes.ts.
+ */
+export class SwitchboardStack extends Stack {
+  public readonly table: SwitchboardTable;
+  public readonly functions: ReadonlyMap<LambdaName, SwitchboardFunction>;
+  public readonly webSocketApi: SwitchboardWebSocketApi;
+  public readonly httpApi: SwitchboardHttpApi;
+  public readonly schedules: SwitchboardSchedules;
+
+  constructor(scope: Construct, id: string, props: SwitchboardStackProps & StackProps = {}) {
+    const jwtRoutes = httpRoutes.filter((r) => r.auth === 'jwt').map(httpRouteKey);
+    const problems = stackPropsProblems(props, jwtRoutes);
+    if (problems.length > 0) throw new InvalidStackPropsError(problems);
+    super(scope, id, props);
+
+    const scheduleList = props.schedules ?? tableSchedules;
+    const issuer = props.issuer;
+    const audience = props.audience ?? [];
+
+    this.table = new SwitchboardTable(this, 'Data', { removalPolicy: props.tableRemovalPolicy });
+
+    const environment: FunctionEnvironment = withoutEmpty({
+      JWT_ISSUER: issuer,
+      JWT_AUDIENCE: audience.join(','),
+      JWKS_URL: props.jwksUrl ?? (issuer ? `${issuer.replace(/\/+$/, '')}/.well-known/jwks.json` : undefined),
+      JWT_ALGORITHMS: (props.jwtAlgorithms ?? ['RS256', 'ES256']).join(','),
+      ORGS_CLAIM: props.orgsClaim ?? 'orgs',
+      ORGS_PREFIX: props.orgsPrefix,
+      USERNAME_CLAIMS: (props.usernameClaims ?? ['preferred_username', 'name', 'sub']).join(','),
+      ALLOW_ANONYMOUS: String(props.allowAnonymous ?? true),
+      ALLOWED_ORIGINS: props.allowedOrigins?.join(','),
+      RATE_LIMIT_PER_MINUTE: String(props.rateLimitPerMinute ?? 100),
+      MAX_CHANNELS_PER_CONNECTION: String(props.maxChannelsPerConnection ?? 100),
+      MAX_CONNECTIONS_PER_USER: String(props.maxConnectionsPerUser ?? 50),
+      PRESENCE_ANNOUNCE_MAX: String(props.presenceAnnounceMax ?? 100),
+      MAX_DATA_BYTES: String(props.maxDataBytes ?? 16 * 1024),
+      SENSOR_RETENTION_DAYS: String(props.sensorRetentionDays ?? 30),
+    });
+
+    const functions = new Map<LambdaName, SwitchboardFunction>();
+    for (const name of new Set([...usedLambdas(), ...scheduleList.map((s) => s.lambda)])) {
+      const fn = new SwitchboardFunction(this, constructIdOf(name), {
+        spec: lambdas[name],
+        logRetention: props.logRetention,
+        environment,
+      });
+      fn.bindTable(this.table.table);
+      functions.set(name, fn);
+    }
+    this.functions = functions;
+
+    this.webSocketApi = new SwitchboardWebSocketApi(this, 'WebSocket', {
+      routes: webSocketRoutes,
+      routeSelectionExpression: ROUTE_SELECTION_EXPRESSION,
+      functions,
+      stageName: props.stageName,
+      throttlingRateLimit: props.throttlingRateLimit,
+      throttlingBurstLimit: props.throttlingBurstLimit,
+    });
+    for (const fn of functions.values()) {
+      fn.addEnvironment('WS_CALLBACK_URL', this.webSocketApi.callbackUrl);
+      if (fn.access.manageConnections) this.webSocketApi.grantManageConnections(fn);
+    }
+
+    this.httpApi = new SwitchboardHttpApi(this, 'Http', {
+      routes: httpRoutes,
+      functions,
+      ...(issuer ? { jwt: { issuer, audience } } : {}),
+      allowedOrigins: props.allowedOrigins,
+    });
+
+    this.schedules = new SwitchboardSchedules(this, 'Schedules', { schedules: scheduleList, functions });
+
+    new CfnOutput(this, 'WebSocketUrl', {
+      value: this.webSocketApi.url,
+      description: 'Clients connect here (wss://…/{stage})',
+    });
+    new CfnOutput(this, 'WebSocketCallbackUrl', {
+      value: this.webSocketApi.callbackUrl,
+      description: 'Management API of the WebSocket stage (WS_CALLBACK_URL)',
+    });
+    new CfnOutput(this, 'HttpUrl', { value: this.httpApi.url, description: 'The HTTP API' });
+    new CfnOutput(this, 'TableName', {
+      value: this.table.table.tableName,
+      description: 'The DynamoDB table',
+    });
+  }
+}
+
+/** Unset and empty values are left out: the handler's own default (shared/config.ts) applies. */
+function withoutEmpty(env: FunctionEnvironment): FunctionEnvironment {
+  return Object.fromEntries(
+    Object.entries(env).filter(([, v]) => v !== undefined && v !== ''),
+  ) as FunctionEnvironment;
+}

@@ -1,0 +1,172 @@
+import { describe, expect, it } from 'vitest';
+import { InvalidStackPropsError, type SwitchboardStackProps } from '../../infra/stack';
+import { usedLambdas } from '../../shared/routes';
+import { environmentOf, synth, VALID_PROPS } from './synth';
+
+function problemsOf(props: SwitchboardStackProps): readonly string[] {
+  try {
+    synth(props);
+  } catch (error) {
+    if (error instanceof InvalidStackPropsError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('When the props are wrong in many ways at once', () => {
+  const props: SwitchboardStackProps = {
+    issuer: 'http://auth.example.com',
+    jwksUrl: 'http://auth.example.com/jwks',
+    jwtAlgorithms: ['RS256', 'HS256', 'none'],
+    allowedOrigins: ['https://app.example.com/path'],
+    rateLimitPerMinute: 0,
+    maxChannelsPerConnection: 2.5,
+    presenceAnnounceMax: -1,
+    stageName: 'no spaces',
+  };
+
+  it('throws one error that lists every problem', () => {
+    let error: unknown;
+    try {
+      synth(props);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(InvalidStackPropsError);
+    const { message, problems } = error as InvalidStackPropsError;
+    const expected = [
+      'stageName "no spaces"',
+      'issuer must be an https URL',
+      'audience is required with issuer',
+      'jwksUrl must be an https URL',
+      'jwtAlgorithms allows only asymmetric algorithms (RS/PS/ES 256/384/512, EdDSA), got HS256, none',
+      'allowedOrigins: "https://app.example.com/path" is not an origin',
+      'rateLimitPerMinute must be a whole number ≥ 1, got 0',
+      'maxChannelsPerConnection must be a whole number ≥ 1, got 2.5',
+      'presenceAnnounceMax must be a whole number ≥ 0, got -1',
+    ];
+    expect(problems).toHaveLength(expected.length);
+    for (const text of expected) {
+      expect(problems.some((p) => p.includes(text))).toBe(true);
+      expect(message).toContain(text);
+    }
+  });
+});
+
+describe('When one prop is wrong', () => {
+  it.each<[string, SwitchboardStackProps, string[]]>([
+    [
+      'no issuer while the table has jwt routes',
+      {},
+      ['issuer is required: the HTTP routes POST /v1/publish'],
+    ],
+    ['an issuer without audience', { issuer: VALID_PROPS.issuer }, ['audience is required with issuer']],
+    [
+      'an audience without issuer',
+      { audience: ['x'] },
+      ['issuer is required: the HTTP routes', 'audience is set without issuer'],
+    ],
+    [
+      'a jwksUrl that is not https',
+      { ...VALID_PROPS, jwksUrl: 'http://x/jwks' },
+      ['jwksUrl must be an https URL'],
+    ],
+    ['a symmetric algorithm', { ...VALID_PROPS, jwtAlgorithms: ['HS256'] }, ['only asymmetric algorithms']],
+    ['no algorithm at all', { ...VALID_PROPS, jwtAlgorithms: [] }, ['jwtAlgorithms must name at least one']],
+    [
+      'a rate limit below 1',
+      { ...VALID_PROPS, rateLimitPerMinute: 0 },
+      ['rateLimitPerMinute must be a whole'],
+    ],
+    [
+      'no sensor retention',
+      { ...VALID_PROPS, sensorRetentionDays: 0 },
+      ['sensorRetentionDays must be a whole'],
+    ],
+    ['no burst', { ...VALID_PROPS, throttlingBurstLimit: 0 }, ['throttlingBurstLimit must be a whole']],
+    [
+      'a comma inside an audience',
+      { ...VALID_PROPS, audience: ['a,b'] },
+      ['audience values must not contain commas'],
+    ],
+    [
+      'an origin with a path',
+      { ...VALID_PROPS, allowedOrigins: ['https://a.example/x'] },
+      ['is not an origin'],
+    ],
+  ])('reports %s, and nothing else', (_, props, expected) => {
+    expect(problemsOf(props)).toEqual(expected.map((text) => expect.stringContaining(text)));
+  });
+
+  it('accepts valid props', () => {
+    expect(problemsOf({ ...VALID_PROPS, allowedOrigins: ['*', 'https://app.example.com'] })).toEqual([]);
+  });
+});
+
+describe('When the props set auth and limits', () => {
+  const { template, functionId } = synth({
+    issuer: 'https://login.example.com/',
+    audience: ['switchboard', 'console'],
+    jwksUrl: 'https://login.example.com/keys',
+    jwtAlgorithms: ['ES384', 'EdDSA'],
+    orgsClaim: 'groups',
+    orgsPrefix: '/orgs/',
+    usernameClaims: ['email', 'sub'],
+    allowAnonymous: false,
+    allowedOrigins: ['https://app.example.com'],
+    rateLimitPerMinute: 600,
+    maxChannelsPerConnection: 20,
+    maxConnectionsPerUser: 5,
+    presenceAnnounceMax: 0,
+    maxDataBytes: 4096,
+    sensorRetentionDays: 7,
+  });
+
+  it.each(usedLambdas())('%s reads them from its environment', (name) => {
+    expect(environmentOf(template, functionId(name))).toMatchObject({
+      JWT_ISSUER: 'https://login.example.com/',
+      JWT_AUDIENCE: 'switchboard,console',
+      JWKS_URL: 'https://login.example.com/keys',
+      JWT_ALGORITHMS: 'ES384,EdDSA',
+      ORGS_CLAIM: 'groups',
+      ORGS_PREFIX: '/orgs/',
+      USERNAME_CLAIMS: 'email,sub',
+      ALLOW_ANONYMOUS: 'false',
+      ALLOWED_ORIGINS: 'https://app.example.com',
+      RATE_LIMIT_PER_MINUTE: '600',
+      MAX_CHANNELS_PER_CONNECTION: '20',
+      MAX_CONNECTIONS_PER_USER: '5',
+      PRESENCE_ANNOUNCE_MAX: '0',
+      MAX_DATA_BYTES: '4096',
+      SENSOR_RETENTION_DAYS: '7',
+    });
+  });
+});
+
+describe('When only issuer and audience are given', () => {
+  const { template, functionId } = synth(VALID_PROPS);
+  const env = environmentOf(template, functionId('ws-message'));
+
+  it('sets the documented defaults', () => {
+    expect(env).toMatchObject({
+      JWT_ALGORITHMS: 'RS256,ES256',
+      ORGS_CLAIM: 'orgs',
+      USERNAME_CLAIMS: 'preferred_username,name,sub',
+      ALLOW_ANONYMOUS: 'true',
+      RATE_LIMIT_PER_MINUTE: '100',
+      MAX_CHANNELS_PER_CONNECTION: '100',
+      MAX_CONNECTIONS_PER_USER: '50',
+      PRESENCE_ANNOUNCE_MAX: '100',
+      SENSOR_RETENTION_DAYS: '30',
+    });
+  });
+
+  it("derives the key set from the issuer's well-known path", () => {
+    expect(env.JWKS_URL).toBe(`${VALID_PROPS.issuer}/.well-known/jwks.json`);
+  });
+
+  it('leaves out what has no value, so the handler default applies', () => {
+    expect(env).not.toHaveProperty('ORGS_PREFIX');
+    expect(env).not.toHaveProperty('ALLOWED_ORIGINS');
+  });
+});
