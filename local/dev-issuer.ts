@@ -1,0 +1,131 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import {
+  calculateJwkThumbprint,
+  exportJWK,
+  generateKeyPair,
+  importJWK,
+  type JSONWebKeySet,
+  type JWK,
+  type JWTPayload,
+  SignJWT,
+} from 'jose';
+import { z } from 'zod';
+
+/**
+ * The local stack's own token issuer, so that nothing needs an identity provider to try Switchboard. Local
+ * only: production stacks never serve it. RS256, because the HTTP API's JWT authorizer accepts only RSA
+ * signatures; an ES256 issuer would work on the WebSocket side and fail on every JWT route in AWS.
+ *
+ * The key pair lives in `<dataDir>/dev-issuer.json`, so tokens survive restarts (on the same port: the
+ * issuer is the stack's URL), or in memory with `--memory`.
+ */
+export const DEV_AUDIENCE = 'switchboard';
+const ALG = 'RS256';
+
+interface DevKey {
+  kid: string;
+  privateJwk: JWK;
+  publicJwk: JWK;
+}
+
+export interface TokenRequest {
+  sub: string;
+  orgs?: string[];
+  scope?: string;
+  name?: string;
+  /** Lifetime in seconds (default one hour). */
+  ttl?: number;
+}
+
+export interface DevIssuer {
+  readonly issuer: string;
+  readonly audience: string;
+  readonly jwks: JSONWebKeySet;
+  /** Signs a token; `extra` claims (tests) go in last and may override the standard ones. */
+  mint(request: TokenRequest, extra?: JWTPayload): Promise<string>;
+}
+
+export const DEFAULT_TOKEN_TTL_SECONDS = 3600;
+const MAX_TOKEN_TTL_SECONDS = 30 * 24 * 3600;
+
+/** A token request from HTTP or the CLI: `orgs` may be a list or comma-separated, `scope` a list or a string. */
+export const tokenRequestSchema = z.object({
+  sub: z.string().min(1).max(128),
+  orgs: z
+    .union([z.array(z.string().min(1)), z.string()])
+    .optional()
+    .transform((v) =>
+      typeof v === 'string'
+        ? v
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : v,
+    ),
+  scope: z
+    .union([z.array(z.string().min(1)), z.string()])
+    .optional()
+    .transform((v) => (Array.isArray(v) ? v.join(' ') : v)),
+  name: z.string().min(1).max(128).optional(),
+  ttl: z.number().int().min(1).max(MAX_TOKEN_TTL_SECONDS).optional(),
+});
+
+export async function loadDevKey(file: string | null): Promise<DevKey> {
+  if (file) {
+    const stored = await readStoredKey(file);
+    if (stored) return stored;
+  }
+  const { privateKey, publicKey } = await generateKeyPair(ALG, { extractable: true });
+  const publicJwk = await exportJWK(publicKey);
+  const kid = await calculateJwkThumbprint(publicJwk);
+  const key: DevKey = { kid, privateJwk: await exportJWK(privateKey), publicJwk };
+  if (file) {
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(file, `${JSON.stringify(key, null, 2)}\n`, { mode: 0o600 });
+  }
+  return key;
+}
+
+async function readStoredKey(file: string): Promise<DevKey | null> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+  const key = JSON.parse(text) as Partial<DevKey>;
+  if (typeof key.kid !== 'string' || key.privateJwk?.kty !== 'RSA' || key.publicJwk?.kty !== 'RSA') {
+    throw new Error(`${file} is not a dev issuer key; delete it and a new one is made`);
+  }
+  return key as DevKey;
+}
+
+export async function createDevIssuer(key: DevKey, issuer: string): Promise<DevIssuer> {
+  const signingKey = await importJWK(key.privateJwk, ALG);
+  const jwks: JSONWebKeySet = { keys: [{ ...key.publicJwk, kid: key.kid, alg: ALG, use: 'sig' }] };
+  return {
+    issuer,
+    audience: DEV_AUDIENCE,
+    jwks,
+    async mint(request, extra = {}) {
+      const now = Math.floor(Date.now() / 1000);
+      const ttl = request.ttl ?? DEFAULT_TOKEN_TTL_SECONDS;
+      const claims: JWTPayload = {
+        iss: issuer,
+        aud: DEV_AUDIENCE,
+        sub: request.sub,
+        iat: now,
+        exp: now + ttl,
+        jti: randomUUID(),
+        ...(request.orgs ? { orgs: request.orgs } : {}),
+        ...(request.scope ? { scope: request.scope } : {}),
+        ...(request.name ? { name: request.name } : {}),
+        ...extra,
+      };
+      return new SignJWT(claims).setProtectedHeader({ alg: ALG, kid: key.kid, typ: 'JWT' }).sign(signingKey);
+    },
+  };
+}

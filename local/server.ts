@@ -1,0 +1,68 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { sendJson } from './http-util';
+
+/**
+ * The one HTTP server of the local stack (HTTP API, WebSocket API, Management API, console, issuer, all
+ * on one port). It listens before the app is built, because the app's configuration needs the port;
+ * until `mount`, requests get 503.
+ */
+export interface LocalApp {
+  request(req: IncomingMessage, res: ServerResponse): Promise<void>;
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+}
+
+export interface LocalServer {
+  server: Server;
+  port: number;
+  mount(app: LocalApp): void;
+  /** Stops accepting, lets requests under way finish (for at most `graceMs`), then closes. */
+  close(graceMs: number): Promise<void>;
+}
+
+export async function listen(port: number, host: string): Promise<LocalServer> {
+  let app: LocalApp | undefined;
+  const server = createServer((req, res) => {
+    if (!app) return sendJson(res, 503, { message: 'Service Unavailable' });
+    void app.request(req, res);
+  });
+  server.on('upgrade', (req, socket, head) => {
+    if (!app) return socket.destroy();
+    app.upgrade(req, socket, head);
+  });
+  // A malformed request must not reach the app, nor take the server down.
+  server.on('clientError', (_error, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+
+  await new Promise<void>((ok, fail) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      fail(
+        error.code === 'EADDRINUSE'
+          ? new Error(`Port ${port} on ${host} is in use: stop what runs there, or pass --port (or PORT)`)
+          : error,
+      ),
+    );
+    server.listen(port, host, () => ok());
+  });
+
+  return {
+    server,
+    port: (server.address() as AddressInfo).port,
+    mount(a) {
+      app = a;
+    },
+    close(graceMs) {
+      return new Promise((ok) => {
+        const force = setTimeout(() => server.closeAllConnections(), graceMs);
+        server.close(() => {
+          clearTimeout(force);
+          ok();
+        });
+        server.closeIdleConnections();
+      });
+    },
+  };
+}

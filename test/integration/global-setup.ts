@@ -1,0 +1,43 @@
+import type { TestProject } from 'vitest/node';
+import { startDynamoDb } from '../../local/dynamodb';
+import { startLocalStack } from '../../local/index';
+import { createLog } from '../../local/log';
+
+/**
+ * One DynamoDB Local and one local stack for the whole integration run (DynamoDB Local takes ~2 s and
+ * ~400 MB; two cores). Tests share them and isolate themselves by unique channel and user names; a test
+ * that needs other options starts its own stack on this same DynamoDB (see support/stack.ts).
+ */
+export const SHARED_TABLE = 'switchboard-it';
+
+export default async function setup(project: TestProject) {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  const db = await startDynamoDb({ dataDir: '', memory: true, log: createLog('warn') });
+  const stack = await startLocalStack({
+    port: 0,
+    memory: true,
+    dynamodbEndpoint: db.endpoint,
+    tableName: SHARED_TABLE,
+    logLevel: 'error',
+    env: { LOG_LEVEL: 'SILENT' },
+  });
+  project.provide('dynamodbEndpoint', db.endpoint);
+  project.provide('tableName', SHARED_TABLE);
+  project.provide('httpUrl', stack.httpUrl);
+  project.provide('wsUrl', stack.wsUrl);
+  project.provide('callbackUrl', stack.callbackUrl);
+  return async () => {
+    await stack.stop();
+    await db.stop();
+  };
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    dynamodbEndpoint: string;
+    tableName: string;
+    httpUrl: string;
+    wsUrl: string;
+    callbackUrl: string;
+  }
+}
