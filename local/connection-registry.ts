@@ -15,6 +15,8 @@ export interface Identity {
 
 /** What the Management API may do to an open socket. */
 export interface SocketControl {
+  /** False from the start of the closing handshake. */
+  readonly open: boolean;
   send(data: Buffer): void;
   close(close: CloseInfo): void;
 }
@@ -55,7 +57,9 @@ export class ConnectionRegistry {
   /** A connection that can take a post right now. */
   open(id: string): (LiveConnection & { socket: SocketControl }) | undefined {
     const c = this.#byId.get(id);
-    return c?.phase === 'open' && c.socket ? (c as LiveConnection & { socket: SocketControl }) : undefined;
+    return c?.phase === 'open' && c.socket?.open
+      ? (c as LiveConnection & { socket: SocketControl })
+      : undefined;
   }
 
   delete(id: string): void {

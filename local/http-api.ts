@@ -85,8 +85,3 @@ export function createHttpApi(options: HttpApiOptions) {
     res.end(response.body);
   };
 }
-
-/** Every method the HTTP API routes, for the preflight's allow-methods. */
-export const routeMethods = (routes: readonly HttpRoute[] = httpRoutes): string[] => [
-  ...new Set([...routes.map((r) => r.method), 'OPTIONS']),
-];

@@ -5,12 +5,12 @@ import { httpRoutes, type LambdaName, usedLambdas, webSocketRoutes } from '../sh
 import { disposeRuntime } from '../shared/runtime';
 import { ConnectionRegistry } from './connection-registry';
 import { CONNECTIONS_PREFIX, createConnectionsApi } from './connections-api';
-import { CORS_ALLOW_HEADERS, CORS_MAX_AGE_SECONDS } from './cors';
+import { CORS_ALLOW_HEADERS, CORS_ALLOW_METHODS, CORS_MAX_AGE_SECONDS } from './cors';
 import { createDevIssuer, type DevIssuer, loadDevKey } from './dev-issuer';
 import { createDynamoClient, ensureTable, startDynamoDb } from './dynamodb';
 import { callbackUrl, stackEnv } from './env';
 import { checkRouteTable, createInvoker, loadHandlers, PROJECT_ROOT } from './handlers';
-import { createHttpApi, routeMethods } from './http-api';
+import { createHttpApi } from './http-api';
 import { sendJson } from './http-util';
 import { createIssuerRoutes } from './issuer-routes';
 import { createJwtAuthorizer } from './jwt-authorizer';
@@ -117,7 +117,7 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
     authorize: createJwtAuthorizer(config.auth),
     cors: {
       allowOrigins: config.auth.allowedOrigins,
-      allowMethods: routeMethods(),
+      allowMethods: CORS_ALLOW_METHODS,
       allowHeaders: CORS_ALLOW_HEADERS,
       maxAgeSeconds: CORS_MAX_AGE_SECONDS,
     },

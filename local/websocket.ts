@@ -17,7 +17,8 @@ import { openSession } from './ws-session';
 
 /**
  * The WebSocket API of the stage `/local`: upgrades, the `$connect` handshake, one session per open
- * socket, and `$disconnect` exactly once for every connection `$connect` accepted, whoever closed it.
+ * socket, and `$disconnect` exactly once for every connection `$connect` accepted, whoever closed it:
+ * `accept` follows one connection from its handshake to the end of its `$disconnect`.
  */
 export interface WebSocketApiOptions {
   invoker: Invoker;
@@ -64,7 +65,7 @@ export function createWebSocketApi(options: WebSocketApiOptions): WebSocketApi {
     if (protocol) headers.push(`Sec-WebSocket-Protocol: ${protocol}`);
   });
 
-  /** Handshakes and `$disconnect`s under way: stop() waits for them. */
+  /** Every connection from its handshake to the end of its `$disconnect`: stop() waits for them all. */
   const pending = new Set<Promise<void>>();
   const track = (p: Promise<void>) => {
     pending.add(p);
@@ -84,14 +85,7 @@ export function createWebSocketApi(options: WebSocketApiOptions): WebSocketApi {
     }
   };
 
-  const sessionDeps = {
-    invoke: invoker.invoke,
-    stage,
-    log,
-    selectRoute,
-    limits,
-    onClosed: (connection: LiveConnection, close: CloseInfo) => track(disconnect(connection, close)),
-  };
+  const sessionDeps = { invoke: invoker.invoke, stage, log, selectRoute, limits };
 
   async function accept(
     req: IncomingMessage,
@@ -119,14 +113,13 @@ export function createWebSocketApi(options: WebSocketApiOptions): WebSocketApi {
       return disconnect(connection, clientClose(CloseCode.abnormal, ''));
     }
     if (outcome.protocol) protocols.set(req, outcome.protocol);
-    let upgraded = false;
+    let closed: Promise<CloseInfo> | undefined;
     wss.handleUpgrade(req, socket, head, (ws) => {
-      upgraded = true;
       socket.removeListener('error', ignore);
       log.debug(`ws ${connection.id} open`);
-      openSession(sessionDeps, connection, ws, socket);
+      closed = openSession(sessionDeps, connection, ws, socket);
     });
-    if (!upgraded) await disconnect(connection, clientClose(CloseCode.abnormal, ''));
+    await disconnect(connection, closed ? await closed : clientClose(CloseCode.abnormal, ''));
   }
 
   return {
@@ -141,7 +134,7 @@ export function createWebSocketApi(options: WebSocketApiOptions): WebSocketApi {
       if (stopping) return refuse(socket, 503);
       track(
         accept(req, socket, head, request).catch((error: unknown) => {
-          log.error(`ws handshake failed: ${errorText(error)}`);
+          log.error(`ws connection failed: ${errorText(error)}`);
           socket.destroy();
         }),
       );

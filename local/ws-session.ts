@@ -12,6 +12,7 @@ import { messageEvent, type WsStage } from './ws-events';
 /**
  * One open WebSocket, from the upgrade to its close: the frame limits, the idle timeout and the maximum
  * lifetime, route selection and dispatch of every text frame, route responses back to the client.
+ * Resolves, once the socket has closed, with what `$disconnect` is to report.
  *
  * Frames are dispatched concurrently, as API Gateway invokes a new integration per frame without waiting
  * for the previous one: replies can come back in another order than their frames went out, so a client
@@ -23,8 +24,6 @@ export interface SessionDeps {
   log: LocalLog;
   selectRoute: RouteSelector;
   limits: FrameLimits & { idleTimeoutMs: number; maxLifetimeMs: number };
-  /** Runs `$disconnect` for the connection; called exactly once, when the socket has closed. */
-  onClosed(connection: LiveConnection, close: CloseInfo): void;
 }
 
 /** How long a client gets to answer our close frame before its socket is dropped. */
@@ -41,7 +40,7 @@ export function openSession(
   connection: LiveConnection,
   ws: WebSocket,
   socket: Duplex,
-): void {
+): Promise<CloseInfo> {
   const { log, limits } = deps;
   let closing: CloseInfo | undefined;
   let received = 0;
@@ -65,6 +64,10 @@ export function openSession(
 
   connection.phase = 'open';
   connection.socket = {
+    // A socket in its closing handshake takes no more posts: to the Management API it is gone.
+    get open() {
+      return ws.readyState === WebSocket.OPEN;
+    },
     // API Gateway delivers posted data as a text frame; bytes that are not UTF-8 cannot be text.
     send: (data) => ws.send(data, { binary: !isUtf8(data) }),
     close: closeWith,
@@ -86,13 +89,16 @@ export function openSession(
     log.debug(`ws ${connection.id} error: ${errorText(error)}`);
   });
 
-  ws.on('close', (code: number, reason: Buffer) => {
-    clearTimeout(idle);
-    clearTimeout(lifetime);
-    connection.phase = 'closed';
-    connection.socket = undefined;
-    deps.onClosed(connection, closing ?? clientClose(code, reason.toString('utf8')));
+  const closed = new Promise<CloseInfo>((resolve) => {
+    ws.on('close', (code: number, reason: Buffer) => {
+      clearTimeout(idle);
+      clearTimeout(lifetime);
+      connection.phase = 'closed';
+      connection.socket = undefined;
+      resolve(closing ?? clientClose(code, reason.toString('utf8')));
+    });
   });
+  return closed;
 
   async function dispatch(body: string): Promise<void> {
     const route = deps.selectRoute(body);

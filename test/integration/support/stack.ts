@@ -51,11 +51,19 @@ export interface Invocation {
   error?: unknown;
 }
 
-/** Records every finished invocation of a stack; `waitFor` resolves on the first one that matches. */
+/**
+ * Records the invocations of a stack: `started` as soon as a handler is called (synchronously with the
+ * frame or request that caused it), `done` once it settled; `waitFor` resolves on the first done one
+ * that matches.
+ */
 export function recorder() {
+  const started: Invocation[] = [];
   const done: Invocation[] = [];
   const waiting: { match: (i: Invocation) => boolean; resolve: (i: Invocation) => void }[] = [];
   const observe: InvocationObserver = {
+    before(lambda, event) {
+      started.push({ lambda, event });
+    },
     after(lambda, event, outcome) {
       const invocation = { lambda, event, ...outcome };
       done.push(invocation);
@@ -67,6 +75,7 @@ export function recorder() {
   };
   return {
     observe,
+    started,
     done,
     of: (lambda: LambdaName) => done.filter((i) => i.lambda === lambda),
     waitFor(match: (i: Invocation) => boolean): Promise<Invocation> {

@@ -1,0 +1,135 @@
+import {
+  ApiGatewayManagementApiClient,
+  DeleteConnectionCommand,
+  GetConnectionCommand,
+  GoneException,
+  PayloadTooLargeException,
+  PostToConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ManagementApiGateway } from '../../shared/adapters/gateway';
+import { isGoneError } from '../../shared/domain/fanout';
+import { TestClient } from './support/client';
+import { recorder, shared, startTestStack, wsContext } from './support/stack';
+
+const { wsUrl, callbackUrl } = shared();
+const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+const sdk = new ApiGatewayManagementApiClient({ endpoint: callbackUrl, region: 'us-east-1', credentials });
+afterAll(() => sdk.destroy());
+
+const encoder = new TextEncoder();
+const post = (client: ApiGatewayManagementApiClient, id: string, text: string) =>
+  client.send(new PostToConnectionCommand({ ConnectionId: id, Data: encoder.encode(text) }));
+
+async function goneError(p: Promise<unknown>): Promise<GoneException> {
+  const error = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(GoneException);
+  expect((error as GoneException).$metadata.httpStatusCode).toBe(410);
+  return error as GoneException;
+}
+
+describe('the Management API with the real SDK', () => {
+  it('posts, reads and deletes a connection whose id needs URL encoding', async () => {
+    const client = await TestClient.connect(wsUrl);
+    const id = String((await client.hello()).connection_id);
+    expect(id).toMatch(/^[A-Za-z0-9+/]{15}=$/);
+
+    await post(sdk, id, '{"type":"from-the-sdk"}');
+    expect(await client.nextOfType('from-the-sdk')).toEqual({ type: 'from-the-sdk' });
+
+    const info = await sdk.send(new GetConnectionCommand({ ConnectionId: id }));
+    expect(info.ConnectedAt).toBeInstanceOf(Date);
+    expect(info.LastActiveAt).toBeInstanceOf(Date);
+    expect(info.Identity?.SourceIp).toBe('127.0.0.1');
+    expect(info.Identity?.UserAgent).toBeUndefined(); // the ws client sends no User-Agent
+
+    await sdk.send(new DeleteConnectionCommand({ ConnectionId: id }));
+    expect((await client.closed).code).toBe(1000);
+    await goneError(post(sdk, id, '{}'));
+    await goneError(sdk.send(new GetConnectionCommand({ ConnectionId: id })));
+  });
+
+  it('answers 410 GoneException for an unknown connection', async () => {
+    await goneError(post(sdk, 'AAAAAAAAAAAAAAA=', '{}'));
+    await goneError(sdk.send(new DeleteConnectionCommand({ ConnectionId: 'a/b+c=' })));
+  });
+
+  it('answers 413 PayloadTooLargeException past 128 KB', async () => {
+    const client = await TestClient.connect(wsUrl);
+    const id = String((await client.hello()).connection_id);
+    const error = await post(sdk, id, 'x'.repeat(128 * 1024 + 1)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PayloadTooLargeException);
+    await post(sdk, id, JSON.stringify({ type: 'big', pad: 'x'.repeat(100 * 1024) }));
+    expect(await client.nextOfType('big')).toMatchObject({ type: 'big' });
+    await client.close();
+  });
+
+  it('refuses an unsigned request with 403 Missing Authentication Token', async () => {
+    const res = await fetch(`${callbackUrl}/@connections/AAAAAAAAAAAAAAA%3D`, { method: 'POST', body: '{}' });
+    expect(res.status).toBe(403);
+    expect(await res.json()).toEqual({ message: 'Missing Authentication Token' });
+  });
+
+  it('works through the lean signed post of shared/adapters/gateway.ts too', async () => {
+    const gateway = new ManagementApiGateway({ endpoint: callbackUrl, region: 'us-east-1', credentials });
+    try {
+      const client = await TestClient.connect(wsUrl);
+      const id = String((await client.hello()).connection_id);
+      await gateway.post(id, encoder.encode('{"type":"lean"}'));
+      expect(await client.nextOfType('lean')).toEqual({ type: 'lean' });
+      expect(await gateway.info(id)).toMatchObject({ sourceIp: '127.0.0.1' });
+      await client.close();
+      const error = await gateway.post(id, encoder.encode('{}')).catch((e: unknown) => e);
+      expect(isGoneError(error)).toBe(true);
+      expect(error).toBeInstanceOf(GoneException);
+    } finally {
+      gateway.destroy();
+    }
+  });
+});
+
+describe('a connection still inside $connect', () => {
+  it('is gone (410) for the Management API until $connect has returned', async () => {
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let announce: (id: string) => void = () => {};
+    const connecting = new Promise<string>((resolve) => {
+      announce = resolve;
+    });
+    const calls = recorder();
+    const stack = await startTestStack({
+      observe: {
+        async before(lambda, event) {
+          if (lambda !== 'ws-connect') return;
+          announce(wsContext(event).connectionId);
+          await held;
+        },
+        after: calls.observe.after,
+      },
+    });
+    const local = new ApiGatewayManagementApiClient({
+      endpoint: stack.callbackUrl,
+      region: 'us-east-1',
+      credentials,
+    });
+    try {
+      const opening = TestClient.connect(stack.wsUrl);
+      const id = await connecting;
+      await goneError(post(local, id, '{"type":"too-early"}'));
+      release();
+      const client = await opening;
+      await post(local, id, '{"type":"in-time"}');
+      expect(await client.nextOfType('in-time')).toEqual({ type: 'in-time' });
+      expect(client.frames.filter((f) => f.type === 'too-early')).toEqual([]);
+      await client.close();
+    } finally {
+      local.destroy();
+      await stack.stop();
+    }
+  });
+});
