@@ -46,7 +46,8 @@ export class SwitchboardStack extends Stack {
     const environment: FunctionEnvironment = withoutEmpty({
       JWT_ISSUER: issuer,
       JWT_AUDIENCE: audience.join(','),
-      JWKS_URL: props.jwksUrl ?? (issuer ? `${issuer.replace(/\/+$/, '')}/.well-known/jwks.json` : undefined),
+      // Without one, the handlers find the key set by OIDC discovery from the issuer (shared/auth/jwt.ts).
+      JWKS_URL: props.jwksUrl,
       JWT_ALGORITHMS: (props.jwtAlgorithms ?? ['RS256', 'ES256']).join(','),
       ORGS_CLAIM: props.orgsClaim ?? 'orgs',
       ORGS_PREFIX: props.orgsPrefix,

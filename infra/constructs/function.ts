@@ -102,19 +102,29 @@ export class SwitchboardFunction extends Construct {
    * and TABLE_NAME. A function with access 'none' gets neither: it never touches the table.
    */
   public bindTable(table: ITable): this {
-    switch (this.access.table) {
-      case 'none':
-        return this;
-      case 'read':
-        table.grantReadData(this.function);
-        break;
-      case 'readwrite':
-        table.grantReadWriteData(this.function);
-        break;
-    }
+    if (this.access.table === 'none') return this;
+    table.grant(this.function, ...TABLE_ACTIONS[this.access.table]);
     return this.addEnvironment('TABLE_NAME', table.tableName);
   }
 }
+
+/**
+ * What the handlers do to the table, and nothing more: CDK's grantReadData/grantReadWriteData would add
+ * Scan (no request path scans), the stream actions and table-wide management.
+ */
+export const TABLE_ACTIONS = {
+  read: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem'],
+  readwrite: [
+    'dynamodb:GetItem',
+    'dynamodb:BatchGetItem',
+    'dynamodb:Query',
+    'dynamodb:ConditionCheckItem',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:DeleteItem',
+    'dynamodb:BatchWriteItem',
+  ],
+} as const;
 
 /** The functions of a stack, one per Lambda of the route table. */
 export type FunctionsByName = ReadonlyMap<LambdaName, SwitchboardFunction>;

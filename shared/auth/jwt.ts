@@ -56,12 +56,40 @@ export function createTokenVerifier(auth: AuthConfig): TokenVerifier {
 }
 
 function keySet(auth: AuthConfig): JWTVerifyGetKey | null {
-  if (auth.jwksUrl) {
-    // jose caches the set, refetches on an unknown `kid` (key rotation) at most once per cooldown.
-    return createRemoteJWKSet(new URL(auth.jwksUrl), { cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000 });
-  }
+  if (auth.jwksUrl) return remoteKeys(auth.jwksUrl);
   if (auth.jwks) return createLocalJWKSet(JSON.parse(auth.jwks) as JSONWebKeySet);
+  if (auth.issuer) return discoveredKeys(auth.issuer);
   return null;
+}
+
+// jose caches the set, refetches on an unknown `kid` (key rotation) at most once per cooldown.
+const remoteKeys = (url: string) =>
+  createRemoteJWKSet(new URL(url), { cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000 });
+
+/**
+ * No JWKS_URL: the key set is found as OIDC clients find it, from the issuer's discovery document
+ * (`{issuer}/.well-known/openid-configuration` → `jwks_uri`), which is right for Keycloak, Cognito, Auth0
+ * and Okta alike. Looked up once; a failed lookup is retried on the next token.
+ */
+function discoveredKeys(issuer: string): JWTVerifyGetKey {
+  let keys: Promise<JWTVerifyGetKey> | null = null;
+  const discover = async (): Promise<JWTVerifyGetKey> => {
+    const url = `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
+    const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+    if (!res.ok) throw new Error(`OIDC discovery at ${url} answered ${res.status}`);
+    const doc = (await res.json()) as { issuer?: unknown; jwks_uri?: unknown };
+    if (doc.issuer !== issuer)
+      throw new Error(`OIDC discovery at ${url} names another issuer: ${String(doc.issuer)}`);
+    if (typeof doc.jwks_uri !== 'string') throw new Error(`OIDC discovery at ${url} has no jwks_uri`);
+    return remoteKeys(doc.jwks_uri);
+  };
+  return async (header, token) => {
+    keys ??= discover().catch((error: unknown) => {
+      keys = null;
+      throw error;
+    });
+    return (await keys)(header, token);
+  };
 }
 
 function describeJoseError(error: unknown): string {

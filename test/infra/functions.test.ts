@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { TABLE_ACTIONS } from '../../infra/constructs/function';
 import { lambdas, usedLambdas } from '../../shared/routes';
 import { actionsOf, environmentOf, type Resource, resourcesOf, statementsOf, synth } from './synth';
 
@@ -65,6 +66,9 @@ describe('When the stack is synthesized from the route table', () => {
         expect(env.TABLE_NAME).toEqual({ Ref: tableId });
         break;
     }
+    // No request path scans, and none touches streams or the table's settings.
+    expect(actions.filter((a) => !(TABLE_ACTIONS.readwrite as readonly string[]).includes(a))).toEqual([]);
+    expect(actions).not.toContain('dynamodb:Scan');
     for (const statement of dynamo)
       expect([statement.Resource].flat()).toEqual([{ 'Fn::GetAtt': [tableId, 'Arn'] }]);
   });

@@ -161,8 +161,8 @@ describe('When only issuer and audience are given', () => {
     });
   });
 
-  it("derives the key set from the issuer's well-known path", () => {
-    expect(env.JWKS_URL).toBe(`${VALID_PROPS.issuer}/.well-known/jwks.json`);
+  it('sets no JWKS_URL unless given: the handlers find the keys by OIDC discovery from the issuer', () => {
+    expect(env).not.toHaveProperty('JWKS_URL');
   });
 
   it('leaves out what has no value, so the handler default applies', () => {

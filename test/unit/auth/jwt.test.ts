@@ -138,3 +138,51 @@ describe('claims to a principal', () => {
     expect(principalFromContext(undefined)).toMatchObject({ sub: null, username: 'Anonymous' });
   });
 });
+
+describe('keys found by OIDC discovery when no JWKS_URL is set', () => {
+  it('fetches the discovery document once, then the jwks_uri it names, and verifies', async () => {
+    const http = await import('node:http');
+    const hits: string[] = [];
+    let base = '';
+    const server = http.createServer((req, res) => {
+      hits.push(req.url ?? '');
+      res.setHeader('content-type', 'application/json');
+      if (req.url === '/realms/acme/.well-known/openid-configuration') {
+        // Keycloak's keys are not at {issuer}/.well-known/jwks.json: only discovery finds them.
+        res.end(
+          JSON.stringify({
+            issuer: `${base}/realms/acme`,
+            jwks_uri: `${base}/realms/acme/protocol/openid-connect/certs`,
+          }),
+        );
+      } else if (req.url === '/realms/acme/protocol/openid-connect/certs') {
+        res.end(JSON.stringify(rsa.jwks));
+      } else {
+        res.statusCode = 404;
+        res.end('{}');
+      }
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    try {
+      const issuer = `${base}/realms/acme`;
+      const v = createTokenVerifier(loadConfig({ JWT_ISSUER: issuer, JWT_AUDIENCE: AUDIENCE }).auth);
+      const sign = () => rsa.sign({ sub: 'kc-user' }, { issuer });
+      expect((await v.verify(await sign())).sub).toBe('kc-user');
+      expect((await v.verify(await sign())).sub).toBe('kc-user');
+      expect(hits.filter((h) => h.endsWith('openid-configuration'))).toHaveLength(1);
+      expect(hits).toContain('/realms/acme/protocol/openid-connect/certs');
+    } finally {
+      server.close();
+    }
+  });
+
+  it('refuses tokens, as 401, while discovery fails', async () => {
+    const v = createTokenVerifier(loadConfig({ JWT_ISSUER: 'http://127.0.0.1:9/nowhere' }).auth);
+    await expect(
+      v.verify(await rsa.sign({ sub: 'a' }, { issuer: 'http://127.0.0.1:9/nowhere' })),
+    ).rejects.toMatchObject({
+      code: 'UNAUTHORIZED',
+    });
+  });
+});
