@@ -2,11 +2,10 @@ import type { CloseInfo } from './close-codes';
 import { awsStyleId } from './ids';
 
 /**
- * The connections API Gateway knows of, by id. A connection is `connecting` from the handshake until
- * `$connect` returns (the Management API answers 410 then, as AWS does), `open` while its socket is, and
- * `closed` from the moment the socket closes until `$disconnect` has run.
+ * The connections API Gateway knows of, by id, from the handshake until their `$disconnect` has run. Only
+ * one whose socket is open takes posts: inside `$connect` there is no socket yet, and from the closing
+ * handshake on the socket is no longer open; the Management API answers 410 to both, as AWS does.
  */
-export type Phase = 'connecting' | 'open' | 'closed';
 
 export interface Identity {
   sourceIp: string;
@@ -25,7 +24,6 @@ export interface LiveConnection {
   readonly id: string;
   readonly connectedAt: number;
   readonly identity: Identity;
-  phase: Phase;
   lastActiveAt: number;
   /** The `$connect` authorizer's context plus `principalId`, handed to every later event. */
   authorizer: Record<string, unknown>;
@@ -42,7 +40,6 @@ export class ConnectionRegistry {
       id,
       connectedAt: now,
       identity,
-      phase: 'connecting',
       lastActiveAt: now,
       authorizer: {},
     };
@@ -50,16 +47,10 @@ export class ConnectionRegistry {
     return connection;
   }
 
-  get(id: string): LiveConnection | undefined {
-    return this.#byId.get(id);
-  }
-
   /** A connection that can take a post right now. */
   open(id: string): (LiveConnection & { socket: SocketControl }) | undefined {
     const c = this.#byId.get(id);
-    return c?.phase === 'open' && c.socket?.open
-      ? (c as LiveConnection & { socket: SocketControl })
-      : undefined;
+    return c?.socket?.open ? (c as LiveConnection & { socket: SocketControl }) : undefined;
   }
 
   delete(id: string): void {

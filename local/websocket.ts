@@ -74,7 +74,6 @@ export function createWebSocketApi(options: WebSocketApiOptions): WebSocketApi {
   let stopping = false;
 
   const disconnect = async (connection: LiveConnection, close: CloseInfo): Promise<void> => {
-    connection.phase = 'closed';
     log.debug(`ws ${connection.id} $disconnect ${close.code} ${close.reason}`);
     try {
       await invoker.invoke(disconnectRoute.lambda, disconnectEvent(stage, connection, close));

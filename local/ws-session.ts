@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { Duplex } from 'node:stream';
 import { type RawData, WebSocket } from 'ws';
-import { type CloseInfo, clientClose, closes } from './close-codes';
+import { type CloseInfo, clientClose, closeForWsError, closes } from './close-codes';
 import type { LiveConnection } from './connection-registry';
 import { type FrameLimits, type FrameViolation, guardSocket } from './frame-guard';
 import type { Invoker } from './handlers';
@@ -62,7 +62,6 @@ export function openSession(
     if (ws.readyState === WebSocket.OPEN) ws.send(text);
   };
 
-  connection.phase = 'open';
   connection.socket = {
     // A socket in its closing handshake takes no more posts: to the Management API it is gone.
     get open() {
@@ -84,8 +83,8 @@ export function openSession(
   });
 
   ws.on('error', (error: Error & { code?: string }) => {
-    // ws closes with 1009 by itself past maxPayload; the guard normally got there first.
-    if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') closing ??= closes.messageTooBig;
+    // A client that breaks the protocol: ws has closed with its own code; $disconnect reports that code.
+    closing ??= closeForWsError(error.code);
     log.debug(`ws ${connection.id} error: ${errorText(error)}`);
   });
 
@@ -93,7 +92,6 @@ export function openSession(
     ws.on('close', (code: number, reason: Buffer) => {
       clearTimeout(idle);
       clearTimeout(lifetime);
-      connection.phase = 'closed';
       connection.socket = undefined;
       resolve(closing ?? clientClose(code, reason.toString('utf8')));
     });

@@ -9,16 +9,16 @@ import { publish, shared } from './support/stack';
 
 const run = promisify(execFile);
 const { httpUrl } = shared();
+const options = { cwd: PROJECT_ROOT, env: { ...process.env, NODE_NO_WARNINGS: '1' } };
+/** Exactly what a developer types: `npm run -s token -- …`. */
+const npmToken = (args: string[]) => run('npm', ['run', '-s', 'token', '--', ...args], options);
 const tokenCli = (args: string[]) =>
-  run(resolve(PROJECT_ROOT, 'node_modules/.bin/tsx'), ['local/token-cli.ts', ...args], {
-    cwd: PROJECT_ROOT,
-    env: { ...process.env, NODE_NO_WARNINGS: '1' },
-  });
+  run(resolve(PROJECT_ROOT, 'node_modules/.bin/tsx'), ['local/token-cli.ts', ...args], options);
 
 describe('npm run token', () => {
   it('prints only a token, which the running stack accepts', async () => {
     const sub = unique('cli-');
-    const { stdout } = await tokenCli([
+    const { stdout } = await npmToken([
       '--sub',
       sub,
       '--orgs',
