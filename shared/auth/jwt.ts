@@ -55,7 +55,8 @@ export function createTokenVerifier(auth: AuthConfig): TokenVerifier {
   };
 }
 
-function keySet(auth: AuthConfig): JWTVerifyGetKey | null {
+/** Where a token's keys come from: JWKS_URL, an inline set, or the issuer's OIDC discovery (also local/). */
+export function keySet(auth: AuthConfig): JWTVerifyGetKey | null {
   if (auth.jwksUrl) return remoteKeys(auth.jwksUrl);
   if (auth.jwks) return createLocalJWKSet(JSON.parse(auth.jwks) as JSONWebKeySet);
   if (auth.issuer) return discoveredKeys(auth.issuer);
