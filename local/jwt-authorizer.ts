@@ -1,13 +1,5 @@
-import {
-  createLocalJWKSet,
-  createRemoteJWKSet,
-  type JSONWebKeySet,
-  type JWTPayload,
-  type JWTVerifyGetKey,
-  errors as joseErrors,
-  jwtVerify,
-} from 'jose';
-import { listClaim } from '../shared/auth/jwt';
+import { type JWTPayload, errors as joseErrors, jwtVerify } from 'jose';
+import { keySet, listClaim } from '../shared/auth/jwt';
 import type { AuthConfig } from '../shared/config';
 
 /**
@@ -28,14 +20,9 @@ export type JwtAuthorizer = (
 
 const RSA_ALGORITHMS = ['RS256', 'RS384', 'RS512'];
 
-export function createJwtAuthorizer(
-  auth: Pick<AuthConfig, 'issuer' | 'audience' | 'jwks' | 'jwksUrl'>,
-): JwtAuthorizer {
-  const keys: JWTVerifyGetKey | null = auth.jwksUrl
-    ? createRemoteJWKSet(new URL(auth.jwksUrl))
-    : auth.jwks
-      ? createLocalJWKSet(JSON.parse(auth.jwks) as JSONWebKeySet)
-      : null;
+export function createJwtAuthorizer(auth: AuthConfig): JwtAuthorizer {
+  // The stack's key set (the dev issuer's inline), or, like API Gateway, the issuer's OIDC discovery.
+  const keys = keySet(auth);
 
   return async (authorization, routeScopes) => {
     const token = authorization?.replace(/^Bearer\s+/i, '').trim();
