@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type HttpRoute, httpRouteKey, httpRoutes } from '../shared/routes';
+import { httpRouteKey, httpRoutes } from '../shared/routes';
 import { allowOriginHeaders, type CorsPolicy, isPreflight, preflightHeaders } from './cors';
 import type { Invoker } from './handlers';
 import { httpEvent, httpResponse } from './http-event';
@@ -22,12 +22,11 @@ export interface HttpApiOptions {
   cors: CorsPolicy;
   log: LocalLog;
   port: number;
-  routes?: readonly HttpRoute[];
 }
 
 export function createHttpApi(options: HttpApiOptions) {
   const { invoker, authorize, cors, log } = options;
-  const match = createRouteMatcher(options.routes ?? httpRoutes);
+  const match = createRouteMatcher(httpRoutes);
 
   return async function handle(
     req: IncomingMessage,

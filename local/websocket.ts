@@ -29,7 +29,6 @@ export interface WebSocketApiOptions {
   log: LocalLog;
   idleTimeoutMs: number;
   maxLifetimeMs: number;
-  routes?: readonly WebSocketRoute[];
 }
 
 export interface WebSocketApi {
@@ -40,10 +39,9 @@ export interface WebSocketApi {
 
 export function createWebSocketApi(options: WebSocketApiOptions): WebSocketApi {
   const { invoker, registry, stage, log } = options;
-  const routes = options.routes ?? webSocketRoutes;
-  const connectRoute = routeFor(routes, '$connect');
-  const disconnectRoute = routeFor(routes, '$disconnect');
-  const selectRoute = createRouteSelector(ROUTE_SELECTION_EXPRESSION, routes);
+  const connectRoute = routeFor('$connect');
+  const disconnectRoute = routeFor('$disconnect');
+  const selectRoute = createRouteSelector(ROUTE_SELECTION_EXPRESSION, webSocketRoutes);
   const limits = {
     maxFrameBytes: WS_LIMITS.maxFrameBytes,
     maxMessageBytes: WS_LIMITS.maxMessageBytes,
@@ -148,8 +146,8 @@ export function createWebSocketApi(options: WebSocketApiOptions): WebSocketApi {
   };
 }
 
-function routeFor(routes: readonly WebSocketRoute[], routeKey: string): WebSocketRoute {
-  const route = routes.find((r) => r.routeKey === routeKey);
+function routeFor(routeKey: string): WebSocketRoute {
+  const route = webSocketRoutes.find((r) => r.routeKey === routeKey);
   if (!route) throw new Error(`The route table has no ${routeKey} WebSocket route`);
   return route;
 }
