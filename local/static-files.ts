@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 import { extname, resolve, sep } from 'node:path';
+import { sendJson } from './http-util';
 
 /**
  * The console page and its assets from `web/`: `/` is `web/index.html`, `/web/*` any file below `web/`.
@@ -57,8 +58,6 @@ export function createStaticFiles(webDir: string) {
 }
 
 function notFound(res: ServerResponse): true {
-  const body = JSON.stringify({ message: 'Not Found' });
-  res.writeHead(404, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-  res.end(body);
+  sendJson(res, 404, { message: 'Not Found' });
   return true;
 }

@@ -1,18 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { TestClient, unique } from './support/client';
+import { clientPool, unique } from './support/client';
 import { shared, token } from './support/stack';
 
 const { wsUrl, httpUrl } = shared();
-const open: TestClient[] = [];
-const connect = async (...args: Parameters<typeof TestClient.connect>) => {
-  const c = await TestClient.connect(...args);
-  open.push(c);
-  return c;
-};
-
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((c) => c.close()));
-});
+const clients = clientPool();
+const connect = clients.connect;
+afterEach(() => clients.closeAll());
 
 describe('two clients in a room', () => {
   it('say hello, subscribe, and both receive what one of them publishes, with an ack for the sender', async () => {

@@ -149,3 +149,16 @@ export class TestClient {
 
 /** A name no other test uses: `room:t-1a2b3c…`. */
 export const unique = (prefix: string): string => `${prefix}t-${randomUUID().slice(0, 12)}`;
+
+/** Clients a test opens, closed together in its afterEach. */
+export function clientPool() {
+  const open: TestClient[] = [];
+  return {
+    async connect(...args: Parameters<typeof TestClient.connect>): Promise<TestClient> {
+      const client = await TestClient.connect(...args);
+      open.push(client);
+      return client;
+    },
+    closeAll: () => Promise.all(open.splice(0).map((c) => c.close())),
+  };
+}
