@@ -1,3 +1,7 @@
+import {
+  ApiGatewayManagementApiClient,
+  DeleteConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../local/index';
 import { TestClient, unique } from './support/client';
@@ -48,6 +52,22 @@ describe('$disconnect', () => {
     const { client, id } = await member(unique('room:'));
     client.ws.terminate();
     expect(wsContext((await disconnected(id)).event)).toMatchObject({ disconnectStatusCode: 1006 });
+  });
+
+  it('reports 1000 when the backend deleted the connection (DELETE @connections)', async () => {
+    const { client, id } = await member(unique('room:'));
+    const sdk = new ApiGatewayManagementApiClient({
+      endpoint: stack.callbackUrl,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    try {
+      await sdk.send(new DeleteConnectionCommand({ ConnectionId: id }));
+    } finally {
+      sdk.destroy();
+    }
+    expect((await client.closed).code).toBe(1000);
+    expect(wsContext((await disconnected(id)).event)).toMatchObject({ disconnectStatusCode: 1000 });
   });
 
   it('reports 1005 when the close frame has no status', async () => {
