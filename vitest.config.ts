@@ -6,19 +6,29 @@ import { defineConfig } from 'vitest/config';
  *  infra       CDK assertions on the synthesized stack
  *  integration the local stack on a free port: real sockets, the real AWS SDK, DynamoDB Local
  */
+// Inline projects do not inherit the root's `env`: each one gets this.
+const env = { NODE_NO_WARNINGS: '1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+
 export default defineConfig({
   test: {
-    env: { NODE_NO_WARNINGS: '1', AWS_SDK_JS_SUPPRESS_NODE_VERSION_WARNING: '1' },
     projects: [
-      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], env } },
       // CDK tests share no global state; one module graph for all saves loading aws-cdk-lib per file.
-      { test: { name: 'infra', include: ['test/infra/**/*.test.ts'], testTimeout: 120_000, isolate: false } },
+      {
+        test: {
+          name: 'infra',
+          include: ['test/infra/**/*.test.ts'],
+          testTimeout: 120_000,
+          isolate: false,
+          env,
+        },
+      },
       {
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           globalSetup: ['test/integration/global-setup.ts'],
-          env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+          env,
           testTimeout: 30_000,
           hookTimeout: 60_000,
         },

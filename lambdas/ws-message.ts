@@ -1,7 +1,7 @@
 import { principalFromContext } from '../shared/auth/principal';
-import { frameHandlers } from '../shared/features';
 import { handleFrame } from '../shared/domain/frames';
 import { callbackUrlOf, type WsEvent, type WsResult } from '../shared/events';
+import { frameHandlers } from '../shared/features';
 import { getDeps } from '../shared/runtime';
 
 /**
