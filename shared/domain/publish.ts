@@ -88,13 +88,15 @@ async function publishOnce(deps: Deps, input: PublishInput, id: string): Promise
   const seq = history ? await deps.messages.nextSeq(channel.id) : undefined;
   const meta: EventMeta = { id, seq, timestamp: isoTime(now) };
   const event = typeof input.event === 'function' ? input.event(meta) : input.event;
+  // The envelope first and always the envelope's: an event cannot forge type, channel, id, timestamp or seq.
+  const { type, channel: _c, id: _i, timestamp: _t, seq: _s, ...fields } = event;
   const frame = {
-    ...event,
-    type: event.type,
+    type,
     channel: channel.id,
     id: meta.id,
     timestamp: meta.timestamp,
     ...(seq === undefined ? {} : { seq }),
+    ...fields,
   };
   const serialized = JSON.stringify(frame);
   if (history && seq !== undefined) {
