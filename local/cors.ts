@@ -12,11 +12,6 @@ export interface CorsPolicy {
   maxAgeSeconds: number;
 }
 
-/** The values of the CDK stack's corsPreflight (infra/constructs/http-api.ts); keep the two the same. */
-export const CORS_ALLOW_METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'];
-export const CORS_ALLOW_HEADERS = ['authorization', 'content-type', 'idempotency-key'];
-export const CORS_MAX_AGE_SECONDS = 3600;
-
 /** `access-control-allow-origin` for a request from `origin`, or nothing where it is not allowed. */
 export function allowOriginHeaders(policy: CorsPolicy, origin: string | undefined): Record<string, string> {
   if (!origin) return {};

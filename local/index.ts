@@ -1,11 +1,10 @@
 import { join } from 'node:path';
 import { createDocumentClient } from '../shared/adapters/dynamo/client';
 import { type Env, loadConfig } from '../shared/config';
-import { httpRoutes, type LambdaName, usedLambdas, webSocketRoutes } from '../shared/routes';
+import { httpCors, httpRoutes, type LambdaName, usedLambdas, webSocketRoutes } from '../shared/routes';
 import { disposeRuntime } from '../shared/runtime';
 import { ConnectionRegistry } from './connection-registry';
 import { CONNECTIONS_PREFIX, createConnectionsApi } from './connections-api';
-import { CORS_ALLOW_HEADERS, CORS_ALLOW_METHODS, CORS_MAX_AGE_SECONDS } from './cors';
 import { createDevIssuer, type DevIssuer, loadDevKey } from './dev-issuer';
 import { createDynamoClient, ensureTable, startDynamoDb } from './dynamodb';
 import { callbackUrl, stackEnv } from './env';
@@ -117,9 +116,9 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
     authorize: createJwtAuthorizer(config.auth),
     cors: {
       allowOrigins: config.auth.allowedOrigins,
-      allowMethods: CORS_ALLOW_METHODS,
-      allowHeaders: CORS_ALLOW_HEADERS,
-      maxAgeSeconds: CORS_MAX_AGE_SECONDS,
+      allowMethods: httpCors.allowMethods,
+      allowHeaders: httpCors.allowHeaders,
+      maxAgeSeconds: httpCors.maxAgeSeconds,
     },
     log,
     port,

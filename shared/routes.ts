@@ -150,6 +150,16 @@ export type HttpRouteEntry = (typeof httpRoutes)[number];
 /** The operations a handler module must provide: exactly those the table assigns to it. */
 export type OperationsOf<L extends LambdaName> = Extract<HttpRouteEntry, { lambda: L }>['operation'];
 
+/**
+ * The HTTP API's CORS preflight answer (origins come from ALLOWED_ORIGINS / the allowedOrigins prop, the
+ * same list the WebSocket authorizer checks; none means any).
+ */
+export const httpCors = {
+  allowMethods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
+  allowHeaders: ['authorization', 'content-type', 'idempotency-key'],
+  maxAgeSeconds: 3600,
+} as const;
+
 export const httpRouteKey = (r: Pick<HttpRoute, 'method' | 'path'>): string => `${r.method} ${r.path}`;
 
 export interface Schedule {

@@ -3,7 +3,7 @@ import { CorsHttpMethod, HttpApi, HttpMethod, HttpNoneAuthorizer } from 'aws-cdk
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { Construct } from 'constructs';
-import { type HttpRoute, httpRouteKey, type LambdaName } from '../../shared/routes';
+import { type HttpRoute, httpCors, httpRouteKey, type LambdaName } from '../../shared/routes';
 import { constructIdOf, type FunctionsByName, functionNamed } from './function';
 
 export interface SwitchboardHttpApiProps {
@@ -41,15 +41,9 @@ export class SwitchboardHttpApi extends Construct {
       description: 'Switchboard HTTP API',
       corsPreflight: {
         allowOrigins: origins,
-        allowMethods: [
-          CorsHttpMethod.GET,
-          CorsHttpMethod.POST,
-          CorsHttpMethod.PUT,
-          CorsHttpMethod.DELETE,
-          CorsHttpMethod.OPTIONS,
-        ],
-        allowHeaders: ['authorization', 'content-type', 'idempotency-key'],
-        maxAge: Duration.hours(1),
+        allowMethods: httpCors.allowMethods.map((m) => CorsHttpMethod[m]),
+        allowHeaders: [...httpCors.allowHeaders],
+        maxAge: Duration.seconds(httpCors.maxAgeSeconds),
       },
     });
     this.url = this.api.apiEndpoint;
