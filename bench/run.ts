@@ -1,17 +1,29 @@
 /**
- * `npm run bench`: the performance figures of the project, printed as a table. Each part bounds itself in
- * count and runs on loopback only.
+ * `npm run bench`: the performance figures of the project, printed as tables. Each part bounds itself in
+ * count and time and runs on loopback only. `npm run bench -- post` or `-- fanout` runs one part.
  */
+import { benchLocalFanOut } from './local-fanout';
 import { benchPostPaths } from './post-path';
 
-const rows = await benchPostPaths();
-console.log('\nCost of one PostToConnection, client side (stub Management API in another process)\n');
-console.table(rows);
-const sdk = rows[0];
-const lean = rows[1];
-if (sdk && lean) {
+const only = process.argv[2];
+
+if (!only || only === 'post') {
+  const rows = await benchPostPaths();
+  console.log('\nCost of one PostToConnection, client side (stub Management API in another process)\n');
+  console.table(rows);
+  const [sdk, lean] = rows;
+  if (sdk && lean) {
+    console.log(
+      `lean path: ${(sdk.cpuMicrosPerPost / lean.cpuMicrosPerPost).toFixed(1)}x less CPU per delivery than the SDK ` +
+        `(~${Math.round(1e6 / lean.cpuMicrosPerPost)} deliveries per CPU-second vs ~${Math.round(1e6 / sdk.cpuMicrosPerPost)})`,
+    );
+  }
+}
+
+if (!only || only === 'fanout') {
+  console.log('\nFan-out through the local stack: WebSocket subscribers on one room, publishes over HTTP\n');
+  console.table([await benchLocalFanOut()]);
   console.log(
-    `lean path: ${(sdk.cpuMicrosPerPost / lean.cpuMicrosPerPost).toFixed(1)}x less CPU per delivery than the SDK ` +
-      `(~${Math.round(1e6 / lean.cpuMicrosPerPost)} deliveries per CPU-second vs ~${Math.round(1e6 / sdk.cpuMicrosPerPost)})`,
+    '(reference: the Django Channels system this replaces, 6.2k deliveries/s at 1,000 subscribers)',
   );
 }
