@@ -149,7 +149,7 @@ describe('the console page', () => {
       expect(asset.status, path).toBe(200);
       expect(asset.headers.get('content-type'), path).toBe(type);
     }
-    const escape = await fetch(`${stack.httpUrl}/web/..%2fpackage.json`);
-    expect(escape.status).toBe(404);
+    const outside = await fetch(`${stack.httpUrl}/web/..%2fpackage.json`);
+    expect(outside.status).toBe(404);
   });
 });
