@@ -20,6 +20,8 @@ export default defineConfig({
           name: 'infra',
           include: ['test/infra/**/*.test.ts'],
           testTimeout: 120_000,
+          // beforeAll hooks synthesize whole apps (context.test.ts runs infra/app.ts): >10 s on a busy machine.
+          hookTimeout: 120_000,
           isolate: false,
           env,
         },
