@@ -1,10 +1,11 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Three suites, one `vitest run`:
+ * Four suites, one `vitest run`:
  *  unit        the domain with fakes, the adapters with aws-sdk-client-mock (no servers, no network)
  *  infra       CDK assertions on the synthesized stack
  *  integration the local stack on a free port: real sockets, the real AWS SDK, DynamoDB Local
+ *  e2e         the console page in headless Debian Chromium (playwright-core), on its own local stack
  */
 // Inline projects do not inherit the root's `env`: each one gets this.
 const env = { NODE_NO_WARNINGS: '1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
@@ -19,6 +20,8 @@ export default defineConfig({
           name: 'infra',
           include: ['test/infra/**/*.test.ts'],
           testTimeout: 120_000,
+          // beforeAll hooks synthesize whole apps (context.test.ts runs infra/app.ts): >10 s on a busy machine.
+          hookTimeout: 120_000,
           isolate: false,
           env,
         },
@@ -30,6 +33,17 @@ export default defineConfig({
           globalSetup: ['test/integration/global-setup.ts'],
           env,
           testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
+      },
+      // The same global setup (its own DynamoDB Local and stack): the page's tests share nothing else.
+      {
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          globalSetup: ['test/integration/global-setup.ts'],
+          env,
+          testTimeout: 60_000,
           hookTimeout: 60_000,
         },
       },

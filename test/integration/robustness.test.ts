@@ -136,10 +136,20 @@ describe('failing handlers', () => {
 });
 
 describe('the console page', () => {
-  it('is served at / (a placeholder until web/index.html exists)', async () => {
+  it('is served at / with its script and styles under /web/, and nothing outside web/', async () => {
     const res = await fetch(`${stack.httpUrl}/`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
-    expect(await res.text()).toContain('Switchboard');
+    expect(await res.text()).toContain('<title>Switchboard console</title>');
+    for (const [path, type] of [
+      ['/web/console.js', 'text/javascript; charset=utf-8'],
+      ['/web/console.css', 'text/css; charset=utf-8'],
+    ]) {
+      const asset = await fetch(`${stack.httpUrl}${path}`);
+      expect(asset.status, path).toBe(200);
+      expect(asset.headers.get('content-type'), path).toBe(type);
+    }
+    const outside = await fetch(`${stack.httpUrl}/web/..%2fpackage.json`);
+    expect(outside.status).toBe(404);
   });
 });
