@@ -20,9 +20,6 @@ const TYPES: Record<string, string> = {
   '.txt': 'text/plain; charset=utf-8',
 };
 
-const PLACEHOLDER =
-  '<!doctype html><title>Switchboard</title><p>Switchboard local stack: the console page (web/index.html) is not there yet.</p>\n';
-
 export function createStaticFiles(webDir: string) {
   const root = resolve(webDir);
 
@@ -44,8 +41,7 @@ export function createStaticFiles(webDir: string) {
     try {
       content = await readFile(file);
     } catch {
-      if (!isIndex) return notFound(res);
-      content = Buffer.from(PLACEHOLDER);
+      return notFound(res);
     }
     res.writeHead(200, {
       'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
