@@ -28,7 +28,7 @@ export async function benchLocalFanOut(): Promise<FanOutBenchResult> {
     port: 0,
     memory: true,
     logLevel: 'silent',
-    env: { LOG_LEVEL: 'SILENT' },
+    env: { LOG_LEVEL: 'SILENT', ...(CONCURRENCY ? { FANOUT_CONCURRENCY: CONCURRENCY } : {}) },
   });
   const room = `room:bench-${randomUUID().slice(0, 8)}`;
   const expected = SUBSCRIBERS * MESSAGES;
