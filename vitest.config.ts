@@ -19,6 +19,8 @@ export default defineConfig({
           name: 'infra',
           include: ['test/infra/**/*.test.ts'],
           testTimeout: 120_000,
+          // context.test.ts synthesizes the app in a child process in beforeAll: ~8 s alone, more under load.
+          hookTimeout: 120_000,
           isolate: false,
           env,
         },
