@@ -73,7 +73,7 @@ export interface HistoryEntry {
 
 export interface HistoryPage {
   entries: HistoryEntry[];
-  /** The seq to continue after, or null on the last page. */
+  /** The seq to continue after (before, reading newest first), or null on the last page. */
   next: number | null;
 }
 
@@ -90,6 +90,11 @@ export interface MessageStore extends AccessLookups {
   appendHistory(channel: string, entry: HistoryEntry, expiresAt: number | null): Promise<void>;
   /** Entries with seq > afterSeq, oldest first. */
   history(channel: string, afterSeq: number, limit: number): Promise<HistoryPage>;
+  /**
+   * Entries with seq < beforeSeq (all when null), newest first. `next` is the seq to continue before, or
+   * null on the last page.
+   */
+  historyBefore(channel: string, beforeSeq: number | null, limit: number): Promise<HistoryPage>;
   /**
    * Claims an idempotency key for 24 h. Resolves `claimed: true` for the first caller; a later caller gets
    * the stored result, or `pending` while the first is still at work. `id` is the message id the claimer

@@ -63,6 +63,13 @@ export const lambdas = {
     timeoutSeconds: 10,
     access: { table: 'read', manageConnections: false },
   },
+  'http-chats': {
+    entry: 'lambdas/http-chats.ts',
+    description: 'Private chats: create, participants, messages (REST sends are broadcast)',
+    memoryMb: 512,
+    timeoutSeconds: 29,
+    access: RW_POST,
+  },
   'http-health': {
     entry: 'lambdas/http-health.ts',
     description: 'Health check',
@@ -102,6 +109,7 @@ export const webSocketRoutes: readonly WebSocketRoute[] = [
   frameRoute('subscribe'),
   frameRoute('unsubscribe'),
   frameRoute('publish'),
+  frameRoute('message'),
 ];
 
 /**
@@ -142,6 +150,37 @@ export const httpRoutes = [
     lambda: 'http-channels',
     operation: 'history',
     auth: 'optional',
+  },
+  {
+    method: 'GET',
+    path: '/v1/channels/{channel}/presence',
+    lambda: 'http-channels',
+    operation: 'presence',
+    auth: 'optional',
+  },
+  // Chats: any valid token (no scope); participation is checked by the operations.
+  { method: 'POST', path: '/v1/chats', lambda: 'http-chats', operation: 'createChat', auth: 'jwt' },
+  { method: 'GET', path: '/v1/chats/{id}', lambda: 'http-chats', operation: 'getChat', auth: 'jwt' },
+  {
+    method: 'POST',
+    path: '/v1/chats/{id}/participants',
+    lambda: 'http-chats',
+    operation: 'addParticipant',
+    auth: 'jwt',
+  },
+  {
+    method: 'GET',
+    path: '/v1/chats/{id}/messages',
+    lambda: 'http-chats',
+    operation: 'listMessages',
+    auth: 'jwt',
+  },
+  {
+    method: 'POST',
+    path: '/v1/chats/{id}/messages',
+    lambda: 'http-chats',
+    operation: 'sendMessage',
+    auth: 'jwt',
   },
   { method: 'GET', path: '/v1/health', lambda: 'http-health', operation: 'health', auth: 'none' },
 ] as const satisfies readonly HttpRoute[];

@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { monotonicFactory } from 'ulid';
+import { DynamoChatStore } from './adapters/dynamo/chat-store';
 import { createDocumentClient } from './adapters/dynamo/client';
 import { DynamoConnectionStore } from './adapters/dynamo/connection-store';
 import { DynamoMessageStore } from './adapters/dynamo/message-store';
@@ -56,6 +57,7 @@ function runtimeFor(env: Env): Runtime {
       config,
       connections: new DynamoConnectionStore(db, config.tableName, clock),
       messages: new DynamoMessageStore(db, config.tableName, clock),
+      chats: new DynamoChatStore(db, config.tableName, clock),
       verifier: createTokenVerifier(config.auth),
       clock,
       ids,

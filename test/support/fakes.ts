@@ -9,6 +9,7 @@ import { TokenError } from '../../shared/auth/jwt';
 import { type Env, loadConfig } from '../../shared/config';
 import type { Deps } from '../../shared/domain/context';
 import { channelHooks } from '../../shared/features';
+import type { Chat, ChatStore } from '../../shared/features/chat/store';
 import {
   ChannelLimitError,
   type Clock,
@@ -148,6 +149,13 @@ export class FakeMessageStore implements MessageStore {
     const entries = after.slice(0, limit);
     return { entries, next: after.length > limit ? (entries.at(-1)?.seq ?? null) : null };
   }
+  async historyBefore(channel: string, beforeSeq: number | null, limit: number): Promise<HistoryPage> {
+    const before = (this.histories.get(channel) ?? [])
+      .filter((e) => beforeSeq === null || e.seq < beforeSeq)
+      .reverse();
+    const entries = before.slice(0, limit);
+    return { entries, next: before.length > limit ? (entries.at(-1)?.seq ?? null) : null };
+  }
   async claimIdempotency<T>(
     key: string,
     claim: { id: string; now: number; staleAfterMs: number },
@@ -176,6 +184,31 @@ export class FakeMessageStore implements MessageStore {
   }
   async isChatParticipant(chatId: string, userId: string): Promise<boolean> {
     return this.participants.get(chatId)?.has(userId) ?? false;
+  }
+}
+
+/** Chats in memory; participants live in the message store's map, which isChatParticipant reads. */
+export class FakeChatStore implements ChatStore {
+  readonly records = new Map<string, Omit<Chat, 'participants'>>();
+
+  constructor(private readonly participants: Map<string, Set<string>>) {}
+
+  async create(chat: Chat): Promise<void> {
+    if (this.records.has(chat.id)) throw new Error(`chat ${chat.id} exists`);
+    this.participants.set(chat.id, new Set(chat.participants));
+    this.records.set(chat.id, { id: chat.id, createdAt: chat.createdAt, createdBy: chat.createdBy });
+  }
+  async get(chatId: string): Promise<Chat | null> {
+    const record = this.records.get(chatId);
+    if (!record) return null;
+    return { ...record, participants: [...(this.participants.get(chatId) ?? [])].sort() };
+  }
+  async addParticipant(chatId: string, userId: string): Promise<boolean> {
+    const set = this.participants.get(chatId) ?? new Set<string>();
+    this.participants.set(chatId, set);
+    if (set.has(userId)) return false;
+    set.add(userId);
+    return true;
   }
 }
 
@@ -244,16 +277,19 @@ export class MemoryLog implements Log {
 export interface FakeWorld extends Deps {
   connections: FakeConnectionStore;
   messages: FakeMessageStore;
+  chats: FakeChatStore;
   gateway: FakeGateway;
   clock: FakeClock;
   log: MemoryLog;
 }
 
 export function fakeWorld(env: Env = {}, verifier: TokenVerifier = rejectingVerifier): FakeWorld {
+  const messages = new FakeMessageStore();
   return {
     config: loadConfig(env),
     connections: new FakeConnectionStore(),
-    messages: new FakeMessageStore(),
+    messages,
+    chats: new FakeChatStore(messages.participants),
     gateway: new FakeGateway(),
     verifier,
     clock: new FakeClock(),

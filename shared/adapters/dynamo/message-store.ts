@@ -16,7 +16,7 @@ const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
  *   seq#{channel} / seq        the channel's last seq (atomic ADD)
  *   hist#{channel} / {seq:012} a delivered frame, as it was serialized
  *   idem#{key} / idem          an idempotency record, 24 h
- *   chat#{id} / member#{sub}   chat participants
+ *   chat#{id} / member#{sub}   chat participants (read here, written by DynamoChatStore)
  */
 export class DynamoMessageStore implements MessageStore {
   constructor(
@@ -69,13 +69,24 @@ export class DynamoMessageStore implements MessageStore {
         ConsistentRead: true,
       }),
     );
-    const items = page.Items ?? [];
-    const nowSec = this.clock.now() / 1000;
-    const entries = items
-      .filter((i) => !(typeof i.expiresAt === 'number' && i.expiresAt < nowSec))
-      .map((i) => ({ seq: Number(i.seq), frame: String(i.frame) }));
-    const last = items.at(-1);
-    return { entries, next: page.LastEvaluatedKey && last ? Number(last.seq) : null };
+    return this.toPage(page.Items ?? [], page.LastEvaluatedKey !== undefined);
+  }
+
+  async historyBefore(channel: string, beforeSeq: number | null, limit: number): Promise<HistoryPage> {
+    const page = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: beforeSeq === null ? 'pk = :pk' : 'pk = :pk AND sk < :before',
+        ExpressionAttributeValues: {
+          ':pk': keys.historyPartition(channel),
+          ...(beforeSeq === null ? {} : { ':before': padSeq(beforeSeq) }),
+        },
+        ScanIndexForward: false,
+        Limit: limit,
+        ConsistentRead: true,
+      }),
+    );
+    return this.toPage(page.Items ?? [], page.LastEvaluatedKey !== undefined);
   }
 
   async claimIdempotency<T>(
@@ -135,6 +146,16 @@ export class DynamoMessageStore implements MessageStore {
 
   async releaseIdempotency(key: string): Promise<void> {
     await this.db.send(new DeleteCommand({ TableName: this.tableName, Key: keys.idempotency(key) }));
+  }
+
+  /** Expired entries (TTL has not got to them yet) are left out; `next` follows the last item read. */
+  private toPage(items: Record<string, unknown>[], more: boolean): HistoryPage {
+    const nowSec = this.clock.now() / 1000;
+    const entries = items
+      .filter((i) => !(typeof i.expiresAt === 'number' && i.expiresAt < nowSec))
+      .map((i) => ({ seq: Number(i.seq), frame: String(i.frame) }));
+    const last = items.at(-1);
+    return { entries, next: more && last ? Number(last.seq) : null };
   }
 
   async isChatParticipant(chatId: string, userId: string): Promise<boolean> {

@@ -50,6 +50,8 @@ export const keys = {
   historyPartition: (channel: string) => `hist#${channel}`,
   idempotency: (key: string) => ({ pk: `idem#${key}`, sk: 'idem' }),
   chatMember: (chatId: string, userId: string) => ({ pk: `chat#${chatId}`, sk: `member#${userId}` }),
+  chatMeta: (chatId: string) => ({ pk: `chat#${chatId}`, sk: 'meta' }),
+  chatPartition: (chatId: string) => `chat#${chatId}`,
 } as const;
 
 /** Sort keys of history are zero-padded so that string order is numeric order. */

@@ -1,0 +1,117 @@
+import {
+  BatchWriteCommand,
+  type BatchWriteCommandInput,
+  type DynamoDBDocumentClient,
+  PutCommand,
+  QueryCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { Chat, ChatStore } from '../../features/chat/store';
+import type { Clock } from '../../ports';
+import { isConditionalCheckFailed } from './client';
+import { keys } from './table';
+
+const BATCH_SIZE = 25; // BatchWriteItem's limit
+const UNPROCESSED_RETRIES = [50, 100, 200, 400, 800];
+const MEMBER_PREFIX = 'member#';
+
+/**
+ *   chat#{id} / meta          the chat: createdAt, createdBy
+ *   chat#{id} / member#{sub}  one participant (MessageStore.isChatParticipant reads this item)
+ * One partition per chat: reading a chat is one Query; no Scan, no transaction.
+ */
+export class DynamoChatStore implements ChatStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly clock: Clock,
+  ) {}
+
+  async create(chat: Chat): Promise<void> {
+    const members = chat.participants.map((userId) => ({
+      PutRequest: {
+        Item: {
+          ...keys.chatMember(chat.id, userId),
+          userId,
+          addedAt: chat.createdAt,
+          addedBy: chat.createdBy,
+        },
+      },
+    }));
+    for (let i = 0; i < members.length; i += BATCH_SIZE) {
+      await this.batchWrite({ [this.tableName]: members.slice(i, i + BATCH_SIZE) });
+    }
+    // The record last: a chat whose record exists has all its first participants.
+    await this.db.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          ...keys.chatMeta(chat.id),
+          id: chat.id,
+          createdAt: chat.createdAt,
+          createdBy: chat.createdBy,
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  }
+
+  async get(chatId: string): Promise<Chat | null> {
+    let meta: Record<string, unknown> | undefined;
+    const participants: string[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': keys.chatPartition(chatId) },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      start = page.LastEvaluatedKey;
+      for (const item of page.Items ?? []) {
+        const sk = String(item.sk);
+        if (sk === 'meta') meta = item;
+        else if (sk.startsWith(MEMBER_PREFIX)) participants.push(sk.slice(MEMBER_PREFIX.length));
+      }
+    } while (start);
+    if (!meta) return null;
+    return {
+      id: chatId,
+      participants: participants.sort(),
+      createdAt: Number(meta.createdAt),
+      createdBy: String(meta.createdBy),
+    };
+  }
+
+  async addParticipant(chatId: string, userId: string, addedBy: string, now: number): Promise<boolean> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...keys.chatMember(chatId, userId), userId, addedAt: now, addedBy },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  /** BatchWriteItem may leave items unprocessed under throttling: they are sent again with backoff. */
+  private async batchWrite(requestItems: NonNullable<BatchWriteCommandInput['RequestItems']>) {
+    let pending = requestItems;
+    for (let attempt = 0; ; attempt++) {
+      const { UnprocessedItems } = await this.db.send(new BatchWriteCommand({ RequestItems: pending }));
+      const left = UnprocessedItems?.[this.tableName] ?? [];
+      if (left.length === 0) return;
+      const delay = UNPROCESSED_RETRIES[attempt];
+      if (delay === undefined) throw new Error(`${left.length} chat items stayed unprocessed`);
+      await this.clock.sleep(delay);
+      pending = { [this.tableName]: left };
+    }
+  }
+}

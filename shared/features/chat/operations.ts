@@ -1,0 +1,107 @@
+import { z } from 'zod';
+import { authorizeSubscribe } from '../../channels';
+import { ProtocolError } from '../../errors';
+import type { OperationInput, OperationResult } from '../../http';
+import { isoTime, validate } from '../../protocol';
+import { addParticipant, createChat, readChat, userOf } from './chats';
+import { chatChannel, listChatMessages, sendChatMessage } from './messages';
+import type { Chat } from './store';
+
+/** The HTTP API of chats (PROTOCOL.md section 5); lambdas/http-chats.ts serves these. */
+
+const userId = z.string().min(1).max(256);
+
+const createBody = z.object({ participants: z.array(userId).min(1).max(100) });
+const participantBody = z.object({ user_id: userId });
+const sendBody = z.object({ content: z.string() });
+const listQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+  cursor: z.string().min(1).max(64).optional(),
+});
+
+const chatBody = (chat: Chat) => ({
+  id: chat.id,
+  participants: chat.participants,
+  created_at: isoTime(chat.createdAt),
+  created_by: chat.createdBy,
+});
+
+/** POST /v1/chats {participants} → 201: a new chat of the caller and the users named. */
+export async function createChatOperation({
+  deps,
+  principal,
+  body,
+}: OperationInput): Promise<OperationResult> {
+  const { participants } = validate(createBody, body);
+  const chat = await createChat(deps, principal, participants);
+  const { created_by: _, ...created } = chatBody(chat);
+  return { status: 201, body: created, headers: { location: `/v1/chats/${chat.id}` } };
+}
+
+/** GET /v1/chats/{id}: participants only. */
+export async function getChatOperation({
+  deps,
+  principal,
+  params,
+}: OperationInput): Promise<OperationResult> {
+  const chat = await readChat(deps, principal, params.id ?? '');
+  return { status: 200, body: chatBody(chat) };
+}
+
+/** POST /v1/chats/{id}/participants {user_id}: a participant adds someone. */
+export async function addParticipantOperation({
+  deps,
+  principal,
+  params,
+  body,
+}: OperationInput): Promise<OperationResult> {
+  const { user_id } = validate(participantBody, body);
+  const chat = await addParticipant(deps, principal, params.id ?? '', user_id);
+  return { status: 200, body: { id: chat.id, participants: chat.participants } };
+}
+
+/** POST /v1/chats/{id}/messages {content} → 201: stored, then broadcast to the chat's connections. */
+export async function sendMessageOperation({
+  deps,
+  principal,
+  params,
+  body,
+}: OperationInput): Promise<OperationResult> {
+  userOf(principal);
+  const channel = chatChannel(params.id ?? '');
+  const { content } = validate(sendBody, body);
+  const { message } = await sendChatMessage(deps, principal, { channel, content });
+  if (!message) throw new Error('a send without an idempotency key is never a duplicate');
+  return { status: 201, body: message };
+}
+
+/** GET /v1/chats/{id}/messages?limit&cursor: newest first; `next` is the cursor of the older page. */
+export async function listMessagesOperation({
+  deps,
+  principal,
+  params,
+  query,
+}: OperationInput): Promise<OperationResult> {
+  const channel = chatChannel(params.id ?? '');
+  const { limit, cursor } = validate(listQuery, query);
+  await authorizeSubscribe(principal, channel, deps.messages);
+  const page = await listChatMessages(
+    deps,
+    channel,
+    cursor === undefined ? null : decodeCursor(cursor),
+    limit,
+  );
+  return {
+    status: 200,
+    body: { messages: page.messages, next: page.before === null ? null : encodeCursor(page.before) },
+  };
+}
+
+/** Opaque to clients: "the messages older than seq N". */
+export const encodeCursor = (before: number): string => Buffer.from(`b${before}`).toString('base64url');
+
+export function decodeCursor(cursor: string): number {
+  const match = /^b([1-9][0-9]{0,14})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!match?.[1]) throw new ProtocolError('INVALID_MESSAGE', 'cursor is not one this API gave out');
+  return Number(match[1]);
+}

@@ -1,0 +1,155 @@
+import {
+  ApiGatewayManagementApiClient,
+  PostToConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
+import {
+  BatchWriteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it } from 'vitest';
+import { handler as channelsHandler } from '../../../lambdas/http-channels';
+import { handler as chatsHandler } from '../../../lambdas/http-chats';
+import type { Env } from '../../../shared/config';
+import type { HttpEvent } from '../../../shared/events';
+import { runWithEnv } from '../../../shared/runtime';
+
+const ddb = mockClient(DynamoDBDocumentClient);
+const mgmt = mockClient(ApiGatewayManagementApiClient);
+afterEach(() => {
+  ddb.reset();
+  mgmt.reset();
+});
+
+const env: Env = {
+  TABLE_NAME: 'unit-chats',
+  WS_CALLBACK_URL: 'https://abc123.execute-api.us-east-1.amazonaws.com/prod',
+  MANAGEMENT_API_FAST_POST: 'false',
+};
+
+/** An HTTP API v2 event; `sub` puts the JWT authorizer's claims on it, as API Gateway does on 'jwt' routes. */
+function event(
+  routeKey: string,
+  parts: { sub?: string; pathParameters?: Record<string, string>; body?: unknown } = {},
+): HttpEvent {
+  const [method = 'GET', path = '/'] = routeKey.split(' ');
+  return {
+    version: '2.0',
+    routeKey,
+    rawPath: path,
+    rawQueryString: '',
+    headers: { 'content-type': 'application/json' },
+    ...(parts.pathParameters ? { pathParameters: parts.pathParameters } : {}),
+    ...(parts.body === undefined ? {} : { body: JSON.stringify(parts.body) }),
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'http123',
+      domainName: 'http123.execute-api.us-east-1.amazonaws.com',
+      domainPrefix: 'http123',
+      requestId: 'req',
+      routeKey,
+      stage: '$default',
+      time: '23/Nov/2026:12:00:00 +0000',
+      timeEpoch: Date.now(),
+      http: { method, path, protocol: 'HTTP/1.1', sourceIp: '203.0.113.1', userAgent: 'curl' },
+      ...(parts.sub ? { authorizer: { jwt: { claims: { sub: parts.sub }, scopes: null } } } : {}),
+    },
+    isBase64Encoded: false,
+  };
+}
+
+const bodyOf = (result: { body?: string }) => JSON.parse(result.body ?? 'null');
+
+describe('http-chats', () => {
+  it('POST /v1/chats stores the participants and the chat, answering 201 with the server id', async () => {
+    ddb.on(BatchWriteCommand).resolves({});
+    ddb.on(PutCommand).resolves({});
+    const result = await runWithEnv(env, () =>
+      chatsHandler(event('POST /v1/chats', { sub: 'alice', body: { participants: ['bob'] } })),
+    );
+    expect(result.statusCode).toBe(201);
+    const created = bodyOf(result);
+    expect(created).toEqual({
+      id: expect.stringMatching(/^[0-9A-HJKMNP-TV-Z]{26}$/),
+      participants: ['alice', 'bob'],
+      created_at: expect.any(String),
+    });
+    expect(result.headers?.location).toBe(`/v1/chats/${created.id}`);
+    expect(ddb.commandCalls(PutCommand)[0]?.args[0].input.Item).toMatchObject({
+      pk: `chat#${created.id}`,
+      sk: 'meta',
+    });
+  });
+
+  it('answers 401 (a problem document) when the authorizer handed over no claims', async () => {
+    const result = await runWithEnv(env, () =>
+      chatsHandler(event('POST /v1/chats', { body: { participants: ['bob'] } })),
+    );
+    expect(result.statusCode).toBe(401);
+    expect(result.headers?.['content-type']).toBe('application/problem+json');
+    expect(ddb.calls()).toHaveLength(0);
+  });
+
+  it('GET /v1/chats/{id} answers 403 to a user who is not a participant', async () => {
+    ddb.on(QueryCommand).resolves({ Items: [{ pk: 'chat#C1', sk: 'meta', createdAt: 1, createdBy: 'a' }] });
+    const result = await runWithEnv(env, () =>
+      chatsHandler(event('GET /v1/chats/{id}', { sub: 'mallory', pathParameters: { id: 'C1' } })),
+    );
+    expect(result.statusCode).toBe(403);
+    expect(bodyOf(result)).toMatchObject({ code: 'FORBIDDEN' });
+  });
+
+  it('POST /v1/chats/{id}/messages stores the message in history and posts it to the chat connection', async () => {
+    ddb.on(GetCommand, { Key: { pk: 'chat#C1', sk: 'member#alice' } }).resolves({ Item: { pk: 'x' } });
+    ddb.on(UpdateCommand).resolves({ Attributes: { seq: 4 } });
+    ddb.on(PutCommand).resolves({});
+    ddb.on(QueryCommand).resolves({ Items: [{ connectionId: 'c-bob', userId: 'bob', expiresAt: 4e9 }] });
+    mgmt.on(PostToConnectionCommand).resolves({});
+    const result = await runWithEnv(env, () =>
+      chatsHandler(
+        event('POST /v1/chats/{id}/messages', {
+          sub: 'alice',
+          pathParameters: { id: 'C1' },
+          body: { content: 'hi' },
+        }),
+      ),
+    );
+    expect(result.statusCode).toBe(201);
+    expect(bodyOf(result)).toMatchObject({ chat: 'C1', sender: { id: 'alice' }, content: 'hi', seq: 4 });
+    const stored = ddb.commandCalls(PutCommand)[0]?.args[0].input.Item;
+    expect(stored).toMatchObject({ pk: 'hist#chat:C1', sk: '000000000004' });
+    expect(stored?.expiresAt).toBeUndefined(); // chat history is kept
+    const posted = mgmt.commandCalls(PostToConnectionCommand)[0]?.args[0].input;
+    expect(posted?.ConnectionId).toBe('c-bob');
+    expect(new TextDecoder().decode(posted?.Data as Uint8Array)).toBe(stored?.frame);
+  });
+});
+
+describe('http-channels presence', () => {
+  it('GET /v1/channels/{channel}/presence answers the count, the users and the anonymous connections', async () => {
+    ddb.on(GetCommand).resolves({ Item: { cnt: 3 } });
+    ddb.on(QueryCommand).resolves({
+      Items: [
+        { connectionId: 'a', userId: 'alice', username: 'Alice', expiresAt: 4e9 },
+        { connectionId: 'b', userId: 'alice', username: 'Alice', expiresAt: 4e9 },
+        { connectionId: 'c', expiresAt: 4e9 },
+      ],
+    });
+    const result = await runWithEnv(env, () =>
+      channelsHandler(
+        event('GET /v1/channels/{channel}/presence', { pathParameters: { channel: 'room%3Alobby' } }),
+      ),
+    );
+    expect(result.statusCode).toBe(200);
+    expect(bodyOf(result)).toEqual({
+      channel: 'room:lobby',
+      count: 3,
+      users: [{ id: 'alice', username: 'Alice' }],
+      anonymous: 1,
+    });
+  });
+});
