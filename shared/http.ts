@@ -60,11 +60,10 @@ export function httpHandler<L extends LambdaName>(lambda: L, operations: Record<
       };
       const operation = operations[route.operation as OperationsOf<L>];
       const key = idempotencyKeyOf(route, event, body);
-      const result = key
-        ? await idempotent(d, `http#${httpRouteKey(route)}#${principal.sub ?? '-'}`, key, () =>
-            operation(input),
-          )
-        : await operation(input);
+      // Scoped by the request's own path, not the route template, and by the caller: one key sent to two
+      // chats is two requests.
+      const scope = `http#${route.method} ${event.rawPath}#${principal.sub ?? '-'}`;
+      const result = key ? await idempotent(d, scope, key, () => operation(input)) : await operation(input);
       return json(result.status, result.body, result.headers);
     } catch (error) {
       const e = asProtocolError(error);

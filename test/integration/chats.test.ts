@@ -318,6 +318,24 @@ describe('idempotent sends', () => {
     expect(messagesOf(await b.sync())).toHaveLength(1);
     expect((await listMessages(id, bob.bearer)).body.messages).toEqual([first.body]);
   });
+
+  it('treats one Idempotency-Key sent to two chats as two requests', async () => {
+    const one = await chatOf('alice', 'bob');
+    const [alice, bob] = one.users as [(typeof one.users)[0], (typeof one.users)[0]];
+    const created = await api(httpUrl, 'POST', '/v1/chats', {
+      bearer: alice.bearer,
+      body: { participants: [bob.sub] },
+    });
+    expect(created.status).toBe(201);
+    const other = String(created.body.id);
+    const key = { 'idempotency-key': randomUUID() };
+    const first = await sendRest(one.id, alice.bearer, 'to the first chat', key);
+    const second = await sendRest(other, alice.bearer, 'to the second chat', key);
+    expect(second.status).toBe(201);
+    expect(second.headers.get('idempotent-replayed')).toBeNull();
+    expect(second.body).toMatchObject({ chat: other, content: 'to the second chat' });
+    expect(first.body).toMatchObject({ chat: one.id, content: 'to the first chat' });
+  });
 });
 
 describe('presence', () => {
