@@ -24,6 +24,11 @@ export interface Subscriber {
   username?: string;
   /** Set while a recovery replays history: messages with seq up to here reach it by the replay, not live. */
   replayedTo?: number;
+  /**
+   * True from the moment a recovering subscription is stored until its `replayedTo` is known: a fan-out that
+   * meets it waits for the mark (ConnectionStore.getSubscription) rather than guess.
+   */
+  replayPending?: boolean;
 }
 
 export interface SubscribeResult {
@@ -53,10 +58,17 @@ export interface ConnectionStore {
    */
   remove(connectionId: string, channelHint?: string): Promise<RemovedConnection | null>;
   /** Throws ConnectionGoneError or ChannelLimitError. */
-  subscribe(connectionId: string, channel: string, maxChannels: number): Promise<SubscribeResult>;
+  subscribe(
+    connectionId: string,
+    channel: string,
+    maxChannels: number,
+    options?: { replayPending?: boolean },
+  ): Promise<SubscribeResult>;
   unsubscribe(connectionId: string, channel: string): Promise<UnsubscribeResult>;
-  /** Marks a subscription as replayed up to `seq` (see Subscriber.replayedTo). */
+  /** Marks a subscription as replayed up to `seq` and no longer pending (see Subscriber.replayedTo). */
   setReplayedTo(connectionId: string, channel: string, seq: number): Promise<void>;
+  /** One subscription, read consistently; null when there is none. */
+  getSubscription(channel: string, connectionId: string): Promise<Subscriber | null>;
   /** The subscribers of a channel, page by page (a Query per page, never a Scan). */
   subscribers(channel: string, pageSize?: number): AsyncIterable<Subscriber[]>;
   countSubscribers(channel: string): Promise<number>;

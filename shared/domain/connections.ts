@@ -117,6 +117,7 @@ export async function join(
   principal: Principal,
   channel: Channel,
   ctx: FrameContext | null,
+  options: { replayPending?: boolean } = {},
 ): Promise<SubscribeResult> {
   let result: SubscribeResult;
   try {
@@ -124,6 +125,7 @@ export async function join(
       connectionId,
       channel.id,
       deps.config.limits.channelsPerConnection,
+      options,
     );
   } catch (error) {
     if (error instanceof ChannelLimitError) {

@@ -58,11 +58,14 @@ export const subscribe = defineFrame({
       await join(deps, connectionId, principal, channel, ctx);
       return;
     }
-    // The subscription is stored before the seq is read: every message with a higher seq is then
-    // certain to find it and arrive live, every message up to the seq arrives by the replay.
+    // The subscription is stored before the seq is read: every message with a higher seq is then certain
+    // to find it and arrive live, every message up to the seq arrives by the replay. A recovering one is
+    // stored "replay pending": a fan-out that finds it before its seq is known waits for it (fanout.ts),
+    // so no message comes both ways.
+    const recovering = frame.since !== undefined;
     const placeholder = ctx.replies.length;
     ctx.reply({ type: 'subscribed', channel: channel.id });
-    await join(deps, connectionId, principal, channel, ctx);
+    await join(deps, connectionId, principal, channel, ctx, { replayPending: recovering });
     const seq = await deps.messages.currentSeq(channel.id);
     if (frame.since === undefined) {
       ctx.replies[placeholder] = JSON.stringify({ type: 'subscribed', channel: channel.id, seq });

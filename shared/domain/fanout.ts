@@ -53,6 +53,10 @@ export async function fanOut(deps: FanOutDeps, input: FanOutInput): Promise<FanO
       input.reached?.add(sub.connectionId);
       result.recipients++;
       await pool.run(async () => {
+        if (sub.replayPending && input.seq !== undefined && !(await settleReplay(deps, input, sub))) {
+          result.recipients--;
+          return;
+        }
         const outcome = await postWithRetry(deps, sub.connectionId, input.payload);
         if (outcome === 'delivered') result.delivered++;
         else if (outcome === 'gone') gone.push(sub.connectionId);
@@ -80,6 +84,28 @@ function shouldReach(sub: Subscriber, input: FanOutInput): boolean {
   if (input.exclude?.has(sub.connectionId)) return false;
   if (input.reached?.has(sub.connectionId)) return false;
   if (input.seq !== undefined && sub.replayedTo !== undefined && input.seq <= sub.replayedTo) return false;
+  return true;
+}
+
+/** Waits between re-reads of a subscription whose recovery has not yet said what it replays (~0.6 s in all). */
+const REPLAY_SETTLE_MS = [10, 20, 40, 80, 160, 320];
+
+/**
+ * A subscription stored by a `subscribe` with `since` whose replay range is not known yet: re-read it until
+ * it is, then reach it only with what the replay does not cover. True: post it live. If the mark never
+ * comes (its subscribe failed half-way), it is posted: a duplicate rather than a loss.
+ */
+async function settleReplay(deps: FanOutDeps, input: FanOutInput, sub: Subscriber): Promise<boolean> {
+  for (const wait of REPLAY_SETTLE_MS) {
+    await deps.clock.sleep(wait);
+    const now = await deps.connections.getSubscription(input.channel, sub.connectionId);
+    if (!now) return false; // unsubscribed or gone meanwhile
+    if (!now.replayPending) return !(now.replayedTo !== undefined && (input.seq ?? 0) <= now.replayedTo);
+  }
+  deps.log.warn('recovery mark never came; posting live', {
+    connectionId: sub.connectionId,
+    channel: input.channel,
+  });
   return true;
 }
 

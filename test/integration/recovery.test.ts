@@ -32,4 +32,36 @@ describe('recovery', () => {
 
     await Promise.all([writer.close(), reader.close()]);
   });
+
+  it('delivers every message exactly once when a client recovers while others keep publishing', async () => {
+    // The race: a publish whose fan-out reads the subscribers between the recovering subscription's write
+    // and its replay mark. Several rounds, two writers each, the reader subscribing mid-stream.
+    const PER_WRITER = 12;
+    for (let round = 0; round < 4; round++) {
+      const room = unique('room:');
+      const writers = await Promise.all([1, 2].map(() => TestClient.connect(wsUrl, { channels: [room] })));
+      const reader = await TestClient.connect(wsUrl);
+      const write = async (w: TestClient) => {
+        for (let i = 0; i < PER_WRITER; i++)
+          await w.request({ type: 'publish', channel: room, data: { i } }, 'ack');
+      };
+      const writing = Promise.all(writers.map(write));
+      await writers[0]?.nextOfType('publication'); // let the stream start
+      await reader.request({ type: 'subscribe', channel: room, since: 0 }, 'subscribed');
+      await writing;
+
+      const total = PER_WRITER * writers.length;
+      const seqs: number[] = [];
+      while (new Set(seqs).size < total) seqs.push((await reader.nextOfType('publication')).seq as number);
+      for (const f of await reader.sync()) if (f.type === 'publication') seqs.push(f.seq as number);
+
+      const counts = new Map<number, number>();
+      for (const seq of seqs) counts.set(seq, (counts.get(seq) ?? 0) + 1);
+      expect([...counts.entries()].filter(([, n]) => n !== 1)).toEqual([]); // no duplicate
+      expect([...counts.keys()].sort((a, b) => a - b)).toEqual(
+        Array.from({ length: total }, (_, i) => i + 1),
+      ); // no loss
+      await Promise.all([...writers, reader].map((c) => c.close()));
+    }
+  });
 });

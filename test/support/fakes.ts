@@ -78,14 +78,24 @@ export class FakeConnectionStore implements ConnectionStore {
     }
     return { record, remaining };
   }
-  async subscribe(id: string, channel: string, max: number): Promise<SubscribeResult> {
+  async subscribe(
+    id: string,
+    channel: string,
+    max: number,
+    options: { replayPending?: boolean } = {},
+  ): Promise<SubscribeResult> {
     const record = this.records.get(id);
     if (!record) throw new ConnectionGoneError(id);
     const m = this.subs.get(channel) ?? new Map<string, Subscriber>();
     this.subs.set(channel, m);
     if (m.has(id)) return { added: false, count: m.size };
     if (record.channels.length >= max) throw new ChannelLimitError(String(max));
-    m.set(id, { connectionId: id, userId: record.principal.sub, username: record.principal.username });
+    m.set(id, {
+      connectionId: id,
+      userId: record.principal.sub,
+      username: record.principal.username,
+      ...(options.replayPending ? { replayPending: true } : {}),
+    });
     record.channels.push(channel);
     return { added: true, count: m.size };
   }
@@ -98,7 +108,14 @@ export class FakeConnectionStore implements ConnectionStore {
   }
   async setReplayedTo(id: string, channel: string, seq: number): Promise<void> {
     const s = this.subs.get(channel)?.get(id);
-    if (s) s.replayedTo = seq;
+    if (s) {
+      s.replayedTo = seq;
+      delete s.replayPending;
+    }
+  }
+  async getSubscription(channel: string, id: string): Promise<Subscriber | null> {
+    const s = this.subs.get(channel)?.get(id);
+    return s ? { ...s } : null;
   }
   async *subscribers(channel: string, pageSize = 1000): AsyncIterable<Subscriber[]> {
     const all = [...(this.subs.get(channel)?.values() ?? [])].map((s) => ({ ...s }));

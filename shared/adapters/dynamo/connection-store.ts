@@ -122,7 +122,12 @@ export class DynamoConnectionStore implements ConnectionStore {
    * Subscription item first, then the count, then the channel in the connection's set, conditioned on the
    * connection still being there and under its channel limit; a failed last step undoes the first two.
    */
-  async subscribe(connectionId: string, channel: string, maxChannels: number): Promise<SubscribeResult> {
+  async subscribe(
+    connectionId: string,
+    channel: string,
+    maxChannels: number,
+    options: { replayPending?: boolean } = {},
+  ): Promise<SubscribeResult> {
     const record = await this.get(connectionId);
     if (!record) throw new ConnectionGoneError(connectionId);
     try {
@@ -135,6 +140,7 @@ export class DynamoConnectionStore implements ConnectionStore {
             userId: record.principal.sub ?? undefined,
             username: record.principal.username,
             expiresAt: record.expiresAt,
+            ...(options.replayPending ? { replayPending: true } : {}),
           },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
@@ -192,7 +198,7 @@ export class DynamoConnectionStore implements ConnectionStore {
         new UpdateCommand({
           TableName: this.tableName,
           Key: keys.subscription(channel, connectionId),
-          UpdateExpression: 'SET replayedTo = :s',
+          UpdateExpression: 'SET replayedTo = :s REMOVE replayPending',
           ConditionExpression: 'attribute_exists(pk)',
           ExpressionAttributeValues: { ':s': seq },
         }),
@@ -211,7 +217,7 @@ export class DynamoConnectionStore implements ConnectionStore {
           TableName: this.tableName,
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :conn)',
           ExpressionAttributeValues: { ':pk': keys.subscriptionPartition(channel), ':conn': 'conn#' },
-          ProjectionExpression: 'connectionId, userId, username, replayedTo, expiresAt',
+          ProjectionExpression: 'connectionId, userId, username, replayedTo, replayPending, expiresAt',
           Limit: pageSize,
           ExclusiveStartKey: start,
         }),
@@ -220,15 +226,21 @@ export class DynamoConnectionStore implements ConnectionStore {
       const subs: Subscriber[] = [];
       for (const item of page.Items ?? []) {
         if (typeof item.expiresAt === 'number' && item.expiresAt < nowSec) continue;
-        subs.push({
-          connectionId: String(item.connectionId),
-          userId: typeof item.userId === 'string' ? item.userId : null,
-          ...(typeof item.username === 'string' ? { username: item.username } : {}),
-          ...(typeof item.replayedTo === 'number' ? { replayedTo: item.replayedTo } : {}),
-        });
+        subs.push(toSubscriber(item));
       }
       if (subs.length > 0) yield subs;
     } while (start);
+  }
+
+  async getSubscription(channel: string, connectionId: string): Promise<Subscriber | null> {
+    const { Item } = await this.db.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: keys.subscription(channel, connectionId),
+        ConsistentRead: true,
+      }),
+    );
+    return Item ? toSubscriber(Item) : null;
   }
 
   async countSubscribers(channel: string): Promise<number> {
@@ -335,6 +347,16 @@ export class DynamoConnectionStore implements ConnectionStore {
       }),
     );
   }
+}
+
+function toSubscriber(item: Record<string, unknown>): Subscriber {
+  return {
+    connectionId: String(item.connectionId),
+    userId: typeof item.userId === 'string' ? item.userId : null,
+    ...(typeof item.username === 'string' ? { username: item.username } : {}),
+    ...(typeof item.replayedTo === 'number' ? { replayedTo: item.replayedTo } : {}),
+    ...(item.replayPending === true ? { replayPending: true } : {}),
+  };
 }
 
 function toRecord(item: Record<string, unknown>): ConnectionRecord {

@@ -70,6 +70,19 @@ describe('DynamoConnectionStore.subscribe', () => {
     expect(update?.ExpressionAttributeValues).toMatchObject({ ':max': 100, ':c': new Set(['room:b']) });
   });
 
+  it('stores a recovering subscription as replay pending, and clears the mark with its replayedTo', async () => {
+    ddb.on(GetCommand, { Key: { pk: 'conn#c1', sk: 'meta' } }).resolves({ Item: meta });
+    ddb.on(UpdateCommand).resolves({ Attributes: { cnt: 1 } });
+    await store().subscribe('c1', 'room:b', 100, { replayPending: true });
+    expect(ddb.commandCalls(PutCommand)[0]?.args[0].input.Item).toMatchObject({ replayPending: true });
+    await store().setReplayedTo('c1', 'room:b', 42);
+    expect(ddb.commandCalls(UpdateCommand).at(-1)?.args[0].input).toMatchObject({
+      Key: { pk: 'chan#room:b', sk: 'conn#c1' },
+      UpdateExpression: 'SET replayedTo = :s REMOVE replayPending',
+      ExpressionAttributeValues: { ':s': 42 },
+    });
+  });
+
   it('changes nothing for a connection already subscribed', async () => {
     ddb.on(GetCommand, { Key: { pk: 'conn#c1', sk: 'meta' } }).resolves({ Item: meta });
     ddb.on(GetCommand, { Key: { pk: 'chan#room:a', sk: 'count' } }).resolves({ Item: { cnt: 3 } });

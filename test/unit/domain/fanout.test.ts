@@ -164,6 +164,53 @@ describe('fan-out with fakes', () => {
     expect(gateway.posts.map((p) => p.connectionId)).toEqual(['c0', 'c0', 'c1']);
   });
 
+  describe('a subscription whose recovery replay is still pending', () => {
+    /** c1 subscribed with `since`; its subscribe learns the seq it replays after the fan-out found it. */
+    function pending(resolveAfterReads: number | null, replayedTo: number) {
+      const w = world(2);
+      const sub = w.connections.subs.get('room:x')?.get('c1');
+      if (sub) sub.replayPending = true;
+      let reads = 0;
+      const original = w.connections.getSubscription.bind(w.connections);
+      w.connections.getSubscription = async (channel, id) => {
+        if (++reads === resolveAfterReads) await w.connections.setReplayedTo(id, channel, replayedTo);
+        return original(channel, id);
+      };
+      return { ...w, reads: () => reads };
+    }
+
+    it('waits for its mark and leaves it a message the replay covers', async () => {
+      const { gateway, deps, reads } = pending(2, 10);
+      const r = await fanOut(deps, { channel: 'room:x', payload, seq: 10 });
+      expect(gateway.posts.map((p) => p.connectionId)).toEqual(['c0']);
+      expect(r.recipients).toBe(1);
+      expect(reads()).toBe(2);
+    });
+
+    it('waits for its mark and posts it a message newer than the replay', async () => {
+      const { gateway, deps } = pending(1, 10);
+      await fanOut(deps, { channel: 'room:x', payload, seq: 11 });
+      expect(gateway.posts.map((p) => p.connectionId).sort()).toEqual(['c0', 'c1']);
+    });
+
+    it('posts it when the mark never comes: a duplicate rather than a loss', async () => {
+      const { gateway, deps, reads } = pending(null, 0);
+      await fanOut(deps, { channel: 'room:x', payload, seq: 3 });
+      expect(gateway.posts.map((p) => p.connectionId).sort()).toEqual(['c0', 'c1']);
+      expect(reads()).toBe(6);
+      expect(deps.log.lines.some((l) => l.level === 'warn' && l.message.includes('recovery mark'))).toBe(
+        true,
+      );
+    });
+
+    it('skips it when it went away while the fan-out waited', async () => {
+      const { connections, gateway, deps } = pending(null, 0);
+      connections.getSubscription = async () => null;
+      await fanOut(deps, { channel: 'room:x', payload, seq: 3 });
+      expect(gateway.posts.map((p) => p.connectionId)).toEqual(['c0']);
+    });
+  });
+
   it('retries throttling with backoff and counts the post delivered', async () => {
     const { gateway, deps } = world(1);
     let calls = 0;
