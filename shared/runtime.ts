@@ -3,6 +3,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { monotonicFactory } from 'ulid';
 import { createDocumentClient } from './adapters/dynamo/client';
 import { DynamoConnectionStore } from './adapters/dynamo/connection-store';
+import { DynamoIotStore } from './adapters/dynamo/iot-store';
 import { DynamoMessageStore } from './adapters/dynamo/message-store';
 import { ManagementApiGateway, type StaticCredentials } from './adapters/gateway';
 import { createTokenVerifier } from './auth/jwt';
@@ -56,6 +57,7 @@ function runtimeFor(env: Env): Runtime {
       config,
       connections: new DynamoConnectionStore(db, config.tableName, clock),
       messages: new DynamoMessageStore(db, config.tableName, clock),
+      iot: new DynamoIotStore(db, config.tableName, clock),
       verifier: createTokenVerifier(config.auth),
       clock,
       ids,

@@ -1,6 +1,7 @@
 import type { TokenVerifier } from '../auth/jwt';
 import type { Principal } from '../auth/principal';
 import type { Config } from '../config';
+import type { IotStore } from '../features/iot/store';
 import type { Clock, ConnectionStore, Gateway, Ids, Log, MessageStore } from '../ports';
 import type { ServerFrame } from '../protocol';
 import type { ChannelHookRegistry } from './hooks';
@@ -10,6 +11,8 @@ export interface Deps {
   config: Config;
   connections: ConnectionStore;
   messages: MessageStore;
+  /** Devices, sensors and readings (shared/features/iot). */
+  iot: IotStore;
   gateway: Gateway;
   verifier: TokenVerifier;
   clock: Clock;

@@ -1,6 +1,7 @@
 import { coreFrames } from '../domain/core-frames';
 import type { FrameHandler } from '../domain/frames';
 import type { ChannelHookRegistry } from '../domain/hooks';
+import { iotFrames } from './iot/frames';
 
 /**
  * The features composed: every client frame the message handler understands (the core frames, then each
@@ -8,6 +9,6 @@ import type { ChannelHookRegistry } from '../domain/hooks';
  * folder here (its frames, hooks, HTTP operations and, in routes.ts, its route-table entries) and is
  * added to these lists in one line each.
  */
-export const frameHandlers: readonly FrameHandler[] = [...coreFrames];
+export const frameHandlers: readonly FrameHandler[] = [...coreFrames, ...iotFrames];
 
 export const channelHooks: ChannelHookRegistry = {};

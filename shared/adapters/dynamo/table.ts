@@ -50,6 +50,14 @@ export const keys = {
   historyPartition: (channel: string) => `hist#${channel}`,
   idempotency: (key: string) => ({ pk: `idem#${key}`, sk: 'idem' }),
   chatMember: (chatId: string, userId: string) => ({ pk: `chat#${chatId}`, sk: `member#${userId}` }),
+  device: (id: string) => ({ pk: `device#${id}`, sk: 'meta' }),
+  sensor: (id: string) => ({ pk: `sensor#${id}`, sk: 'meta' }),
+  /** `{ISO 8601 UTC, ms}#{reading id}`: string order is time order, and two readings never share a key. */
+  reading: (sensorId: string, timestamp: string, id: string) => ({
+    pk: `reading#${sensorId}`,
+    sk: `${timestamp}#${id}`,
+  }),
+  readingPartition: (sensorId: string) => `reading#${sensorId}`,
 } as const;
 
 /** Sort keys of history are zero-padded so that string order is numeric order. */
