@@ -7,10 +7,10 @@ import { z } from 'zod';
  */
 export const ENTITY_ID = /^[A-Za-z0-9_\-.@=]{1,128}$/;
 
-export const entityId = z
-  .union([z.string(), z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)])
-  .transform(String)
-  .pipe(z.string().regex(ENTITY_ID, 'must be 1-128 characters of A-Z a-z 0-9 _ - . @ ='));
+export const entityId = z.preprocess(
+  (v) => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? String(v) : v),
+  z.string().regex(ENTITY_ID, 'must be 1-128 characters of A-Z a-z 0-9 _ - . @ =, or a whole number'),
+);
 
 /** A path parameter that must be an id; INVALID_MESSAGE otherwise. */
 export const idParam = z.string().regex(ENTITY_ID, 'must be 1-128 characters of A-Z a-z 0-9 _ - . @ =');
