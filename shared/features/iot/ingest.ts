@@ -99,7 +99,19 @@ export async function ingestReadings(deps: Deps, raws: readonly unknown[]): Prom
   const batches = looked.filter((b): b is SensorBatch => b !== null);
 
   // Stored before anyone is told: a dashboard that queries on an update finds the reading.
-  await deps.iot.putReadings(batches.flatMap((b) => b.readings));
+  await deps.iot.putReadings(
+    batches.flatMap((b) =>
+      b.readings.map(
+        (r): StoredReading => ({
+          sensorId: r.sensorId,
+          id: r.id,
+          value: r.value,
+          timestamp: r.timestamp,
+          expiresAt: r.expiresAt,
+        }),
+      ),
+    ),
+  );
   await mapBounded(batches, SENSORS_IN_FLIGHT, async (batch) => {
     for (const reading of batch.readings) await fanOutReading(deps, batch, reading);
   });
