@@ -1,21 +1,13 @@
-import { monotonicFactory } from 'ulid';
-import { createDocumentClient } from '../shared/adapters/dynamo/client';
-import { DynamoConnectionStore } from '../shared/adapters/dynamo/connection-store';
-import { DynamoIotStore } from '../shared/adapters/dynamo/iot-store';
-import { DynamoMessageStore } from '../shared/adapters/dynamo/message-store';
-import { ManagementApiGateway, type StaticCredentials } from '../shared/adapters/gateway';
-import { TokenError, type TokenVerifier } from '../shared/auth/jwt';
+import type { StaticCredentials } from '../shared/adapters/gateway';
 import { parseChannel } from '../shared/channels';
-import { loadConfig } from '../shared/config';
-import type { Deps } from '../shared/domain/context';
+import { type Env, loadConfig } from '../shared/config';
 import { idempotencyKey, type PublishResult, publishEvent } from '../shared/domain/publish';
 import { ProtocolError } from '../shared/errors';
-import { channelHooks } from '../shared/features';
 import { type NotificationInput, notifyUser } from '../shared/features/notify/notify-user';
 import { publishOrgEvent } from '../shared/features/orgs/events';
 import { RESERVED_TYPES } from '../shared/operations/publish';
-import { type Log, silentLog, systemClock } from '../shared/ports';
 import { byteLength } from '../shared/protocol';
+import { depsForEnv, disposeRuntime } from '../shared/runtime';
 
 /**
  * Switchboard for backend code: what seed 004's `broadcast_notification` and `broadcast_org_event` were,
@@ -35,8 +27,8 @@ export interface SwitchboardOptions {
   endpoint?: string;
   /** Static credentials for DynamoDB and the Management API. @default the SDK's default chain (a Lambda's role) */
   credentials?: StaticCredentials;
-  /** Where warnings of the fan-out go (gone connections, failed posts). @default none */
-  log?: Log;
+  /** Structured (JSON) log lines of the fan-out on stdout, as the Lambdas write them. @default 'WARN' */
+  logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
   /** Posts in flight at once while fanning out. @default 64 */
   concurrency?: number;
 }
@@ -91,45 +83,19 @@ export interface Switchboard {
   close(): void;
 }
 
-/** Backend code verifies no tokens: it is trusted by its IAM permissions. */
-const noTokens: TokenVerifier = {
-  verify: () => Promise.reject(new TokenError('the server library verifies no tokens')),
-};
-
 export function createSwitchboard(options: SwitchboardOptions): Switchboard {
   const region = options.region ?? process.env.AWS_REGION ?? regionOf(options.callbackUrl) ?? 'us-east-1';
-  // The same configuration parser as the handlers': a bad table name or URL fails here, not at first use.
-  const config = loadConfig({
+  // The library's own environment (never process.env): the deps are then built exactly as a Lambda's are.
+  const env: Env = Object.freeze({
     TABLE_NAME: options.tableName,
     WS_CALLBACK_URL: options.callbackUrl,
     AWS_REGION: region,
+    LOG_LEVEL: options.logLevel ?? 'WARN',
     ...(options.endpoint ? { DYNAMODB_ENDPOINT: options.endpoint } : {}),
     ...(options.concurrency ? { FANOUT_CONCURRENCY: String(options.concurrency) } : {}),
   });
-  const db = createDocumentClient({
-    region,
-    endpoint: options.endpoint,
-    ...(options.credentials ? { credentials: options.credentials } : {}),
-  });
-  const gateway = new ManagementApiGateway({
-    endpoint: options.callbackUrl,
-    region,
-    ...(options.credentials ? { credentials: options.credentials } : {}),
-  });
-  const clock = systemClock;
-  const ulid = monotonicFactory();
-  const deps: Deps = {
-    config,
-    connections: new DynamoConnectionStore(db, config.tableName, clock),
-    messages: new DynamoMessageStore(db, config.tableName, clock),
-    iot: new DynamoIotStore(db, config.tableName, clock),
-    gateway,
-    verifier: noTokens,
-    clock,
-    ids: { next: () => ulid() },
-    log: options.log ?? silentLog,
-    hooks: channelHooks,
-  };
+  loadConfig(env); // a bad table name, URL or concurrency fails here, not at the first publish
+  const deps = depsForEnv(env, options.credentials);
 
   return {
     async publish(channelName, type, data = {}, opts = {}) {
@@ -168,8 +134,7 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
       );
     },
     close() {
-      gateway.destroy();
-      db.destroy();
+      disposeRuntime(env);
     },
   };
 }
