@@ -1,4 +1,5 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import {
   httpRouteKey,
@@ -110,7 +111,36 @@ export class SwitchboardStack extends Stack {
       description: 'The DynamoDB table',
     });
   }
+
+  /**
+   * Lets code outside the stack (another Lambda, a worker's role) publish with the server library
+   * (server/index.ts, docs/server-library.md): the table actions a publish uses, and ManageConnections on
+   * this WebSocket stage. Give it the `TableName` and `WebSocketCallbackUrl` outputs as well.
+   */
+  public grantPublish(grantee: IGrantable): Grant {
+    this.table.table.grant(grantee, ...SERVER_LIBRARY_TABLE_ACTIONS);
+    return Grant.addToPrincipal({
+      grantee,
+      actions: ['execute-api:ManageConnections'],
+      resourceArns: [
+        this.formatArn({
+          service: 'execute-api',
+          resource: this.webSocketApi.api.apiId,
+          resourceName: `${this.webSocketApi.stageName}/*/@connections/*`,
+        }),
+      ],
+    });
+  }
 }
+
+/** What a publish through the server library does to the table (shared/domain/publish.ts and fan-out). */
+export const SERVER_LIBRARY_TABLE_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:Query',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+] as const;
 
 /** Unset and empty values are left out: the handler's own default (shared/config.ts) applies. */
 function withoutEmpty(env: FunctionEnvironment): FunctionEnvironment {

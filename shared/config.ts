@@ -38,6 +38,10 @@ export const envSchema = z.object({
   JWKS_URL: z.url().optional(),
   /** An inline JSON Web Key Set, for issuers without a URL (the local dev issuer, tests). */
   JWT_JWKS: z.string().optional(),
+  /** A remote key set is refetched at most this often for a token with an unknown `kid` (key rotation). */
+  JWKS_COOLDOWN_SECONDS: int(30, 0, 3600),
+  /** How long a fetched remote key set is used before it is fetched again. */
+  JWKS_CACHE_SECONDS: int(600, 0, 24 * 3600),
   JWT_ALGORITHMS: list(['RS256', 'ES256']),
   JWT_CLOCK_TOLERANCE_SECONDS: int(30, 0, 300),
   ORGS_CLAIM: z.string().default('orgs'),
@@ -78,6 +82,8 @@ export interface AuthConfig {
   audience: string[];
   jwksUrl: string | undefined;
   jwks: string | undefined;
+  jwksCooldownSeconds: number;
+  jwksCacheSeconds: number;
   algorithms: string[];
   clockToleranceSeconds: number;
   orgsClaim: string;
@@ -126,6 +132,8 @@ export function loadConfig(env: Env): Config {
       audience: e.JWT_AUDIENCE,
       jwksUrl: e.JWKS_URL,
       jwks: e.JWT_JWKS,
+      jwksCooldownSeconds: e.JWKS_COOLDOWN_SECONDS,
+      jwksCacheSeconds: e.JWKS_CACHE_SECONDS,
       algorithms,
       clockToleranceSeconds: e.JWT_CLOCK_TOLERANCE_SECONDS,
       orgsClaim: e.ORGS_CLAIM,

@@ -70,6 +70,20 @@ export const lambdas = {
     timeoutSeconds: 29,
     access: RW_POST,
   },
+  'http-iot': {
+    entry: 'lambdas/http-iot.ts',
+    description: 'Device and sensor registry, sensor readings: ingest, fan-out, queries',
+    memoryMb: 512,
+    timeoutSeconds: 29,
+    access: RW_POST,
+  },
+  'http-orgs': {
+    entry: 'lambdas/http-orgs.ts',
+    description: 'Organisation events',
+    memoryMb: 256,
+    timeoutSeconds: 29,
+    access: RW_POST,
+  },
   'http-health': {
     entry: 'lambdas/http-health.ts',
     description: 'Health check',
@@ -110,6 +124,7 @@ export const webSocketRoutes: readonly WebSocketRoute[] = [
   frameRoute('unsubscribe'),
   frameRoute('publish'),
   frameRoute('message'),
+  frameRoute('sensor_data'),
 ];
 
 /**
@@ -182,6 +197,51 @@ export const httpRoutes = [
     operation: 'sendMessage',
     auth: 'jwt',
   },
+  {
+    method: 'PUT',
+    path: '/v1/devices/{id}',
+    lambda: 'http-iot',
+    operation: 'putDevice',
+    auth: 'jwt',
+    scopes: [SCOPE_ADMIN],
+  },
+  { method: 'GET', path: '/v1/devices/{id}', lambda: 'http-iot', operation: 'getDevice', auth: 'none' },
+  {
+    method: 'PUT',
+    path: '/v1/devices/{id}/status',
+    lambda: 'http-iot',
+    operation: 'putDeviceStatus',
+    auth: 'jwt',
+    scopes: PUBLISHERS,
+  },
+  {
+    method: 'PUT',
+    path: '/v1/sensors/{id}',
+    lambda: 'http-iot',
+    operation: 'putSensor',
+    auth: 'jwt',
+    scopes: [SCOPE_ADMIN],
+  },
+  { method: 'GET', path: '/v1/sensors/{id}', lambda: 'http-iot', operation: 'getSensor', auth: 'none' },
+  {
+    method: 'GET',
+    path: '/v1/sensors/{id}/readings',
+    lambda: 'http-iot',
+    operation: 'readings',
+    auth: 'none',
+  },
+  {
+    method: 'POST',
+    path: '/v1/sensor-data',
+    lambda: 'http-iot',
+    operation: 'ingest',
+    auth: 'jwt',
+    scopes: PUBLISHERS,
+    // 500 readings with long ids and timestamps fit; the count itself is checked by the handler.
+    maxBodyBytes: 256 * 1024,
+  },
+  // A member of the organisation or a realtime:publish service: checked by the operation (scopes are "any of").
+  { method: 'POST', path: '/v1/orgs/{org}/events', lambda: 'http-orgs', operation: 'orgEvent', auth: 'jwt' },
   { method: 'GET', path: '/v1/health', lambda: 'http-health', operation: 'health', auth: 'none' },
 ] as const satisfies readonly HttpRoute[];
 

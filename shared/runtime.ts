@@ -1,9 +1,11 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Logger } from '@aws-lambda-powertools/logger';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { monotonicFactory } from 'ulid';
 import { DynamoChatStore } from './adapters/dynamo/chat-store';
 import { createDocumentClient } from './adapters/dynamo/client';
 import { DynamoConnectionStore } from './adapters/dynamo/connection-store';
+import { DynamoIotStore } from './adapters/dynamo/iot-store';
 import { DynamoMessageStore } from './adapters/dynamo/message-store';
 import { ManagementApiGateway, type StaticCredentials } from './adapters/gateway';
 import { createTokenVerifier } from './auth/jwt';
@@ -26,19 +28,27 @@ interface Runtime {
   deps: Omit<Deps, 'gateway'>;
   gateways: Map<string, ManagementApiGateway>;
   credentials: StaticCredentials | undefined;
+  db: DynamoDBDocumentClient;
 }
 
 // Built on first use and kept for the container's life (or the local stack's): clients, key sets and
 // their caches outlive single invocations. A WeakMap, so a stopped local stack's runtime can be collected.
 const runtimes = new WeakMap<Env, Runtime>();
+/** Credentials given in code (the server library's option) rather than found by the SDK's default chain. */
+const explicitCredentials = new WeakMap<Env, StaticCredentials>();
 
 function runtimeFor(env: Env): Runtime {
   let rt = runtimes.get(env);
   if (rt) return rt;
   const config = loadConfig(env);
   const local = env.LOCAL_STACK === 'true';
-  const credentials = local ? { accessKeyId: 'local', secretAccessKey: 'local' } : undefined;
-  const db = createDocumentClient({ region: config.region, endpoint: config.dynamodbEndpoint });
+  const given = explicitCredentials.get(env);
+  const credentials = given ?? (local ? { accessKeyId: 'local', secretAccessKey: 'local' } : undefined);
+  const db = createDocumentClient({
+    region: config.region,
+    endpoint: config.dynamodbEndpoint,
+    ...(given ? { credentials: given } : {}),
+  });
   const clock = systemClock;
   const logger = new Logger({
     serviceName: 'switchboard',
@@ -58,6 +68,7 @@ function runtimeFor(env: Env): Runtime {
       connections: new DynamoConnectionStore(db, config.tableName, clock),
       messages: new DynamoMessageStore(db, config.tableName, clock),
       chats: new DynamoChatStore(db, config.tableName, clock),
+      iot: new DynamoIotStore(db, config.tableName, clock),
       verifier: createTokenVerifier(config.auth),
       clock,
       ids,
@@ -66,6 +77,7 @@ function runtimeFor(env: Env): Runtime {
     },
     gateways: new Map(),
     credentials,
+    db,
   };
   runtimes.set(env, rt);
   return rt;
@@ -102,10 +114,20 @@ const missingGateway: Deps['gateway'] = {
   info: () => Promise.reject(new Error('WS_CALLBACK_URL is not configured')),
 };
 
-/** Releases the sockets of a runtime (the local stack calls this when it stops). */
+/**
+ * The dependencies for code that is not a handler (the server library, server/index.ts): built exactly as
+ * a Lambda's are, from an environment of its own, optionally with explicit credentials.
+ */
+export function depsForEnv(env: Env, credentials?: StaticCredentials): Deps {
+  if (credentials && !runtimes.has(env)) explicitCredentials.set(env, credentials);
+  return runWithEnv(env, () => getDeps());
+}
+
+/** Releases the sockets of a runtime (the local stack calls this when it stops; so does the server library). */
 export function disposeRuntime(env: Env): void {
   const rt = runtimes.get(env);
   if (!rt) return;
   for (const gw of rt.gateways.values()) gw.destroy();
+  rt.db.destroy();
   runtimes.delete(env);
 }

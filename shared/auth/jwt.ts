@@ -57,22 +57,28 @@ export function createTokenVerifier(auth: AuthConfig): TokenVerifier {
 
 /** Where a token's keys come from: JWKS_URL, an inline set, or the issuer's OIDC discovery (also local/). */
 export function keySet(auth: AuthConfig): JWTVerifyGetKey | null {
-  if (auth.jwksUrl) return remoteKeys(auth.jwksUrl);
+  if (auth.jwksUrl) return remoteKeys(auth.jwksUrl, auth);
   if (auth.jwks) return createLocalJWKSet(JSON.parse(auth.jwks) as JSONWebKeySet);
-  if (auth.issuer) return discoveredKeys(auth.issuer);
+  if (auth.issuer) return discoveredKeys(auth.issuer, auth);
   return null;
 }
 
-// jose caches the set, refetches on an unknown `kid` (key rotation) at most once per cooldown.
-const remoteKeys = (url: string) =>
-  createRemoteJWKSet(new URL(url), { cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000 });
+type RemoteCaching = Pick<AuthConfig, 'jwksCooldownSeconds' | 'jwksCacheSeconds'>;
+
+// jose caches the set, refetches on an unknown `kid` (key rotation) at most once per cooldown, so a flood
+// of tokens with made-up kids cannot turn into a flood of requests to the issuer.
+const remoteKeys = (url: string, caching: RemoteCaching) =>
+  createRemoteJWKSet(new URL(url), {
+    cooldownDuration: caching.jwksCooldownSeconds * 1000,
+    cacheMaxAge: caching.jwksCacheSeconds * 1000,
+  });
 
 /**
  * No JWKS_URL: the key set is found as OIDC clients find it, from the issuer's discovery document
  * (`{issuer}/.well-known/openid-configuration` → `jwks_uri`), which is right for Keycloak, Cognito, Auth0
  * and Okta alike. Looked up once; a failed lookup is retried on the next token.
  */
-function discoveredKeys(issuer: string): JWTVerifyGetKey {
+function discoveredKeys(issuer: string, caching: RemoteCaching): JWTVerifyGetKey {
   let keys: Promise<JWTVerifyGetKey> | null = null;
   const discover = async (): Promise<JWTVerifyGetKey> => {
     const url = `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
@@ -82,7 +88,7 @@ function discoveredKeys(issuer: string): JWTVerifyGetKey {
     if (doc.issuer !== issuer)
       throw new Error(`OIDC discovery at ${url} names another issuer: ${String(doc.issuer)}`);
     if (typeof doc.jwks_uri !== 'string') throw new Error(`OIDC discovery at ${url} has no jwks_uri`);
-    return remoteKeys(doc.jwks_uri);
+    return remoteKeys(doc.jwks_uri, caching);
   };
   return async (header, token) => {
     keys ??= discover().catch((error: unknown) => {

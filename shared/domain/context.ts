@@ -2,6 +2,7 @@ import type { TokenVerifier } from '../auth/jwt';
 import type { Principal } from '../auth/principal';
 import type { Config } from '../config';
 import type { ChatStore } from '../features/chat/store';
+import type { IotStore } from '../features/iot/store';
 import type { Clock, ConnectionStore, Gateway, Ids, Log, MessageStore } from '../ports';
 import type { ServerFrame } from '../protocol';
 import type { ChannelHookRegistry } from './hooks';
@@ -13,6 +14,8 @@ export interface Deps {
   messages: MessageStore;
   /** Chats and their participants (the chat feature). */
   chats: ChatStore;
+  /** Devices, sensors and readings (shared/features/iot). */
+  iot: IotStore;
   gateway: Gateway;
   verifier: TokenVerifier;
   clock: Clock;

@@ -25,6 +25,8 @@ export interface PublishInput {
   reached?: Set<string>;
   /** Deliver without a seq and without storing it, even where the namespace keeps history (presence notices). */
   ephemeral?: boolean;
+  /** The frame's `timestamp` (epoch ms) when the event has its own time (a sensor reading); now otherwise. */
+  timestamp?: number;
   /** Called with the stored frame before fan-out (chat messages keep their own record too). */
   beforeFanOut?: (frame: ChannelFrameEnvelope & Record<string, unknown>, meta: EventMeta) => Promise<void>;
 }
@@ -86,7 +88,7 @@ async function publishOnce(deps: Deps, input: PublishInput, id: string): Promise
   const now = deps.clock.now();
   const history = input.ephemeral ? null : channel.namespace.history;
   const seq = history ? await deps.messages.nextSeq(channel.id) : undefined;
-  const meta: EventMeta = { id, seq, timestamp: isoTime(now) };
+  const meta: EventMeta = { id, seq, timestamp: isoTime(input.timestamp ?? now) };
   const event = typeof input.event === 'function' ? input.event(meta) : input.event;
   // The envelope first and always the envelope's: an event cannot forge type, channel, id, timestamp or seq.
   const { type, channel: _c, id: _i, timestamp: _t, seq: _s, ...fields } = event;

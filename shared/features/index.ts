@@ -2,6 +2,7 @@ import { coreFrames } from '../domain/core-frames';
 import type { FrameHandler } from '../domain/frames';
 import type { ChannelHookRegistry } from '../domain/hooks';
 import { chatFrames } from './chat/frames';
+import { iotFrames } from './iot/frames';
 
 /**
  * The features composed: every client frame the message handler understands (the core frames, then each
@@ -9,6 +10,6 @@ import { chatFrames } from './chat/frames';
  * folder here (its frames, hooks, HTTP operations and, in routes.ts, its route-table entries) and is
  * added to these lists in one line each.
  */
-export const frameHandlers: readonly FrameHandler[] = [...coreFrames, ...chatFrames];
+export const frameHandlers: readonly FrameHandler[] = [...coreFrames, ...chatFrames, ...iotFrames];
 
 export const channelHooks: ChannelHookRegistry = {};

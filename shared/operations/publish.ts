@@ -7,7 +7,7 @@ import type { OperationInput, OperationResult } from '../http';
 import { isoTime, validate } from '../protocol';
 
 /** Frame types only the server itself sends: a service may not forge them. */
-const RESERVED_TYPES = new Set([
+export const RESERVED_TYPES: ReadonlySet<string> = new Set([
   'error',
   'ack',
   'pong',

@@ -11,6 +11,16 @@ import type { Deps } from '../../shared/domain/context';
 import { channelHooks } from '../../shared/features';
 import type { Chat, ChatStore } from '../../shared/features/chat/store';
 import {
+  type Device,
+  InvalidCursorError,
+  type IotStore,
+  type ReadingPage,
+  type ReadingRange,
+  type Sensor,
+  type StoredReading,
+  UNKNOWN_STATUS,
+} from '../../shared/features/iot/store';
+import {
   ChannelLimitError,
   type Clock,
   ConnectionGoneError,
@@ -229,6 +239,70 @@ export class FakeChatStore implements ChatStore {
   }
 }
 
+/** Devices, sensors and readings in memory; `reads` counts registry reads (for the cache's tests). */
+export class FakeIotStore implements IotStore {
+  readonly devices = new Map<string, Device>();
+  readonly sensors = new Map<string, Sensor>();
+  /** sensorId → readings in key order (time, then id), as the table's sort key keeps them. */
+  readonly stored = new Map<string, StoredReading[]>();
+  reads = 0;
+
+  async getDevice(id: string): Promise<Device | null> {
+    this.reads++;
+    const d = this.devices.get(id);
+    return d ? { ...d } : null;
+  }
+  async putDevice(input: { id: string; name: string; status?: string; now: number }): Promise<Device> {
+    const status = input.status ?? this.devices.get(input.id)?.status ?? UNKNOWN_STATUS;
+    const device = { id: input.id, name: input.name, status, updatedAt: input.now };
+    this.devices.set(input.id, device);
+    return { ...device };
+  }
+  async setDeviceStatus(id: string, status: string, now: number): Promise<Device | null> {
+    const d = this.devices.get(id);
+    if (!d) return null;
+    Object.assign(d, { status, updatedAt: now });
+    return { ...d };
+  }
+  async getSensor(id: string): Promise<Sensor | null> {
+    this.reads++;
+    const s = this.sensors.get(id);
+    return s ? { ...s } : null;
+  }
+  async putSensor(input: Omit<Sensor, 'updatedAt'> & { now: number }): Promise<Sensor> {
+    const { now, ...rest } = input;
+    const sensor = { ...rest, updatedAt: now };
+    this.sensors.set(input.id, sensor);
+    return { ...sensor };
+  }
+  async putReadings(readings: readonly StoredReading[]): Promise<void> {
+    for (const r of readings) {
+      const list = this.stored.get(r.sensorId) ?? [];
+      list.push({ ...r });
+      list.sort((a, b) => sortKey(a).localeCompare(sortKey(b)));
+      this.stored.set(r.sensorId, list);
+    }
+  }
+  async readings(sensorId: string, range: ReadingRange): Promise<ReadingPage> {
+    const inRange = (this.stored.get(sensorId) ?? []).filter(
+      (r) =>
+        (range.from === undefined || r.timestamp >= range.from) &&
+        (range.to === undefined || r.timestamp <= range.to),
+    );
+    let start = 0;
+    if (range.cursor !== undefined) {
+      const i = inRange.findIndex((r) => sortKey(r) === range.cursor);
+      if (i === -1) throw new InvalidCursorError('unknown cursor');
+      start = i + 1;
+    }
+    const page = inRange.slice(start, start + range.limit);
+    const more = start + range.limit < inRange.length;
+    return { readings: page.map((r) => ({ ...r })), next: more ? sortKey(page.at(-1)!) : null };
+  }
+}
+
+const sortKey = (r: StoredReading) => `${r.timestamp}#${r.id}`;
+
 /** Records every post; connections in `gone` answer like API Gateway does for a closed socket. */
 export class FakeGateway implements Gateway {
   readonly posts: { connectionId: string; data: Uint8Array }[] = [];
@@ -295,6 +369,7 @@ export interface FakeWorld extends Deps {
   connections: FakeConnectionStore;
   messages: FakeMessageStore;
   chats: FakeChatStore;
+  iot: FakeIotStore;
   gateway: FakeGateway;
   clock: FakeClock;
   log: MemoryLog;
@@ -307,6 +382,7 @@ export function fakeWorld(env: Env = {}, verifier: TokenVerifier = rejectingVeri
     connections: new FakeConnectionStore(),
     messages,
     chats: new FakeChatStore(messages.participants),
+    iot: new FakeIotStore(),
     gateway: new FakeGateway(),
     verifier,
     clock: new FakeClock(),

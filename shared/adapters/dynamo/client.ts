@@ -5,6 +5,8 @@ export interface DynamoClientOptions {
   region: string;
   /** A local endpoint (DynamoDB Local, dynalite); AWS when absent. */
   endpoint?: string | undefined;
+  /** Explicit credentials (the server library's option); a local endpoint's dummy ones when absent there. */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } | undefined;
 }
 
 /** A document client with the marshalling options every adapter relies on. */
@@ -18,6 +20,7 @@ export function createDocumentClient(options: DynamoClientOptions): DynamoDBDocu
           credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
         }
       : {}),
+    ...(options.credentials ? { credentials: options.credentials } : {}),
   });
   return DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true },

@@ -52,6 +52,14 @@ export const keys = {
   chatMember: (chatId: string, userId: string) => ({ pk: `chat#${chatId}`, sk: `member#${userId}` }),
   chatMeta: (chatId: string) => ({ pk: `chat#${chatId}`, sk: 'meta' }),
   chatPartition: (chatId: string) => `chat#${chatId}`,
+  device: (id: string) => ({ pk: `device#${id}`, sk: 'meta' }),
+  sensor: (id: string) => ({ pk: `sensor#${id}`, sk: 'meta' }),
+  /** `{ISO 8601 UTC, ms}#{reading id}`: string order is time order, and two readings never share a key. */
+  reading: (sensorId: string, timestamp: string, id: string) => ({
+    pk: `reading#${sensorId}`,
+    sk: `${timestamp}#${id}`,
+  }),
+  readingPartition: (sensorId: string) => `reading#${sensorId}`,
 } as const;
 
 /** Sort keys of history are zero-padded so that string order is numeric order. */

@@ -1,0 +1,173 @@
+import type { StaticCredentials } from '../shared/adapters/gateway';
+import { parseChannel } from '../shared/channels';
+import { type Env, loadConfig } from '../shared/config';
+import { idempotencyKey, type PublishResult, publishEvent } from '../shared/domain/publish';
+import { ProtocolError } from '../shared/errors';
+import { type NotificationInput, notifyUser } from '../shared/features/notify/notify-user';
+import { publishOrgEvent } from '../shared/features/orgs/events';
+import { RESERVED_TYPES } from '../shared/operations/publish';
+import { byteLength } from '../shared/protocol';
+import { depsForEnv, disposeRuntime } from '../shared/runtime';
+
+/**
+ * Switchboard for backend code: what seed 004's `broadcast_notification` and `broadcast_org_event` were,
+ * for another Lambda, a queue worker or any Node service. It publishes exactly as the HTTP API does (the
+ * same `publishEvent`: seq, history, idempotency, fan-out), straight to the table and the WebSocket
+ * stage's Management API, so it needs no token, only the table name, the callback URL and IAM
+ * permissions (docs/server-library.md).
+ */
+export interface SwitchboardOptions {
+  /** The stack's table (stack output `TableName`). */
+  tableName: string;
+  /** The WebSocket stage's Management API (stack output `WebSocketCallbackUrl`): https://{api}.execute-api.{region}.amazonaws.com/{stage}. */
+  callbackUrl: string;
+  /** @default AWS_REGION, else the region in the callback URL, else us-east-1 */
+  region?: string;
+  /** A DynamoDB endpoint other than AWS's (DynamoDB Local, the local stack's). */
+  endpoint?: string;
+  /** Static credentials for DynamoDB and the Management API. @default the SDK's default chain (a Lambda's role) */
+  credentials?: StaticCredentials;
+  /** Structured (JSON) log lines of the fan-out on stdout, as the Lambdas write them. @default 'WARN' */
+  logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
+  /** Posts in flight at once while fanning out. @default 64 */
+  concurrency?: number;
+}
+
+export interface PublishOptions {
+  /** A repeat with the same id within 24 h (same channel, or user, or organisation) delivers nothing. */
+  id?: string;
+}
+
+export interface Delivery {
+  /** The event's id (the `id` of the frame subscribers got). */
+  id: string;
+  channel: string;
+  /** The event's place in the channel's history, where the channel keeps one. */
+  seq?: number;
+  /** Connections on the channel. */
+  recipients: number;
+  delivered: number;
+  /** Connections found gone and removed. */
+  gone: number;
+  /** True when `id` was used before: nothing was delivered this time. */
+  duplicate: boolean;
+}
+
+export interface Notification {
+  title: string;
+  message: string;
+  /** @default 'normal' */
+  priority?: 'low' | 'normal' | 'high';
+  link?: string;
+  data?: Record<string, unknown>;
+}
+
+export interface Switchboard {
+  /** `{type, …data}` to every connection on `channel` (any namespace), as POST /v1/publish does. */
+  publish(
+    channel: string,
+    type: string,
+    data?: Record<string, unknown>,
+    options?: PublishOptions,
+  ): Promise<Delivery>;
+  /** `notification` on `user:{userId}`: every connection of that user. */
+  notifyUser(userId: string, notification: Notification, options?: PublishOptions): Promise<Delivery>;
+  /** `event` {org_id, event_type, data} on `org:{orgId}`: the organisation's members. */
+  publishOrgEvent(
+    orgId: string,
+    eventType: string,
+    data?: Record<string, unknown>,
+    options?: PublishOptions,
+  ): Promise<Delivery>;
+  /** Closes the kept-alive sockets (a long-running service that is done; a Lambda never needs it). */
+  close(): void;
+}
+
+export function createSwitchboard(options: SwitchboardOptions): Switchboard {
+  const region = options.region ?? process.env.AWS_REGION ?? regionOf(options.callbackUrl) ?? 'us-east-1';
+  // The library's own environment (never process.env): the deps are then built exactly as a Lambda's are.
+  const env: Env = Object.freeze({
+    TABLE_NAME: options.tableName,
+    WS_CALLBACK_URL: options.callbackUrl,
+    AWS_REGION: region,
+    LOG_LEVEL: options.logLevel ?? 'WARN',
+    ...(options.endpoint ? { DYNAMODB_ENDPOINT: options.endpoint } : {}),
+    ...(options.concurrency ? { FANOUT_CONCURRENCY: String(options.concurrency) } : {}),
+  });
+  loadConfig(env); // a bad table name, URL or concurrency fails here, not at the first publish
+  const deps = depsForEnv(env, options.credentials);
+
+  return {
+    async publish(channelName, type, data = {}, opts = {}) {
+      const channel = parseChannel(channelName);
+      if (typeof type !== 'string' || type.length === 0 || type.length > 64 || RESERVED_TYPES.has(type)) {
+        throw new ProtocolError(
+          'INVALID_MESSAGE',
+          `type must be 1-64 characters and not one the server reserves (${[...RESERVED_TYPES].join(', ')})`,
+        );
+      }
+      checkData(data);
+      return delivery(
+        await publishEvent(deps, {
+          channel,
+          event: { ...data, type },
+          ...(opts.id === undefined
+            ? {}
+            : { idempotencyKey: idempotencyKey(`server#${channel.id}`, opts.id) }),
+        }),
+      );
+    },
+    async notifyUser(userId, notification, opts = {}) {
+      const input: NotificationInput = notification;
+      return delivery(
+        await notifyUser(deps, userId, input, opts.id === undefined ? {} : { idempotencyId: opts.id }),
+      );
+    },
+    async publishOrgEvent(orgId, eventType, data = {}, opts = {}) {
+      return delivery(
+        await publishOrgEvent(
+          deps,
+          orgId,
+          { event_type: eventType, data },
+          opts.id === undefined ? {} : { idempotencyId: opts.id },
+        ),
+      );
+    },
+    close() {
+      disposeRuntime(env);
+    },
+  };
+}
+
+/** What POST /v1/publish allows a service (its body limit), less room for the frame's envelope. */
+const MAX_PUBLISH_DATA_BYTES = 120 * 1024;
+
+function checkData(data: unknown): void {
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new ProtocolError('INVALID_MESSAGE', 'data must be an object');
+  }
+  const max = MAX_PUBLISH_DATA_BYTES;
+  const size = byteLength(JSON.stringify(data));
+  if (size > max) {
+    throw new ProtocolError('PAYLOAD_TOO_LARGE', `data is ${size} bytes; at most ${max} bytes are allowed`);
+  }
+}
+
+const delivery = (r: PublishResult): Delivery => ({
+  id: r.id,
+  channel: r.channel,
+  ...(r.seq === undefined ? {} : { seq: r.seq }),
+  recipients: r.recipients,
+  delivered: r.delivered,
+  gone: r.gone,
+  duplicate: r.duplicate,
+});
+
+/** `https://{api}.execute-api.{region}.amazonaws.com/{stage}` → region. */
+function regionOf(callbackUrl: string): string | undefined {
+  if (!URL.canParse(callbackUrl)) return undefined;
+  return /\.execute-api\.([a-z0-9-]+)\.amazonaws\.com$/.exec(new URL(callbackUrl).hostname)?.[1];
+}
+
+export type { StaticCredentials } from '../shared/adapters/gateway';
+export { ProtocolError } from '../shared/errors';

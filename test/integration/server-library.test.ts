@@ -1,0 +1,106 @@
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createSwitchboard, ProtocolError, type Switchboard } from '../../server/index';
+import { clientPool, unique } from './support/client';
+import { shared, token } from './support/stack';
+
+/**
+ * The server library (server/index.ts) as another Lambda or a worker uses it: only the table name, the
+ * WebSocket callback URL and credentials (the local Management API accepts dummy ones), and real
+ * WebSocket clients on the shared stack receive what it sends.
+ */
+const { httpUrl, wsUrl, callbackUrl } = shared();
+const clients = clientPool();
+afterEach(() => clients.closeAll());
+
+let switchboard: Switchboard;
+beforeAll(() => {
+  switchboard = createSwitchboard({
+    tableName: inject('tableName'),
+    callbackUrl,
+    endpoint: inject('dynamodbEndpoint'),
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+});
+afterAll(() => switchboard.close());
+
+describe('createSwitchboard', () => {
+  it('notifyUser: a notification on every connection of that user, and no one else', async () => {
+    const [alice, bob] = [unique('alice-'), unique('bob-')];
+    const aliceClient = await clients.connect(wsUrl, { token: await token(httpUrl, { sub: alice }) });
+    const bobClient = await clients.connect(wsUrl, { token: await token(httpUrl, { sub: bob }) });
+    const sent = await switchboard.notifyUser(alice, {
+      title: 'Document Processed',
+      message: 'Document 42 has been processed successfully',
+      link: '/documents/42',
+    });
+    expect(sent).toMatchObject({
+      channel: `user:${alice}`,
+      seq: 1,
+      recipients: 1,
+      delivered: 1,
+      duplicate: false,
+    });
+    expect(await aliceClient.nextOfType('notification')).toEqual({
+      type: 'notification',
+      channel: `user:${alice}`,
+      id: sent.id,
+      timestamp: expect.any(String),
+      seq: 1,
+      title: 'Document Processed',
+      message: 'Document 42 has been processed successfully',
+      priority: 'normal',
+      link: '/documents/42',
+    });
+    expect((await bobClient.sync()).filter((f) => f.type === 'notification')).toEqual([]);
+  });
+
+  it('publishOrgEvent: an event to the members of the organisation', async () => {
+    const org = unique('acme-');
+    const member = await clients.connect(wsUrl, {
+      token: await token(httpUrl, { sub: unique('m-'), orgs: [org] }),
+      channels: [`org:${org}`],
+    });
+    const sent = await switchboard.publishOrgEvent(org, 'document.processed', { document_id: 'doc-1' });
+    expect(await member.nextOfType('event')).toMatchObject({
+      id: sent.id,
+      channel: `org:${org}`,
+      org_id: org,
+      event_type: 'document.processed',
+      data: { document_id: 'doc-1' },
+    });
+  });
+
+  it('publish: any event type to any channel, delivered once per id within 24 h', async () => {
+    const room = unique('room:');
+    const client = await clients.connect(wsUrl, { channels: [room] });
+    const first = await switchboard.publish(room, 'api_message', { message: 'hello' }, { id: 'job-1' });
+    const repeat = await switchboard.publish(room, 'api_message', { message: 'hello' }, { id: 'job-1' });
+    expect(repeat).toMatchObject({ id: first.id, duplicate: true });
+    expect(await client.nextOfType('api_message')).toMatchObject({
+      id: first.id,
+      channel: room,
+      message: 'hello',
+    });
+    expect((await client.sync()).filter((f) => f.type === 'api_message')).toEqual([]);
+  });
+
+  it('refuses what the protocol refuses, with the protocol codes', async () => {
+    const reject = (p: Promise<unknown>) =>
+      p.then(
+        () => null,
+        (e: unknown) => e,
+      );
+    const badChannel = await reject(switchboard.publish('nope:x', 'note', {}));
+    expect(badChannel).toBeInstanceOf(ProtocolError);
+    expect(badChannel).toMatchObject({ code: 'INVALID_CHANNEL' });
+    expect(await reject(switchboard.publish(unique('room:'), 'ack', {}))).toMatchObject({
+      code: 'INVALID_MESSAGE',
+    });
+    expect(await reject(switchboard.notifyUser('alice', { title: '', message: 'm' }))).toMatchObject({
+      code: 'INVALID_MESSAGE',
+    });
+    expect(await reject(switchboard.publishOrgEvent('a b', 'x', {}))).toMatchObject({
+      code: 'INVALID_CHANNEL',
+    });
+  });
+});
