@@ -2,6 +2,7 @@ import { parseChannel } from '../../channels';
 import type { Deps } from '../../domain/context';
 import { mapBounded } from '../../domain/pool';
 import { publishEvent } from '../../domain/publish';
+import { SubscriberSnapshot } from '../../domain/subscriber-snapshot';
 import { asProtocolError, type ErrorCode, ProtocolError } from '../../errors';
 import { isoTime, validate } from '../../protocol';
 import { registryCacheOf } from './registry-cache';
@@ -112,8 +113,10 @@ export async function ingestReadings(deps: Deps, raws: readonly unknown[]): Prom
       ),
     ),
   );
+  // Each channel's subscribers are read once for the whole batch, not once per reading.
+  const fanOutDeps = { ...deps, connections: new SubscriberSnapshot(deps.connections) };
   await mapBounded(batches, SENSORS_IN_FLIGHT, async (batch) => {
-    for (const reading of batch.readings) await fanOutReading(deps, batch, reading);
+    for (const reading of batch.readings) await fanOutReading(fanOutDeps, batch, reading);
   });
 
   return {

@@ -1,0 +1,79 @@
+import type {
+  ConnectionRecord,
+  ConnectionStore,
+  RemovedConnection,
+  SubscribeResult,
+  Subscriber,
+  UnsubscribeResult,
+} from '../ports';
+
+/**
+ * A ConnectionStore whose subscriber lists are read once per channel and then reused, for work that fans
+ * out many events to the same few channels in one go (a batch of sensor readings: hundreds of events, three
+ * channels each). Connections found gone are dropped from the snapshot, so later events do not post to
+ * them again. A connection that subscribes while the batch runs gets the batch's later events only from
+ * the next batch on: the same as subscribing a moment later. Everything else goes to the store.
+ */
+export class SubscriberSnapshot implements ConnectionStore {
+  readonly #store: ConnectionStore;
+  readonly #lists = new Map<string, Promise<Subscriber[]>>();
+  readonly #gone = new Set<string>();
+
+  constructor(store: ConnectionStore) {
+    this.#store = store;
+  }
+
+  async *subscribers(channel: string, pageSize = 1000): AsyncIterable<Subscriber[]> {
+    let list = this.#lists.get(channel);
+    if (!list) {
+      list = this.#read(channel, pageSize);
+      this.#lists.set(channel, list);
+    }
+    const live = (await list).filter((s) => !this.#gone.has(s.connectionId));
+    for (let i = 0; i < live.length; i += pageSize) yield live.slice(i, i + pageSize);
+  }
+
+  async remove(connectionId: string, channelHint?: string): Promise<RemovedConnection | null> {
+    this.#gone.add(connectionId);
+    return this.#store.remove(connectionId, channelHint);
+  }
+
+  async #read(channel: string, pageSize: number): Promise<Subscriber[]> {
+    const all: Subscriber[] = [];
+    for await (const page of this.#store.subscribers(channel, pageSize)) all.push(...page);
+    return all;
+  }
+
+  put(record: ConnectionRecord): Promise<void> {
+    return this.#store.put(record);
+  }
+  get(connectionId: string): Promise<ConnectionRecord | null> {
+    return this.#store.get(connectionId);
+  }
+  subscribe(
+    connectionId: string,
+    channel: string,
+    maxChannels: number,
+    options?: { replayPending?: boolean },
+  ): Promise<SubscribeResult> {
+    return this.#store.subscribe(connectionId, channel, maxChannels, options);
+  }
+  unsubscribe(connectionId: string, channel: string): Promise<UnsubscribeResult> {
+    return this.#store.unsubscribe(connectionId, channel);
+  }
+  setReplayedTo(connectionId: string, channel: string, seq: number): Promise<void> {
+    return this.#store.setReplayedTo(connectionId, channel, seq);
+  }
+  getSubscription(channel: string, connectionId: string): Promise<Subscriber | null> {
+    return this.#store.getSubscription(channel, connectionId);
+  }
+  countSubscribers(channel: string): Promise<number> {
+    return this.#store.countSubscribers(channel);
+  }
+  connectionsOfUser(userId: string): Promise<string[]> {
+    return this.#store.connectionsOfUser(userId);
+  }
+  countFrame(connectionId: string, windowStart: number): Promise<number> {
+    return this.#store.countFrame(connectionId, windowStart);
+  }
+}

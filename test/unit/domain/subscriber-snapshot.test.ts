@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { parseChannel } from '../../../shared/channels';
+import { publishEvent } from '../../../shared/domain/publish';
+import { SubscriberSnapshot } from '../../../shared/domain/subscriber-snapshot';
+import { fakeWorld } from '../../support/fakes';
+import { TestClient } from '../../support/world';
+
+describe('SubscriberSnapshot', () => {
+  it('reads a channel once for many events, and stops posting to a connection found gone', async () => {
+    const world = fakeWorld();
+    for (const id of ['a', 'b', 'c']) await TestClient.connect(world, id, undefined, 'sensors');
+    let reads = 0;
+    const subscribers = world.connections.subscribers.bind(world.connections);
+    world.connections.subscribers = (channel, pageSize) => {
+      reads++;
+      return subscribers(channel, pageSize);
+    };
+    world.gateway.gone.add('b');
+    const deps = { ...world, connections: new SubscriberSnapshot(world.connections) };
+    for (let n = 0; n < 10; n++) {
+      await publishEvent(deps, { channel: parseChannel('sensors'), event: { type: 'tick', n } });
+    }
+    expect(reads).toBe(1);
+    expect(world.gateway.posts.filter((p) => p.connectionId === 'a')).toHaveLength(10);
+    expect(world.gateway.posts.filter((p) => p.connectionId === 'b')).toHaveLength(0);
+    expect(world.connections.records.has('b')).toBe(false); // removed once, on the first 410
+  });
+});
