@@ -19,6 +19,8 @@ export default defineConfig({
           name: 'infra',
           include: ['test/infra/**/*.test.ts'],
           testTimeout: 120_000,
+          // Synthesizing in a child process (context.test.ts) takes >10 s on a loaded 2-core machine.
+          hookTimeout: 120_000,
           isolate: false,
           env,
         },

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { httpRouteKey, httpRoutes } from '../shared/routes';
+import { type HttpRoute, httpRouteKey, httpRoutes } from '../shared/routes';
 import { allowOriginHeaders, type CorsPolicy, isPreflight, preflightHeaders } from './cors';
 import type { Invoker } from './handlers';
 import { httpEvent, httpResponse } from './http-event';
@@ -26,7 +26,7 @@ export interface HttpApiOptions {
 
 export function createHttpApi(options: HttpApiOptions) {
   const { invoker, authorize, cors, log } = options;
-  const match = createRouteMatcher(httpRoutes);
+  const match = createRouteMatcher<HttpRoute>(httpRoutes);
 
   return async function handle(
     req: IncomingMessage,

@@ -3,8 +3,11 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { monotonicFactory } from 'ulid';
 import { createDocumentClient } from './adapters/dynamo/client';
 import { DynamoConnectionStore } from './adapters/dynamo/connection-store';
+import { DynamoCounterStore } from './adapters/dynamo/counter-store';
+import { DynamoLivePushStore } from './adapters/dynamo/live-push-store';
 import { DynamoMessageStore } from './adapters/dynamo/message-store';
 import { ManagementApiGateway, type StaticCredentials } from './adapters/gateway';
+import { LambdaLiveStatsTrigger } from './adapters/lambda';
 import { createTokenVerifier } from './auth/jwt';
 import { type Env, loadConfig } from './config';
 import type { Deps } from './domain/context';
@@ -25,6 +28,7 @@ interface Runtime {
   deps: Omit<Deps, 'gateway'>;
   gateways: Map<string, ManagementApiGateway>;
   credentials: StaticCredentials | undefined;
+  liveStats: LambdaLiveStatsTrigger;
 }
 
 // Built on first use and kept for the container's life (or the local stack's): clients, key sets and
@@ -51,6 +55,13 @@ function runtimeFor(env: Env): Runtime {
   };
   const ulid = monotonicFactory();
   const ids: Ids = { next: () => ulid() };
+  const liveStats = new LambdaLiveStatsTrigger({
+    functionName: config.functions.liveStats,
+    region: config.region,
+    endpoint: config.functions.endpoint,
+    credentials,
+    log,
+  });
   rt = {
     deps: {
       config,
@@ -61,9 +72,13 @@ function runtimeFor(env: Env): Runtime {
       ids,
       log,
       hooks: channelHooks,
+      counters: new DynamoCounterStore(db, config.tableName),
+      livePush: new DynamoLivePushStore(db, config.tableName),
+      liveStats,
     },
     gateways: new Map(),
     credentials,
+    liveStats,
   };
   runtimes.set(env, rt);
   return rt;
@@ -105,5 +120,6 @@ export function disposeRuntime(env: Env): void {
   const rt = runtimes.get(env);
   if (!rt) return;
   for (const gw of rt.gateways.values()) gw.destroy();
+  rt.liveStats.destroy();
   runtimes.delete(env);
 }

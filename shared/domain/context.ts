@@ -1,6 +1,8 @@
 import type { TokenVerifier } from '../auth/jwt';
 import type { Principal } from '../auth/principal';
 import type { Config } from '../config';
+import type { CounterStore } from '../features/counters/store';
+import type { LivePushStore, LiveStatsTrigger } from '../features/live-stats/store';
 import type { Clock, ConnectionStore, Gateway, Ids, Log, MessageStore } from '../ports';
 import type { ServerFrame } from '../protocol';
 import type { ChannelHookRegistry } from './hooks';
@@ -17,6 +19,12 @@ export interface Deps {
   log: Log;
   /** What each namespace does when connections join or leave it. */
   hooks: ChannelHookRegistry;
+  /** counter:{name} totals. */
+  counters: CounterStore;
+  /** The live push's config and slot claims. */
+  livePush: LivePushStore;
+  /** Starts a live-stats run now (POST /v1/live-push). */
+  liveStats: LiveStatsTrigger;
 }
 
 /**

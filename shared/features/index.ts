@@ -1,6 +1,9 @@
 import { coreFrames } from '../domain/core-frames';
 import type { FrameHandler } from '../domain/frames';
 import type { ChannelHookRegistry } from '../domain/hooks';
+import { counterAction, counterHooks } from './counters/counter';
+import { chatMessage } from './rooms/chat-message';
+import { presenceHooks } from './rooms/presence';
 
 /**
  * The features composed: every client frame the message handler understands (the core frames, then each
@@ -8,6 +11,9 @@ import type { ChannelHookRegistry } from '../domain/hooks';
  * folder here (its frames, hooks, HTTP operations and, in routes.ts, its route-table entries) and is
  * added to these lists in one line each.
  */
-export const frameHandlers: readonly FrameHandler[] = [...coreFrames];
+export const frameHandlers: readonly FrameHandler[] = [...coreFrames, chatMessage, counterAction];
 
-export const channelHooks: ChannelHookRegistry = {};
+export const channelHooks: ChannelHookRegistry = {
+  room: presenceHooks,
+  counter: counterHooks,
+};

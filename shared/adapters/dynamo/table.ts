@@ -50,6 +50,12 @@ export const keys = {
   historyPartition: (channel: string) => `hist#${channel}`,
   idempotency: (key: string) => ({ pk: `idem#${key}`, sk: 'idem' }),
   chatMember: (chatId: string, userId: string) => ({ pk: `chat#${chatId}`, sk: `member#${userId}` }),
+  counter: (name: string) => ({ pk: `counter#${name}`, sk: 'value' }),
+  livePushConfig: () => ({ pk: 'config#live-push', sk: 'config' }),
+  livePushSlot: (generation: number, slot: number) => ({
+    pk: `live-push#${generation}`,
+    sk: `slot#${padSeq(slot)}`,
+  }),
 } as const;
 
 /** Sort keys of history are zero-padded so that string order is numeric order. */
