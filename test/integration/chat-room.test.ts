@@ -109,4 +109,17 @@ describe("seed 001's chat flow in a room", () => {
       code: 'NOT_SUBSCRIBED',
     });
   });
+
+  it('20 clients joining one room at connect, all at once, all stay in it (the join notices do not drop them)', async () => {
+    const room = unique('room:');
+    const all = await Promise.all(
+      Array.from({ length: 20 }, () => clients.connect(wsUrl, { channels: [room] })),
+    );
+    const established = await Promise.all(all.map((c) => c.hello()));
+    expect(established.map((e) => e.channels)).toEqual(all.map(() => [room]));
+
+    const ack = await all[0]!.request({ type: 'chat_message', message: 'all here?' }, 'ack');
+    const got = await Promise.all(all.map((c) => c.nextOfType('chat_message')));
+    expect(got.map((f) => f.id)).toEqual(all.map(() => ack.id));
+  });
 });

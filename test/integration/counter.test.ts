@@ -29,7 +29,7 @@ describe("seed 001's counter", () => {
     }
 
     // Client i adds i + 1, all at once: 1 + 2 + … + 50.
-    all.forEach((c, i) => c.send({ action: 'increment', value: i + 1 }));
+    for (const [i, c] of all.entries()) c.send({ action: 'increment', value: i + 1 });
     const total = (CLIENTS * (CLIENTS + 1)) / 2;
 
     for (const client of all) {

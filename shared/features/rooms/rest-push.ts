@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { senderOf } from '../../auth/principal';
 import { type Channel, parseChannel } from '../../channels';
 import type { Deps } from '../../domain/context';
-import { postWithRetry } from '../../domain/fanout';
+import { postWithRetry, removeGone } from '../../domain/fanout';
 import { mapBounded } from '../../domain/pool';
 import { type EventFields, publishEvent } from '../../domain/publish';
 import type { OperationInput, OperationResult } from '../../http';
@@ -61,7 +61,7 @@ async function postToUserIn(deps: Deps, channel: Channel, userId: string, event:
   await mapBounded(targets, 10, async (connectionId) => {
     const outcome = await postWithRetry(deps, connectionId, payload);
     if (outcome === 'delivered') report.delivered++;
-    if (outcome === 'gone') await deps.connections.remove(connectionId, channel.id);
+    if (outcome === 'gone') await removeGone(deps, connectionId, channel.id);
   });
   return report;
 }

@@ -170,6 +170,7 @@ describe('POST /v1/rooms/{room}/messages', () => {
     const world = fakeWorld();
     await TestClient.connect(world, 'a1', user('alice'), 'room:general');
     world.gateway.gone.add('a1');
+    world.clock.advance(60_000); // long past its $connect: gone for good
     const res = await call(
       world,
       roomMessageOperation,
