@@ -7,7 +7,6 @@ import { DynamoCounterStore } from './adapters/dynamo/counter-store';
 import { DynamoLivePushStore } from './adapters/dynamo/live-push-store';
 import { DynamoMessageStore } from './adapters/dynamo/message-store';
 import { ManagementApiGateway, type StaticCredentials } from './adapters/gateway';
-import { LambdaLiveStatsTrigger } from './adapters/lambda';
 import { createTokenVerifier } from './auth/jwt';
 import { type Env, loadConfig } from './config';
 import type { Deps } from './domain/context';
@@ -28,7 +27,6 @@ interface Runtime {
   deps: Omit<Deps, 'gateway'>;
   gateways: Map<string, ManagementApiGateway>;
   credentials: StaticCredentials | undefined;
-  liveStats: LambdaLiveStatsTrigger;
 }
 
 // Built on first use and kept for the container's life (or the local stack's): clients, key sets and
@@ -55,13 +53,6 @@ function runtimeFor(env: Env): Runtime {
   };
   const ulid = monotonicFactory();
   const ids: Ids = { next: () => ulid() };
-  const liveStats = new LambdaLiveStatsTrigger({
-    functionName: config.functions.liveStats,
-    region: config.region,
-    endpoint: config.functions.endpoint,
-    credentials,
-    log,
-  });
   rt = {
     deps: {
       config,
@@ -74,11 +65,9 @@ function runtimeFor(env: Env): Runtime {
       hooks: channelHooks,
       counters: new DynamoCounterStore(db, config.tableName),
       livePush: new DynamoLivePushStore(db, config.tableName),
-      liveStats,
     },
     gateways: new Map(),
     credentials,
-    liveStats,
   };
   runtimes.set(env, rt);
   return rt;
@@ -109,6 +98,12 @@ function gatewayFor(rt: Runtime, endpoint: string): ManagementApiGateway {
   return gw;
 }
 
+/**
+ * Credentials for an SDK client a handler builds itself: the local stack's dummy ones (so the SDK never
+ * searches for real ones), none in AWS (the function's role, through the default chain).
+ */
+export const sdkCredentials = (): StaticCredentials | undefined => runtimeFor(currentEnv()).credentials;
+
 const missingGateway: Deps['gateway'] = {
   post: () => Promise.reject(new Error('WS_CALLBACK_URL is not configured')),
   close: () => Promise.reject(new Error('WS_CALLBACK_URL is not configured')),
@@ -120,6 +115,5 @@ export function disposeRuntime(env: Env): void {
   const rt = runtimes.get(env);
   if (!rt) return;
   for (const gw of rt.gateways.values()) gw.destroy();
-  rt.liveStats.destroy();
   runtimes.delete(env);
 }

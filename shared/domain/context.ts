@@ -2,7 +2,7 @@ import type { TokenVerifier } from '../auth/jwt';
 import type { Principal } from '../auth/principal';
 import type { Config } from '../config';
 import type { CounterStore } from '../features/counters/store';
-import type { LivePushStore, LiveStatsTrigger } from '../features/live-stats/store';
+import type { LivePushStore } from '../features/live-stats/store';
 import type { Clock, ConnectionStore, Gateway, Ids, Log, MessageStore } from '../ports';
 import type { ServerFrame } from '../protocol';
 import type { ChannelHookRegistry } from './hooks';
@@ -23,8 +23,6 @@ export interface Deps {
   counters: CounterStore;
   /** The live push's config and slot claims. */
   livePush: LivePushStore;
-  /** Starts a live-stats run now (POST /v1/live-push). */
-  liveStats: LiveStatsTrigger;
 }
 
 /**

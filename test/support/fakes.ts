@@ -323,7 +323,6 @@ export interface FakeWorld extends Deps {
   log: MemoryLog;
   counters: FakeCounterStore;
   livePush: FakeLivePushStore;
-  liveStats: FakeLiveStatsTrigger;
 }
 
 export function fakeWorld(env: Env = {}, verifier: TokenVerifier = rejectingVerifier): FakeWorld {
@@ -339,6 +338,5 @@ export function fakeWorld(env: Env = {}, verifier: TokenVerifier = rejectingVeri
     hooks: channelHooks,
     counters: new FakeCounterStore(),
     livePush: new FakeLivePushStore(),
-    liveStats: new FakeLiveStatsTrigger(),
   };
 }

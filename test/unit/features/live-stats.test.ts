@@ -8,7 +8,7 @@ import {
 import { type LiveRunResult, runLiveStats } from '../../../shared/features/live-stats/run';
 import type { OperationInput } from '../../../shared/http';
 import type { Clock } from '../../../shared/ports';
-import { type FakeWorld, fakeWorld } from '../../support/fakes';
+import { FakeLiveStatsTrigger, type FakeWorld, fakeWorld } from '../../support/fakes';
 import { anonymous, TestClient, user } from '../../support/world';
 
 /**
@@ -27,6 +27,7 @@ const admin = user('ops', { scopes: ['realtime:admin'] });
 
 let world: FakeWorld;
 let deps: Deps;
+let trigger: FakeLiveStatsTrigger;
 const runs: Promise<LiveRunResult>[] = [];
 
 beforeEach(async () => {
@@ -35,7 +36,8 @@ beforeEach(async () => {
   deps = { ...world, clock: timerClock };
   await TestClient.connect(world, 'watcher', anonymous, 'live'); // pushTimes() reads what it got
   // What the asynchronous Invoke does: a run of the live-stats Lambda, started now.
-  world.liveStats.onStart = () => runs.push(runLiveStats(deps));
+  trigger = new FakeLiveStatsTrigger();
+  trigger.onStart = () => runs.push(runLiveStats(deps));
 });
 afterEach(async () => {
   await stop();
@@ -52,7 +54,7 @@ const input = (body?: unknown): OperationInput => ({
   body,
   event: {} as OperationInput['event'],
 });
-const start = (body: unknown) => startLivePushOperation(input(body));
+const start = (body: unknown) => startLivePushOperation(() => trigger)(input(body));
 const stop = () => stopLivePushOperation(input());
 /** A schedule tick: another run of the same Lambda, overlapping whatever runs already. */
 const tick = () => runs.push(runLiveStats(deps));
@@ -76,7 +78,7 @@ describe('the live push', () => {
         started_at: '2026-11-23T12:00:30.000Z',
       },
     });
-    expect(world.liveStats.started).toBe(1);
+    expect(trigger.started).toBe(1);
     await vi.advanceTimersByTimeAsync(0);
     expect(pushTimes()).toEqual([0]);
     await vi.advanceTimersByTimeAsync(5_000);
@@ -209,11 +211,11 @@ describe('GET, POST and DELETE /v1/live-push', () => {
   ])('refuses %j with %s and starts nothing', async (body, code) => {
     await expect(start(body)).rejects.toMatchObject({ code });
     expect(world.livePush.config).toBeNull();
-    expect(world.liveStats.started).toBe(0);
+    expect(trigger.started).toBe(0);
   });
 
   it('still turns the push on when the run cannot be started: the next tick takes over', async () => {
-    world.liveStats.onStart = () => {
+    trigger.onStart = () => {
       throw new Error('Lambda is down');
     };
     expect((await start({ channel: 'live:ops' })).body).toMatchObject({ enabled: true, channel: 'live:ops' });
