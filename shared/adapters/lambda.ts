@@ -44,10 +44,6 @@ export class LambdaLiveStatsTrigger implements LiveStatsTrigger {
     );
   }
 
-  destroy(): void {
-    this.#client?.destroy();
-  }
-
   private client(): LambdaClient {
     this.#client ??= new LambdaClient({
       region: this.options.region,
