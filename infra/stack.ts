@@ -2,6 +2,7 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import {
+  asyncInvocations,
   httpRouteKey,
   httpRoutes,
   type LambdaName,
@@ -11,7 +12,12 @@ import {
   usedLambdas,
   webSocketRoutes,
 } from '../shared/routes';
-import { constructIdOf, type FunctionEnvironment, SwitchboardFunction } from './constructs/function';
+import {
+  constructIdOf,
+  type FunctionEnvironment,
+  functionNamed,
+  SwitchboardFunction,
+} from './constructs/function';
 import { SwitchboardHttpApi } from './constructs/http-api';
 import { SwitchboardSchedules } from './constructs/schedules';
 import { SwitchboardTable } from './constructs/table';
@@ -74,6 +80,9 @@ export class SwitchboardStack extends Stack {
       functions.set(name, fn);
     }
     this.functions = functions;
+    for (const { from, to, env } of asyncInvocations) {
+      functionNamed(functions, from).grantStart(functionNamed(functions, to), env);
+    }
 
     this.webSocketApi = new SwitchboardWebSocketApi(this, 'WebSocket', {
       routes: webSocketRoutes,

@@ -1,4 +1,5 @@
 import { type Env, loadConfig } from '../shared/config';
+import { asyncInvocations } from '../shared/routes';
 import type { DevIssuer } from './dev-issuer';
 import { WS_STAGE } from './ids';
 
@@ -30,6 +31,9 @@ export function stackEnv(input: StackEnvInput): Env {
     ALLOW_ANONYMOUS: 'true',
     ALLOWED_ORIGINS: '',
     LOG_LEVEL: input.handlerLogLevel,
+    // The Lambda Invoke API (lambda-api.ts) answers on the same port, knowing functions by their table names.
+    LAMBDA_ENDPOINT: lambdaEndpoint(input.port),
+    ...Object.fromEntries(asyncInvocations.map((i) => [i.env, i.to])),
     ...input.overrides,
   };
   loadConfig(env); // a bad override fails the start, not the first request
@@ -38,3 +42,6 @@ export function stackEnv(input: StackEnvInput): Env {
 
 /** The Management API endpoint; handlers reach it over loopback whatever interface the stack listens on. */
 export const callbackUrl = (port: number): string => `http://127.0.0.1:${port}/${WS_STAGE}`;
+
+/** The Lambda Invoke API's endpoint, over loopback as the callback URL. */
+export const lambdaEndpoint = (port: number): string => `http://127.0.0.1:${port}`;

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Env } from '../shared/config';
@@ -16,7 +17,17 @@ import { runWithEnv } from '../shared/runtime';
  * `handler`, imported as is, and every invocation runs inside `runWithEnv(stackEnv, …)` so that several
  * local stacks in one process (tests) each see their own configuration.
  */
-export type Handler = (event: unknown) => unknown;
+export type Handler = (event: unknown, context: LocalLambdaContext) => unknown;
+
+/** The parts of Lambda's context object the handlers may read. */
+export interface LocalLambdaContext {
+  functionName: string;
+  functionVersion: string;
+  awsRequestId: string;
+  memoryLimitInMB: string;
+  /** Until the Lambda's timeout; 0 once the local stack is stopping, so that long runs end. */
+  getRemainingTimeInMillis(): number;
+}
 
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -64,7 +75,10 @@ export class LambdaTimeoutError extends Error {
 
 export interface Invoker {
   invoke(lambda: LambdaName, event: unknown): Promise<unknown>;
-  /** Settles once every invocation under way has finished, so nothing writes after DynamoDB stops. */
+  /**
+   * Settles once every invocation under way has finished, so nothing writes after DynamoDB stops. Their
+   * remaining time drops to 0 first, as when a container goes away: a handler that watches it ends early.
+   */
   drain(): Promise<void>;
 }
 
@@ -74,6 +88,7 @@ export function createInvoker(
   observe: InvocationObserver = {},
 ): Invoker {
   const inflight = new Set<Promise<unknown>>();
+  let stopping = false;
 
   async function run(lambda: LambdaName, event: unknown): Promise<unknown> {
     const handler = handlers.get(lambda);
@@ -81,6 +96,14 @@ export function createInvoker(
     await observe.before?.(lambda, event);
     let timer: NodeJS.Timeout | undefined;
     const timeoutMs = lambdas[lambda].timeoutSeconds * 1000;
+    const deadline = Date.now() + timeoutMs;
+    const context: LocalLambdaContext = {
+      functionName: lambda,
+      functionVersion: '$LATEST',
+      awsRequestId: randomUUID(),
+      memoryLimitInMB: String(lambdas[lambda].memoryMb),
+      getRemainingTimeInMillis: () => (stopping ? 0 : Math.max(0, deadline - Date.now())),
+    };
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
         () => reject(new LambdaTimeoutError(`${lambda} timed out after ${timeoutMs / 1000} s`)),
@@ -89,7 +112,7 @@ export function createInvoker(
       timer.unref();
     });
     try {
-      const result = await Promise.race([runWithEnv(env, async () => handler(event)), timeout]);
+      const result = await Promise.race([runWithEnv(env, async () => handler(event, context)), timeout]);
       observe.after?.(lambda, event, { result });
       return result;
     } catch (error) {
@@ -109,6 +132,7 @@ export function createInvoker(
       return p;
     },
     async drain() {
+      stopping = true;
       while (inflight.size > 0) await Promise.allSettled([...inflight]);
     },
   };

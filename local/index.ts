@@ -13,6 +13,7 @@ import { createHttpApi } from './http-api';
 import { sendJson } from './http-util';
 import { createIssuerRoutes } from './issuer-routes';
 import { createJwtAuthorizer } from './jwt-authorizer';
+import { createLambdaApi, LAMBDA_INVOKE_PREFIX } from './lambda-api';
 import { createLog, errorText, handlerLogLevel } from './log';
 import { type LocalStackOptions, resolveOptions } from './options';
 import { requestParts } from './request-parts';
@@ -111,6 +112,7 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
     maxLifetimeMs: o.maxLifetimeMs,
   });
   const connections = createConnectionsApi(registry);
+  const lambdaApi = createLambdaApi({ invoker, functions: new Set(lambdaNames), region, log });
   const httpApi = createHttpApi({
     invoker,
     authorize: createJwtAuthorizer(config.auth),
@@ -140,6 +142,8 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
       try {
         if (request.rawPath.startsWith(CONNECTIONS_PREFIX))
           return await connections(req, res, request.rawPath);
+        if (request.rawPath.startsWith(LAMBDA_INVOKE_PREFIX))
+          return await lambdaApi(req, res, request.rawPath);
         if (await issuerRoutes(req, res, request)) return;
         if (await statics(res, request.method, request.rawPath)) return;
         await httpApi(req, res, request);

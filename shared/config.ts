@@ -63,6 +63,10 @@ export const envSchema = z.object({
   /** Post through the lean signed-request path (default) or through the SDK client (`false`). */
   MANAGEMENT_API_FAST_POST: bool(true),
   SENSOR_RETENTION_DAYS: int(30, 1),
+  /** The live-stats Lambda, which POST /v1/live-push starts at once (asynchronous Invoke). */
+  LIVE_STATS_FUNCTION_NAME: z.string().min(1).optional(),
+  /** Where the Lambda Invoke API answers; AWS's regional endpoint when unset (the local stack sets its own). */
+  LAMBDA_ENDPOINT: z.url().optional(),
 });
 
 export type Env = Record<string, string | undefined>;
@@ -75,6 +79,8 @@ export interface Config {
   auth: AuthConfig;
   limits: Limits;
   fanOut: { concurrency: number; pageSize: number; fastPost: boolean };
+  /** Lambdas a handler starts itself: the Invoke API's endpoint and the functions' names. */
+  functions: { endpoint: string | undefined; liveStats: string | undefined };
 }
 
 export interface AuthConfig {
@@ -156,5 +162,6 @@ export function loadConfig(env: Env): Config {
       pageSize: e.FANOUT_PAGE_SIZE,
       fastPost: e.MANAGEMENT_API_FAST_POST,
     },
+    functions: { endpoint: e.LAMBDA_ENDPOINT, liveStats: e.LIVE_STATS_FUNCTION_NAME },
   };
 }

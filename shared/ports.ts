@@ -49,6 +49,15 @@ export interface RemovedConnection {
   remaining: { channel: string; count: number }[];
 }
 
+/** Totals kept beside the connections (GET /v1/stats, live_stats). */
+export interface ConnectionStats {
+  connections: number;
+  /** Channels with at least one subscriber. */
+  channels: number;
+  /** Users with at least one connection. */
+  users: number;
+}
+
 export interface ConnectionStore {
   put(record: ConnectionRecord): Promise<void>;
   get(connectionId: string): Promise<ConnectionRecord | null>;
@@ -75,6 +84,8 @@ export interface ConnectionStore {
   connectionsOfUser(userId: string): Promise<string[]>;
   /** Counts one frame of a connection in the one-minute window starting at `windowStart` (epoch s). */
   countFrame(connectionId: string, windowStart: number): Promise<number>;
+  /** The totals, read with one GetItem (kept up to date by put, subscribe, unsubscribe and remove). */
+  stats(): Promise<ConnectionStats>;
 }
 
 export interface HistoryEntry {

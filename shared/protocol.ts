@@ -60,7 +60,8 @@ export function parseFrameText(text: string | null | undefined): Record<string, 
 
 /** Validates against a schema; INVALID_MESSAGE naming the first field at fault. */
 export function validate<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
-  const result = schema.safeParse(value);
+  // With the input on each issue, describeZodError can tell a missing field from one of the wrong type.
+  const result = schema.safeParse(value, { reportInput: true });
   if (!result.success) throw new ProtocolError('INVALID_MESSAGE', describeZodError(result.error));
   return result.data;
 }

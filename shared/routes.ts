@@ -1,4 +1,6 @@
+import type { z } from 'zod';
 import { SCOPE_ADMIN, SCOPE_PUBLISH } from './auth/principal';
+import type { envSchema } from './config';
 
 /**
  * The one route table. infra/ creates a Lambda per entry of `lambdas`, and the WebSocket routes, HTTP
@@ -19,6 +21,7 @@ export interface LambdaSpec {
 }
 
 const RW_POST = { table: 'readwrite', manageConnections: true } as const;
+const READ_ONLY = { table: 'read', manageConnections: false } as const;
 
 export const lambdas = {
   'ws-authorizer': {
@@ -91,6 +94,57 @@ export const lambdas = {
     timeoutSeconds: 5,
     access: { table: 'none', manageConnections: false },
   },
+  'http-rooms': {
+    entry: 'lambdas/http-rooms.ts',
+    description: 'REST push into rooms and devices: room messages, locations',
+    memoryMb: 512,
+    timeoutSeconds: 29,
+    access: RW_POST,
+  },
+  'http-notifications': {
+    entry: 'lambdas/http-notifications.ts',
+    description: 'User notifications',
+    memoryMb: 256,
+    timeoutSeconds: 29,
+    access: RW_POST,
+  },
+  'http-counters': {
+    entry: 'lambdas/http-counters.ts',
+    description: 'Read and change counters',
+    memoryMb: 256,
+    timeoutSeconds: 29,
+    access: RW_POST,
+  },
+  'http-live-push': {
+    entry: 'lambdas/http-live-push.ts',
+    description: 'Live stats push: status, start (starts a live-stats run at once), stop',
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    // Writes the config only; the live-stats Lambda it starts does the posting.
+    access: { table: 'readwrite', manageConnections: false },
+  },
+  'http-stats': {
+    entry: 'lambdas/http-stats.ts',
+    description: 'Connection, channel and user totals',
+    memoryMb: 128,
+    timeoutSeconds: 5,
+    access: READ_ONLY,
+  },
+  'http-connections': {
+    entry: 'lambdas/http-connections.ts',
+    description: 'Admin: close a connection',
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    access: RW_POST,
+  },
+  'live-stats': {
+    entry: 'lambdas/live-stats.ts',
+    description: 'Publishes live_stats every interval while the live push is on, for a minute per run',
+    memoryMb: 256,
+    // A run covers a minute (RUN_WINDOW_MS) plus its last push; it ends itself before this.
+    timeoutSeconds: 90,
+    access: RW_POST,
+  },
 } as const satisfies Record<string, LambdaSpec>;
 
 export type LambdaName = keyof typeof lambdas;
@@ -125,6 +179,7 @@ export const webSocketRoutes: readonly WebSocketRoute[] = [
   frameRoute('publish'),
   frameRoute('message'),
   frameRoute('sensor_data'),
+  frameRoute('chat_message'),
 ];
 
 /**
@@ -148,6 +203,7 @@ export interface HttpRoute {
 }
 
 const PUBLISHERS = [SCOPE_PUBLISH, SCOPE_ADMIN] as const;
+const ADMINS = [SCOPE_ADMIN] as const;
 
 export const httpRoutes = [
   {
@@ -243,6 +299,72 @@ export const httpRoutes = [
   // A member of the organisation or a realtime:publish service: checked by the operation (scopes are "any of").
   { method: 'POST', path: '/v1/orgs/{org}/events', lambda: 'http-orgs', operation: 'orgEvent', auth: 'jwt' },
   { method: 'GET', path: '/v1/health', lambda: 'http-health', operation: 'health', auth: 'none' },
+  {
+    method: 'POST',
+    path: '/v1/rooms/{room}/messages',
+    lambda: 'http-rooms',
+    operation: 'roomMessage',
+    auth: 'jwt',
+    scopes: PUBLISHERS,
+  },
+  {
+    method: 'POST',
+    path: '/v1/locations',
+    lambda: 'http-rooms',
+    operation: 'location',
+    auth: 'jwt',
+    scopes: PUBLISHERS,
+  },
+  // Any valid token: a user may notify itself; the operation checks realtime:publish for anyone else.
+  {
+    method: 'POST',
+    path: '/v1/notifications',
+    lambda: 'http-notifications',
+    operation: 'notify',
+    auth: 'jwt',
+  },
+  { method: 'GET', path: '/v1/counters/{name}', lambda: 'http-counters', operation: 'read', auth: 'none' },
+  {
+    method: 'POST',
+    path: '/v1/counters/{name}',
+    lambda: 'http-counters',
+    operation: 'change',
+    auth: 'jwt',
+    scopes: PUBLISHERS,
+  },
+  {
+    method: 'GET',
+    path: '/v1/live-push',
+    lambda: 'http-live-push',
+    operation: 'status',
+    auth: 'jwt',
+    scopes: ADMINS,
+  },
+  {
+    method: 'POST',
+    path: '/v1/live-push',
+    lambda: 'http-live-push',
+    operation: 'start',
+    auth: 'jwt',
+    scopes: ADMINS,
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/live-push',
+    lambda: 'http-live-push',
+    operation: 'stop',
+    auth: 'jwt',
+    scopes: ADMINS,
+  },
+  { method: 'GET', path: '/v1/stats', lambda: 'http-stats', operation: 'stats', auth: 'none' },
+  {
+    method: 'DELETE',
+    path: '/v1/connections/{id}',
+    lambda: 'http-connections',
+    operation: 'close',
+    auth: 'jwt',
+    scopes: ADMINS,
+  },
 ] as const satisfies readonly HttpRoute[];
 
 export type HttpRouteEntry = (typeof httpRoutes)[number];
@@ -268,7 +390,30 @@ export interface Schedule {
   everyMinutes: number;
 }
 
-export const schedules: readonly Schedule[] = [];
+export const schedules: readonly Schedule[] = [
+  // Each run pushes for a minute while the live push is on (see shared/features/live-stats/run.ts).
+  { name: 'live-stats', lambda: 'live-stats', everyMinutes: 1 },
+];
+
+/** An environment variable a handler reads (shared/config.ts). */
+export type EnvName = keyof z.input<typeof envSchema>;
+
+export interface AsyncInvocation {
+  /** The Lambda that starts the other. */
+  from: LambdaName;
+  /** The Lambda it starts (asynchronous Invoke, InvocationType `Event`). */
+  to: LambdaName;
+  /** The variable that tells `from` the name of `to`. */
+  env: EnvName;
+}
+
+/**
+ * Lambdas that start other Lambdas. infra/ grants `from` lambda:InvokeFunction on exactly `to` and sets
+ * `env` to its name; the local stack sets `env` to the route-table name and answers the Invoke API.
+ */
+export const asyncInvocations: readonly AsyncInvocation[] = [
+  { from: 'http-live-push', to: 'live-stats', env: 'LIVE_STATS_FUNCTION_NAME' },
+];
 
 /** Every Lambda the table uses, each once, in a stable order. */
 export function usedLambdas(): LambdaName[] {

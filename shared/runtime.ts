@@ -5,7 +5,9 @@ import { monotonicFactory } from 'ulid';
 import { DynamoChatStore } from './adapters/dynamo/chat-store';
 import { createDocumentClient } from './adapters/dynamo/client';
 import { DynamoConnectionStore } from './adapters/dynamo/connection-store';
+import { DynamoCounterStore } from './adapters/dynamo/counter-store';
 import { DynamoIotStore } from './adapters/dynamo/iot-store';
+import { DynamoLivePushStore } from './adapters/dynamo/live-push-store';
 import { DynamoMessageStore } from './adapters/dynamo/message-store';
 import { ManagementApiGateway, type StaticCredentials } from './adapters/gateway';
 import { createTokenVerifier } from './auth/jwt';
@@ -74,6 +76,8 @@ function runtimeFor(env: Env): Runtime {
       ids,
       log,
       hooks: channelHooks,
+      counters: new DynamoCounterStore(db, config.tableName),
+      livePush: new DynamoLivePushStore(db, config.tableName),
     },
     gateways: new Map(),
     credentials,
@@ -107,6 +111,12 @@ function gatewayFor(rt: Runtime, endpoint: string): ManagementApiGateway {
   }
   return gw;
 }
+
+/**
+ * Credentials for an SDK client a handler builds itself: the local stack's dummy ones (so the SDK never
+ * searches for real ones), none in AWS (the function's role, through the default chain).
+ */
+export const sdkCredentials = (): StaticCredentials | undefined => runtimeFor(currentEnv()).credentials;
 
 const missingGateway: Deps['gateway'] = {
   post: () => Promise.reject(new Error('WS_CALLBACK_URL is not configured')),

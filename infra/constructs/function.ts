@@ -1,17 +1,16 @@
 import path from 'node:path';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { z } from 'zod';
-import type { envSchema } from '../../shared/config';
-import type { LambdaName, LambdaSpec } from '../../shared/routes';
+import type { EnvName, LambdaName, LambdaSpec } from '../../shared/routes';
 import { projectRoot } from '../project';
 
 /** An environment variable a handler reads (shared/config.ts): a typo fails to compile. */
-export type EnvName = keyof z.input<typeof envSchema>;
+export type { EnvName } from '../../shared/routes';
 export type FunctionEnvironment = Partial<Record<EnvName, string>>;
 
 export interface SwitchboardFunctionProps {
@@ -66,6 +65,10 @@ export class SwitchboardFunction extends Construct {
       memorySize: props.spec.memoryMb,
       timeout: Duration.seconds(props.spec.timeoutSeconds),
       logGroup: this.logGroup,
+      // Lambda retries a failed asynchronous invocation twice by default. API Gateway invokes synchronously;
+      // the schedules and the live-push start invoke asynchronously, and a retried live-stats run would push
+      // again (its slot claims stop that, but nothing is gained): a failed run is superseded by the next tick.
+      retryAttempts: 0,
       environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
       bundling: {
         target: 'node24',
@@ -95,6 +98,17 @@ export class SwitchboardFunction extends Construct {
   public addEnvironment(name: EnvName, value: string): this {
     this.function.addEnvironment(name, value);
     return this;
+  }
+
+  /**
+   * Lets this function start `target` (lambda:InvokeFunction on exactly that function, no version or alias)
+   * and tells it the target's name in `env`.
+   */
+  public grantStart(target: SwitchboardFunction, env: EnvName): this {
+    this.function.addToRolePolicy(
+      new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [target.function.functionArn] }),
+    );
+    return this.addEnvironment(env, target.function.functionName);
   }
 
   /**

@@ -2,7 +2,9 @@ import type { TokenVerifier } from '../auth/jwt';
 import type { Principal } from '../auth/principal';
 import type { Config } from '../config';
 import type { ChatStore } from '../features/chat/store';
+import type { CounterStore } from '../features/counters/store';
 import type { IotStore } from '../features/iot/store';
+import type { LivePushStore } from '../features/live-stats/store';
 import type { Clock, ConnectionStore, Gateway, Ids, Log, MessageStore } from '../ports';
 import type { ServerFrame } from '../protocol';
 import type { ChannelHookRegistry } from './hooks';
@@ -23,6 +25,10 @@ export interface Deps {
   log: Log;
   /** What each namespace does when connections join or leave it. */
   hooks: ChannelHookRegistry;
+  /** counter:{name} totals. */
+  counters: CounterStore;
+  /** The live push's config and slot claims. */
+  livePush: LivePushStore;
 }
 
 /**

@@ -69,8 +69,8 @@ export async function fanOut(deps: FanOutDeps, input: FanOutInput): Promise<FanO
   for (const connectionId of gone) {
     await pool.run(async () => {
       try {
-        await deps.connections.remove(connectionId, input.channel);
-        result.gone++;
+        if (await removeGone(deps, connectionId, input.channel)) result.gone++;
+        else result.failed++;
       } catch (error) {
         deps.log.warn('could not remove a gone connection', { connectionId, error: String(error) });
       }
@@ -78,6 +78,26 @@ export async function fanOut(deps: FanOutDeps, input: FanOutInput): Promise<FanO
   }
   await pool.drain();
   return result;
+}
+
+/**
+ * API Gateway answers 410 to a post to a connection whose `$connect` has not returned yet (its
+ * subscriptions from `?channels=` are stored by then). Removing it would drop a client that is about to
+ * open, so a connection younger than this is left alone; one that really died goes with its
+ * `$disconnect`, a later fan-out, or TTL.
+ */
+export const CONNECTING_GRACE_MS = 30_000;
+
+/** Removes a connection a post found gone, unless it may still be connecting; resolves whether it did. */
+export async function removeGone(
+  deps: Pick<FanOutDeps, 'connections' | 'clock'>,
+  connectionId: string,
+  channel?: string,
+): Promise<boolean> {
+  const record = await deps.connections.get(connectionId);
+  if (record && deps.clock.now() - record.connectedAt < CONNECTING_GRACE_MS) return false;
+  await deps.connections.remove(connectionId, channel);
+  return true;
 }
 
 function shouldReach(sub: Subscriber, input: FanOutInput): boolean {

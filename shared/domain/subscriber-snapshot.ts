@@ -1,5 +1,6 @@
 import type {
   ConnectionRecord,
+  ConnectionStats,
   ConnectionStore,
   RemovedConnection,
   SubscribeResult,
@@ -75,5 +76,8 @@ export class SubscriberSnapshot implements ConnectionStore {
   }
   countFrame(connectionId: string, windowStart: number): Promise<number> {
     return this.#store.countFrame(connectionId, windowStart);
+  }
+  stats(): Promise<ConnectionStats> {
+    return this.#store.stats();
   }
 }

@@ -10,6 +10,7 @@ import { type Env, loadConfig } from '../../shared/config';
 import type { Deps } from '../../shared/domain/context';
 import { channelHooks } from '../../shared/features';
 import type { Chat, ChatStore } from '../../shared/features/chat/store';
+import type { CounterChange, CounterState, CounterStore } from '../../shared/features/counters/store';
 import {
   type Device,
   InvalidCursorError,
@@ -20,12 +21,19 @@ import {
   type StoredReading,
   UNKNOWN_STATUS,
 } from '../../shared/features/iot/store';
+import type {
+  LivePushConfig,
+  LivePushSettings,
+  LivePushStore,
+  LiveStatsTrigger,
+} from '../../shared/features/live-stats/store';
 import {
   ChannelLimitError,
   type Clock,
   ConnectionGoneError,
   type ConnectionInfo,
   type ConnectionRecord,
+  type ConnectionStats,
   type ConnectionStore,
   type Gateway,
   type HistoryEntry,
@@ -142,6 +150,14 @@ export class FakeConnectionStore implements ConnectionStore {
     const n = (this.frames.get(k) ?? 0) + 1;
     this.frames.set(k, n);
     return n;
+  }
+  async stats(): Promise<ConnectionStats> {
+    const users = new Set([...this.records.values()].map((r) => r.principal.sub).filter((s) => s !== null));
+    return {
+      connections: this.records.size,
+      channels: [...this.subs.values()].filter((m) => m.size > 0).length,
+      users: users.size,
+    };
   }
   channelsOf(id: string): string[] {
     return [...this.subs.entries()].filter(([, m]) => m.has(id)).map(([c]) => c);
@@ -303,6 +319,64 @@ export class FakeIotStore implements IotStore {
 
 const sortKey = (r: StoredReading) => `${r.timestamp}#${r.id}`;
 
+export class FakeCounterStore implements CounterStore {
+  readonly counters = new Map<string, CounterState>();
+  async apply(name: string, change: CounterChange): Promise<CounterState> {
+    const { total, version } = this.counters.get(name) ?? { total: 0, version: 0 };
+    const next = {
+      total:
+        change.action === 'reset'
+          ? 0
+          : total + (change.action === 'increment' ? change.value : -change.value),
+      version: version + 1,
+    };
+    this.counters.set(name, next);
+    return { ...next };
+  }
+  async read(name: string): Promise<CounterState> {
+    return { ...(this.counters.get(name) ?? { total: 0, version: 0 }) };
+  }
+}
+
+export class FakeLivePushStore implements LivePushStore {
+  config: LivePushConfig | null = null;
+  /** `generation#slot` of every claimed slot. */
+  readonly claimed = new Set<string>();
+  async read(): Promise<LivePushConfig | null> {
+    return this.config && { ...this.config };
+  }
+  async start(settings: LivePushSettings, now: number): Promise<LivePushConfig> {
+    this.config = {
+      ...settings,
+      enabled: true,
+      generation: (this.config?.generation ?? 0) + 1,
+      startedAt: now,
+    };
+    return { ...this.config };
+  }
+  async stop(): Promise<LivePushConfig | null> {
+    if (!this.config) return null;
+    this.config = { ...this.config, enabled: false };
+    return { ...this.config };
+  }
+  async claimSlot(generation: number, slot: number): Promise<boolean> {
+    const key = `${generation}#${slot}`;
+    if (this.claimed.has(key)) return false;
+    this.claimed.add(key);
+    return true;
+  }
+}
+
+/** Counts the runs POST /v1/live-push would start; `onStart` lets a test run one. */
+export class FakeLiveStatsTrigger implements LiveStatsTrigger {
+  started = 0;
+  onStart: (() => void) | undefined;
+  async start(): Promise<void> {
+    this.started++;
+    this.onStart?.();
+  }
+}
+
 /** Records every post; connections in `gone` answer like API Gateway does for a closed socket. */
 export class FakeGateway implements Gateway {
   readonly posts: { connectionId: string; data: Uint8Array }[] = [];
@@ -373,6 +447,8 @@ export interface FakeWorld extends Deps {
   gateway: FakeGateway;
   clock: FakeClock;
   log: MemoryLog;
+  counters: FakeCounterStore;
+  livePush: FakeLivePushStore;
 }
 
 export function fakeWorld(env: Env = {}, verifier: TokenVerifier = rejectingVerifier): FakeWorld {
@@ -389,5 +465,7 @@ export function fakeWorld(env: Env = {}, verifier: TokenVerifier = rejectingVeri
     ids: new SequentialIds(),
     log: new MemoryLog(),
     hooks: channelHooks,
+    counters: new FakeCounterStore(),
+    livePush: new FakeLivePushStore(),
   };
 }

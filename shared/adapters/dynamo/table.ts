@@ -60,6 +60,12 @@ export const keys = {
     sk: `${timestamp}#${id}`,
   }),
   readingPartition: (sensorId: string) => `reading#${sensorId}`,
+  counter: (name: string) => ({ pk: `counter#${name}`, sk: 'value' }),
+  livePushConfig: () => ({ pk: 'config#live-push', sk: 'config' }),
+  livePushSlot: (generation: number, slot: number) => ({
+    pk: `live-push#${generation}`,
+    sk: `slot#${padSeq(slot)}`,
+  }),
 } as const;
 
 /** Sort keys of history are zero-padded so that string order is numeric order. */

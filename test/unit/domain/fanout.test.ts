@@ -5,12 +5,18 @@ import {
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DynamoConnectionStore } from '../../../shared/adapters/dynamo/connection-store';
 import { ManagementApiGateway } from '../../../shared/adapters/gateway';
-import { fanOut, isGoneError, isRetryable } from '../../../shared/domain/fanout';
+import { CONNECTING_GRACE_MS, fanOut, isGoneError, isRetryable } from '../../../shared/domain/fanout';
 import { FakeClock, FakeConnectionStore, FakeGateway, MemoryLog } from '../../support/fakes';
 
 const CHANNEL = 'room:big';
@@ -54,6 +60,10 @@ function serveSubscriberPages() {
     return {};
   });
   ddb.on(UpdateCommand).resolves({ Attributes: { cnt: 1 } });
+  // Before removing one, fan-out reads when it connected: these are long past their $connect.
+  ddb.on(GetCommand).callsFake((input: { Key: { pk: string } }) => ({
+    Item: { connectionId: input.Key.pk.slice(5), connectedAt: 1, expiresAt: 4_000_000_000 },
+  }));
 }
 
 function deletedKeys(): string[] {
@@ -224,6 +234,20 @@ describe('fan-out with fakes', () => {
     expect(r).toMatchObject({ delivered: 1, failed: 0 });
     expect(calls).toBe(3);
     expect(deps.clock.now() - before).toBeGreaterThanOrEqual(20 + 40);
+  });
+
+  it('leaves a 410 connection alone while it may still be inside $connect, and removes it after', async () => {
+    const { connections, gateway, deps } = world(2);
+    deps.clock.t = 10 * CONNECTING_GRACE_MS;
+    connections.records.get('c1')!.connectedAt = deps.clock.now() - CONNECTING_GRACE_MS + 1_000;
+    gateway.gone.add('c0').add('c1');
+
+    expect(await fanOut(deps, { channel: 'room:x', payload })).toMatchObject({ gone: 1, failed: 1 });
+    expect([...connections.records.keys()]).toEqual(['c1']);
+
+    deps.clock.advance(1_000);
+    expect(await fanOut(deps, { channel: 'room:x', payload })).toMatchObject({ gone: 1, failed: 0 });
+    expect(connections.records.size).toBe(0);
   });
 
   it('gives up on a connection after the retries and reports it failed, keeping it', async () => {

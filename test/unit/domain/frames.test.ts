@@ -55,7 +55,7 @@ describe('core frames', () => {
   });
 
   it('publishes to every subscriber, the publisher included, and acks with id, ref and seq', async () => {
-    const world = fakeWorld();
+    const world = fakeWorld({ PRESENCE_ANNOUNCE_MAX: '0' }); // no join notices: only the publication arrives
     const alice = await TestClient.connect(world, 'c-alice', user('alice', { username: 'Alice' }), 'room:a');
     const bob = await TestClient.connect(world, 'c-bob', anonymous, 'room:a');
     const ack = await alice.request({

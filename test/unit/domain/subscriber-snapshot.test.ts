@@ -16,6 +16,7 @@ describe('SubscriberSnapshot', () => {
       return subscribers(channel, pageSize);
     };
     world.gateway.gone.add('b');
+    world.clock.advance(60_000); // past the grace a connection still inside $connect gets (fanout.ts)
     const deps = { ...world, connections: new SubscriberSnapshot(world.connections) };
     for (let n = 0; n < 10; n++) {
       await publishEvent(deps, { channel: parseChannel('sensors'), event: { type: 'tick', n } });

@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { type Principal, senderOf } from '../../auth/principal';
+import { defineFrame } from '../../domain/frames';
+import { idempotencyKey, publishEvent } from '../../domain/publish';
+import { ProtocolError } from '../../errors';
+import { channelField, clientMessageId } from '../../protocol';
+import { ackFrame, subscribedChannel } from '../delivery';
+import { characters, chatText } from '../fields';
+
+/** Seed 001's display names: an anonymous sender may name itself, up to this many characters. */
+export const USERNAME_MAX = 50;
+export const ANONYMOUS_NAME = 'Anonymous';
+
+export const chatMessageFrame = z.object({
+  type: z.literal('chat_message'),
+  message: z.string(),
+  username: z.string().nullish(),
+  channel: channelField.optional(),
+  id: clientMessageId.optional(),
+});
+
+/**
+ * The name shown with a chat message. An authenticated connection is always shown with its token's
+ * display name (a frame cannot impersonate anyone); an anonymous one may give its own, else "Anonymous".
+ */
+export function displayName(principal: Principal, given: string | null | undefined): string {
+  if (principal.sub !== null) return principal.username;
+  const name = given?.trim() ?? '';
+  if (characters(name) > USERNAME_MAX) {
+    throw new ProtocolError('INVALID_MESSAGE', `username must be at most ${USERNAME_MAX} characters`);
+  }
+  return name || ANONYMOUS_NAME;
+}
+
+/**
+ * `chat_message` into a room the connection is subscribed to (seed 001's chat): broadcast to the room as
+ * `chat_message` {message, username, sender, timestamp} with its seq and history, acked like `publish`,
+ * and with publish's `id` idempotency (the same `id` in the same channel is delivered once).
+ */
+export const chatMessage = defineFrame({
+  type: 'chat_message',
+  schema: chatMessageFrame,
+  async handle(ctx, frame) {
+    const message = chatText(frame.message);
+    const username = displayName(ctx.principal, frame.username);
+    const channel = await subscribedChannel(ctx, frame.channel, 'room');
+    const result = await publishEvent(ctx.deps, {
+      channel,
+      event: { type: 'chat_message', message, username, sender: senderOf(ctx.principal) },
+      ...(frame.id === undefined ? {} : { idempotencyKey: idempotencyKey(`ws#${channel.id}`, frame.id) }),
+    });
+    ctx.reply(ackFrame(result, frame.id));
+  },
+});

@@ -1,0 +1,47 @@
+import type { Principal } from '../../auth/principal';
+import { senderOf } from '../../auth/principal';
+import type { Channel } from '../../channels';
+import type { Deps } from '../../domain/context';
+import type { ChannelHooks } from '../../domain/hooks';
+import { publishEvent } from '../../domain/publish';
+
+export type PresenceEvent = 'user_joined' | 'user_left';
+
+const MESSAGES: Record<PresenceEvent, string> = {
+  user_joined: 'A user joined the room',
+  user_left: 'A user left the room',
+};
+
+/**
+ * Presence in rooms (PROTOCOL.md section 4): a join or a leave is announced to the others as `notification`
+ * {event, message, user} while the room, counting the one who moves, has at most PRESENCE_ANNOUNCE_MAX
+ * subscribers (above that N joins would cost N²/2 frames). Notices are ephemeral: no seq, no history, so
+ * a replay after a reconnect never repeats who came and went.
+ */
+export const presenceHooks: ChannelHooks = {
+  async afterJoin(deps, { channel, connectionId, principal, count }) {
+    // `count` includes the joiner: with nobody else there, there is nobody to tell.
+    if (count < 2 || count > deps.config.limits.presenceAnnounceMax) return;
+    await announce(deps, channel, 'user_joined', principal, connectionId);
+  },
+  async afterLeave(deps, { channel, connectionId, principal, count }) {
+    if (count < 1 || count + 1 > deps.config.limits.presenceAnnounceMax) return;
+    await announce(deps, channel, 'user_left', principal, connectionId);
+  },
+};
+
+async function announce(
+  deps: Deps,
+  channel: Channel,
+  event: PresenceEvent,
+  principal: Principal,
+  connectionId: string,
+): Promise<void> {
+  await publishEvent(deps, {
+    channel,
+    event: { type: 'notification', event, message: MESSAGES[event], user: senderOf(principal) },
+    // The joiner is told nothing about itself (and at $connect it could not be posted to anyway).
+    exclude: new Set([connectionId]),
+    ephemeral: true,
+  });
+}

@@ -1,0 +1,123 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { asyncInvocations, schedules, usedLambdas } from '../../shared/routes';
+import {
+  actionsOf,
+  environmentOf,
+  type Resource,
+  resourcesOf,
+  statementsOf,
+  synth,
+  VALID_PROPS,
+} from './synth';
+
+const INVOKE = 'lambda:InvokeFunction';
+
+describe('When the stack has the live-stats schedule of the route table', () => {
+  const { template, functionId } = synth();
+  const resources = template.toJSON().Resources as Record<string, Resource>;
+  const [ruleId, rule] = resourcesOf(template, 'AWS::Events::Rule')[0]!;
+
+  it('has one rule, every minute, targeting the live-stats Lambda without retries', () => {
+    expect(schedules).toEqual([{ name: 'live-stats', lambda: 'live-stats', everyMinutes: 1 }]);
+    template.resourceCountIs('AWS::Events::Rule', 1);
+    expect(rule.Properties).toMatchObject({
+      ScheduleExpression: 'rate(1 minute)',
+      State: 'ENABLED',
+      Targets: [
+        {
+          Arn: { 'Fn::GetAtt': [functionId('live-stats'), 'Arn'] },
+          RetryPolicy: { MaximumRetryAttempts: 0 },
+        },
+      ],
+    });
+  });
+
+  it('lets EventBridge invoke live-stats for that rule only', () => {
+    const permissions = resourcesOf(template, 'AWS::Lambda::Permission').filter(
+      ([, p]) => p.Properties.Principal === 'events.amazonaws.com',
+    );
+    expect(permissions.map(([, p]) => p.Properties)).toEqual([
+      {
+        Action: INVOKE,
+        Principal: 'events.amazonaws.com',
+        FunctionName: { 'Fn::GetAtt': [functionId('live-stats'), 'Arn'] },
+        SourceArn: { 'Fn::GetAtt': [ruleId, 'Arn'] },
+      },
+    ]);
+  });
+
+  it('gives live-stats time for its minute of pushes', () => {
+    expect(resources[functionId('live-stats')]!.Properties.Timeout).toBeGreaterThan(60);
+  });
+
+  it('lets http-live-push invoke exactly the live-stats function, and tells it its name', () => {
+    expect(asyncInvocations).toEqual([
+      { from: 'http-live-push', to: 'live-stats', env: 'LIVE_STATS_FUNCTION_NAME' },
+    ]);
+    const grants = statementsOf(template, functionId('http-live-push')).filter((s) =>
+      actionsOf(s).includes(INVOKE),
+    );
+    expect(grants).toEqual([
+      { Action: INVOKE, Effect: 'Allow', Resource: { 'Fn::GetAtt': [functionId('live-stats'), 'Arn'] } },
+    ]);
+    expect(environmentOf(template, functionId('http-live-push')).LIVE_STATS_FUNCTION_NAME).toEqual({
+      Ref: functionId('live-stats'),
+    });
+  });
+
+  it.each(usedLambdas().filter((n) => n !== 'http-live-push'))('%s may invoke no Lambda', (name) => {
+    const grants = statementsOf(template, functionId(name)).filter((s) =>
+      actionsOf(s).some((a) => a.startsWith('lambda:')),
+    );
+    expect(grants).toEqual([]);
+    expect(environmentOf(template, functionId(name)).LIVE_STATS_FUNCTION_NAME).toBeUndefined();
+  });
+
+  it.each(usedLambdas())('%s is never retried by Lambda after a failed asynchronous invocation', (name) => {
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: functionId(name) },
+      Qualifier: '$LATEST',
+      MaximumRetryAttempts: 0,
+    });
+  });
+});
+
+describe('When the routes of seeds 000 and 001 are synthesized', () => {
+  const { template } = synth(VALID_PROPS);
+
+  it.each([
+    ['POST /v1/rooms/{room}/messages', ['realtime:publish', 'realtime:admin']],
+    ['POST /v1/locations', ['realtime:publish', 'realtime:admin']],
+    ['POST /v1/counters/{name}', ['realtime:publish', 'realtime:admin']],
+    ['GET /v1/live-push', ['realtime:admin']],
+    ['POST /v1/live-push', ['realtime:admin']],
+    ['DELETE /v1/live-push', ['realtime:admin']],
+    ['DELETE /v1/connections/{id}', ['realtime:admin']],
+  ])('%s needs a token with one of %j', (routeKey, scopes) => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      RouteKey: routeKey,
+      AuthorizationType: 'JWT',
+      AuthorizationScopes: scopes,
+    });
+  });
+
+  it('POST /v1/notifications takes any valid token (the handler checks who may notify whom)', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      RouteKey: 'POST /v1/notifications',
+      AuthorizationType: 'JWT',
+      AuthorizationScopes: Match.absent(),
+    });
+  });
+
+  it.each(['GET /v1/stats', 'GET /v1/counters/{name}'])('%s is open to anyone', (routeKey) => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      RouteKey: routeKey,
+      AuthorizationType: 'NONE',
+    });
+  });
+
+  it('routes chat_message frames to ws-message', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'chat_message' });
+  });
+});

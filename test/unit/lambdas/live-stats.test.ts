@@ -1,0 +1,44 @@
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it } from 'vitest';
+import { handler } from '../../../lambdas/live-stats';
+import { runWithEnv } from '../../../shared/runtime';
+
+const ddb = mockClient(DynamoDBDocumentClient);
+afterEach(() => ddb.reset());
+
+const env = {
+  TABLE_NAME: 'unit-test-live',
+  WS_CALLBACK_URL: 'https://abc123.execute-api.us-east-1.amazonaws.com/prod',
+};
+
+describe('the live-stats handler', () => {
+  it('pushes the current slot, then stops when the Lambda context says its time is nearly up', async () => {
+    ddb.on(GetCommand, { Key: { pk: 'config#live-push', sk: 'config' } }).resolves({
+      Item: { enabled: true, channel: 'live', intervalSeconds: 5, generation: 2, startedAt: Date.now() },
+    });
+    ddb.on(GetCommand, { Key: { pk: 'stats', sk: 'global' } }).resolves({ Item: { connections: 3 } });
+    ddb.on(PutCommand).resolves({});
+    ddb.on(QueryCommand).resolves({ Items: [] });
+
+    const result = await runWithEnv(env, () => handler({}, { getRemainingTimeInMillis: () => 3_000 }));
+
+    expect(result).toEqual({ pushed: 1, ended: 'time' });
+    expect(ddb.commandCalls(PutCommand)[0]!.args[0].input).toMatchObject({
+      Item: { pk: 'live-push#2', sk: 'slot#000000000000' },
+      ConditionExpression: 'attribute_not_exists(pk)',
+    });
+    expect(ddb.commandCalls(QueryCommand)[0]!.args[0].input.ExpressionAttributeValues).toMatchObject({
+      ':pk': 'chan#live',
+    });
+  });
+
+  it('returns at once while the push is off', async () => {
+    ddb.on(GetCommand).resolves({});
+    expect(await runWithEnv(env, () => handler({}, { getRemainingTimeInMillis: () => 90_000 }))).toEqual({
+      pushed: 0,
+      ended: 'disabled',
+    });
+    expect(ddb.commandCalls(PutCommand)).toHaveLength(0);
+  });
+});
