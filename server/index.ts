@@ -3,7 +3,7 @@ import { parseChannel } from '../shared/channels';
 import { type Env, loadConfig } from '../shared/config';
 import { idempotencyKey, type PublishResult, publishEvent } from '../shared/domain/publish';
 import { ProtocolError } from '../shared/errors';
-import { type NotificationInput, notifyUser } from '../shared/features/notify/notify-user';
+import { type NotificationInput, notifyUser } from '../shared/features/notifications/notify';
 import { publishOrgEvent } from '../shared/features/orgs/events';
 import { RESERVED_TYPES } from '../shared/operations/publish';
 import { byteLength } from '../shared/protocol';

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { hasScope, SCOPE_PUBLISH } from '../../auth/principal';
 import { parseChannel } from '../../channels';
-import { publishEvent } from '../../domain/publish';
+import type { Deps } from '../../domain/context';
+import { idempotencyKey, type PublishResult, publishEvent } from '../../domain/publish';
 import { ProtocolError } from '../../errors';
 import type { OperationInput, OperationResult } from '../../http';
 import { validate } from '../../protocol';
@@ -10,8 +11,7 @@ import { checkDataSize, nameField } from '../fields';
 
 export const PRIORITIES = ['low', 'normal', 'high'] as const;
 
-const notificationBody = z.object({
-  user_id: nameField.optional(),
+export const notificationInput = z.object({
   title: z.string().trim().min(1).max(200),
   message: z.string().trim().min(1).max(2000),
   priority: z.enum(PRIORITIES).default('normal'),
@@ -19,30 +19,51 @@ const notificationBody = z.object({
   data: z.record(z.string(), z.unknown()).optional(),
 });
 
+export type NotificationInput = z.input<typeof notificationInput>;
+
 /**
- * POST /v1/notifications (seed 001's notifications): `notification` {title, message, priority, link?,
- * data?} on `user:{user_id}`, so every connection of that user gets it and nobody else does; kept in the
- * channel's history for a reconnecting client. `user_id` defaults to the caller. A user may notify itself;
- * notifying another user takes `realtime:publish` (a service).
+ * A user's notification (seed 001's notifications, seed 004's `broadcast_notification`): `notification`
+ * {title, message, priority, link?, data?} on `user:{id}`, so every connection of that user gets it and
+ * nobody else does; kept in the channel's history for a reconnecting client. The one implementation,
+ * behind POST /v1/notifications and the server library's `notifyUser`.
+ */
+export async function notifyUser(
+  deps: Deps,
+  userId: string,
+  input: NotificationInput,
+  options: { idempotencyId?: string } = {},
+): Promise<PublishResult> {
+  const channel = parseChannel(`user:${userId}`);
+  const n = validate(notificationInput, input);
+  if (n.data) checkDataSize(deps, n.data);
+  return publishEvent(deps, {
+    channel,
+    event: {
+      type: 'notification',
+      title: n.title,
+      message: n.message,
+      priority: n.priority,
+      ...(n.link === undefined ? {} : { link: n.link }),
+      ...(n.data === undefined ? {} : { data: n.data }),
+    },
+    ...(options.idempotencyId === undefined
+      ? {}
+      : { idempotencyKey: idempotencyKey(`notification#${channel.id}`, options.idempotencyId) }),
+  });
+}
+
+const notificationBody = notificationInput.extend({ user_id: nameField.optional() });
+
+/**
+ * POST /v1/notifications: `user_id` defaults to the caller. A user may notify itself; notifying another user
+ * takes `realtime:publish` (a service).
  */
 export async function notifyOperation({ deps, principal, body }: OperationInput): Promise<OperationResult> {
-  const input = validate(notificationBody, body ?? {});
-  const userId = input.user_id ?? principal.sub;
+  const { user_id, ...input } = validate(notificationBody, body ?? {});
+  const userId = user_id ?? principal.sub;
   if (userId === null) throw new ProtocolError('INVALID_MESSAGE', 'user_id is required');
   if (userId !== principal.sub && !hasScope(principal, SCOPE_PUBLISH)) {
     throw new ProtocolError('FORBIDDEN', `notifying another user needs the scope ${SCOPE_PUBLISH}`);
   }
-  if (input.data) checkDataSize(deps, input.data);
-  const result = await publishEvent(deps, {
-    channel: parseChannel(`user:${userId}`),
-    event: {
-      type: 'notification',
-      title: input.title,
-      message: input.message,
-      priority: input.priority,
-      ...(input.link === undefined ? {} : { link: input.link }),
-      ...(input.data === undefined ? {} : { data: input.data }),
-    },
-  });
-  return { status: 202, body: pushReport(result) };
+  return { status: 202, body: pushReport(await notifyUser(deps, userId, input)) };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Principal } from '../../../shared/auth/principal';
 import type { HttpEvent } from '../../../shared/events';
-import { notifyUser } from '../../../shared/features/notify/notify-user';
+import { notifyUser } from '../../../shared/features/notifications/notify';
 import { postOrgEventOperation, publishOrgEvent } from '../../../shared/features/orgs/events';
 import { type FakeWorld, fakeWorld } from '../../support/fakes';
 import { TestClient, user } from '../../support/world';
