@@ -4,8 +4,8 @@ import type { JSONWebKeySet } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../local/index';
 import { AUDIENCE, hs256WithPublicKey, ISSUER, nowSec, testIssuer, unsignedToken } from '../support/tokens';
-import { api } from './support/api';
 import { clientPool, TestClient, unique } from './support/client';
+import { api } from './support/http';
 import { recorder, shared, startTestStack } from './support/stack';
 
 /**

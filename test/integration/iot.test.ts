@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { api } from './support/api';
 import { clientPool, type Frame, type TestClient, unique } from './support/client';
+import { api } from './support/http';
 import { shared, token } from './support/stack';
 
 /**

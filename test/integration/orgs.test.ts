@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../local/index';
-import { api } from './support/api';
 import { clientPool, TestClient, unique } from './support/client';
+import { api } from './support/http';
 import { publish, shared, startTestStack, token } from './support/stack';
 
 /**

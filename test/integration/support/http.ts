@@ -2,6 +2,7 @@
 export interface Reply {
   status: number;
   headers: Headers;
+  contentType: string | null;
   body: Record<string, unknown>;
 }
 
@@ -10,7 +11,7 @@ export async function api(
   base: string,
   method: string,
   path: string,
-  options: { bearer?: string; body?: unknown; headers?: Record<string, string> } = {},
+  options: { bearer?: string | undefined; body?: unknown; headers?: Record<string, string> } = {},
 ): Promise<Reply> {
   const res = await fetch(`${base}${path}`, {
     method,
@@ -25,6 +26,7 @@ export async function api(
   return {
     status: res.status,
     headers: res.headers,
+    contentType: res.headers.get('content-type'),
     body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
   };
 }
