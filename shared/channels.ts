@@ -159,6 +159,21 @@ export function parseChannel(input: unknown): Channel {
   return { id: input, namespace, name };
 }
 
+/**
+ * The channel of a user: `user:{sub}`. Identity providers' subjects are not all channel names (Auth0's
+ * `auth0|5f7c…`, emails with `+`): every byte outside the name alphabet, and `=` itself, is written as `=XX`
+ * (hex of its UTF-8 byte), so `auth0|123` has the channel `user:auth0=7C123`. Subjects that are channel
+ * names already (UUIDs, Keycloak and Cognito ids) are their own name.
+ */
+export function userChannel(sub: string): string {
+  let name = '';
+  for (const byte of new TextEncoder().encode(sub)) {
+    const c = String.fromCharCode(byte);
+    name += /[A-Za-z0-9_\-.@]/.test(c) ? c : `=${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return `user:${name}`;
+}
+
 const clip = (s: string): string => (s.length > 80 ? `${s.slice(0, 77)}...` : s);
 
 /** What a channel's audience rule needs beyond the principal: chat membership lives in the table. */
@@ -183,7 +198,7 @@ export async function authorizeSubscribe(
   const name = channel.name ?? '';
   const allowed =
     audience === 'self'
-      ? principal.sub === name
+      ? userChannel(principal.sub) === channel.id
       : audience === 'members'
         ? principal.orgs.includes(name)
         : await lookups.isChatParticipant(name, principal.sub);

@@ -1,5 +1,5 @@
 import type { Principal } from '../auth/principal';
-import { authorizeSubscribe, type Channel, parseChannel } from '../channels';
+import { authorizeSubscribe, type Channel, parseChannel, userChannel } from '../channels';
 import { asProtocolError, ProtocolError } from '../errors';
 import { ChannelLimitError, ConnectionGoneError, type SubscribeResult } from '../ports';
 import type { Deps, FrameContext } from './context';
@@ -74,7 +74,7 @@ function connectChannels(param: string | undefined, principal: Principal): Chann
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-  if (principal.sub !== null) names.push(`user:${principal.sub}`);
+  if (principal.sub !== null) names.push(userChannel(principal.sub));
   return [...new Set(names)].map(parseChannel);
 }
 

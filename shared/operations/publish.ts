@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseChannel } from '../channels';
+import { parseChannel, userChannel } from '../channels';
 import type { Deps } from '../domain/context';
 import { postWithRetry } from '../domain/fanout';
 import { type EventFields, publishEvent } from '../domain/publish';
@@ -61,7 +61,7 @@ export async function deliver(deps: Deps, input: PublishBody): Promise<DeliveryR
   const names = [
     ...(input.channel ? [input.channel] : []),
     ...(input.channels ?? []),
-    ...(input.user_ids ?? []).map((u) => `user:${u}`),
+    ...(input.user_ids ?? []).map(userChannel),
   ];
   const channels = [...new Set(names)].map(parseChannel); // every name checked before anything is sent
   const event: EventFields = { ...input.data, type: input.type };

@@ -3,6 +3,7 @@ import type { LocalStack } from '../../local/index';
 import { LIVE_PUSH_START_EVENT } from '../../shared/adapters/lambda';
 import type { LiveRunResult } from '../../shared/features/live-stats/run';
 import { type Frame, TestClient, unique } from './support/client';
+import { api } from './support/http';
 import { type Invocation, recorder, startTestStack, token } from './support/stack';
 
 /**
@@ -20,14 +21,8 @@ beforeAll(async () => {
 });
 afterAll(() => stack?.stop());
 
-async function call(method: string, bearer: string, body?: unknown) {
-  const res = await fetch(`${stack.httpUrl}/v1/live-push`, {
-    method,
-    headers: { authorization: `Bearer ${bearer}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
+const call = (method: string, bearer: string, body?: unknown) =>
+  api(stack.httpUrl, method, '/v1/live-push', { bearer, body });
 
 const liveRuns = (list: Invocation[]) => list.filter((i) => i.lambda === 'live-stats');
 

@@ -1,29 +1,30 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { clientPool, unique } from './support/client';
+import { api } from './support/http';
 import { shared, token } from './support/stack';
 
 const { wsUrl, httpUrl } = shared();
 const clients = clientPool();
 afterEach(() => clients.closeAll());
 
-async function call(method: string, path: string, bearer: string | null, body?: unknown) {
-  const res = await fetch(`${httpUrl}${path}`, {
-    method,
-    headers: {
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  return {
-    status: res.status,
-    type: res.headers.get('content-type'),
-    body: (text ? JSON.parse(text) : undefined) as Record<string, unknown>,
-  };
-}
+const call = (method: string, path: string, bearer: string | null, body?: unknown) =>
+  api(httpUrl, method, path, { bearer: bearer ?? undefined, body });
 
 describe('POST /v1/notifications', () => {
+  it('reaches a user whose sub is no channel name (Auth0 style) on its user channel', async () => {
+    const sub = unique('auth0|');
+    const phone = await clients.connect(wsUrl, { token: await token(httpUrl, { sub }) });
+    expect((await phone.hello()).channels).toEqual([`user:${sub.replace('|', '=7C')}`]);
+    const service = await token(httpUrl, { sub: unique('svc-'), scope: 'realtime:publish' });
+    const res = await call('POST', '/v1/notifications', service, {
+      user_id: sub,
+      title: 'Hi',
+      message: 'there',
+    });
+    expect(res).toMatchObject({ status: 202, body: { recipients: 1, delivered: 1 } });
+    expect(await phone.nextOfType('notification')).toMatchObject({ title: 'Hi', message: 'there' });
+  });
+
   it("reaches both of a user's connections and nobody else", async () => {
     const alice = unique('alice-');
     const aliceToken = await token(httpUrl, { sub: alice });
@@ -71,7 +72,7 @@ describe('POST /v1/notifications', () => {
     });
     expect(other).toMatchObject({
       status: 403,
-      type: 'application/problem+json',
+      contentType: 'application/problem+json',
       body: { code: 'FORBIDDEN' },
     });
 
@@ -212,7 +213,7 @@ describe('GET /v1/stats and DELETE /v1/connections/{id}', () => {
     const again = await call('DELETE', path, admin);
     expect(again).toMatchObject({
       status: 404,
-      type: 'application/problem+json',
+      contentType: 'application/problem+json',
       body: { code: 'NOT_FOUND' },
     });
   });

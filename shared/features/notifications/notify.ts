@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import { hasScope, SCOPE_PUBLISH } from '../../auth/principal';
-import { parseChannel } from '../../channels';
+import { parseChannel, userChannel } from '../../channels';
 import type { Deps } from '../../domain/context';
 import { idempotencyKey, type PublishResult, publishEvent } from '../../domain/publish';
 import { ProtocolError } from '../../errors';
 import type { OperationInput, OperationResult } from '../../http';
 import { validate } from '../../protocol';
 import { pushReport } from '../delivery';
-import { checkDataSize, nameField } from '../fields';
+import { checkDataSize } from '../fields';
 
 export const PRIORITIES = ['low', 'normal', 'high'] as const;
 
@@ -33,7 +33,7 @@ export async function notifyUser(
   input: NotificationInput,
   options: { idempotencyId?: string } = {},
 ): Promise<PublishResult> {
-  const channel = parseChannel(`user:${userId}`);
+  const channel = parseChannel(userChannel(userId));
   const n = validate(notificationInput, input);
   if (n.data) checkDataSize(deps, n.data);
   return publishEvent(deps, {
@@ -52,7 +52,8 @@ export async function notifyUser(
   });
 }
 
-const notificationBody = notificationInput.extend({ user_id: nameField.optional() });
+// A user id is a token `sub` (any string), not a channel name: userChannel() makes it one.
+const notificationBody = notificationInput.extend({ user_id: z.string().min(1).max(255).optional() });
 
 /**
  * POST /v1/notifications: `user_id` defaults to the caller. A user may notify itself; notifying another user

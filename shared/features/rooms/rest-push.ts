@@ -14,7 +14,8 @@ const dataField = z.record(z.string(), z.unknown());
 
 const roomMessageBody = z.object({
   message: z.string(),
-  target_user: nameField.nullish(),
+  // A user id is a token `sub` (any string), not a channel name.
+  target_user: z.string().min(1).max(255).nullish(),
   data: dataField.nullish(),
 });
 
