@@ -21,6 +21,8 @@ export interface FanOutBenchResult {
   deliveries: number;
   seconds: number;
   deliveriesPerSecond: number;
+  /** CPU of the stack's process (handlers, emulator, Management API, both ends of each post) per delivery. */
+  stackCpuMicrosPerDelivery: number;
 }
 
 export async function benchLocalFanOut(): Promise<FanOutBenchResult> {
@@ -63,6 +65,7 @@ export async function benchLocalFanOut(): Promise<FanOutBenchResult> {
     });
     await until((m) => m.ready === SUBSCRIBERS, 60_000);
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     for (let n = 0; n < MESSAGES; n++) {
       const res = await fetch(`${stack.httpUrl}/v1/publish`, {
         method: 'POST',
@@ -73,12 +76,14 @@ export async function benchLocalFanOut(): Promise<FanOutBenchResult> {
     }
     await until((m) => m.done === expected, DEADLINE_MS);
     const seconds = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
     return {
       subscribers: SUBSCRIBERS,
       messages: MESSAGES,
       deliveries: expected,
       seconds: Math.round(seconds * 100) / 100,
       deliveriesPerSecond: Math.round(expected / seconds),
+      stackCpuMicrosPerDelivery: Math.round((cpu.user + cpu.system) / expected),
     };
   } finally {
     clients.kill();

@@ -138,17 +138,20 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
 
   server.mount({
     async request(req, res) {
-      const request = requestParts(req);
+      // The Management API is the hot path of every fan-out: it is routed on the raw path, without
+      // building the event-shaped view of the request that the HTTP API needs.
+      const url = req.url ?? '/';
+      const query = url.indexOf('?');
+      const rawPath = query === -1 ? url : url.slice(0, query);
       try {
-        if (request.rawPath.startsWith(CONNECTIONS_PREFIX))
-          return await connections(req, res, request.rawPath);
-        if (request.rawPath.startsWith(LAMBDA_INVOKE_PREFIX))
-          return await lambdaApi(req, res, request.rawPath);
+        if (rawPath.startsWith(CONNECTIONS_PREFIX)) return await connections(req, res, rawPath);
+        if (rawPath.startsWith(LAMBDA_INVOKE_PREFIX)) return await lambdaApi(req, res, rawPath);
+        const request = requestParts(req);
         if (await issuerRoutes(req, res, request)) return;
         if (await statics(res, request.method, request.rawPath)) return;
         await httpApi(req, res, request);
       } catch (error) {
-        log.error(`${request.method} ${request.rawPath} failed: ${errorText(error)}`);
+        log.error(`${req.method} ${rawPath} failed: ${errorText(error)}`);
         if (!res.headersSent) sendJson(res, 500, { message: 'Internal Server Error' });
         else res.destroy();
       }

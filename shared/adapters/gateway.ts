@@ -11,11 +11,9 @@ import {
   PayloadTooLargeException,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
-import { Hash } from '@smithy/hash-node';
-import { HttpRequest } from '@smithy/protocol-http';
-import { SignatureV4 } from '@smithy/signature-v4';
 import { isGoneError } from '../domain/fanout';
 import type { ConnectionInfo, Gateway } from '../ports';
+import { PostSigner } from './post-signer';
 
 export interface StaticCredentials {
   accessKeyId: string;
@@ -49,7 +47,8 @@ export class ManagementApiGateway implements Gateway {
   readonly client: ApiGatewayManagementApiClient;
   readonly #fastPost: boolean;
   readonly #url: URL;
-  readonly #signer: SignatureV4;
+  readonly #signer: PostSigner;
+  readonly #basePath: string;
   readonly #agent: http.Agent;
 
   constructor(options: ManagementApiGatewayOptions) {
@@ -62,12 +61,13 @@ export class ManagementApiGateway implements Gateway {
         ...(options.credentials ? { credentials: options.credentials } : {}),
       });
     this.#fastPost = options.fastPost ?? true;
-    this.#signer = new SignatureV4({
-      service: 'execute-api',
-      region: options.region,
-      credentials: options.credentials ?? this.client.config.credentials,
-      sha256: Hash.bind(null, 'sha256'),
-    });
+    const credentials = options.credentials;
+    this.#signer = new PostSigner(
+      options.region,
+      'execute-api',
+      credentials ? async () => credentials : () => this.client.config.credentials(),
+    );
+    this.#basePath = this.#url.pathname === '/' ? '' : this.#url.pathname;
     const Agent = this.#url.protocol === 'https:' ? https.Agent : http.Agent;
     this.#agent = new Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 128 });
   }
@@ -77,24 +77,11 @@ export class ManagementApiGateway implements Gateway {
       await this.client.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: data }));
       return;
     }
-    const url = this.#url;
-    const request = new HttpRequest({
-      method: 'POST',
-      protocol: url.protocol,
-      hostname: url.hostname,
-      ...(url.port ? { port: Number(url.port) } : {}),
-      path: `${url.pathname === '/' ? '' : url.pathname}/@connections/${encodeURIComponent(connectionId)}`,
-      headers: {
-        host: url.host,
-        'content-type': 'application/octet-stream',
-        'content-length': String(data.byteLength),
-      },
-      body: data,
-    });
-    const signed = await this.#signer.sign(request);
-    const { status, body, headers } = await this.#send(signed, data);
-    if (status >= 200 && status < 300) return;
-    throw toSdkError(status, body, headers);
+    const path = `${this.#basePath}/@connections/${encodeURIComponent(connectionId)}`;
+    const headers = await this.#signer.sign(this.#url.host, path, data);
+    const answer = await this.#send(path, headers, data);
+    if (answer.status >= 200 && answer.status < 300) return;
+    throw toSdkError(answer.status, answer.body, answer.headers);
   }
 
   async close(connectionId: string): Promise<boolean> {
@@ -127,29 +114,31 @@ export class ManagementApiGateway implements Gateway {
   }
 
   #send(
-    signed: {
-      method: string;
-      protocol: string;
-      hostname: string;
-      port?: number;
-      path: string;
-      headers: Record<string, string>;
-    },
+    path: string,
+    headers: Record<string, string>,
     data: Uint8Array,
   ): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
-    const transport = signed.protocol === 'https:' ? https : http;
+    const url = this.#url;
+    const transport = url.protocol === 'https:' ? https : http;
     return new Promise((resolve, reject) => {
       const req = transport.request(
         {
           agent: this.#agent,
-          method: signed.method,
-          hostname: signed.hostname,
-          port: signed.port,
-          path: signed.path,
-          headers: signed.headers,
+          method: 'POST',
+          hostname: url.hostname,
+          ...(url.port ? { port: Number(url.port) } : {}),
+          path,
+          headers,
           timeout: POST_TIMEOUT_MS,
         },
         (res) => {
+          // A success has an empty body: nothing to collect, but it must be drained for keep-alive.
+          if (res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300) {
+            res.resume();
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body: '', headers: res.headers }));
+            res.on('error', reject);
+            return;
+          }
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () =>
