@@ -86,8 +86,7 @@ export class SwitchboardFunction extends Construct {
         // 886 KB / 504 KB zipped with the SDK, 547 KB / 263 KB zipped without; importing the module took
         // ~67 ms bundled against ~113 ms resolving an unbundled SDK. What decides it: the handlers then run
         // the SDK versions package-lock.json pins (the ones the tests ran), not whatever nodejs24.x ships
-        // that week, and the lean post path's @smithy packages (always bundled) cannot drift from the SDK
-        // client's. (Most of the rest is zod: ~450 KB of every bundle.)
+        // that week. (Most of the rest is zod: ~450 KB of every bundle.)
         bundleAwsSDK: true,
         logLevel: LogLevel.WARNING,
       },
