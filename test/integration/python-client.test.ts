@@ -1,6 +1,6 @@
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { clientPool, type Frame, unique } from './support/client';
 import { shared, token } from './support/stack';
 
@@ -10,7 +10,8 @@ import { shared, token } from './support/stack';
  * Debian's /usr/bin/python3 with python3-websockets (.ci/run installs it): the pyenv python3 on PATH
  * cannot see Debian's packages.
  */
-const PYTHON = '/usr/bin/python3';
+/** Elsewhere, SWITCHBOARD_PYTHON names a python3 that can `import websockets`. */
+const PYTHON = process.env.SWITCHBOARD_PYTHON ?? '/usr/bin/python3';
 const ROOM_CLIENT = resolve(import.meta.dirname, 'python/room_client.py');
 const WAIT_MS = 20_000;
 
@@ -76,6 +77,16 @@ function roomClient(args: { room: string; text: string; until: string; token?: s
 }
 
 describe('a Python client (websockets, as in the seed documents)', () => {
+  beforeAll(() => {
+    const check = spawnSync(PYTHON, ['-c', 'import websockets'], { env: { PATH: '/usr/bin:/bin' } });
+    if (check.status !== 0) {
+      throw new Error(
+        `${PYTHON} cannot import websockets: install it (Debian: apt-get install python3-websockets) ` +
+          'or set SWITCHBOARD_PYTHON to a python3 that can',
+      );
+    }
+  });
+
   it('joins a room anonymously, publishes to a ws client there and receives what that client publishes', async () => {
     const room = unique('room:');
     const node = await clients.connect(wsUrl, { channels: [room] });
