@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { ChatMessage } from '../../shared/features/chat/messages';
 import { clientPool, type Frame, TestClient, unique } from './support/client';
 import { api } from './support/http';
 import { shared, token } from './support/stack';
@@ -8,15 +9,6 @@ const { wsUrl, httpUrl } = shared();
 const clients = clientPool();
 const connect = clients.connect;
 afterEach(() => clients.closeAll());
-
-interface ChatMessage {
-  id: string;
-  chat: string;
-  sender: { id: string; username: string };
-  content: string;
-  timestamp: string;
-  seq: number;
-}
 
 /** Users with tokens, and a chat of theirs created over HTTP by the first. */
 async function chatOf(...names: string[]) {

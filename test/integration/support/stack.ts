@@ -1,4 +1,5 @@
 import { inject } from 'vitest';
+import type { TokenRequest } from '../../../local/dev-issuer';
 import type { InvocationObserver } from '../../../local/handlers';
 import { type LocalStack, type LocalStackOptions, startLocalStack } from '../../../local/index';
 import type { LambdaName } from '../../../shared/routes';
@@ -13,13 +14,6 @@ export const shared = () => ({
   callbackUrl: inject('callbackUrl'),
 });
 
-export interface TokenRequest {
-  sub: string;
-  orgs?: string[];
-  scope?: string;
-  name?: string;
-  ttl?: number;
-}
 
 /** A token from a running stack's `POST /.local/token`, as the console page and `npm run token` get one. */
 export async function token(httpUrl: string, request: TokenRequest): Promise<string> {
