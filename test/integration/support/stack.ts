@@ -14,7 +14,6 @@ export const shared = () => ({
   callbackUrl: inject('callbackUrl'),
 });
 
-
 /** A token from a running stack's `POST /.local/token`, as the console page and `npm run token` get one. */
 export async function token(httpUrl: string, request: TokenRequest): Promise<string> {
   const res = await fetch(`${httpUrl}/.local/token`, {
