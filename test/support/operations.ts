@@ -1,5 +1,6 @@
 import type { Principal } from '../../shared/auth/principal';
 import type { OperationInput } from '../../shared/http';
+import { httpEvent } from './events';
 import type { FakeWorld } from './fakes';
 
 /** An HTTP operation's input as the HTTP wrapper builds it, for calling operations on a fake world. */
@@ -14,24 +15,6 @@ export function operationInput(
     params: parts.params ?? {},
     query: parts.query ?? {},
     body: parts.body,
-    event: {
-      version: '2.0',
-      routeKey: '$default',
-      rawPath: '/',
-      rawQueryString: '',
-      requestContext: {
-        accountId: '123456789012',
-        apiId: 'http123',
-        domainName: 'localhost',
-        domainPrefix: 'localhost',
-        requestId: 'req',
-        routeKey: '$default',
-        stage: '$default',
-        time: '23/Nov/2026:12:00:00 +0000',
-        timeEpoch: world.clock.now(),
-        http: { method: 'GET', path: '/', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'test' },
-      },
-      isBase64Encoded: false,
-    },
+    event: httpEvent('$default'),
   };
 }

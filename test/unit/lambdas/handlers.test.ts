@@ -24,6 +24,7 @@ import { principalToContext } from '../../../shared/auth/principal';
 import type { Env } from '../../../shared/config';
 import type { HttpEvent, WsEvent } from '../../../shared/events';
 import { runWithEnv } from '../../../shared/runtime';
+import { httpEvent } from '../../support/events';
 import { AUDIENCE, ISSUER, testIssuer } from '../../support/tokens';
 import { user } from '../../support/world';
 
@@ -70,35 +71,6 @@ function wsEvent(routeKey: string, extra: Partial<WsEvent> = {}, principal = use
     ...extra,
   };
 }
-
-function httpEvent(routeKey: string, extra: Partial<HttpEvent> = {}): HttpEvent {
-  const [method = 'GET', path = '/'] = routeKey.split(' ');
-  return {
-    version: '2.0',
-    routeKey,
-    rawPath: path,
-    rawQueryString: '',
-    headers: { 'content-type': 'application/json' },
-    requestContext: {
-      accountId: '123456789012',
-      apiId: 'http123',
-      domainName: 'http123.execute-api.us-east-1.amazonaws.com',
-      domainPrefix: 'http123',
-      requestId: 'req',
-      routeKey,
-      stage: '$default',
-      time: '23/Nov/2026:12:00:00 +0000',
-      timeEpoch: Date.now(),
-      http: { method, path, protocol: 'HTTP/1.1', sourceIp: '203.0.113.1', userAgent: 'curl' },
-    },
-    isBase64Encoded: false,
-    ...extra,
-  };
-}
-
-const withClaims = (claims: Record<string, unknown>): Partial<HttpEvent['requestContext']> => ({
-  authorizer: { jwt: { claims, scopes: null } },
-});
 
 describe('ws-connect', () => {
   it('stores the connection with a 2 h expiry, subscribes user:{sub}, and answers 200', async () => {
@@ -247,14 +219,17 @@ describe('HTTP handlers', () => {
       ],
     });
     mgmt.on(PostToConnectionCommand).resolves({});
-    const event = httpEvent('POST /v1/publish', {
-      body: JSON.stringify({
-        channel: 'room:lobby',
-        type: 'api_message',
-        data: { message: 'hi', type: 'spoof' },
-      }),
-      requestContext: { ...httpEvent('POST /v1/publish').requestContext, ...withClaims(publisherClaims) },
-    });
+    const event = httpEvent(
+      'POST /v1/publish',
+      {
+        body: JSON.stringify({
+          channel: 'room:lobby',
+          type: 'api_message',
+          data: { message: 'hi', type: 'spoof' },
+        }),
+      },
+      publisherClaims,
+    );
     const result = await runWithEnv(env, () => publishHandler(event));
     expect(result.statusCode).toBe(202);
     expect(JSON.parse(result.body ?? '')).toMatchObject({ recipients: 2, delivered: 2, gone: 0 });
@@ -279,10 +254,13 @@ describe('HTTP handlers', () => {
       'PAYLOAD_TOO_LARGE',
     ],
   ])('POST /v1/publish with %s answers an RFC 9457 problem %i %s', async (_, body, status, code) => {
-    const event = httpEvent('POST /v1/publish', {
-      body,
-      requestContext: { ...httpEvent('POST /v1/publish').requestContext, ...withClaims(publisherClaims) },
-    });
+    const event = httpEvent(
+      'POST /v1/publish',
+      {
+        body,
+      },
+      publisherClaims,
+    );
     const result = await runWithEnv(env, () => publishHandler(event));
     expect(result.statusCode).toBe(status);
     expect(result.headers?.['content-type']).toBe('application/problem+json');
@@ -293,13 +271,13 @@ describe('HTTP handlers', () => {
   });
 
   it('POST /v1/publish refuses a token without the publish scope (the authorizer already should have)', async () => {
-    const event = httpEvent('POST /v1/publish', {
-      body: JSON.stringify({ channel: 'room:a', type: 'x' }),
-      requestContext: {
-        ...httpEvent('POST /v1/publish').requestContext,
-        ...withClaims({ sub: 'u', scope: 'read' }),
+    const event = httpEvent(
+      'POST /v1/publish',
+      {
+        body: JSON.stringify({ channel: 'room:a', type: 'x' }),
       },
-    });
+      { sub: 'u', scope: 'read' },
+    );
     const result = await runWithEnv(env, () => publishHandler(event));
     expect(result.statusCode).toBe(403);
   });
@@ -308,11 +286,14 @@ describe('HTTP handlers', () => {
     const first = { status: 202, body: { id: 'm1', recipients: 3, delivered: 3, gone: 0 }, headers: {} };
     ddb.on(PutCommand).rejects(conditionFailed());
     ddb.on(GetCommand).resolves({ Item: { state: 'done', id: 'x', createdAt: 1, result: first } });
-    const event = httpEvent('POST /v1/publish', {
-      headers: { 'content-type': 'application/json', 'idempotency-key': 'order-42' },
-      body: JSON.stringify({ channel: 'room:a', type: 'x' }),
-      requestContext: { ...httpEvent('POST /v1/publish').requestContext, ...withClaims(publisherClaims) },
-    });
+    const event = httpEvent(
+      'POST /v1/publish',
+      {
+        headers: { 'content-type': 'application/json', 'idempotency-key': 'order-42' },
+        body: JSON.stringify({ channel: 'room:a', type: 'x' }),
+      },
+      publisherClaims,
+    );
     const result = await runWithEnv(env, () => publishHandler(event));
     expect(result.statusCode).toBe(202);
     expect(JSON.parse(result.body ?? '')).toEqual(first.body);

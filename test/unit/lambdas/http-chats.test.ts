@@ -15,8 +15,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { handler as channelsHandler } from '../../../lambdas/http-channels';
 import { handler as chatsHandler } from '../../../lambdas/http-chats';
 import type { Env } from '../../../shared/config';
-import type { HttpEvent } from '../../../shared/events';
 import { runWithEnv } from '../../../shared/runtime';
+import { httpEvent } from '../../support/events';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const mgmt = mockClient(ApiGatewayManagementApiClient);
@@ -31,36 +31,19 @@ const env: Env = {
   MANAGEMENT_API_FAST_POST: 'false',
 };
 
-/** An HTTP API v2 event; `sub` puts the JWT authorizer's claims on it, as API Gateway does on 'jwt' routes. */
-function event(
+/** An event of a chat route; `sub` is the caller API Gateway's JWT authorizer verified. */
+const event = (
   routeKey: string,
   parts: { sub?: string; pathParameters?: Record<string, string>; body?: unknown } = {},
-): HttpEvent {
-  const [method = 'GET', path = '/'] = routeKey.split(' ');
-  return {
-    version: '2.0',
+) =>
+  httpEvent(
     routeKey,
-    rawPath: path,
-    rawQueryString: '',
-    headers: { 'content-type': 'application/json' },
-    ...(parts.pathParameters ? { pathParameters: parts.pathParameters } : {}),
-    ...(parts.body === undefined ? {} : { body: JSON.stringify(parts.body) }),
-    requestContext: {
-      accountId: '123456789012',
-      apiId: 'http123',
-      domainName: 'http123.execute-api.us-east-1.amazonaws.com',
-      domainPrefix: 'http123',
-      requestId: 'req',
-      routeKey,
-      stage: '$default',
-      time: '23/Nov/2026:12:00:00 +0000',
-      timeEpoch: Date.now(),
-      http: { method, path, protocol: 'HTTP/1.1', sourceIp: '203.0.113.1', userAgent: 'curl' },
-      ...(parts.sub ? { authorizer: { jwt: { claims: { sub: parts.sub }, scopes: null } } } : {}),
+    {
+      ...(parts.pathParameters ? { pathParameters: parts.pathParameters } : {}),
+      ...(parts.body === undefined ? {} : { body: JSON.stringify(parts.body) }),
     },
-    isBase64Encoded: false,
-  };
-}
+    parts.sub ? { sub: parts.sub } : undefined,
+  );
 
 const bodyOf = (result: { body?: string }) => JSON.parse(result.body ?? 'null');
 
