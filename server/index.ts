@@ -6,7 +6,7 @@ import { ProtocolError } from '../shared/errors';
 import { type NotificationInput, notifyUser } from '../shared/features/notifications/notify';
 import { publishOrgEvent } from '../shared/features/orgs/events';
 import { RESERVED_TYPES } from '../shared/operations/publish';
-import { byteLength } from '../shared/protocol';
+import { checkDataSize } from '../shared/protocol';
 import { depsForEnv, disposeRuntime } from '../shared/runtime';
 
 /**
@@ -146,11 +146,7 @@ function checkData(data: unknown): void {
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     throw new ProtocolError('INVALID_MESSAGE', 'data must be an object');
   }
-  const max = MAX_PUBLISH_DATA_BYTES;
-  const size = byteLength(JSON.stringify(data));
-  if (size > max) {
-    throw new ProtocolError('PAYLOAD_TOO_LARGE', `data is ${size} bytes; at most ${max} bytes are allowed`);
-  }
+  checkDataSize(data, MAX_PUBLISH_DATA_BYTES);
 }
 
 const delivery = (r: PublishResult): Delivery => ({

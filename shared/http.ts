@@ -1,7 +1,7 @@
 import { bearerToken, principalFromClaims } from './auth/jwt';
 import { ANONYMOUS, type Principal } from './auth/principal';
 import type { Deps } from './domain/context';
-import { idempotencyKey } from './domain/publish';
+import { IDEMPOTENCY_STALE_MS, idempotencyKey } from './domain/publish';
 import { asProtocolError, ProtocolError } from './errors';
 import { type HttpEvent, type HttpResult, header } from './events';
 import { byteLength } from './protocol';
@@ -28,7 +28,6 @@ export interface OperationResult {
 export type Operation = (input: OperationInput) => Promise<OperationResult>;
 
 const DEFAULT_MAX_BODY = 64 * 1024;
-const IDEMPOTENCY_STALE_MS = 60_000;
 
 /**
  * Builds the Lambda handler of one HTTP module from its operations; the route table says which routes it

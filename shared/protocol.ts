@@ -85,3 +85,11 @@ export const isoTime = (epochMs: number): string => new Date(epochMs).toISOStrin
 
 const encoder = new TextEncoder();
 export const byteLength = (s: string): number => encoder.encode(s).length;
+
+/** PAYLOAD_TOO_LARGE when `data`, as JSON, is over `max` bytes (MAX_DATA_BYTES, or a namespace's own). */
+export function checkDataSize(data: unknown, max: number): void {
+  const size = byteLength(JSON.stringify(data));
+  if (size > max) {
+    throw new ProtocolError('PAYLOAD_TOO_LARGE', `data is ${size} bytes; at most ${max} bytes are allowed`);
+  }
+}

@@ -2,7 +2,7 @@ import { senderOf } from '../auth/principal';
 import { authorizeClientPublish, authorizeSubscribe, parseChannel } from '../channels';
 import { ProtocolError } from '../errors';
 import {
-  byteLength,
+  checkDataSize,
   helloFrame,
   isoTime,
   pingFrame,
@@ -106,11 +106,7 @@ export const publish = defineFrame({
         throw new ProtocolError('NOT_SUBSCRIBED', `subscribe to "${channel.id}" before publishing to it`);
       }
     }
-    const max = channel.namespace.maxDataBytes ?? deps.config.limits.maxDataBytes;
-    const size = byteLength(JSON.stringify(frame.data));
-    if (size > max) {
-      throw new ProtocolError('PAYLOAD_TOO_LARGE', `data is ${size} bytes; at most ${max} bytes are allowed`);
-    }
+    checkDataSize(frame.data, channel.namespace.maxDataBytes ?? deps.config.limits.maxDataBytes);
     const result = await publishEvent(deps, {
       channel,
       event: { type: 'publication', sender: senderOf(principal), data: frame.data },

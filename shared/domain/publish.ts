@@ -40,7 +40,7 @@ export interface PublishResult extends FanOutResult {
 }
 
 /** How long a pending idempotency claim may stay before another caller takes over (its owner died). */
-const IDEMPOTENCY_STALE_MS = 60_000;
+export const IDEMPOTENCY_STALE_MS = 60_000;
 
 export const idempotencyKey = (scope: string, id: string): string => `${scope}#${id}`;
 

@@ -28,12 +28,3 @@ export function chatText(raw: string, field = 'message'): string {
   }
   return text;
 }
-
-/** A service's `data` object: PAYLOAD_TOO_LARGE past MAX_DATA_BYTES of JSON, as for `publish`. */
-export function checkDataSize(deps: Deps, data: Record<string, unknown>): void {
-  const max = deps.config.limits.maxDataBytes;
-  const size = byteLength(JSON.stringify(data));
-  if (size > max) {
-    throw new ProtocolError('PAYLOAD_TOO_LARGE', `data is ${size} bytes; at most ${max} bytes are allowed`);
-  }
-}

@@ -5,9 +5,8 @@ import type { Deps } from '../../domain/context';
 import { idempotencyKey, type PublishResult, publishEvent } from '../../domain/publish';
 import { ProtocolError } from '../../errors';
 import type { OperationInput, OperationResult } from '../../http';
-import { validate } from '../../protocol';
+import { checkDataSize, validate } from '../../protocol';
 import { pushReport } from '../delivery';
-import { checkDataSize } from '../fields';
 
 export const PRIORITIES = ['low', 'normal', 'high'] as const;
 
@@ -35,7 +34,7 @@ export async function notifyUser(
 ): Promise<PublishResult> {
   const channel = parseChannel(userChannel(userId));
   const n = validate(notificationInput, input);
-  if (n.data) checkDataSize(deps, n.data);
+  if (n.data) checkDataSize(n.data, deps.config.limits.maxDataBytes);
   return publishEvent(deps, {
     channel,
     event: {

@@ -5,7 +5,7 @@ import type { Deps } from '../../domain/context';
 import { idempotencyKey, type PublishResult, publishEvent } from '../../domain/publish';
 import { ProtocolError } from '../../errors';
 import type { Operation } from '../../http';
-import { byteLength, validate } from '../../protocol';
+import { checkDataSize, validate } from '../../protocol';
 
 /**
  * Organisation events (seed 004's `broadcast_org_event`): `event` {org_id, event_type, data} on `org:{id}`,
@@ -33,11 +33,7 @@ export async function publishOrgEvent(
 ): Promise<PublishResult> {
   const channel = parseChannel(`org:${orgId}`);
   const { event_type, data } = validate(orgEventInput, input);
-  const max = deps.config.limits.maxDataBytes;
-  const size = byteLength(JSON.stringify(data));
-  if (size > max) {
-    throw new ProtocolError('PAYLOAD_TOO_LARGE', `data is ${size} bytes; at most ${max} bytes are allowed`);
-  }
+  checkDataSize(data, deps.config.limits.maxDataBytes);
   return publishEvent(deps, {
     channel,
     event: { type: 'event', org_id: orgId, event_type, data },

@@ -6,9 +6,9 @@ import { postWithRetry, removeGone } from '../../domain/fanout';
 import { mapBounded } from '../../domain/pool';
 import { type EventFields, publishEvent } from '../../domain/publish';
 import type { OperationInput, OperationResult } from '../../http';
-import { isoTime, validate } from '../../protocol';
+import { checkDataSize, isoTime, validate } from '../../protocol';
 import { type PushReport, pushReport } from '../delivery';
-import { chatText, checkDataSize, nameField } from '../fields';
+import { chatText, nameField } from '../fields';
 
 const dataField = z.record(z.string(), z.unknown());
 
@@ -33,7 +33,7 @@ export async function roomMessageOperation({
   const room = parseChannel(`room:${params.room ?? ''}`);
   const input = validate(roomMessageBody, body ?? {});
   const message = chatText(input.message);
-  if (input.data) checkDataSize(deps, input.data);
+  if (input.data) checkDataSize(input.data, deps.config.limits.maxDataBytes);
   const event: EventFields = {
     type: 'api_message',
     message,
