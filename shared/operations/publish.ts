@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parseChannel, userChannel } from '../channels';
 import type { Deps } from '../domain/context';
-import { postWithRetry } from '../domain/fanout';
+import { postWithRetry, removeGone } from '../domain/fanout';
 import { type EventFields, publishEvent } from '../domain/publish';
 import type { OperationInput, OperationResult } from '../http';
 import { isoTime, validate } from '../protocol';
@@ -85,10 +85,8 @@ export async function deliver(deps: Deps, input: PublishBody): Promise<DeliveryR
       report.recipients++;
       const outcome = await postWithRetry(deps, connectionId, payload);
       if (outcome === 'delivered') report.delivered++;
-      if (outcome === 'gone') {
-        await deps.connections.remove(connectionId);
-        report.gone++;
-      }
+      // As in fan-out: a 410 from a connection still inside $connect does not remove it.
+      if (outcome === 'gone' && (await removeGone(deps, connectionId))) report.gone++;
     }
   }
   return report;
