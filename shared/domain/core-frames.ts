@@ -12,7 +12,7 @@ import {
 } from '../protocol';
 import { join, leave } from './connections';
 import { defineFrame } from './frames';
-import { idempotencyKey, publishEvent } from './publish';
+import { ackFrame, idempotencyKey, publishEvent } from './publish';
 import { readReplay } from './recovery';
 
 /** The frames every namespace shares (PROTOCOL.md section 3): hello, ping, subscribe, unsubscribe, publish. */
@@ -112,14 +112,7 @@ export const publish = defineFrame({
       event: { type: 'publication', sender: senderOf(principal), data: frame.data },
       ...(frame.id === undefined ? {} : { idempotencyKey: idempotencyKey(`ws#${channel.id}`, frame.id) }),
     });
-    ctx.reply({
-      type: 'ack',
-      id: result.id,
-      ...(frame.id === undefined ? {} : { ref: frame.id }),
-      channel: channel.id,
-      ...(result.seq === undefined ? {} : { seq: result.seq }),
-      ...(result.duplicate ? { duplicate: true } : {}),
-    });
+    ctx.reply(ackFrame(result, frame.id));
   },
 });
 

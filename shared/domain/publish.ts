@@ -1,5 +1,5 @@
 import type { Channel } from '../channels';
-import type { ChannelFrameEnvelope } from '../protocol';
+import type { ChannelFrameEnvelope, ServerFrame } from '../protocol';
 import { isoTime } from '../protocol';
 import type { Deps } from './context';
 import { type FanOutResult, fanOut } from './fanout';
@@ -43,6 +43,16 @@ export interface PublishResult extends FanOutResult {
 export const IDEMPOTENCY_STALE_MS = 60_000;
 
 export const idempotencyKey = (scope: string, id: string): string => `${scope}#${id}`;
+
+/** The `ack` of a client's message (PROTOCOL.md section 3): the message's id, the client's `ref`, its seq. */
+export const ackFrame = (result: PublishResult, ref: string | undefined): ServerFrame => ({
+  type: 'ack',
+  id: result.id,
+  ...(ref === undefined ? {} : { ref }),
+  channel: result.channel,
+  ...(result.seq === undefined ? {} : { seq: result.seq }),
+  ...(result.duplicate ? { duplicate: true } : {}),
+});
 
 /**
  * Publishes one event to a channel: idempotency check, then (where the namespace keeps history) a new seq

@@ -28,16 +28,6 @@ export async function subscribedChannel(
   return channel;
 }
 
-/** The `ack` of a client's message, as `publish` answers it (PROTOCOL.md section 3). */
-export const ackFrame = (result: PublishResult, ref: string | undefined): ServerFrame => ({
-  type: 'ack',
-  id: result.id,
-  ...(ref === undefined ? {} : { ref }),
-  channel: result.channel,
-  ...(result.seq === undefined ? {} : { seq: result.seq }),
-  ...(result.duplicate ? { duplicate: true } : {}),
-});
-
 /** What a REST push answers (202): the event's id, and how many connections it was for and reached. */
 export interface PushReport {
   id: string;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineFrame } from '../../domain/frames';
-import { idempotencyKey } from '../../domain/publish';
+import { ackFrame, idempotencyKey } from '../../domain/publish';
 import { resolveChannel } from '../../domain/resolve-channel';
 import { channelField, clientMessageId } from '../../protocol';
 import { sendChatMessage } from './messages';
@@ -29,14 +29,7 @@ export const chatMessage = defineFrame({
       // The same key space as `publish`: one client id is one message on a channel, whichever frame carried it.
       ...(frame.id === undefined ? {} : { idempotencyKey: idempotencyKey(`ws#${channel.id}`, frame.id) }),
     });
-    ctx.reply({
-      type: 'ack',
-      id: publish.id,
-      ...(frame.id === undefined ? {} : { ref: frame.id }),
-      channel: channel.id,
-      ...(publish.seq === undefined ? {} : { seq: publish.seq }),
-      ...(publish.duplicate ? { duplicate: true } : {}),
-    });
+    ctx.reply(ackFrame(publish, frame.id));
   },
 });
 

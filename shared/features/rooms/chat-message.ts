@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { type Principal, senderOf } from '../../auth/principal';
 import { defineFrame } from '../../domain/frames';
-import { idempotencyKey, publishEvent } from '../../domain/publish';
+import { ackFrame, idempotencyKey, publishEvent } from '../../domain/publish';
 import { ProtocolError } from '../../errors';
 import { channelField, clientMessageId } from '../../protocol';
-import { ackFrame, subscribedChannel } from '../delivery';
+import { subscribedChannel } from '../delivery';
 import { characters, chatText } from '../fields';
 
 /** Seed 001's display names: an anonymous sender may name itself, up to this many characters. */
