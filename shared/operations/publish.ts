@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { parseChannel, userChannel } from '../channels';
 import type { Deps } from '../domain/context';
 import { postWithRetry, removeGone } from '../domain/fanout';
+import { mapBounded } from '../domain/pool';
 import { type EventFields, publishEvent } from '../domain/publish';
 import type { OperationInput, OperationResult } from '../http';
 import { isoTime, validate } from '../protocol';
@@ -81,13 +82,13 @@ export async function deliver(deps: Deps, input: PublishBody): Promise<DeliveryR
     const payload = new TextEncoder().encode(
       JSON.stringify({ ...event, type: input.type, id, timestamp: isoTime(deps.clock.now()) }),
     );
-    for (const connectionId of direct) {
-      report.recipients++;
+    report.recipients += direct.length;
+    await mapBounded(direct, deps.config.fanOut.concurrency, async (connectionId) => {
       const outcome = await postWithRetry(deps, connectionId, payload);
       if (outcome === 'delivered') report.delivered++;
       // As in fan-out: a 410 from a connection still inside $connect does not remove it.
       if (outcome === 'gone' && (await removeGone(deps, connectionId))) report.gone++;
-    }
+    });
   }
   return report;
 }
