@@ -163,11 +163,13 @@ export const isGeneratedResponse = (result: ViewerRequest | GeneratedResponse): 
  * point at lines of edge/seed-paths.js.
  */
 export function loadSeedPaths(config: SeedPathsConfig): SeedPathsFunction {
+  return loadFunctionCode(seedPathsCode(config));
+}
+
+/** Runs code as {@link loadSeedPaths} does: also what a synthesized template holds (test/infra/edge.test.ts). */
+export function loadFunctionCode(code: string): SeedPathsFunction {
   const context = createContext({});
-  new Script(seedPathsCode(config), {
-    filename: SOURCE_URL.pathname,
-    lineOffset: -PREFIX_LINES,
-  }).runInContext(context);
+  new Script(code, { filename: SOURCE_URL.pathname, lineOffset: -PREFIX_LINES }).runInContext(context);
   const handler: unknown = context.handler;
   if (typeof handler !== 'function') throw new Error('edge/seed-paths.js defines no function handler(event)');
   return (event) => handler(event) as ViewerRequest | GeneratedResponse;

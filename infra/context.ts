@@ -1,6 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
+import type { SeedChat, SeedNotifications } from '../edge/index';
 import type { SwitchboardStackProps } from './stack-props';
 
 /** Stand-ins that let `cdk synth` run with no context at all; a warning says to replace them before deploying. */
@@ -96,6 +97,17 @@ export function settingsFromContext(node: Pick<Node, 'tryGetContext'>): AppSetti
     throttlingBurstLimit: num('throttlingBurstLimit'),
     logRetention: retention('logRetentionDays'),
     tableRemovalPolicy: removal('tableRemovalPolicy'),
+    seedPaths: bool('seedPaths'),
+    // Checked with the other props (stack-props.ts), which names the allowed values.
+    seedChat: str('seedChat') as SeedChat | undefined,
+    seedNotifications: str('seedNotifications') as SeedNotifications | undefined,
+    seedCounter: str('seedCounter'),
+    seedDomainName: str('seedDomainName'),
+    seedCertificateArn: str('seedCertificateArn'),
+    webSocketDomainName: str('webSocketDomainName'),
+    webSocketCertificateArn: str('webSocketCertificateArn'),
+    httpDomainName: str('httpDomainName'),
+    httpCertificateArn: str('httpCertificateArn'),
   };
   if (problems.length > 0) {
     throw new InvalidContextError(`Invalid context:\n${problems.map((p) => `  - ${p}`).join('\n')}`);

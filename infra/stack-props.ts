@@ -1,5 +1,6 @@
 import { type RemovalPolicy, Token } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { type SeedChat, type SeedNotifications, seedPathSettingsProblems } from '../edge/index';
 import type { Schedule } from '../shared/routes';
 import { scheduleProblems } from './constructs/schedules';
 
@@ -110,6 +111,53 @@ export interface SwitchboardStackProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly tableRemovalPolicy?: RemovalPolicy;
+
+  /**
+   * Serve the seed documents' Django Channels URLs (`wss://…/ws/chat/{room}/`, `/ws/notifications/` …):
+   * a CloudFront distribution in front of the WebSocket API, with edge/seed-paths.js on viewer request.
+   * See docs/migration.md.
+   * @default false
+   */
+  readonly seedPaths?: boolean;
+  /**
+   * What `/ws/chat/{id}/` is: seed 001's rooms (`room:{id}`) or seed 003's chats (`chat:{id}`).
+   * @default 'rooms'
+   */
+  readonly seedChat?: SeedChat;
+  /**
+   * Whose frames `/ws/notifications/` speaks: seed 001's or seed 004's (they disagree).
+   * @default '001'
+   */
+  readonly seedNotifications?: SeedNotifications;
+  /**
+   * The counter `/ws/counter/` is: `counter:{seedCounter}`.
+   * @default 'global'
+   */
+  readonly seedCounter?: string;
+  /**
+   * A name of your own for the seed paths distribution (needs `seedPaths` and `seedCertificateArn`).
+   * @default - the distribution's `d….cloudfront.net` name
+   */
+  readonly seedDomainName?: string;
+  /** The ACM certificate for `seedDomainName`: CloudFront takes certificates from us-east-1 only. */
+  readonly seedCertificateArn?: string;
+  /**
+   * A name of your own for the WebSocket API, e.g. `ws.example.com` (with `webSocketCertificateArn`):
+   * clients connect to `wss://ws.example.com`, no stage in the path. The handlers keep posting to the
+   * execute-api host (WS_CALLBACK_URL).
+   * @default - the execute-api name only
+   */
+  readonly webSocketDomainName?: string;
+  /** The ACM certificate for `webSocketDomainName`, in the stack's region. */
+  readonly webSocketCertificateArn?: string;
+  /**
+   * A name of your own for the HTTP API, e.g. `api.example.com` (with `httpCertificateArn`).
+   * @default - the execute-api name only
+   */
+  readonly httpDomainName?: string;
+  /** The ACM certificate for `httpDomainName`, in the stack's region. */
+  readonly httpCertificateArn?: string;
+
   /**
    * The scheduled invocations. Only tests pass their own.
    * @default - the route table's `schedules` (shared/routes.ts)
@@ -208,6 +256,52 @@ export function stackPropsProblems(props: SwitchboardStackProps, jwtRoutes: read
     }
   }
   problems.push(...scheduleProblems(props.schedules ?? []));
+  problems.push(...seedPathSettingsProblems(props), ...domainProblems(props));
+  return problems;
+}
+
+const HOST_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+const CERTIFICATE_ARN = /^arn:aws[a-z-]*:acm:([a-z0-9-]+):\d{12}:certificate\/[A-Za-z0-9-]+$/;
+
+/** Custom domain names: each with its certificate, the distribution's only with the distribution. */
+function domainProblems(props: SwitchboardStackProps): string[] {
+  const problems: string[] = [];
+  const known = (v: string | undefined): v is string => v !== undefined && !Token.isUnresolved(v);
+  const pairs: [string, string | undefined, string, string | undefined][] = [
+    ['seedDomainName', props.seedDomainName, 'seedCertificateArn', props.seedCertificateArn],
+    [
+      'webSocketDomainName',
+      props.webSocketDomainName,
+      'webSocketCertificateArn',
+      props.webSocketCertificateArn,
+    ],
+    ['httpDomainName', props.httpDomainName, 'httpCertificateArn', props.httpCertificateArn],
+  ];
+  for (const [nameKey, name, arnKey, arn] of pairs) {
+    if ((name === undefined) !== (arn === undefined)) {
+      problems.push(`${nameKey} and ${arnKey} go together: give both or neither`);
+    }
+    if (known(name) && !HOST_NAME.test(name)) {
+      problems.push(`${nameKey} "${name}" is not a host name (lower-case, e.g. ws.example.com)`);
+    }
+    if (known(arn) && !CERTIFICATE_ARN.test(arn)) {
+      problems.push(`${arnKey} "${arn}" is not an ACM certificate ARN`);
+    }
+  }
+  const seedRegion = known(props.seedCertificateArn)
+    ? CERTIFICATE_ARN.exec(props.seedCertificateArn)?.[1]
+    : undefined;
+  if (seedRegion !== undefined && seedRegion !== 'us-east-1') {
+    problems.push(
+      `seedCertificateArn must be a certificate in us-east-1 (CloudFront's region), not ${seedRegion}`,
+    );
+  }
+  if (!props.seedPaths && props.seedDomainName !== undefined) {
+    problems.push('seedDomainName needs seedPaths: true (it names the seed paths distribution)');
+  }
+  if (props.seedPaths && props.stageName !== undefined && Token.isUnresolved(props.stageName)) {
+    problems.push('seedPaths needs a stageName known at synth: it is written into the CloudFront function');
+  }
   return problems;
 }
 

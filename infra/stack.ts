@@ -1,6 +1,7 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
+import { seedPathsConfig } from '../edge/index';
 import {
   asyncInvocations,
   httpRouteKey,
@@ -12,6 +13,7 @@ import {
   usedLambdas,
   webSocketRoutes,
 } from '../shared/routes';
+import { SwitchboardApiDomain } from './constructs/api-domain';
 import {
   constructIdOf,
   type FunctionEnvironment,
@@ -20,6 +22,7 @@ import {
 } from './constructs/function';
 import { SwitchboardHttpApi } from './constructs/http-api';
 import { SwitchboardSchedules } from './constructs/schedules';
+import { SwitchboardSeedPaths } from './constructs/seed-paths';
 import { SwitchboardTable } from './constructs/table';
 import { SwitchboardWebSocketApi } from './constructs/websocket-api';
 import { InvalidStackPropsError, type SwitchboardStackProps, stackPropsProblems } from './stack-props';
@@ -37,6 +40,11 @@ export class SwitchboardStack extends Stack {
   public readonly webSocketApi: SwitchboardWebSocketApi;
   public readonly httpApi: SwitchboardHttpApi;
   public readonly schedules: SwitchboardSchedules;
+  /** The seed paths distribution, with `seedPaths: true`. */
+  public readonly seedPaths?: SwitchboardSeedPaths;
+  /** The custom domain names of the APIs, where given. */
+  public readonly webSocketDomain?: SwitchboardApiDomain;
+  public readonly httpDomain?: SwitchboardApiDomain;
 
   constructor(scope: Construct, id: string, props: SwitchboardStackProps & StackProps = {}) {
     const jwtRoutes = httpRoutes.filter((r) => r.auth === 'jwt').map(httpRouteKey);
@@ -118,6 +126,58 @@ export class SwitchboardStack extends Stack {
     new CfnOutput(this, 'TableName', {
       value: this.table.table.tableName,
       description: 'The DynamoDB table',
+    });
+
+    // Optional fronts for clients. WS_CALLBACK_URL above stays the execute-api one whatever they are.
+    if (props.seedPaths) {
+      this.seedPaths = new SwitchboardSeedPaths(this, 'SeedPaths', {
+        originHost: this.webSocketApi.host,
+        config: seedPathsConfig(this.webSocketApi.stageName, props),
+        domainName: props.seedDomainName,
+        certificateArn: props.seedCertificateArn,
+      });
+      new CfnOutput(this, 'SeedWebSocketUrl', {
+        value: this.seedPaths.url,
+        description:
+          "The seed documents' clients connect here unchanged but for the host: …/ws/chat/{room}/ etc.",
+      });
+      new CfnOutput(this, 'SeedDistributionDomainName', {
+        value: this.seedPaths.distribution.distributionDomainName,
+        description: 'The seed paths distribution (a CNAME target for seedDomainName)',
+      });
+    }
+    if (props.webSocketDomainName && props.webSocketCertificateArn) {
+      this.webSocketDomain = new SwitchboardApiDomain(this, 'WebSocketDomain', {
+        domainName: props.webSocketDomainName,
+        certificateArn: props.webSocketCertificateArn,
+        api: this.webSocketApi.api,
+        stage: this.webSocketApi.stage,
+        scheme: 'wss',
+      });
+      this.domainOutputs('WebSocket', this.webSocketDomain);
+    }
+    if (props.httpDomainName && props.httpCertificateArn) {
+      const stage = this.httpApi.api.defaultStage;
+      if (!stage) throw new Error('The HTTP API has no $default stage to map its custom domain to');
+      this.httpDomain = new SwitchboardApiDomain(this, 'HttpDomain', {
+        domainName: props.httpDomainName,
+        certificateArn: props.httpCertificateArn,
+        api: this.httpApi.api,
+        stage,
+        scheme: 'https',
+      });
+      this.domainOutputs('Http', this.httpDomain);
+    }
+  }
+
+  private domainOutputs(api: 'WebSocket' | 'Http', domain: SwitchboardApiDomain): void {
+    new CfnOutput(this, `${api}CustomUrl`, {
+      value: domain.url,
+      description: `The ${api} API on its own name`,
+    });
+    new CfnOutput(this, `${api}DomainTarget`, {
+      value: domain.target,
+      description: `Point the ${api} API's name here (CNAME, or an alias in Route 53)`,
     });
   }
 

@@ -39,6 +39,8 @@ export class SwitchboardWebSocketApi extends Construct {
   public readonly api: WebSocketApi;
   public readonly stage: WebSocketStage;
   public readonly stageName: string;
+  /** `{apiId}.execute-api.{region}.{urlSuffix}`: the API's own host (the seed paths distribution's origin). */
+  public readonly host: string;
   /** `wss://{apiId}.execute-api.{region}.{urlSuffix}/{stage}`: where clients connect. */
   public readonly url: string;
   /** `https://{apiId}.execute-api.{region}.{urlSuffix}/{stage}`: the stage's Management API endpoint. */
@@ -107,9 +109,9 @@ export class SwitchboardWebSocketApi extends Construct {
     // Built from the API id and the stage *name*, not the stage resource: a function that reads the URL
     // then depends on the API only, and the API's integrations depend on the function without a cycle.
     const { region, urlSuffix } = Stack.of(this);
-    const host = `${this.api.apiId}.execute-api.${region}.${urlSuffix}`;
-    this.url = `wss://${host}/${this.stageName}`;
-    this.callbackUrl = `https://${host}/${this.stageName}`;
+    this.host = `${this.api.apiId}.execute-api.${region}.${urlSuffix}`;
+    this.url = `wss://${this.host}/${this.stageName}`;
+    this.callbackUrl = `https://${this.host}/${this.stageName}`;
   }
 
   /**
