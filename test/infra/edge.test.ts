@@ -22,6 +22,16 @@ import { environmentOf, flatten, type Resource, resourcesOf, synth, VALID_PROPS 
 const SEED_CERT = 'arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555';
 const REGIONAL_CERT = 'arn:aws:acm:eu-west-1:123456789012:certificate/66666666-7777-8888-9999-000000000000';
 
+/** Every custom name, each with its certificate. */
+const ALL_DOMAINS = {
+  seedDomainName: 'realtime.example.com',
+  seedCertificateArn: SEED_CERT,
+  webSocketDomainName: 'ws.example.com',
+  webSocketCertificateArn: REGIONAL_CERT,
+  httpDomainName: 'api.example.com',
+  httpCertificateArn: REGIONAL_CERT,
+} as const;
+
 const wsApiIdOf = (template: ReturnType<typeof synth>['template']) =>
   resourcesOf(template, 'AWS::ApiGatewayV2::Api').find(
     ([, a]) => a.Properties.ProtocolType === 'WEBSOCKET',
@@ -162,16 +172,7 @@ describe('The synthesized function, run as the local stack runs it', () => {
 });
 
 describe('With custom domain names', () => {
-  const { template, functionId } = synth({
-    ...VALID_PROPS,
-    seedPaths: true,
-    seedDomainName: 'realtime.example.com',
-    seedCertificateArn: SEED_CERT,
-    webSocketDomainName: 'ws.example.com',
-    webSocketCertificateArn: REGIONAL_CERT,
-    httpDomainName: 'api.example.com',
-    httpCertificateArn: REGIONAL_CERT,
-  });
+  const { template, functionId } = synth({ ...VALID_PROPS, seedPaths: true, ...ALL_DOMAINS });
   const wsApiId = wsApiIdOf(template);
   const httpApiId = httpApiIdOf(template);
   const domains = resourcesOf(template, 'AWS::ApiGatewayV2::DomainName');
@@ -195,24 +196,20 @@ describe('With custom domain names', () => {
         ([, s]) => (s.Properties.ApiId as { Ref: string }).Ref === apiId,
       )![0];
     // The stage by name, after the stage exists.
-    template.hasResource('AWS::ApiGatewayV2::ApiMapping', {
-      Properties: {
-        ApiId: { Ref: wsApiId },
-        DomainName: { Ref: domainId('ws.example.com') },
-        Stage: 'prod',
-        ApiMappingKey: Match.absent(),
-      },
-      DependsOn: [stageOf(wsApiId)],
-    });
-    template.hasResource('AWS::ApiGatewayV2::ApiMapping', {
-      Properties: {
-        ApiId: { Ref: httpApiId },
-        DomainName: { Ref: domainId('api.example.com') },
-        Stage: '$default',
-        ApiMappingKey: Match.absent(),
-      },
-      DependsOn: [stageOf(httpApiId)],
-    });
+    for (const [apiId, name, stage] of [
+      [wsApiId, 'ws.example.com', 'prod'],
+      [httpApiId, 'api.example.com', '$default'],
+    ] as const) {
+      template.hasResource('AWS::ApiGatewayV2::ApiMapping', {
+        Properties: {
+          ApiId: { Ref: apiId },
+          DomainName: { Ref: domainId(name) },
+          Stage: stage,
+          ApiMappingKey: Match.absent(),
+        },
+        DependsOn: [stageOf(apiId)],
+      });
+    }
     expect(resourcesOf(template, 'AWS::ApiGatewayV2::ApiMapping')).toHaveLength(2);
   });
 
@@ -311,12 +308,7 @@ describe('With -c on the command line', () => {
       seedChat: 'chats',
       seedNotifications: '004',
       seedCounter: 'visits',
-      seedDomainName: 'realtime.example.com',
-      seedCertificateArn: SEED_CERT,
-      webSocketDomainName: 'ws.example.com',
-      webSocketCertificateArn: REGIONAL_CERT,
-      httpDomainName: 'api.example.com',
-      httpCertificateArn: REGIONAL_CERT,
+      ...ALL_DOMAINS,
     };
     const { props } = settingsFromContext({ tryGetContext: (key: string) => values[key] });
     expect(props).toMatchObject({ ...values, seedPaths: true });
