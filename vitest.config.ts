@@ -5,7 +5,8 @@ import { defineConfig } from 'vitest/config';
  *  unit        the domain with fakes, the adapters with aws-sdk-client-mock (no servers, no network)
  *  infra       CDK assertions on the synthesized stack
  *  integration the local stack on a free port: real sockets, the real AWS SDK, DynamoDB Local
- *  e2e         the console page in headless Debian Chromium (playwright-core), on its own local stack
+ *  e2e         the console page in headless Chromium (playwright-core; test/support/browser.ts finds it),
+ *              on its own local stack
  */
 // Inline projects do not inherit the root's `env`: each one gets this.
 const env = { NODE_NO_WARNINGS: '1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
