@@ -111,6 +111,11 @@ export class Connection {
     });
   }
 
+  /** Whether a `subscribe` of the channel awaits its answer (a publish there waits for it). */
+  subscribing(channel: string): boolean {
+    return this.#waits.has(channel);
+  }
+
   /** `subscribed` for a channel, or an error frame with a ref: true when a wait of ours settled. */
   settle(channel: string | undefined, ref?: string, error?: SwitchboardError): boolean {
     for (const [key, wait] of this.#waits) {
@@ -153,7 +158,8 @@ export class Connection {
     }
     if (frame === null || typeof frame !== 'object') return;
     if (frame.type === 'connection.established' && !this.info) {
-      this.info = frame as unknown as Established;
+      const { connection_id, user_id, channels } = frame as unknown as Established;
+      this.info = { connection_id, user_id, channels };
       clearTimeout(this.#timer);
       this.#ping();
       this.hooks.ready(this);

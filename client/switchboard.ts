@@ -84,6 +84,7 @@ export interface PublishOptions {
 
 interface Outgoing {
   ref: string;
+  channel: string;
   frame: object;
   /** The connection it went out on and awaits its ack from; none while it waits in the queue. */
   conn?: Connection;
@@ -239,7 +240,13 @@ export class Switchboard extends Emitter<SwitchboardEvents> {
     }
     const ref = options.id ?? newId();
     return new Promise((resolve, reject) => {
-      this.#outbox.push({ ref, frame: { type: 'publish', channel, data, id: ref }, resolve, reject });
+      this.#outbox.push({
+        ref,
+        channel,
+        frame: { type: 'publish', channel, data, id: ref },
+        resolve,
+        reject,
+      });
       this.#flush();
     });
   }
@@ -458,9 +465,11 @@ export class Switchboard extends Emitter<SwitchboardEvents> {
         typeof ref === 'string' &&
         (this.#settle(ref, undefined, error) || conn.settle(undefined, ref, error));
       if (!mine) this.emit('error', error);
+      this.#flush();
     } else if (type === 'subscribed') {
       this.#subs.get(channel as string)?.confirmed(frame);
       conn.settle(channel as string);
+      this.#flush();
     } else if (type === undefined && typeof frame.message === 'string') {
       // API Gateway's own answer when the integration failed: {"message": "Internal server error", …}.
       this.emit('error', new SwitchboardError('INTERNAL', frame.message));
@@ -495,12 +504,16 @@ export class Switchboard extends Emitter<SwitchboardEvents> {
     return this.#outbox.some((p) => p.conn === conn);
   }
 
-  /** Sends every publish that waits, on the current connection. */
+  /**
+   * Sends every publish that waits, on the current connection; one to a channel whose `subscribe` is not
+   * answered yet waits for it (the server handles frames concurrently: it could come first and be refused
+   * NOT_SUBSCRIBED).
+   */
   #flush(): void {
     const conn = this.#primary;
     if (!conn) return;
     for (const p of this.#outbox) {
-      if (p.conn || !conn.send(p.frame)) continue;
+      if (p.conn || conn.subscribing(p.channel) || !conn.send(p.frame)) continue;
       p.conn = conn;
       p.timer = setTimeout(() => this.#settle(p.ref), this.#o.timeoutMs);
     }
