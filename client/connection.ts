@@ -7,6 +7,9 @@ import type { Established, ServerFrame, SocketEvent, WebSocketLike } from './typ
  * hands every frame to its owner, and tells it once, with what it knows, when it is gone.
  */
 export interface ConnectionHooks {
+  /** The socket opened and `hello` went out: frames may be sent (the server needs no `hello` first). */
+  open(conn: Connection): void;
+  /** `connection.established` arrived. */
   ready(conn: Connection): void;
   frame(conn: Connection, frame: ServerFrame): void;
   closed(conn: Connection, info: CloseInfo): void;
@@ -69,6 +72,7 @@ export class Connection {
       this.openedAt = Date.now();
       // API Gateway cannot send before $connect returns, so the server never speaks first: ask it.
       this.send({ type: 'hello' });
+      hooks.open(this);
     });
     ws.addEventListener('message', (event) => this.#message(event));
     ws.addEventListener('error', (event) => {
@@ -82,6 +86,16 @@ export class Connection {
 
   get done(): boolean {
     return this.#done;
+  }
+
+  /** Open and not given up: frames can go out. */
+  get usable(): boolean {
+    return this.#opened && !this.#done;
+  }
+
+  /** Whether any `subscribe` awaits its answer. */
+  get waiting(): boolean {
+    return this.#waits.size > 0;
   }
 
   send(frame: object): boolean {

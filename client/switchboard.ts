@@ -122,8 +122,8 @@ const DRAIN_MS = 2_000;
 const FILL_PAGES = 10;
 const PAGE = 100;
 
-/** Replace a connection this long before it must go: a fifth of its life, at most a minute. */
-const margin = (lifeMs: number) => Math.min(60_000, Math.max(0, lifeMs) / 5);
+/** Replace a connection this long before it must go: a third of its life, at most a minute. */
+const margin = (lifeMs: number) => Math.min(60_000, Math.max(0, lifeMs) / 3);
 
 /**
  * A client of the Switchboard WebSocket and HTTP APIs (docs/client.md): reconnects with backoff, replaces
@@ -174,6 +174,10 @@ export class Switchboard extends Emitter<SwitchboardEvents> {
       gapWaitMs: o.gapWaitMs,
     };
     this.#hooks = {
+      open: (conn) => {
+        // Subscribing right away, not after `connection.established`, saves the replacement a round trip.
+        if (conn === this.#next) for (const sub of this.#subs.values()) void this.#subscribeOn(conn, sub);
+      },
       ready: (conn) => this.#ready(conn),
       frame: (conn, frame) => this.#frame(conn, frame),
       closed: (conn, info) => this.#closed(conn, info),
@@ -216,7 +220,7 @@ export class Switchboard extends Emitter<SwitchboardEvents> {
       throw new SwitchboardError('ALREADY_SUBSCRIBED', `already subscribed to ${channel}`);
     const sub = new Subscription<ChannelFrame>(channel, options.since, this.#owner);
     this.#subs.set(channel, sub);
-    for (const conn of [this.#primary, this.#next]) if (conn?.info) void this.#subscribeOn(conn, sub);
+    for (const conn of [this.#primary, this.#next]) if (conn?.usable) void this.#subscribeOn(conn, sub);
     return sub as unknown as Subscription<E>;
   }
 
@@ -319,11 +323,12 @@ export class Switchboard extends Emitter<SwitchboardEvents> {
     }
     this.#attempts = 0;
     this.#refusals = 0;
-    // Make before break: the new connection takes over only once every subscription is in place on it.
-    const subscribed = [...this.#subs.values()].map((sub) => this.#subscribeOn(conn, sub));
-    void Promise.all(subscribed).then(() => {
-      if (conn === this.#next && !conn.done) this.#promote(conn);
-    });
+    this.#promoteWhenReady(conn);
+  }
+
+  /** Make before break: the new connection takes over once every subscription is in place on it. */
+  #promoteWhenReady(conn: Connection): void {
+    if (conn === this.#next && conn.info && !conn.waiting && !conn.done) this.#promote(conn);
   }
 
   #subscribeOn(conn: Connection, sub: Subscription<ChannelFrame>): Promise<void> {
@@ -386,7 +391,8 @@ export class Switchboard extends Emitter<SwitchboardEvents> {
       clearTimeout(this.#renewTimer);
       this.#cause = 'reconnect';
       this.#setState('connecting', info);
-      if (!this.#next) this.#retry();
+      // A replacement already under way carries on as the reconnect.
+      if (!this.#next && !this.#opening) this.#retry();
     } else if (conn === this.#next) {
       this.#next = undefined;
       void this.#failed(info);
@@ -465,10 +471,12 @@ export class Switchboard extends Emitter<SwitchboardEvents> {
         typeof ref === 'string' &&
         (this.#settle(ref, undefined, error) || conn.settle(undefined, ref, error));
       if (!mine) this.emit('error', error);
+      this.#promoteWhenReady(conn);
       this.#flush();
     } else if (type === 'subscribed') {
       this.#subs.get(channel as string)?.confirmed(frame);
       conn.settle(channel as string);
+      this.#promoteWhenReady(conn);
       this.#flush();
     } else if (type === undefined && typeof frame.message === 'string') {
       // API Gateway's own answer when the integration failed: {"message": "Internal server error", …}.
@@ -523,7 +531,7 @@ export class Switchboard extends Emitter<SwitchboardEvents> {
     if (this.#subs.get(sub.channel) !== sub) return;
     this.#subs.delete(sub.channel);
     for (const conn of [this.#primary, this.#next]) {
-      if (conn?.info) conn.send({ type: 'unsubscribe', channel: sub.channel });
+      if (conn?.usable) conn.send({ type: 'unsubscribe', channel: sub.channel });
     }
     sub.end();
   }
