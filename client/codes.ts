@@ -33,6 +33,8 @@ export type ClientCode =
   | 'MESSAGES_LOST'
   /** `getToken` threw or rejected. */
   | 'TOKEN'
+  /** The WebSocket could not even be created (a browser's SecurityError: ws:// from an https:// page). */
+  | 'TRANSPORT'
   /** An HTTP request failed without a problem document (network, CORS, a proxy's error page). */
   | 'HTTP'
   /** `subscribe` of a channel that already has a subscription. */

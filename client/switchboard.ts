@@ -16,6 +16,7 @@ import type {
   ServerFrame,
   State,
   WebSocketFactory,
+  WebSocketLike,
 } from './types';
 
 export interface SwitchboardOptions {
@@ -307,7 +308,17 @@ export class Switchboard extends Emitter<SwitchboardEvents> {
     const url = new URL(this.url);
     // Browsers cannot set headers on a WebSocket: the token goes in the query (PROTOCOL.md section 2).
     if (token) url.searchParams.set('token', token);
-    this.#next = new Connection(new this.#WebSocket(url.toString()), this.#hooks, this.#o);
+    let socket: WebSocketLike;
+    try {
+      socket = new this.#WebSocket(url.toString());
+    } catch (error) {
+      // Not a network failure: nothing a retry would change.
+      const failure = new SwitchboardError('TRANSPORT', `no WebSocket: ${(error as Error)?.message}`);
+      this.#halt('disconnected', failure);
+      this.emit('error', failure);
+      return;
+    }
+    this.#next = new Connection(socket, this.#hooks, this.#o);
   }
 
   #retry(): void {

@@ -547,7 +547,16 @@ var Switchboard = class extends Emitter {
     this.#token = token;
     const url = new URL(this.url);
     if (token) url.searchParams.set("token", token);
-    this.#next = new Connection(new this.#WebSocket(url.toString()), this.#hooks, this.#o);
+    let socket;
+    try {
+      socket = new this.#WebSocket(url.toString());
+    } catch (error) {
+      const failure = new SwitchboardError("TRANSPORT", `no WebSocket: ${error?.message}`);
+      this.#halt("disconnected", failure);
+      this.emit("error", failure);
+      return;
+    }
+    this.#next = new Connection(socket, this.#hooks, this.#o);
   }
   #retry() {
     const { minReconnectDelayMs: min, maxReconnectDelayMs: max, random } = this.#o;

@@ -87,6 +87,65 @@ describe('the state machine', () => {
   });
 });
 
+describe('failures that are not the network', () => {
+  it('getToken failing is reported TOKEN and retried with backoff', async () => {
+    let calls = 0;
+    const { sb, server, errors } = setup({
+      getToken: () => {
+        if (++calls === 1) throw new Error('identity provider down');
+        return 'token';
+      },
+    });
+    sb.connect();
+    await tick();
+    expect(errors.map((e) => [e.code, e.message])).toEqual([
+      ['TOKEN', 'getToken failed: identity provider down'],
+    ]);
+    expect(server.sockets).toHaveLength(0);
+    await tick(600);
+    expect(sb.state).toBe('connected');
+    expect(server.last.token).toBe('token');
+  });
+
+  it('a WebSocket that cannot be created stops the client with TRANSPORT', async () => {
+    class Forbidden {
+      constructor() {
+        throw new Error('insecure WebSocket from an https page');
+      }
+    }
+    const { sb, errors } = setup({ WebSocket: Forbidden as never });
+    sb.connect();
+    await tick(60_000);
+    expect(sb.state).toBe('disconnected');
+    expect(errors.map((e) => e.code)).toEqual(['TRANSPORT']);
+  });
+
+  it('a listener that throws does not break the client, and its error is not swallowed', async () => {
+    const { sb, server } = setup();
+    const thrown: unknown[] = [];
+    const onUncaught = (error: unknown) => thrown.push(error);
+    process.on('uncaughtException', onUncaught);
+    try {
+      sb.on('connected', () => {
+        throw new Error('bug in the app');
+      });
+      const room = sb.subscribe('room:a');
+      const seqs: (number | undefined)[] = [];
+      room.on('publication', (e) => seqs.push(e.seq));
+      sb.connect();
+      await tick();
+      server.publish('room:a', { type: 'api_message', message: 'x' });
+      await tick();
+      expect(seqs).toEqual([1]);
+      expect(sb.state).toBe('connected');
+      // Not swallowed either: rethrown on its own, where the app's error reporting sees it.
+      expect(thrown).toEqual([expect.objectContaining({ message: 'bug in the app' })]);
+    } finally {
+      process.off('uncaughtException', onUncaught);
+    }
+  });
+});
+
 describe('refused handshakes', () => {
   it('a 401 calls getToken again once, then stops: disconnected, REFUSED, no loop', async () => {
     let tokens = 0;

@@ -54,6 +54,21 @@ describe('make-before-break before the connection lifetime', () => {
     expect(sb.state).toBe('connected');
   });
 
+  it('puts a subscription made during the replacement on the new connection before it takes over', async () => {
+    const { sb, server, connected } = setup({ maxLifetimeMs: 10_000 });
+    server.latencyMs = 20;
+    sb.connect();
+    await tick(200);
+    await tick(6_510); // the replacement is opening
+    expect(server.sockets).toHaveLength(2);
+    const second = server.last;
+    const late = sb.subscribe('room:late');
+    await tick(300);
+    expect(connected.map((c) => c.connection_id)).toEqual(['c1', 'c2']);
+    expect(second.channels.has('room:late')).toBe(true);
+    expect(late.state).toBe('subscribed');
+  });
+
   it('never lets the server end it: connection after connection, each replaced before its lifetime', async () => {
     const { sb, server, states } = setup({ maxLifetimeMs: 3_000 });
     sb.subscribe('room:a');
