@@ -123,8 +123,11 @@ const DRAIN_MS = 2_000;
 const FILL_PAGES = 10;
 const PAGE = 100;
 
-/** Replace a connection this long before it must go: a third of its life, at most a minute. */
-const margin = (lifeMs: number) => Math.min(60_000, Math.max(0, lifeMs) / 3);
+/**
+ * Replace a connection this long before it must go: a minute, or half its life when that is shorter (a
+ * short lifetime, in tests, leaves a loaded machine time to make the next one).
+ */
+const margin = (lifeMs: number) => Math.min(60_000, Math.max(0, lifeMs) / 2);
 
 /**
  * A client of the Switchboard WebSocket and HTTP APIs (docs/client.md): reconnects with backoff, replaces

@@ -390,7 +390,7 @@ var MAX_REFUSALS = 2;
 var DRAIN_MS = 2e3;
 var FILL_PAGES = 10;
 var PAGE = 100;
-var margin = (lifeMs) => Math.min(6e4, Math.max(0, lifeMs) / 3);
+var margin = (lifeMs) => Math.min(6e4, Math.max(0, lifeMs) / 2);
 var Switchboard = class extends Emitter {
   state = "disconnected";
   url;

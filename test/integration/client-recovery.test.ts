@@ -80,9 +80,12 @@ describe('the client across lifetime ends and abrupt drops', () => {
     // A connection the server ended itself (1001: its lifetime; the idle timeout is 10 minutes) before
     // the client's replacement was ready.
     let serverEnded = 0;
+    const timeline: string[] = [];
     sb.on('state', (s) => {
       if (s.state === 'connecting' && s.code === 1001) serverEnded++;
+      if (s.state === 'connecting' && s.code !== undefined) timeline.push(`lost:${s.code}`);
     });
+    sb.on('connected', (c) => timeline.push(c.cause));
 
     const sub = sb.subscribe(room);
     const received: ChannelEvent[] = [];
@@ -129,11 +132,13 @@ describe('the client across lifetime ends and abrupt drops', () => {
       }
     })();
 
-    // Three abrupt drops: every socket of the client destroyed, no close frame.
+    // Three abrupt drops of an established connection (waiting for one if the client is between two):
+    // every socket of the client destroyed, no close frame.
     let drops = 0;
     const dropAll = (async () => {
       for (const at of DROPS_AT_MS) {
         await sleep(started + at - Date.now());
+        await until(() => sb.state === 'connected', 10_000, 'a connection to drop');
         for (const { ws } of sockets) if (ws.readyState === WebSocket.OPEN) ws.terminate();
         drops++;
         own(OWN - DROPS_AT_MS.length + drops - 1);
@@ -164,7 +169,7 @@ describe('the client across lifetime ends and abrupt drops', () => {
         `${seqs[0]}..${seqs.at(-1)}) over ${(publishedMs / 1000).toFixed(1)} s; ${lifetimeEnds} lifetime ` +
         `ends (${replaced} replaced before, ${serverEnded} ended by the server first), ${drops} abrupt drops, ${reconnects} reconnects, ${sockets.length} sockets; duplicates ` +
         `seen by the app: ${duplicates}; duplicate acks: ${ownAcks.filter((a) => a.duplicate).length}; ` +
-        `duration ${(durationMs / 1000).toFixed(1)} s`,
+        `duration ${(durationMs / 1000).toFixed(1)} s; ${timeline.join(' ')}`,
     );
     // Every message exactly once, in seq order, with no gap.
     expect(duplicates).toBe(0);
@@ -182,12 +187,14 @@ describe('the client across lifetime ends and abrupt drops', () => {
     expect(clientErrors).toEqual([]);
 
     // It was exercised: ≥ 5 lifetime ends, 3 drops each followed by a
-    // reconnect, publishing over ≥ 15 s, and no connection outlived the server's 3 s.
+    // reconnect, publishing over ≥ 15 s, and no connection outlived the server's 3 s (the server's limit was in force).
     expect(lifetimeEnds).toBeGreaterThanOrEqual(5);
     expect(drops).toBe(3);
+    expect(timeline.filter((t) => t === 'lost:1006')).toHaveLength(3);
     expect(reconnects).toBeGreaterThanOrEqual(3);
     expect(publishedMs).toBeGreaterThanOrEqual(15_000);
     const lived = sockets.map((s) => (s.closedAt ?? Date.now()) - (s.openedAt ?? Date.now()));
-    expect(Math.max(...lived)).toBeLessThanOrEqual(LIFETIME_MS + 500);
+    // (+ the 2 s the server gives a close handshake, and a loaded machine's delays)
+    expect(Math.max(...lived)).toBeLessThanOrEqual(LIFETIME_MS + 2_500);
   }, 150_000);
 });

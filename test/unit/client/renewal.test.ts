@@ -9,7 +9,7 @@ afterEach(() => vi.useRealTimers());
 const seqs = (events: ChannelEvent[]) => events.map((e) => e.seq);
 
 describe('make-before-break before the connection lifetime', () => {
-  it('opens the next connection a third of the lifetime early, resubscribes with since, then closes the old one', async () => {
+  it('opens the next connection half the lifetime early (a short one), resubscribes with since, then closes the old one', async () => {
     const { sb, server, connected } = setup({ maxLifetimeMs: 10_000 });
     server.latencyMs = 20; // a round trip of 40 ms: room to watch the overlap
     const room = sb.subscribe('room:a');
@@ -20,8 +20,8 @@ describe('make-before-break before the connection lifetime', () => {
     const first = server.last;
     server.publish('room:a', { type: 'api_message', message: 'one' });
     server.publish('room:a', { type: 'api_message', message: 'two' });
-    // Opened at 20 ms: replaced from 6,687 ms on (10 s less a third).
-    await tick(6_480);
+    // Opened at 20 ms: replaced from 5,020 ms on (10 s less half).
+    await tick(4_810);
     expect(server.sockets).toHaveLength(1);
     await tick(20);
     expect(server.sockets).toHaveLength(2);
@@ -59,7 +59,7 @@ describe('make-before-break before the connection lifetime', () => {
     server.latencyMs = 20;
     sb.connect();
     await tick(200);
-    await tick(6_510); // the replacement is opening
+    await tick(4_830); // the replacement is opening
     expect(server.sockets).toHaveLength(2);
     const second = server.last;
     const late = sb.subscribe('room:late');
@@ -74,7 +74,7 @@ describe('make-before-break before the connection lifetime', () => {
     sb.subscribe('room:a');
     sb.connect();
     for (let i = 0; i < 20; i++) await tick(1_000);
-    // 20 s of 3-second connections, each replaced at 2 s; the state never left connected.
+    // 20 s of 3-second connections, each replaced at 1.5 s; the state never left connected.
     expect(server.sockets.length).toBeGreaterThanOrEqual(8);
     expect(states.map((s) => s.state)).toEqual(['connecting', 'connected']);
     expect(server.open).toHaveLength(1);
@@ -114,7 +114,7 @@ describe('token refresh', () => {
     await tick();
     expect(server.last.token).toBe(tokens[0]);
 
-    // A 10-minute token: replaced a minute (min(60 s, 600 s / 3)) before it expires.
+    // A 10-minute token: replaced a minute (min(60 s, 600 s / 2)) before it expires.
     await tick(540_000 - 100);
     expect(server.sockets).toHaveLength(1);
     server.publish('room:a', { type: 'api_message', message: 'before' });
