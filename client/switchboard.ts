@@ -280,8 +280,10 @@ export class Switchboard extends Emitter<SwitchboardEvents> {
     return this.#get(`${encodeURIComponent(channel)}/presence`);
   }
 
-  #get<T>(path: string): Promise<T> {
-    return getJson(this.#fetch, `${this.httpUrl}/v1/channels/${path}`, this.#token);
+  /** With the current connection's token; before the first connection, one from `getToken`. */
+  async #get<T>(path: string): Promise<T> {
+    const token = this.#token ?? (await this.#o.getToken?.()) ?? null;
+    return getJson(this.#fetch, `${this.httpUrl}/v1/channels/${path}`, token);
   }
 
   // -------------------------------------------------------------------------------------------------

@@ -520,8 +520,10 @@ var Switchboard = class extends Emitter {
   presence(channel) {
     return this.#get(`${encodeURIComponent(channel)}/presence`);
   }
-  #get(path) {
-    return getJson(this.#fetch, `${this.httpUrl}/v1/channels/${path}`, this.#token);
+  /** With the current connection's token; before the first connection, one from `getToken`. */
+  async #get(path) {
+    const token = this.#token ?? await this.#o.getToken?.() ?? null;
+    return getJson(this.#fetch, `${this.httpUrl}/v1/channels/${path}`, token);
   }
   // -------------------------------------------------------------------------------------------------
   // Connections: `#next` is being made (a reconnect, or the replacement of `#primary`), `#primary` carries
