@@ -102,7 +102,7 @@ export class SwitchboardStack extends Stack {
         const dlq = new DeadLetterQueue(this, `${constructIdOf(name)}Failures`, {
           alarms: this.alarms,
           name: `${name}-failures`,
-          holds: `Failed asynchronous invocations of ${name}`,
+          holds: `failed asynchronous invocations of ${name}`,
         });
         deadLetterQueues.push(dlq);
         return [name, dlq.queue] as const;
@@ -157,7 +157,7 @@ export class SwitchboardStack extends Stack {
     const undeliveredTicks = new DeadLetterQueue(this, 'ScheduleDeadLetters', {
       alarms: this.alarms,
       name: 'schedule-undelivered',
-      holds: 'Schedule ticks EventBridge could not deliver to their Lambda',
+      holds: 'schedule ticks EventBridge could not deliver to their Lambda',
     });
     deadLetterQueues.push(undeliveredTicks);
     this.schedules = new SwitchboardSchedules(this, 'Schedules', {

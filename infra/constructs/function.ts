@@ -134,9 +134,10 @@ export class SwitchboardFunction extends Construct {
     }
 
     if (props.asyncFailures) {
-      // Lambda retries a failed asynchronous invocation twice by default; a retried live-stats run would push
-      // again (its slot claims stop that, but nothing is gained): a failed run is superseded by the next tick,
-      // and the failure is kept (request, error, response) in the queue, whose depth alarm says so.
+      // Lambda retries a failed asynchronous invocation twice by default. The asynchronous ones are runs
+      // (live-stats: a retried run would push again; its slot claims stop that, but nothing is gained): a
+      // failed run is superseded by the next tick. The failure is kept (request, error, response) in the
+      // queue instead, whose depth alarm says so.
       this.function.configureAsyncInvoke({
         retryAttempts: 0,
         onFailure: new SqsDestination(props.asyncFailures),

@@ -11,7 +11,7 @@ export interface DeadLetterQueueProps {
   readonly alarms: SwitchboardAlarms;
   /** The alarm name after the stack name, e.g. `live-stats-failures`. */
   readonly name: string;
-  /** What lands here, for the alarm description: "failed asynchronous invocations of live-stats". */
+  /** What lands here, for the alarm description and the acknowledgements: "failed asynchronous invocations of live-stats". */
   readonly holds: string;
   /**
    * Whether another SQS queue of the stack names this one in its redrive policy (cdk-nag then knows it
@@ -37,7 +37,7 @@ export class DeadLetterQueue extends Construct {
     });
     props.alarms.add(this, 'DepthAlarm', {
       name: `${props.name}-dlq-depth`,
-      description: `${props.holds} are waiting in a dead-letter queue. Runbook: docs/operations.md, "Dead-letter queue depth".`,
+      description: `In a dead-letter queue: ${props.holds}. Runbook: docs/operations.md, "Dead-letter queue depth".`,
       metric: this.queue.metricApproximateNumberOfMessagesVisible({
         statistic: 'Maximum',
         period: Duration.minutes(5),
