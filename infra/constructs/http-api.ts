@@ -1,18 +1,17 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
-import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import { Duration, Validations } from 'aws-cdk-lib';
 import {
   CorsHttpMethod,
   HttpApi,
   HttpMethod,
   HttpNoneAuthorizer,
   type HttpStage,
-  LogGroupLogDestination,
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { type HttpRoute, httpCors, httpRouteKey, type LambdaName } from '../../shared/routes';
+import { jsonAccessLog } from './access-log';
 import { constructIdOf, type FunctionsByName, functionNamed } from './function';
 
 export interface SwitchboardHttpApiProps {
@@ -48,10 +47,7 @@ export interface SwitchboardHttpApiProps {
   readonly accessLogRetention?: RetentionDays;
 }
 
-/**
- * One JSON object per request (API Gateway fills in the `$context` variables; a missing one is `-`, which is
- * why every value is a string). Logs Insights queries it by field: `filter status >= 500`.
- */
+/** The fields of the access log, one JSON object per request: Logs Insights queries them by name (`filter status >= 500`). */
 export const HTTP_ACCESS_LOG_FORMAT = {
   requestId: '$context.requestId',
   ip: '$context.identity.sourceIp',
@@ -95,20 +91,15 @@ export class SwitchboardHttpApi extends Construct {
       // Made below, with throttling and access logs, under the id CDK gives its own default stage.
       createDefaultStage: false,
     });
-    this.accessLogs = new LogGroup(this, 'AccessLogs', {
-      retention: props.accessLogRetention ?? RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
+    const accessLog = jsonAccessLog(this, HTTP_ACCESS_LOG_FORMAT, props.accessLogRetention);
+    this.accessLogs = accessLog.logGroup;
     this.stage = this.api.addStage('DefaultStage', {
       autoDeploy: true,
       throttle: {
         rateLimit: props.throttlingRateLimit ?? 500,
         burstLimit: props.throttlingBurstLimit ?? 1000,
       },
-      accessLogSettings: {
-        destination: new LogGroupLogDestination(this.accessLogs),
-        format: AccessLogFormat.custom(JSON.stringify(HTTP_ACCESS_LOG_FORMAT)),
-      },
+      accessLogSettings: accessLog.settings,
     });
     this.url = this.api.apiEndpoint;
 

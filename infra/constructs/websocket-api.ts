@@ -1,9 +1,8 @@
 import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import { AccessLogFormat, CfnAccount } from 'aws-cdk-lib/aws-apigateway';
+import { CfnAccount } from 'aws-cdk-lib/aws-apigateway';
 import {
   type CfnStage,
   type IWebSocketRouteAuthorizer,
-  LogGroupLogDestination,
   type ThrottleSettings,
   WebSocketApi,
   WebSocketStage,
@@ -11,10 +10,11 @@ import {
 import { WebSocketLambdaAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { LambdaName, WebSocketRoute } from '../../shared/routes';
 import { wildcardResourceFinding } from '../nag';
+import { jsonAccessLog } from './access-log';
 import { constructIdOf, type FunctionsByName, functionNamed, type SwitchboardFunction } from './function';
 
 export interface SwitchboardWebSocketApiProps {
@@ -58,9 +58,8 @@ export interface SwitchboardWebSocketApiProps {
 }
 
 /**
- * One JSON object per connect, frame and disconnect (API Gateway fills in the `$context` variables; a missing
- * one is `-`, which is why every value is a string). A WebSocket stage has no response-latency variable: the
- * integration latency is the handler's time as API Gateway saw it.
+ * The fields of the access log, one JSON object per connect, frame and disconnect. A WebSocket stage has no
+ * response-latency variable: the integration latency is the handler's time as API Gateway saw it.
  */
 export const WEBSOCKET_ACCESS_LOG_FORMAT = {
   requestId: '$context.requestId',
@@ -156,10 +155,8 @@ export class SwitchboardWebSocketApi extends Construct {
       }
     }
 
-    this.accessLogs = new LogGroup(this, 'AccessLogs', {
-      retention: props.accessLogRetention ?? RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
+    const accessLog = jsonAccessLog(this, WEBSOCKET_ACCESS_LOG_FORMAT, props.accessLogRetention);
+    this.accessLogs = accessLog.logGroup;
     this.stage = new WebSocketStage(this, 'Stage', {
       webSocketApi: this.api,
       stageName: this.stageName,
@@ -168,10 +165,7 @@ export class SwitchboardWebSocketApi extends Construct {
         rateLimit: props.throttlingRateLimit ?? 1000,
         burstLimit: props.throttlingBurstLimit ?? 2000,
       },
-      accessLogSettings: {
-        destination: new LogGroupLogDestination(this.accessLogs),
-        format: AccessLogFormat.custom(JSON.stringify(WEBSOCKET_ACCESS_LOG_FORMAT)),
-      },
+      accessLogSettings: accessLog.settings,
     });
     const routeThrottling = Object.entries(props.routeThrottling ?? {});
     if (routeThrottling.length > 0) {
