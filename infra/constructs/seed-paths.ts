@@ -114,5 +114,13 @@ export class SwitchboardSeedPaths extends Construct {
           'a policy asks for one.',
       },
     );
+    if (!(props.domainName && props.certificateArn)) {
+      Validations.of(this.distribution).acknowledge({
+        id: 'AwsSolutions-CFR4',
+        reason:
+          "Without a name of its own the distribution serves CloudFront's *.cloudfront.net certificate, whose " +
+          'minimum protocol CloudFront fixes at TLSv1; with seedDomainName and seedCertificateArn it is TLSv1.2_2021.',
+      });
+    }
   }
 }

@@ -158,6 +158,21 @@ describe('When cdk-nag checks a stack with everything optional turned on or off'
   });
 });
 
+describe('When cdk-nag checks the seed paths distribution without a name of its own', () => {
+  const { app } = appWith({ ...VALID_PROPS, seedPaths: true });
+
+  it("finds nothing unacknowledged: CloudFront's default certificate is TLSv1 and cannot be raised", () => {
+    expect(findings(app)).toEqual([]);
+    expect(stale(app)).toEqual([]);
+    expect(
+      findings(app, { raw: true })
+        .filter((f) => f.path.startsWith('Nag/SeedPaths/'))
+        .map((f) => f.rule)
+        .sort(),
+    ).toEqual(['AwsSolutions-CFR1', 'AwsSolutions-CFR2', 'AwsSolutions-CFR3', 'AwsSolutions-CFR4']);
+  });
+});
+
 describe('When a work queue is made with MonitoredQueue', () => {
   const app = new App();
   const stack = new Stack(app, 'Queues');
