@@ -1,7 +1,7 @@
 import { type RemovalPolicy, Token } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { type SeedChat, type SeedNotifications, seedPathSettingsProblems } from '../edge/index';
-import type { Schedule } from '../shared/routes';
+import { type Schedule, webSocketRoutes } from '../shared/routes';
 import { scheduleProblems } from './constructs/schedules';
 
 export interface SwitchboardStackProps {
@@ -92,20 +92,61 @@ export interface SwitchboardStackProps {
   readonly sensorRetentionDays?: number;
 
   /**
-   * WebSocket stage default route throttling: steady requests per second.
+   * WebSocket stage default route throttling: steady requests per second, per route.
    * @default 1000
    */
   readonly throttlingRateLimit?: number;
   /**
-   * WebSocket stage default route throttling: burst.
+   * WebSocket stage default route throttling: burst, per route.
    * @default 2000
    */
   readonly throttlingBurstLimit?: number;
+  /**
+   * Throttling of single WebSocket routes by route key, instead of the stage default. Given, it replaces the
+   * default map (pass `{}` for none). `$connect` is throttled lower than frames because each connect runs
+   * two Lambdas (the authorizer, then ws-connect) and several writes; 200/s re-admits 100,000 clients in
+   * under 9 minutes after an outage.
+   * @default { $connect: { rateLimit: 200, burstLimit: 400 } }
+   */
+  readonly webSocketRouteThrottling?: Readonly<Record<string, RouteThrottling>>;
+  /**
+   * HTTP API default route throttling: steady requests per second, per route.
+   * @default 500
+   */
+  readonly httpThrottlingRateLimit?: number;
+  /**
+   * HTTP API default route throttling: burst, per route.
+   * @default 1000
+   */
+  readonly httpThrottlingBurstLimit?: number;
   /**
    * How long every function's logs are kept.
    * @default RetentionDays.ONE_MONTH
    */
   readonly logRetention?: RetentionDays;
+  /**
+   * How long the access logs of both API stages are kept (one JSON line per request, frame, connect).
+   * @default RetentionDays.ONE_MONTH
+   */
+  readonly accessLogRetention?: RetentionDays;
+  /**
+   * Whether to create API Gateway's CloudWatch Logs role and make it the account's (AWS::ApiGateway::Account),
+   * which the WebSocket stage's access logs need. Set false where the account already has one: it is a single
+   * setting per account and region, and the last stack to set it wins.
+   * @default true
+   */
+  readonly apiGatewayLoggingRole?: boolean;
+  /**
+   * X-Ray active tracing on every function. Lambda samples on its own (the first request each second and
+   * 5% of the rest, per function; it cannot be changed): see infra/README.md for the cost.
+   * @default true
+   */
+  readonly tracing?: boolean;
+  /**
+   * An e-mail address subscribed to the alarm topic (SNS mails a confirmation link first).
+   * @default - no subscription: subscribe your paging tool to the `AlarmTopicArn` output
+   */
+  readonly alarmEmail?: string;
   /**
    * What happens to the table (and its data) when it leaves the stack.
    * @default RemovalPolicy.RETAIN
@@ -165,6 +206,17 @@ export interface SwitchboardStackProps {
   readonly schedules?: readonly Schedule[];
 }
 
+/** Throttling of one route: steady requests per second and burst. */
+export interface RouteThrottling {
+  readonly rateLimit: number;
+  readonly burstLimit: number;
+}
+
+/** What `webSocketRouteThrottling` is unless given. */
+export const DEFAULT_WEBSOCKET_ROUTE_THROTTLING: Readonly<Record<string, RouteThrottling>> = {
+  $connect: { rateLimit: 200, burstLimit: 400 },
+};
+
 /** Props that cannot make a working stack; `problems` lists every one of them. */
 export class InvalidStackPropsError extends Error {
   override name = 'InvalidStackPropsError';
@@ -178,6 +230,8 @@ export class InvalidStackPropsError extends Error {
 /** The same allow-list shared/config.ts enforces at runtime: a symmetric or `none` algorithm never passes. */
 const ASYMMETRIC = /^(RS|PS|ES)(256|384|512)$|^EdDSA$/;
 const STAGE_NAME = /^[A-Za-z0-9_-]{1,128}$/;
+/** Enough to catch a typo; SNS's confirmation mail proves the rest. */
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /** Every problem of the props, in one list; empty when they are fine. `jwtRoutes` names the routes needing an issuer. */
 export function stackPropsProblems(props: SwitchboardStackProps, jwtRoutes: readonly string[]): string[] {
@@ -249,7 +303,24 @@ export function stackPropsProblems(props: SwitchboardStackProps, jwtRoutes: read
     ['sensorRetentionDays', props.sensorRetentionDays, 1],
     ['throttlingRateLimit', props.throttlingRateLimit, 1],
     ['throttlingBurstLimit', props.throttlingBurstLimit, 1],
+    ['httpThrottlingRateLimit', props.httpThrottlingRateLimit, 1],
+    ['httpThrottlingBurstLimit', props.httpThrottlingBurstLimit, 1],
   ];
+  const routeKeys = new Set(webSocketRoutes.map((r) => r.routeKey));
+  for (const [routeKey, throttling] of Object.entries(props.webSocketRouteThrottling ?? {})) {
+    if (!routeKeys.has(routeKey)) {
+      problems.push(
+        `webSocketRouteThrottling: "${routeKey}" is not a WebSocket route (${[...routeKeys].join(', ')})`,
+      );
+    }
+    integers.push(
+      [`webSocketRouteThrottling.${routeKey}.rateLimit`, throttling.rateLimit, 1],
+      [`webSocketRouteThrottling.${routeKey}.burstLimit`, throttling.burstLimit, 1],
+    );
+  }
+  if (known(props.alarmEmail) && !EMAIL.test(props.alarmEmail)) {
+    problems.push(`alarmEmail "${props.alarmEmail}" is not an e-mail address`);
+  }
   for (const [name, value, min] of integers) {
     if (value !== undefined && !Token.isUnresolved(value) && !(Number.isInteger(value) && value >= min)) {
       problems.push(`${name} must be a whole number ≥ ${min}, got ${value}`);

@@ -1,5 +1,5 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
-import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
+import { CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Grant, type IGrantable, ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { seedPathsConfig } from '../edge/index';
 import {
@@ -13,6 +13,7 @@ import {
   usedLambdas,
   webSocketRoutes,
 } from '../shared/routes';
+import { SwitchboardAlarms } from './constructs/alarms';
 import { SwitchboardApiDomain } from './constructs/api-domain';
 import {
   constructIdOf,
@@ -21,18 +22,26 @@ import {
   SwitchboardFunction,
 } from './constructs/function';
 import { SwitchboardHttpApi } from './constructs/http-api';
+import { SwitchboardMonitoring } from './constructs/monitoring';
+import { DeadLetterQueue } from './constructs/queues';
 import { SwitchboardSchedules } from './constructs/schedules';
 import { SwitchboardSeedPaths } from './constructs/seed-paths';
 import { SwitchboardTable } from './constructs/table';
 import { SwitchboardWebSocketApi } from './constructs/websocket-api';
-import { InvalidStackPropsError, type SwitchboardStackProps, stackPropsProblems } from './stack-props';
+import {
+  DEFAULT_WEBSOCKET_ROUTE_THROTTLING,
+  InvalidStackPropsError,
+  type SwitchboardStackProps,
+  stackPropsProblems,
+} from './stack-props';
 
 export type { SwitchboardStackProps } from './stack-props';
 export { InvalidStackPropsError } from './stack-props';
 
 /**
  * The whole of Switchboard in AWS: the table, one function per Lambda of the route table, the WebSocket
- * API, the HTTP API and the schedules, all created by iterating shared/routes.ts.
+ * API, the HTTP API and the schedules, all created by iterating shared/routes.ts; and what runs it in
+ * production: dead-letter queues, alarms on one SNS topic, a dashboard.
  */
 export class SwitchboardStack extends Stack {
   public readonly table: SwitchboardTable;
@@ -45,6 +54,8 @@ export class SwitchboardStack extends Stack {
   /** The custom domain names of the APIs, where given. */
   public readonly webSocketDomain?: SwitchboardApiDomain;
   public readonly httpDomain?: SwitchboardApiDomain;
+  public readonly alarms: SwitchboardAlarms;
+  public readonly monitoring: SwitchboardMonitoring;
 
   constructor(scope: Construct, id: string, props: SwitchboardStackProps & StackProps = {}) {
     const jwtRoutes = httpRoutes.filter((r) => r.auth === 'jwt').map(httpRouteKey);
@@ -77,12 +88,37 @@ export class SwitchboardStack extends Stack {
       SENSOR_RETENTION_DAYS: String(props.sensorRetentionDays ?? 30),
     });
 
+    this.alarms = new SwitchboardAlarms(this, 'Alarms', { email: props.alarmEmail });
+
+    // Invoked asynchronously: by a schedule, or by another Lambda (asyncInvocations). Their failures are kept
+    // in a queue each; every other function is only ever invoked synchronously, by API Gateway.
+    const asynchronous = new Set([
+      ...scheduleList.map((s) => s.lambda),
+      ...asyncInvocations.map((a) => a.to),
+    ]);
+    const deadLetterQueues: DeadLetterQueue[] = [];
+    const asyncFailures = new Map(
+      [...asynchronous].map((name) => {
+        const dlq = new DeadLetterQueue(this, `${constructIdOf(name)}Failures`, {
+          alarms: this.alarms,
+          name: `${name}-failures`,
+          holds: `failed asynchronous invocations of ${name}`,
+        });
+        deadLetterQueues.push(dlq);
+        return [name, dlq.queue] as const;
+      }),
+    );
+
+    const tracing = (props.tracing ?? true) ? this.tracingPolicy() : undefined;
     const functions = new Map<LambdaName, SwitchboardFunction>();
     for (const name of new Set([...usedLambdas(), ...scheduleList.map((s) => s.lambda)])) {
       const fn = new SwitchboardFunction(this, constructIdOf(name), {
         spec: lambdas[name],
         logRetention: props.logRetention,
         environment,
+        asyncFailures: asyncFailures.get(name),
+        tracing,
+        metricsService: this.stackName,
       });
       fn.bindTable(this.table.table);
       functions.set(name, fn);
@@ -99,6 +135,9 @@ export class SwitchboardStack extends Stack {
       stageName: props.stageName,
       throttlingRateLimit: props.throttlingRateLimit,
       throttlingBurstLimit: props.throttlingBurstLimit,
+      routeThrottling: props.webSocketRouteThrottling ?? DEFAULT_WEBSOCKET_ROUTE_THROTTLING,
+      accessLogRetention: props.accessLogRetention,
+      accountLoggingRole: props.apiGatewayLoggingRole,
     });
     for (const fn of functions.values()) {
       fn.addEnvironment('WS_CALLBACK_URL', this.webSocketApi.callbackUrl);
@@ -110,9 +149,32 @@ export class SwitchboardStack extends Stack {
       functions,
       ...(issuer ? { jwt: { issuer, audience } } : {}),
       allowedOrigins: props.allowedOrigins,
+      throttlingRateLimit: props.httpThrottlingRateLimit,
+      throttlingBurstLimit: props.httpThrottlingBurstLimit,
+      accessLogRetention: props.accessLogRetention,
     });
 
-    this.schedules = new SwitchboardSchedules(this, 'Schedules', { schedules: scheduleList, functions });
+    const undeliveredTicks = new DeadLetterQueue(this, 'ScheduleDeadLetters', {
+      alarms: this.alarms,
+      name: 'schedule-undelivered',
+      holds: 'schedule ticks EventBridge could not deliver to their Lambda',
+    });
+    deadLetterQueues.push(undeliveredTicks);
+    this.schedules = new SwitchboardSchedules(this, 'Schedules', {
+      schedules: scheduleList,
+      functions,
+      deadLetterQueue: undeliveredTicks.queue,
+    });
+
+    this.monitoring = new SwitchboardMonitoring(this, 'Monitoring', {
+      alarms: this.alarms,
+      functions,
+      webSocketApi: this.webSocketApi,
+      httpApi: this.httpApi,
+      table: this.table.table,
+      deadLetterQueues: deadLetterQueues.map((q) => q.queue),
+      service: this.stackName,
+    });
 
     new CfnOutput(this, 'WebSocketUrl', {
       value: this.webSocketApi.url,
@@ -126,6 +188,14 @@ export class SwitchboardStack extends Stack {
     new CfnOutput(this, 'TableName', {
       value: this.table.table.tableName,
       description: 'The DynamoDB table',
+    });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      value: this.alarms.topic.topicArn,
+      description: 'Every alarm notifies this SNS topic (firing and clearing): subscribe what pages you',
+    });
+    new CfnOutput(this, 'DashboardName', {
+      value: this.monitoring.dashboard.dashboardName,
+      description: 'The CloudWatch dashboard',
     });
 
     // Optional fronts for clients. WS_CALLBACK_URL above stays the execute-api one whatever they are.
@@ -157,13 +227,11 @@ export class SwitchboardStack extends Stack {
       this.domainOutputs('WebSocket', this.webSocketDomain);
     }
     if (props.httpDomainName && props.httpCertificateArn) {
-      const stage = this.httpApi.api.defaultStage;
-      if (!stage) throw new Error('The HTTP API has no $default stage to map its custom domain to');
       this.httpDomain = new SwitchboardApiDomain(this, 'HttpDomain', {
         domainName: props.httpDomainName,
         certificateArn: props.httpCertificateArn,
         api: this.httpApi.api,
-        stage,
+        stage: this.httpApi.stage,
         scheme: 'https',
       });
       this.domainOutputs('Http', this.httpDomain);
@@ -179,6 +247,26 @@ export class SwitchboardStack extends Stack {
       value: domain.target,
       description: `Point the ${api} API's name here (CNAME, or an alias in Route 53)`,
     });
+  }
+
+  /** The X-Ray writes every traced function needs, in one policy: X-Ray has no resource to name but `*`. */
+  private tracingPolicy(): ManagedPolicy {
+    const policy = new ManagedPolicy(this, 'TracingPolicy', {
+      description: 'Switchboard functions: send X-Ray trace segments',
+      statements: [
+        new PolicyStatement({
+          actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+          resources: ['*'],
+        }),
+      ],
+    });
+    Validations.of(policy).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions: `*` is the ' +
+        'only resource they can be granted on. This policy holds nothing else.',
+    });
+    return policy;
   }
 
   /**

@@ -1,3 +1,4 @@
+import { Validations } from 'aws-cdk-lib';
 import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import {
   AllowedMethods,
@@ -89,5 +90,37 @@ export class SwitchboardSeedPaths extends Construct {
         : {}),
     });
     this.url = `wss://${props.domainName ?? this.distribution.distributionDomainName}/ws/`;
+
+    // cdk-nag (infra/README.md): what the distribution leaves to the WebSocket stage behind it.
+    Validations.of(this.distribution).acknowledge(
+      {
+        id: 'AwsSolutions-CFR3',
+        reason:
+          'Every handshake the distribution passes on reaches the WebSocket stage, whose JSON access log records ' +
+          'it and every frame after it (request and connection ids, route, status, errors); only the paths the ' +
+          'viewer-request function refuses itself (404, 400) are not logged.',
+      },
+      {
+        id: 'AwsSolutions-CFR1',
+        reason:
+          'The seed clients connect from wherever they are, as they did before the migration: restricting ' +
+          "countries is the deployer's decision, not a default.",
+      },
+      {
+        id: 'AwsSolutions-CFR2',
+        reason:
+          'WAF inspects only the HTTP upgrade request of a WebSocket, never its frames; the stage throttles ' +
+          'connects and frames, and the $connect authorizer checks the token and Origin. Attach a web ACL where ' +
+          'a policy asks for one.',
+      },
+    );
+    if (!(props.domainName && props.certificateArn)) {
+      Validations.of(this.distribution).acknowledge({
+        id: 'AwsSolutions-CFR4',
+        reason:
+          "Without a name of its own the distribution serves CloudFront's *.cloudfront.net certificate, whose " +
+          'minimum protocol CloudFront fixes at TLSv1; with seedDomainName and seedCertificateArn it is TLSv1.2_2021.',
+      });
+    }
   }
 }
