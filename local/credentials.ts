@@ -1,6 +1,6 @@
 import { randomBytes, randomInt } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { readJsonFile, writePrivateJson } from './json-file';
 
 /**
  * The local stack's own AWS-style credentials: what its Management API (`@connections`) and Lambda Invoke
@@ -23,10 +23,9 @@ export async function loadLocalCredentials(file: string | null): Promise<LocalCr
   if (file === null) return generate();
   const stored = await readCredentials(file);
   if (stored) return stored;
-  await mkdir(dirname(file), { recursive: true });
   const fresh = generate();
   try {
-    await writeFile(file, `${JSON.stringify(fresh, null, 2)}\n`, { flag: 'wx', mode: 0o600 });
+    await writePrivateJson(file, fresh, 'wx');
     return fresh;
   } catch (error) {
     // Created meanwhile by another start on the same directory: theirs is the pair.
@@ -38,15 +37,9 @@ export async function loadLocalCredentials(file: string | null): Promise<LocalCr
 }
 
 /** The stored pair, or null if there is none; a file that is not one is an error, not overwritten. */
-export async function readCredentials(file: string): Promise<LocalCredentials | null> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
-  }
-  const parsed = JSON.parse(text) as Partial<LocalCredentials>;
+async function readCredentials(file: string): Promise<LocalCredentials | null> {
+  const parsed = (await readJsonFile(file)) as Partial<LocalCredentials> | null;
+  if (parsed === null) return null;
   if (typeof parsed.accessKeyId !== 'string' || typeof parsed.secretAccessKey !== 'string') {
     throw new Error(`${file} does not hold {accessKeyId, secretAccessKey}`);
   }

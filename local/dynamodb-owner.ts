@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readJsonFile, writePrivateJson } from './json-file';
 import type { LocalLog } from './log';
 
 /**
@@ -180,20 +181,20 @@ async function youngerThan(file: string, ms: number): Promise<boolean> {
 }
 
 async function readRecord(file: string): Promise<LockRecord | null> {
+  let parsed: Partial<LockRecord> | null;
   try {
-    const parsed = JSON.parse(await readFile(file, 'utf8')) as Partial<LockRecord>;
-    if (typeof parsed.owner !== 'number') return null;
-    return {
-      owner: parsed.owner,
-      pid: typeof parsed.pid === 'number' ? parsed.pid : null,
-      port: typeof parsed.port === 'number' ? parsed.port : null,
-      dbPath: typeof parsed.dbPath === 'string' ? parsed.dbPath : null,
-    };
+    parsed = (await readJsonFile(file)) as Partial<LockRecord> | null;
   } catch {
-    return null;
+    return null; // half written, or not ours: no owner to respect
   }
+  if (typeof parsed?.owner !== 'number') return null;
+  return {
+    owner: parsed.owner,
+    pid: typeof parsed.pid === 'number' ? parsed.pid : null,
+    port: typeof parsed.port === 'number' ? parsed.port : null,
+    dbPath: typeof parsed.dbPath === 'string' ? parsed.dbPath : null,
+  };
 }
 
-function writeRecord(file: string, record: LockRecord, flag: 'w' | 'wx'): Promise<void> {
-  return writeFile(file, `${JSON.stringify(record)}\n`, { flag, mode: 0o600 });
-}
+const writeRecord = (file: string, record: LockRecord, flag: 'w' | 'wx'): Promise<void> =>
+  writePrivateJson(file, record, flag);
