@@ -37,6 +37,17 @@ const dataDir = async () => {
   return dir;
 };
 const javaOf = (port: number) => dynamoDbLocalProcesses(port).filter((p) => !p.watchdog);
+/** What the watchdog prevents, made to happen: it is killed first, then the stack. Resolves with Java's pid. */
+async function orphan(stack: SpawnedStack): Promise<number> {
+  const port = stack.dynamodbPort!;
+  const [java] = javaOf(port);
+  for (const w of dynamoDbLocalProcesses(port).filter((p) => p.watchdog)) process.kill(w.pid, 'SIGKILL');
+  stack.process.kill('SIGKILL');
+  await stack.exited;
+  await new Promise((r) => setTimeout(r, 500));
+  expect(running(java!.pid)).toBe(true);
+  return java!.pid;
+}
 const running = (pid: number) => {
   try {
     process.kill(pid, 0);
@@ -76,17 +87,19 @@ describe('a local stack killed with SIGKILL', () => {
   });
 });
 
-describe('a data directory', () => {
-  it('has one local stack at a time', { timeout: 120_000 }, async () => {
-    const dir = await dataDir();
-    const first = await start(['--data-dir', dir]);
-    const second = spawnStack(['--data-dir', dir]);
-    await expect(second).rejects.toThrow(/another local stack \(pid \d+\) uses this data directory/);
-    expect(javaOf(first.dynamodbPort!)).toHaveLength(1);
-    expect((await api(first.httpUrl, 'GET', '/v1/health')).status).toBe(200);
+describe('a DynamoDB Local left behind anyway', () => {
+  it('in memory: the next start of any local stack stops it, and says so', { timeout: 120_000 }, async () => {
+    const a = await start(['--memory']);
+    const port = a.dynamodbPort!;
+    const java = await orphan(a);
+    const b = await start(['--memory']);
+    expect(b.output()).toContain(`Stopping DynamoDB Local (pid ${java}, port ${port}, in memory)`);
+    expect(dynamoDbLocalProcesses(port)).toEqual([]);
   });
+});
 
-  it('restarted after a crash: the DynamoDB Local left behind is stopped, and the dead connections are gone from stats and presence', {
+describe('a data directory', () => {
+  it('belongs to one stack at a time; restarted after a crash, the DynamoDB Local left behind is stopped and the dead connections are gone from stats and presence', {
     timeout: 180_000,
   }, async () => {
     const dir = await dataDir();
@@ -102,18 +115,17 @@ describe('a data directory', () => {
     const presencePath = `/v1/channels/${encodeURIComponent(room)}/presence`;
     expect((await api(a.httpUrl, 'GET', presencePath)).body).toMatchObject({ count: 4, anonymous: 1 });
     expect((await api(a.httpUrl, 'GET', '/v1/stats')).body).toMatchObject({ connections: 4, users: 2 });
+    // One stack per data directory: a second one is refused while this one runs.
+    await expect(spawnStack(['--data-dir', dir])).rejects.toThrow(
+      /another local stack \(pid \d+\) uses this data directory with DynamoDB Local/,
+    );
+    expect(javaOf(a.dynamodbPort!)).toHaveLength(1);
 
-    // What the watchdog prevents, made to happen: it is killed first, then the stack.
     const port = a.dynamodbPort!;
-    const [java] = javaOf(port);
-    for (const w of dynamoDbLocalProcesses(port).filter((p) => p.watchdog)) process.kill(w.pid, 'SIGKILL');
-    a.process.kill('SIGKILL');
-    await a.exited;
-    await new Promise((r) => setTimeout(r, 500));
-    expect(running(java!.pid)).toBe(true);
+    const java = await orphan(a);
 
     const b = await start(['--data-dir', dir]);
-    expect(b.output()).toContain(`Stopping DynamoDB Local (pid ${java!.pid}, port ${port}`);
+    expect(b.output()).toContain(`Stopping DynamoDB Local (pid ${java}, port ${port}, ${dir}/dynamodb)`);
     expect(dynamoDbLocalProcesses(port)).toEqual([]);
     expect(b.output()).toMatch(/4 connections of a previous run that did not stop cleanly/);
     expect((await api(b.httpUrl, 'GET', '/v1/stats')).body).toMatchObject({

@@ -1,9 +1,8 @@
-import { ScanCommand } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createDynamoClient } from '../../local/dynamodb';
 import type { LocalStack } from '../../local/index';
-import { unique } from './support/client';
 import { api } from './support/http';
 import { recorder, startTestStack } from './support/stack';
 
@@ -11,7 +10,8 @@ import { recorder, startTestStack } from './support/stack';
  * 2,000 sockets closed at once (issue 14: each `$disconnect` used to time out, all 2,000 started at
  * once against one DynamoDB Local). The stack runs handlers with Lambda's concurrency semantics: at most
  * `lambdaConcurrency` at a time, the others wait, and a timeout counts from when an invocation starts.
- * Own table, so the stats and the records left are this test's alone.
+ * Its own DynamoDB Local (and so its own table): the stats and the records left are this test's alone,
+ * and the load does not slow the other tests' stack.
  */
 const SOCKETS = 2_000;
 /** Every tenth socket has a token: 10 users with 20 connections each; the others are anonymous. */
@@ -22,15 +22,15 @@ const OPENING = 16;
 
 let stack: LocalStack;
 const calls = recorder();
-const tableName = unique('mass-close-');
-const dynamo = createDynamoClient(inject('dynamodbEndpoint'), 'us-east-1');
+let dynamo: DynamoDBClient;
 
 beforeAll(async () => {
-  stack = await startTestStack({ tableName, observe: calls.observe });
+  stack = await startTestStack({ dynamodbEndpoint: undefined, observe: calls.observe });
+  dynamo = createDynamoClient(stack.dynamodbEndpoint, 'us-east-1');
 });
 afterAll(async () => {
+  dynamo?.destroy();
   await stack?.stop();
-  dynamo.destroy();
 });
 
 /** Items of the table whose key starts with one of these prefixes. */
@@ -38,7 +38,9 @@ async function itemsStartingWith(prefixes: string[]): Promise<string[]> {
   const found: string[] = [];
   let startKey: Record<string, never> | undefined;
   do {
-    const page = await dynamo.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey: startKey }));
+    const page = await dynamo.send(
+      new ScanCommand({ TableName: stack.tableName, ExclusiveStartKey: startKey }),
+    );
     for (const item of page.Items ?? []) {
       const key = `${item.pk?.S}/${item.sk?.S}`;
       if (prefixes.some((p) => key.startsWith(p))) found.push(key);
