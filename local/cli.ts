@@ -20,7 +20,16 @@ const USAGE = `Usage: npm start -- [options]
   --seed-chat rooms|chats     /ws/chat/{id}/ is a room (seed 001, default) or a chat (seed 003)
   --seed-notifications 001|004  whose frames /ws/notifications/ speaks (default 001)
   --seed-counter <name>       the counter /ws/counter/ is (default global)
+  --lambda-concurrency <n>    handler invocations running at once; more wait (default 32)
+  --max-buffered-bytes <n>    unsent bytes per WebSocket connection before posts answer 429 (default 1048576)
   --verbose                   log every connection, frame and request`;
+
+/** A whole number option, or undefined when absent (the stack's default). */
+function count(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text)) throw new Error(`${flag} must be a whole number, got "${text}"`);
+  return Number(text);
+}
 
 /** Signals closer together than this are one interrupt delivered twice. */
 const REPEAT_WINDOW_MS = 1_000;
@@ -37,6 +46,8 @@ async function main(): Promise<void> {
       'seed-chat': { type: 'string' },
       'seed-notifications': { type: 'string' },
       'seed-counter': { type: 'string' },
+      'lambda-concurrency': { type: 'string' },
+      'max-buffered-bytes': { type: 'string' },
       verbose: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -67,8 +78,14 @@ async function main(): Promise<void> {
     seedChat: values['seed-chat'] as SeedChat | undefined,
     seedNotifications: values['seed-notifications'] as SeedNotifications | undefined,
     seedCounter: values['seed-counter'],
+    lambdaConcurrency: count('--lambda-concurrency', values['lambda-concurrency']),
+    maxBufferedBytes: count('--max-buffered-bytes', values['max-buffered-bytes']),
     logLevel: values.verbose ? 'debug' : 'info',
   });
+  // With --memory the pair exists only in this process: the banner is where code outside it finds them.
+  const credentials = values.memory
+    ? `AWS_ACCESS_KEY_ID=${stack.credentials.accessKeyId} AWS_SECRET_ACCESS_KEY=${stack.credentials.secretAccessKey}`
+    : `npm run -s credentials${values['data-dir'] ? ` -- --data-dir ${values['data-dir']}` : ''}`;
 
   const lines = [
     'Switchboard local stack',
@@ -79,6 +96,7 @@ async function main(): Promise<void> {
     `  JWKS       ${stack.httpUrl}${JWKS_PATH}`,
     `  DynamoDB   ${stack.dynamodbDescription}`,
     `  Token      npm run -s token -- --sub alice --scope realtime:publish${port === 8080 ? '' : ` --url ${stack.httpUrl}`}`,
+    `  AWS keys   ${credentials}   (signatures on @connections and the Invoke API are checked)`,
     `Switchboard local stack ready on ${stack.httpUrl}`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);

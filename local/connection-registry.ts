@@ -16,6 +16,8 @@ export interface Identity {
 export interface SocketControl {
   /** False from the start of the closing handshake. */
   readonly open: boolean;
+  /** Data accepted for the socket and not yet handed to the kernel: what a client that does not read holds. */
+  readonly bufferedBytes: number;
   send(data: Buffer): void;
   close(close: CloseInfo): void;
 }

@@ -1,47 +1,64 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { closes } from './close-codes';
 import type { ConnectionRegistry } from './connection-registry';
+import type { LocalCredentials } from './credentials';
 import { BodyTooLargeError, readBody, sendJson } from './http-util';
 import { awsStyleId, WS_STAGE } from './ids';
 import { WS_LIMITS } from './limits';
+import { signedRequest, verifySigV4 } from './sigv4';
 
 /**
  * The Management API of the stage: `POST|GET|DELETE /local/@connections/{id}`, answering what
- * `@aws-sdk/client-apigatewaymanagementapi` expects so that it works unchanged: SigV4-signed requests
- * (the signature is not checked: any credentials do), 410 GoneException for an unknown connection and for
- * one still inside `$connect`, 413 past 128 KB, GET as `{connectedAt, identity, lastActiveAt}`.
+ * `@aws-sdk/client-apigatewaymanagementapi` expects so that it works unchanged. Every call must be
+ * SigV4-signed with the stack's credentials for service `execute-api` (403 as AWS answers otherwise:
+ * see sigv4.ts); then 410 GoneException for an unknown connection and for one still inside `$connect`,
+ * 413 past 128 KB, 429 LimitExceededException while the connection's unsent data is over
+ * `maxBufferedBytes` (a client that does not read), GET as `{connectedAt, identity, lastActiveAt}`.
  */
 export const CONNECTIONS_PREFIX = `/${WS_STAGE}/@connections/`;
 
-export function createConnectionsApi(registry: ConnectionRegistry) {
+export interface ConnectionsApiOptions {
+  registry: ConnectionRegistry;
+  credentials: LocalCredentials;
+  region: string;
+  /** Unsent bytes one connection may hold; a post beyond them answers 429 and sends nothing. */
+  maxBufferedBytes: number;
+}
+
+export function createConnectionsApi(options: ConnectionsApiOptions) {
+  const { registry, maxBufferedBytes } = options;
+  const scope = { credentials: options.credentials, region: options.region, service: 'execute-api' };
+
   return async function handle(req: IncomingMessage, res: ServerResponse, rawPath: string): Promise<void> {
-    const authorization = req.headers.authorization ?? '';
-    if (!authorization.startsWith('AWS4-HMAC-SHA256 ')) {
-      return error(res, 403, 'MissingAuthenticationTokenException', 'Missing Authentication Token');
-    }
+    if (req.headers.authorization === undefined) return missingToken(res);
     const encoded = rawPath.slice(CONNECTIONS_PREFIX.length);
     const id = decodeId(encoded);
-    if (id === null || encoded.includes('/')) {
-      return error(res, 403, 'MissingAuthenticationTokenException', 'Missing Authentication Token');
+    if (id === null || encoded.includes('/') || !['POST', 'GET', 'DELETE'].includes(req.method ?? '')) {
+      return missingToken(res);
     }
+    let body: Buffer;
+    try {
+      body = await readBody(req, WS_LIMITS.maxMessageBytes);
+    } catch (e) {
+      if (!(e instanceof BodyTooLargeError)) throw e;
+      return error(res, 413, 'PayloadTooLargeException', 'Message too long');
+    }
+    const signature = verifySigV4(signedRequest(req), body, scope);
+    if (!signature.ok) return error(res, 403, signature.type, signature.message);
 
+    const connection = registry.open(id);
+    if (!connection) return error(res, 410, 'GoneException', 'Gone');
     switch (req.method) {
       case 'POST': {
-        let data: Buffer;
-        try {
-          data = await readBody(req, WS_LIMITS.maxMessageBytes);
-        } catch (e) {
-          if (!(e instanceof BodyTooLargeError)) throw e;
-          return error(res, 413, 'PayloadTooLargeException', 'Message too long');
+        // API Gateway: "the WebSocket client side buffer is full" is a 429 LimitExceededException; the
+        // connection stays open, and the data of that post is not sent.
+        if (connection.socket.bufferedBytes + body.length > maxBufferedBytes) {
+          return error(res, 429, 'LimitExceededException', 'Limit Exceeded');
         }
-        const connection = registry.open(id);
-        if (!connection) return gone(res);
-        connection.socket.send(data);
+        connection.socket.send(body);
         return sendJson(res, 200, undefined, requestIdHeader());
       }
-      case 'GET': {
-        const connection = registry.open(id);
-        if (!connection) return gone(res);
+      case 'GET':
         return sendJson(
           res,
           200,
@@ -55,15 +72,9 @@ export function createConnectionsApi(registry: ConnectionRegistry) {
           },
           requestIdHeader(),
         );
-      }
-      case 'DELETE': {
-        const connection = registry.open(id);
-        if (!connection) return gone(res);
+      default:
         connection.socket.close(closes.deleted);
         return sendJson(res, 204, undefined, requestIdHeader());
-      }
-      default:
-        return error(res, 403, 'MissingAuthenticationTokenException', 'Missing Authentication Token');
     }
   };
 }
@@ -81,6 +92,7 @@ function error(res: ServerResponse, status: number, type: string, message: strin
   sendJson(res, status, { message }, { 'x-amzn-ErrorType': type, ...requestIdHeader() });
 }
 
-const requestIdHeader = () => ({ 'x-amzn-RequestId': awsStyleId() });
+const missingToken = (res: ServerResponse) =>
+  error(res, 403, 'MissingAuthenticationTokenException', 'Missing Authentication Token');
 
-const gone = (res: ServerResponse) => error(res, 410, 'GoneException', 'Gone');
+const requestIdHeader = () => ({ 'x-amzn-RequestId': awsStyleId() });

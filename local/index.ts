@@ -6,6 +6,7 @@ import { httpCors, httpRoutes, type LambdaName, usedLambdas, webSocketRoutes } f
 import { disposeRuntime } from '../shared/runtime';
 import { ConnectionRegistry } from './connection-registry';
 import { CONNECTIONS_PREFIX, createConnectionsApi } from './connections-api';
+import { credentialsFile, type LocalCredentials, loadLocalCredentials } from './credentials';
 import { createDevIssuer, type DevIssuer, loadDevKey } from './dev-issuer';
 import { createDynamoClient, ensureTable, startDynamoDb } from './dynamodb';
 import { callbackUrl, stackEnv } from './env';
@@ -22,9 +23,10 @@ import { requestParts } from './request-parts';
 import { createScheduler } from './scheduler';
 import { type SeedPathsServer, startSeedPaths } from './seed-paths';
 import { listen } from './server';
+import { clearStaleConnections } from './stale-connections';
 import { createStaticFiles } from './static-files';
 import { createTtlSweeper } from './ttl-sweeper';
-import { createWebSocketApi } from './websocket';
+import { createWebSocketApi, routeFor } from './websocket';
 
 export type { LocalStackOptions } from './options';
 
@@ -49,6 +51,8 @@ export interface LocalStack {
   tableName: string;
   /** The configuration every handler of this stack sees. */
   env: Readonly<Env>;
+  /** What the Management API and the Invoke API verify signatures against (`npm run credentials`). */
+  credentials: LocalCredentials;
   /** Mints tokens in-process (tests). */
   issuer: DevIssuer;
   scheduler: { runNow(name: string): Promise<unknown> };
@@ -60,6 +64,8 @@ export interface LocalStack {
 
 const DEFAULT_REGION = 'us-east-1';
 const HTTP_CLOSE_GRACE_MS = 5_000;
+/** `$disconnect`s in flight at once when a start clears what a killed run left. */
+const STALE_DISCONNECT_CONCURRENCY = 16;
 
 export async function startLocalStack(input: LocalStackOptions = {}): Promise<LocalStack> {
   const o = resolveOptions(input);
@@ -68,6 +74,7 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
   const lambdaNames: LambdaName[] = [...usedLambdas(), ...o.schedules.map((s) => s.lambda)];
   const handlers = await loadHandlers(lambdaNames);
   const key = await loadDevKey(o.memory ? null : join(o.dataDir, 'dev-issuer.json'));
+  const credentials = await loadLocalCredentials(o.memory ? null : credentialsFile(o.dataDir));
   const region = o.env.AWS_REGION ?? DEFAULT_REGION;
 
   const db = await startDynamoDb({
@@ -100,24 +107,35 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
     region,
     port,
     issuer,
+    credentials,
     handlerLogLevel: handlerLogLevel(o.logLevel),
     overrides: o.env,
   });
   const config = loadConfig(env);
 
-  const invoker = createInvoker(handlers, env, o.observe);
+  const invoker = createInvoker(handlers, env, {
+    concurrency: o.lambdaConcurrency,
+    log,
+    ...(o.observe ? { observe: o.observe } : {}),
+  });
   const registry = new ConnectionRegistry();
+  const stage = { region, domainName: `127.0.0.1:${port}` };
   const webSocket = createWebSocketApi({
     invoker,
     registry,
-    stage: { region, domainName: `127.0.0.1:${port}` },
+    stage,
     port,
     log,
     idleTimeoutMs: o.idleTimeoutMs,
     maxLifetimeMs: o.maxLifetimeMs,
   });
-  const connections = createConnectionsApi(registry);
-  const lambdaApi = createLambdaApi({ invoker, functions: new Set(lambdaNames), region, log });
+  const connections = createConnectionsApi({
+    registry,
+    credentials,
+    region,
+    maxBufferedBytes: o.maxBufferedBytes,
+  });
+  const lambdaApi = createLambdaApi({ invoker, functions: new Set(lambdaNames), region, credentials, log });
   const httpApi = createHttpApi({
     invoker,
     authorize: createJwtAuthorizer(config.auth),
@@ -163,6 +181,20 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
     },
     upgrade: webSocket.handleUpgrade,
   });
+  // Before the stack says it is ready: stats and presence start true.
+  if (!o.memory && db.engine !== 'external') {
+    await clearStaleConnections({
+      db: documents,
+      tableName: o.tableName,
+      invoke: invoker.invoke,
+      disconnectLambda: routeFor('$disconnect').lambda,
+      stage,
+      log,
+      concurrency: STALE_DISCONNECT_CONCURRENCY,
+    }).catch((error: unknown) =>
+      log.warn(`clearing the previous run's connections failed: ${errorText(error)}`),
+    );
+  }
   scheduler.start();
   sweeper.start();
 
@@ -206,6 +238,7 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
     dynamodbDescription: db.description,
     tableName: o.tableName,
     env,
+    credentials,
     issuer,
     scheduler: { runNow: (name) => scheduler.runNow(name) },
     sweepNow: () => sweeper.sweepNow(),

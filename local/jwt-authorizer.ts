@@ -1,5 +1,5 @@
 import { type JWTPayload, errors as joseErrors, jwtVerify } from 'jose';
-import { keySet, listClaim } from '../shared/auth/jwt';
+import { keySet } from '../shared/auth/jwt';
 import type { AuthConfig } from '../shared/config';
 
 /**
@@ -44,7 +44,7 @@ export function createJwtAuthorizer(auth: AuthConfig): JwtAuthorizer {
     if (auth.audience.length > 0 && !audienceMatches(payload, auth.audience)) {
       return unauthorized('the token does not have a valid audience');
     }
-    const tokenScopes = [...listClaim(payload.scope), ...listClaim(payload.scp)];
+    const tokenScopes = scopesOf(payload);
     if (routeScopes && routeScopes.length > 0) {
       if (!routeScopes.some((s) => tokenScopes.includes(s))) {
         return {
@@ -60,6 +60,21 @@ export function createJwtAuthorizer(auth: AuthConfig): JwtAuthorizer {
       jwt: { claims: stringifyClaims(payload), scopes: routeScopes?.length ? tokenScopes : null },
     };
   };
+}
+
+/**
+ * The scopes API Gateway reads from a token: its `scope` and `scp` claims, a string being a list separated
+ * by spaces (RFC 6749 section 3.3: nothing else delimits a scope, so `a,b` is one scope named "a,b"), an
+ * array (Okta's `scp`) one scope per element, as it is.
+ */
+export function scopesOf(payload: JWTPayload): string[] {
+  return [...scopeList(payload.scope), ...scopeList(payload.scp)];
+}
+
+function scopeList(value: unknown): string[] {
+  if (typeof value === 'string') return value.split(' ').filter(Boolean);
+  if (Array.isArray(value)) return value.filter((v): v is string => typeof v === 'string');
+  return [];
 }
 
 const unauthorized = (description: string): JwtAuthorization => ({

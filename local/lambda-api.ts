@@ -1,9 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LambdaName } from '../shared/routes';
+import type { LocalCredentials } from './credentials';
 import type { Invoker } from './handlers';
 import { BodyTooLargeError, readBody, sendJson } from './http-util';
 import { awsStyleId, LOCAL_ACCOUNT_ID } from './ids';
 import { errorText, type LocalLog } from './log';
+import { signedRequest, verifySigV4 } from './sigv4';
 
 /**
  * Lambda's Invoke API, as far as handlers use it to start each other (`@aws-sdk/client-lambda`
@@ -12,8 +14,9 @@ import { errorText, type LocalLog } from './log';
  * same invoker as every other invocation; `RequestResponse` (the default) answers 200 with its result, or
  * with `X-Amz-Function-Error: Unhandled`; `DryRun` answers 204. Functions are known by their route-table
  * names (which the local stack puts in the variables that name them), or an ARN ending in one.
- * Not emulated: the retries of failed asynchronous invocations (the CDK stack turns them off too),
- * qualifiers and aliases (ignored), the signature (any credentials do, as for @connections).
+ * Calls are SigV4-signed with the stack's credentials for service `lambda`, and refused 403 as AWS does
+ * otherwise (sigv4.ts). Not emulated: the retries of failed asynchronous invocations (the CDK stack turns
+ * them off too), qualifiers and aliases (ignored).
  */
 export const LAMBDA_INVOKE_PREFIX = '/2015-03-31/functions/';
 const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
@@ -27,37 +30,41 @@ export interface LambdaApiOptions {
   /** The Lambdas this stack mounts. */
   functions: ReadonlySet<LambdaName>;
   region: string;
+  credentials: LocalCredentials;
   log: LocalLog;
 }
 
 export function createLambdaApi(options: LambdaApiOptions) {
   const { invoker, functions, region, log } = options;
+  const scope = { credentials: options.credentials, region, service: 'lambda' };
 
   return async function handle(req: IncomingMessage, res: ServerResponse, rawPath: string): Promise<void> {
     const match = INVOKE_PATH.exec(rawPath);
     if (req.method !== 'POST' || !match) {
       return error(res, 404, 'UnknownOperationException', 'Unknown operation');
     }
-    if (!(req.headers.authorization ?? '').startsWith('AWS4-HMAC-SHA256 ')) {
+    if (req.headers.authorization === undefined) {
       return error(res, 403, 'MissingAuthenticationTokenException', 'Missing Authentication Token');
     }
-    const requested = decode(match[1]!);
-    const lambda = functionNamed(requested, functions);
-    if (!lambda) {
-      const arn = `arn:aws:lambda:${region}:${LOCAL_ACCOUNT_ID}:function:${requested}`;
-      return error(res, 404, 'ResourceNotFoundException', `Function not found: ${arn}`);
-    }
     const type = String(req.headers['x-amz-invocation-type'] ?? 'RequestResponse');
-    if (!['Event', 'RequestResponse', 'DryRun'].includes(type)) {
-      return error(res, 400, 'InvalidParameterValueException', `Invalid invocation type: ${type}`);
-    }
-
     let payload: Buffer;
     try {
       payload = await readBody(req, type === 'Event' ? MAX_EVENT_PAYLOAD : MAX_SYNC_PAYLOAD);
     } catch (e) {
       if (!(e instanceof BodyTooLargeError)) throw e;
       return error(res, 413, 'RequestTooLargeException', 'Request must be smaller than the payload limit');
+    }
+    // Authentication before anything about the function: an unsigned caller learns nothing.
+    const signature = verifySigV4(signedRequest(req), payload, scope);
+    if (!signature.ok) return error(res, 403, signature.type, signature.message);
+    const requested = decode(match[1]!);
+    const lambda = functionNamed(requested, functions);
+    if (!lambda) {
+      const arn = `arn:aws:lambda:${region}:${LOCAL_ACCOUNT_ID}:function:${requested}`;
+      return error(res, 404, 'ResourceNotFoundException', `Function not found: ${arn}`);
+    }
+    if (!['Event', 'RequestResponse', 'DryRun'].includes(type)) {
+      return error(res, 400, 'InvalidParameterValueException', `Invalid invocation type: ${type}`);
     }
     let event: unknown = {};
     if (payload.length > 0) {

@@ -29,6 +29,19 @@ export interface LocalStackOptions extends SeedPathSettings {
   schedules?: readonly Schedule[];
   /** How often expired items are deleted; 0 turns the sweeper off. @default 60 s */
   sweepIntervalMs?: number;
+  /**
+   * Lambda invocations running at once, all functions together; more wait for a slot, and their timeout
+   * starts when they run. AWS's default account quota is 1,000, but here they all share one DynamoDB
+   * Local whose throughput does not grow with them: more at once only makes each slower, until a
+   * handler's timeout measures the queue in front of DynamoDB Local rather than its own work. @default 32
+   */
+  lambdaConcurrency?: number;
+  /**
+   * Unsent bytes the WebSocket API holds for one connection (a client that does not read); past them a
+   * post answers 429 LimitExceededException, as API Gateway's does when "the client side buffer is
+   * full", and sends nothing. @default 1 MiB
+   */
+  maxBufferedBytes?: number;
   /** Handler configuration over the stack's own (e.g. RATE_LIMIT_PER_MINUTE, ALLOWED_ORIGINS). */
   env?: Env;
   /** @default 'warn' */
@@ -59,6 +72,8 @@ export const defaults: Omit<ResolvedOptions, Unset> = {
   maxLifetimeMs: WS_LIMITS.maxLifetimeMs,
   schedules: routeSchedules,
   sweepIntervalMs: 60_000,
+  lambdaConcurrency: 32,
+  maxBufferedBytes: 1024 * 1024,
   env: {},
   logLevel: 'warn',
 };
@@ -89,6 +104,8 @@ export function resolveOptions(input: LocalStackOptions = {}): ResolvedOptions {
   int('idleTimeoutMs', o.idleTimeoutMs, 1);
   int('maxLifetimeMs', o.maxLifetimeMs, 1);
   int('sweepIntervalMs', o.sweepIntervalMs, 0);
+  int('lambdaConcurrency', o.lambdaConcurrency, 1);
+  int('maxBufferedBytes', o.maxBufferedBytes, 0);
   if (!logLevels.includes(o.logLevel)) problems.push(`logLevel must be one of ${logLevels.join(', ')}`);
   if (o.dynamodbEngine !== 'auto' && o.dynamodbEngine !== 'dynalite') {
     problems.push('dynamodbEngine must be "auto" or "dynalite"');

@@ -146,7 +146,7 @@ export function createWebSocketApi(options: WebSocketApiOptions): WebSocketApi {
   };
 }
 
-function routeFor(routeKey: string): WebSocketRoute {
+export function routeFor(routeKey: string): WebSocketRoute {
   const route = webSocketRoutes.find((r) => r.routeKey === routeKey);
   if (!route) throw new Error(`The route table has no ${routeKey} WebSocket route`);
   return route;

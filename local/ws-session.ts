@@ -67,6 +67,9 @@ export function openSession(
     get open() {
       return ws.readyState === WebSocket.OPEN;
     },
+    get bufferedBytes() {
+      return ws.bufferedAmount;
+    },
     // API Gateway delivers posted data as a text frame; bytes that are not UTF-8 cannot be text.
     send: (data) => ws.send(data, { binary: !isUtf8(data) }),
     close: closeWith,

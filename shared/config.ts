@@ -67,6 +67,9 @@ export const envSchema = z.object({
   LIVE_STATS_FUNCTION_NAME: z.string().min(1).optional(),
   /** Where the Lambda Invoke API answers; AWS's regional endpoint when unset (the local stack sets its own). */
   LAMBDA_ENDPOINT: z.url().optional(),
+  /** The local stack's own credentials (with LOCAL_STACK), which its Management API and Invoke API verify. */
+  LOCAL_ACCESS_KEY_ID: z.string().min(1).optional(),
+  LOCAL_SECRET_ACCESS_KEY: z.string().min(1).optional(),
 });
 
 export type Env = Record<string, string | undefined>;

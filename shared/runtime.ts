@@ -45,7 +45,14 @@ function runtimeFor(env: Env): Runtime {
   const config = loadConfig(env);
   const local = env.LOCAL_STACK === 'true';
   const given = explicitCredentials.get(env);
-  const credentials = given ?? (local ? { accessKeyId: 'local', secretAccessKey: 'local' } : undefined);
+  const credentials =
+    given ??
+    (local
+      ? {
+          accessKeyId: env.LOCAL_ACCESS_KEY_ID ?? 'local',
+          secretAccessKey: env.LOCAL_SECRET_ACCESS_KEY ?? 'local',
+        }
+      : undefined);
   const db = createDocumentClient({
     region: config.region,
     endpoint: config.dynamodbEndpoint,

@@ -59,7 +59,7 @@ describe('$disconnect', () => {
     const sdk = new ApiGatewayManagementApiClient({
       endpoint: stack.callbackUrl,
       region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      credentials: stack.credentials,
     });
     try {
       await sdk.send(new DeleteConnectionCommand({ ConnectionId: id }));

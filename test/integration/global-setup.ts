@@ -26,6 +26,7 @@ export default async function setup(project: TestProject) {
   project.provide('httpUrl', stack.httpUrl);
   project.provide('wsUrl', stack.wsUrl);
   project.provide('callbackUrl', stack.callbackUrl);
+  project.provide('credentials', stack.credentials);
   return async () => {
     await stack.stop();
     await db.stop();
@@ -39,5 +40,7 @@ declare module 'vitest' {
     httpUrl: string;
     wsUrl: string;
     callbackUrl: string;
+    /** The shared stack's own credentials, which its Management API verifies signatures against. */
+    credentials: { accessKeyId: string; secretAccessKey: string };
   }
 }

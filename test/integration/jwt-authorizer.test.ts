@@ -93,6 +93,24 @@ describe('the JWT authorizer of the HTTP API', () => {
     expect(res.wwwAuthenticate).toContain('insufficient_scope');
   });
 
+  it('splits scope on spaces only, as API Gateway does: a comma joins nothing', async () => {
+    for (const claims of [
+      { scope: 'openid,realtime:publish' },
+      { scope: 'realtime:publish,openid' },
+      { scp: 'x,realtime:admin' },
+      { scp: ['x realtime:admin'] },
+    ]) {
+      const res = await publishWith(`Bearer ${await sign(claims)}`);
+      expect({ claims, status: res.status }).toEqual({ claims, status: 403 });
+    }
+    for (const claims of [{ scope: 'openid  realtime:publish' }, { scp: 'x realtime:admin' }]) {
+      expect({ claims, status: (await publishWith(await sign(claims))).status }).toEqual({
+        claims,
+        status: 202,
+      });
+    }
+  });
+
   it('while the WebSocket authorizer accepts the same ES256 token', async () => {
     const client = await TestClient.connect(stack.wsUrl, { token: await sign({ sub: 'es-user' }, 'ES256') });
     expect((await client.hello()).user_id).toBe('es-user');

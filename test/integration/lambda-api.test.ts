@@ -14,7 +14,7 @@ beforeAll(async () => {
   lambda = new LambdaClient({
     endpoint: String(stack.env.LAMBDA_ENDPOINT),
     region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    credentials: stack.credentials,
   });
 });
 afterAll(async () => {
@@ -92,5 +92,29 @@ describe('the local Lambda Invoke API with the real SDK', () => {
       body: '{}',
     });
     expect(res.status).toBe(403);
+  });
+
+  it('refuses another secret with 403 InvalidSignatureException, before saying whether the function exists', async () => {
+    const stranger = new LambdaClient({
+      endpoint: String(stack.env.LAMBDA_ENDPOINT),
+      region: 'us-east-1',
+      credentials: { ...stack.credentials, secretAccessKey: 'local' },
+    });
+    try {
+      for (const FunctionName of ['live-stats', 'no-such-function']) {
+        const error = (await stranger
+          .send(new InvokeCommand({ FunctionName, InvocationType: 'Event', Payload: encode({}) }))
+          .catch((e: unknown) => e)) as { name: string; $metadata: { httpStatusCode: number } };
+        expect({ name: error.name, status: error.$metadata.httpStatusCode }).toEqual({
+          name: 'InvalidSignatureException',
+          status: 403,
+        });
+      }
+      expect(
+        calls.started.filter((i) => i.lambda === 'live-stats' && JSON.stringify(i.event) === '{}'),
+      ).toEqual([]);
+    } finally {
+      stranger.destroy();
+    }
   });
 });

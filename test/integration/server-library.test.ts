@@ -5,10 +5,10 @@ import { shared, token } from './support/stack';
 
 /**
  * The server library (server/index.ts) as another Lambda or a worker uses it: only the table name, the
- * WebSocket callback URL and credentials (the local Management API accepts dummy ones), and real
+ * WebSocket callback URL and the stack's credentials (`npm run credentials`), and real
  * WebSocket clients on the shared stack receive what it sends.
  */
-const { httpUrl, wsUrl, callbackUrl } = shared();
+const { httpUrl, wsUrl, callbackUrl, credentials } = shared();
 const clients = clientPool();
 afterEach(() => clients.closeAll());
 
@@ -18,7 +18,7 @@ beforeAll(() => {
     tableName: inject('tableName'),
     callbackUrl,
     endpoint: inject('dynamodbEndpoint'),
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    credentials,
   });
 });
 afterAll(() => switchboard.close());

@@ -12,6 +12,7 @@ export const shared = () => ({
   httpUrl: inject('httpUrl'),
   wsUrl: inject('wsUrl'),
   callbackUrl: inject('callbackUrl'),
+  credentials: inject('credentials'),
 });
 
 /** A token from a running stack's `POST /.local/token`, as the console page and `npm run token` get one. */
