@@ -100,16 +100,10 @@ async function publishOnce(deps: Deps, input: PublishInput, id: string): Promise
   const seq = history ? await deps.messages.nextSeq(channel.id) : undefined;
   const meta: EventMeta = { id, seq, timestamp: isoTime(input.timestamp ?? now) };
   const event = typeof input.event === 'function' ? input.event(meta) : input.event;
-  // The envelope first and always the envelope's: an event cannot forge type, channel, id, timestamp or seq.
-  const { type, channel: _c, id: _i, timestamp: _t, seq: _s, ...fields } = event;
-  const frame = {
-    type,
-    channel: channel.id,
-    id: meta.id,
-    timestamp: meta.timestamp,
-    ...(seq === undefined ? {} : { seq }),
-    ...fields,
-  };
+  const frame = frameOf(
+    { type: event.type, channel: channel.id, id: meta.id, timestamp: meta.timestamp, seq },
+    event,
+  );
   const serialized = JSON.stringify(frame);
   if (history && seq !== undefined) {
     const expiresAt = history.ttlSeconds === null ? null : Math.floor(now / 1000) + history.ttlSeconds;
@@ -130,6 +124,31 @@ async function publishOnce(deps: Deps, input: PublishInput, id: string): Promise
     timestamp: meta.timestamp,
     duplicate: false,
     ...delivery,
+  };
+}
+
+/**
+ * A frame: the envelope first and always the envelope's. An event cannot forge type, channel, id, timestamp
+ * or seq, whether the envelope has them or not (a frame posted to connections directly has no channel).
+ */
+export function frameOf(
+  envelope: {
+    type: string;
+    channel?: string | undefined;
+    id: string;
+    timestamp: string;
+    seq?: number | undefined;
+  },
+  event: Record<string, unknown>,
+): ChannelFrameEnvelope & Record<string, unknown> {
+  const { type: _y, channel: _c, id: _i, timestamp: _t, seq: _s, ...fields } = event;
+  return {
+    type: envelope.type,
+    ...(envelope.channel === undefined ? {} : { channel: envelope.channel }),
+    id: envelope.id,
+    timestamp: envelope.timestamp,
+    ...(envelope.seq === undefined ? {} : { seq: envelope.seq }),
+    ...fields,
   };
 }
 

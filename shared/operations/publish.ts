@@ -3,7 +3,7 @@ import { parseChannel, userChannel } from '../channels';
 import type { Deps } from '../domain/context';
 import { postWithRetry, removeGone } from '../domain/fanout';
 import { mapBounded } from '../domain/pool';
-import { type EventFields, publishEvent } from '../domain/publish';
+import { type EventFields, frameOf, publishEvent } from '../domain/publish';
 import type { OperationInput, OperationResult } from '../http';
 import { isoTime, validate } from '../protocol';
 
@@ -80,7 +80,7 @@ export async function deliver(deps: Deps, input: PublishBody): Promise<DeliveryR
   const direct = [...new Set(input.connection_ids ?? [])].filter((c) => !reached.has(c) && !exclude?.has(c));
   if (direct.length > 0) {
     const payload = new TextEncoder().encode(
-      JSON.stringify({ ...event, type: input.type, id, timestamp: isoTime(deps.clock.now()) }),
+      JSON.stringify(frameOf({ type: input.type, id, timestamp: isoTime(deps.clock.now()) }, input.data)),
     );
     report.recipients += direct.length;
     await mapBounded(direct, deps.config.fanOut.concurrency, async (connectionId) => {

@@ -25,3 +25,19 @@ describe('POST /v1/publish to connection_ids', () => {
     expect(world.gateway.posts.map((p) => p.connectionId)).toEqual(['alive']);
   });
 });
+
+describe('POST /v1/publish: the envelope wins for every target', () => {
+  it('a connection_ids recipient gets the same envelope as a channel one: data cannot set channel, seq, id or timestamp', async () => {
+    const world = fakeWorld();
+    await TestClient.connect(world, 'direct');
+    const report = await deliver(world, {
+      connection_ids: ['direct'],
+      type: 'alert',
+      data: { channel: 'room:forged', seq: 999, id: 'forged', timestamp: 'then', type: 'spoof', level: 3 },
+    });
+    expect(report).toMatchObject({ recipients: 1, delivered: 1 });
+    expect(world.gateway.framesTo('direct')).toEqual([
+      { type: 'alert', id: report.id, timestamp: '2026-11-23T12:00:00.000Z', level: 3 },
+    ]);
+  });
+});
