@@ -165,7 +165,10 @@ async function idempotent(
   try {
     result = await run();
   } catch (error) {
-    await deps.messages.releaseIdempotency(fullKey).catch(() => {});
+    await deps.messages.releaseIdempotency(fullKey).catch((e: unknown) =>
+      // The operation's own error is what the caller must see; the claim is taken over once stale.
+      deps.log.warn('could not release an idempotency claim', { key: fullKey, error: String(e) }),
+    );
     throw error;
   }
   if (result.status < 300) {

@@ -63,7 +63,10 @@ export async function connect(deps: Deps, input: ConnectInput): Promise<ConnectR
   try {
     for (const channel of channels) await join(deps, connectionId, principal, channel, null);
   } catch (error) {
-    await deps.connections.remove(connectionId).catch(() => {});
+    await deps.connections.remove(connectionId).catch((e: unknown) =>
+      // The join's error is what refuses the handshake; a record left behind expires with its TTL.
+      deps.log.warn('could not undo a refused connection', { connectionId, error: String(e) }),
+    );
     throw error;
   }
   return { ok: true, channels: channels.map((c) => c.id) };

@@ -53,14 +53,24 @@ export async function fanOut(deps: FanOutDeps, input: FanOutInput): Promise<FanO
       input.reached?.add(sub.connectionId);
       result.recipients++;
       await pool.run(async () => {
-        if (sub.replayPending && input.seq !== undefined && !(await settleReplay(deps, input, sub))) {
-          result.recipients--;
-          return;
+        try {
+          if (sub.replayPending && input.seq !== undefined && !(await settleReplay(deps, input, sub))) {
+            result.recipients--;
+            return;
+          }
+          const outcome = await postWithRetry(deps, sub.connectionId, input.payload);
+          if (outcome === 'delivered') result.delivered++;
+          else if (outcome === 'gone') gone.push(sub.connectionId);
+          else result.failed++;
+        } catch (error) {
+          // Every recipient ends up delivered, gone or failed: a fault here is one failed delivery.
+          result.failed++;
+          deps.log.error('delivery to a connection failed', {
+            connectionId: sub.connectionId,
+            channel: input.channel,
+            error: error instanceof Error ? error.stack : String(error),
+          });
         }
-        const outcome = await postWithRetry(deps, sub.connectionId, input.payload);
-        if (outcome === 'delivered') result.delivered++;
-        else if (outcome === 'gone') gone.push(sub.connectionId);
-        else result.failed++;
       });
     }
   }
@@ -72,6 +82,8 @@ export async function fanOut(deps: FanOutDeps, input: FanOutInput): Promise<FanO
         if (await removeGone(deps, connectionId, input.channel)) result.gone++;
         else result.failed++;
       } catch (error) {
+        // Not removed: counted failed (it did not get the frame); its $disconnect or TTL removes it.
+        result.failed++;
         deps.log.warn('could not remove a gone connection', { connectionId, error: String(error) });
       }
     });

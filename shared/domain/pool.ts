@@ -1,12 +1,14 @@
 /**
  * Runs async tasks with at most `limit` in flight. `run` resolves as soon as the task has *started*, so a
  * producer that awaits it is held back while the pool is full (backpressure) and can fetch its next page
- * of work while the last tasks finish. `drain` waits for all of them.
+ * of work while the last tasks finish. `drain` waits for all of them. A task is meant to handle its own
+ * errors; one that throws anyway is not lost: `drain` rejects with it once every task has settled.
  */
 export class Pool {
   #active = 0;
   #waiting: (() => void)[] = [];
   #pending = new Set<Promise<void>>();
+  #errors: unknown[] = [];
 
   constructor(readonly limit: number) {
     if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`pool limit must be >= 1, got ${limit}`);
@@ -16,7 +18,9 @@ export class Pool {
     if (this.#active >= this.limit) await new Promise<void>((resolve) => this.#waiting.push(resolve));
     this.#active++;
     const p = task()
-      .catch(() => {}) // a task handles its own errors; the pool only counts
+      .catch((error: unknown) => {
+        this.#errors.push(error);
+      })
       .finally(() => {
         this.#active--;
         this.#pending.delete(p);
@@ -27,6 +31,9 @@ export class Pool {
 
   async drain(): Promise<void> {
     while (this.#pending.size > 0) await Promise.all([...this.#pending]);
+    const errors = this.#errors.splice(0);
+    if (errors.length === 1) throw errors[0];
+    if (errors.length > 1) throw new AggregateError(errors, `${errors.length} pool tasks failed`);
   }
 }
 

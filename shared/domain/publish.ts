@@ -88,7 +88,12 @@ export async function publishEvent(deps: Deps, input: PublishInput): Promise<Pub
     if (key !== undefined) await deps.messages.completeIdempotency(key, result, deps.clock.now());
     return result;
   } catch (error) {
-    if (key !== undefined) await deps.messages.releaseIdempotency(key).catch(() => {});
+    if (key !== undefined) {
+      await deps.messages.releaseIdempotency(key).catch((e: unknown) =>
+        // The publish's own error is what the caller must see; the claim is taken over once stale.
+        deps.log.warn('could not release an idempotency claim', { key, error: String(e) }),
+      );
+    }
     throw error;
   }
 }

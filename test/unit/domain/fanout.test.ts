@@ -213,6 +213,21 @@ describe('fan-out with fakes', () => {
       );
     });
 
+    it('reports it failed, and logs why, when reading its mark throws: every recipient is accounted for', async () => {
+      const { connections, gateway, deps } = pending(null, 0);
+      connections.getSubscription = async () => {
+        throw new Error('ProvisionedThroughputExceeded');
+      };
+      const r = await fanOut(deps, { channel: 'room:x', payload, seq: 3 });
+      expect(gateway.posts.map((p) => p.connectionId)).toEqual(['c0']);
+      expect(r).toEqual({ recipients: 2, delivered: 1, gone: 0, failed: 1 });
+      expect(
+        deps.log.lines.some(
+          (l) => l.level === 'error' && String(l.extra?.error).includes('ProvisionedThroughputExceeded'),
+        ),
+      ).toBe(true);
+    });
+
     it('skips it when it went away while the fan-out waited', async () => {
       const { connections, gateway, deps } = pending(null, 0);
       connections.getSubscription = async () => null;
