@@ -12,6 +12,7 @@ import {
 } from '../protocol';
 import { join, leave } from './connections';
 import { defineFrame } from './frames';
+import { runHook } from './hooks';
 import { ackFrame, idempotencyKey, publishEvent } from './publish';
 import { readReplay } from './recovery';
 
@@ -33,7 +34,8 @@ export const hello = defineFrame({
     });
     for (const id of channels) {
       const channel = parseChannel(id);
-      await deps.hooks[channel.namespace.name]?.onHello?.(deps, channel, ctx);
+      const hooks = deps.hooks[channel.namespace.name];
+      if (hooks?.onHello) await runHook(deps, `onHello ${id}`, () => hooks.onHello?.(deps, channel, ctx));
     }
   },
 });

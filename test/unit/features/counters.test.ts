@@ -115,6 +115,21 @@ describe('joining and leaving a counter', () => {
     expect(ofType(a, 'user_count_update').map((f) => f.count)).toEqual([2]);
   });
 
+  it('a failing hello hook is logged and never fails hello itself', async () => {
+    const world = fakeWorld();
+    const b = await TestClient.connect(world, 'b', anonymous, 'counter:c');
+    world.counters.read = async () => {
+      throw new Error('counter table unavailable');
+    };
+    const replies = await b.send({ type: 'hello' });
+    expect(replies.map((r) => r.type)).toEqual(['connection.established']);
+    expect(
+      world.log.lines.some(
+        (l) => l.level === 'error' && String(l.extra?.error).includes('counter table unavailable'),
+      ),
+    ).toBe(true);
+  });
+
   it('tells the remaining subscribers the new count on unsubscribe and disconnect', async () => {
     const world = fakeWorld();
     const a = await TestClient.connect(world, 'a', anonymous, 'counter:c');
