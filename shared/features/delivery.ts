@@ -3,7 +3,6 @@ import type { FrameContext } from '../domain/context';
 import type { PublishResult } from '../domain/publish';
 import { resolveChannel } from '../domain/resolve-channel';
 import { ProtocolError } from '../errors';
-import type { ServerFrame } from '../protocol';
 
 /**
  * How the features of seeds 000 and 001 take a client's message in and say what became of it: the

@@ -1,7 +1,5 @@
 import { z } from 'zod';
-import type { Deps } from '../domain/context';
 import { ProtocolError } from '../errors';
-import { byteLength } from '../protocol';
 
 /** Field rules the features of seeds 000 and 001 share. */
 

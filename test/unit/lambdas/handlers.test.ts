@@ -22,7 +22,7 @@ import { handler as disconnectHandler } from '../../../lambdas/ws-disconnect';
 import { handler as messageHandler } from '../../../lambdas/ws-message';
 import { principalToContext } from '../../../shared/auth/principal';
 import type { Env } from '../../../shared/config';
-import type { HttpEvent, WsEvent } from '../../../shared/events';
+import type { WsEvent } from '../../../shared/events';
 import { runWithEnv } from '../../../shared/runtime';
 import { httpEvent } from '../../support/events';
 import { AUDIENCE, ISSUER, testIssuer } from '../../support/tokens';
