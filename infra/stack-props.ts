@@ -1,6 +1,6 @@
 import { type RemovalPolicy, Token } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import type { Schedule } from '../shared/routes';
+import type { Schedule } from '../shared/app/routes';
 import { scheduleProblems } from './constructs/schedules';
 
 export interface SwitchboardStackProps {
@@ -127,7 +127,7 @@ export class InvalidStackPropsError extends Error {
   }
 }
 
-/** The same allow-list shared/config.ts enforces at runtime: a symmetric or `none` algorithm never passes. */
+/** The same allow-list shared/app/config.ts enforces at runtime: a symmetric or `none` algorithm never passes. */
 const ASYMMETRIC = /^(RS|PS|ES)(256|384|512)$|^EdDSA$/;
 const STAGE_NAME = /^[A-Za-z0-9_-]{1,128}$/;
 

@@ -1,10 +1,10 @@
-import { type Env, loadConfig } from '../shared/config';
-import { asyncInvocations } from '../shared/routes';
+import { type Env, loadConfig } from '../shared/app/config';
+import { asyncInvocations } from '../shared/app/routes';
 import type { DevIssuer } from './dev-issuer';
 import { WS_STAGE } from './ids';
 
 /**
- * The configuration the handlers of one local stack read through `currentEnv()`: never process.env, so
+ * The configuration of one local stack's runtime (local/index.ts builds it from this): never process.env, so
  * that several stacks can run in one process, each with its own table, issuer and callback URL.
  */
 export interface StackEnvInput {
@@ -23,7 +23,7 @@ export function stackEnv(input: StackEnvInput): Env {
     DYNAMODB_ENDPOINT: input.dynamodbEndpoint,
     AWS_REGION: input.region,
     WS_CALLBACK_URL: callbackUrl(input.port),
-    // Makes the SDK clients use dummy credentials instead of searching for real ones.
+    // The SDK clients sign with LOCAL_ACCESS_KEY_ID / LOCAL_SECRET_ACCESS_KEY instead of searching for real ones.
     LOCAL_STACK: 'true',
     JWT_ISSUER: input.issuer.issuer,
     JWT_AUDIENCE: input.issuer.audience,

@@ -1,14 +1,14 @@
 import { join } from 'node:path';
 import { createDocumentClient } from '../shared/adapters/dynamo/client';
-import { type Env, loadConfig } from '../shared/config';
-import { httpCors, httpRoutes, type LambdaName, usedLambdas, webSocketRoutes } from '../shared/routes';
-import { disposeRuntime } from '../shared/runtime';
+import type { Env } from '../shared/app/config';
+import { httpCors, httpRoutes, type LambdaName, usedLambdas, webSocketRoutes } from '../shared/app/routes';
+import { createRuntime } from '../shared/app/runtime';
 import { ConnectionRegistry } from './connection-registry';
 import { CONNECTIONS_PREFIX, createConnectionsApi } from './connections-api';
 import { createDevIssuer, type DevIssuer, loadDevKey } from './dev-issuer';
 import { createDynamoClient, ensureTable, startDynamoDb } from './dynamodb';
 import { callbackUrl, stackEnv } from './env';
-import { checkRouteTable, createInvoker, loadHandlers, PROJECT_ROOT } from './handlers';
+import { checkRouteTable, createInvoker, loadHandlerModules, makeHandlers, PROJECT_ROOT } from './handlers';
 import { createHttpApi } from './http-api';
 import { sendJson } from './http-util';
 import { createIssuerRoutes } from './issuer-routes';
@@ -61,7 +61,7 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
   const log = createLog(o.logLevel);
   checkRouteTable(webSocketRoutes, httpRoutes, o.schedules);
   const lambdaNames: LambdaName[] = [...usedLambdas(), ...o.schedules.map((s) => s.lambda)];
-  const handlers = await loadHandlers(lambdaNames);
+  const modules = await loadHandlerModules(lambdaNames);
   const key = await loadDevKey(o.memory ? null : join(o.dataDir, 'dev-issuer.json'));
   const region = o.env.AWS_REGION ?? DEFAULT_REGION;
 
@@ -98,9 +98,11 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
     handlerLogLevel: handlerLogLevel(o.logLevel),
     overrides: o.env,
   });
-  const config = loadConfig(env);
+  // One runtime for the stack: its handlers share clients, key sets and caches, as a warm container's do.
+  const runtime = createRuntime(env);
+  const { config } = runtime;
 
-  const invoker = createInvoker(handlers, env, o.observe);
+  const invoker = createInvoker(makeHandlers(modules, runtime), o.observe);
   const registry = new ConnectionRegistry();
   const webSocket = createWebSocketApi({
     invoker,
@@ -168,7 +170,7 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
     await server.close(HTTP_CLOSE_GRACE_MS);
     await sweeper.stop();
     await invoker.drain();
-    disposeRuntime(env);
+    runtime.dispose();
     documents.destroy();
     await undo();
   };

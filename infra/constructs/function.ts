@@ -6,11 +6,11 @@ import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { EnvName, LambdaName, LambdaSpec } from '../../shared/routes';
+import type { EnvName, LambdaName, LambdaSpec } from '../../shared/app/routes';
 import { projectRoot } from '../project';
 
-/** An environment variable a handler reads (shared/config.ts): a typo fails to compile. */
-export type { EnvName } from '../../shared/routes';
+/** An environment variable a handler reads (shared/app/config.ts): a typo fails to compile. */
+export type { EnvName } from '../../shared/app/routes';
 export type FunctionEnvironment = Partial<Record<EnvName, string>>;
 
 export interface SwitchboardFunctionProps {

@@ -3,7 +3,7 @@ import { CorsHttpMethod, HttpApi, HttpMethod, HttpNoneAuthorizer } from 'aws-cdk
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { Construct } from 'constructs';
-import { type HttpRoute, httpCors, httpRouteKey, type LambdaName } from '../../shared/routes';
+import { type HttpRoute, httpCors, httpRouteKey, type LambdaName } from '../../shared/app/routes';
 import { constructIdOf, type FunctionsByName, functionNamed } from './function';
 
 export interface SwitchboardHttpApiProps {

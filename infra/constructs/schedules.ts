@@ -2,7 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import { Rule, Schedule as RuleSchedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Construct } from 'constructs';
-import type { Schedule } from '../../shared/routes';
+import type { Schedule } from '../../shared/app/routes';
 import { constructIdOf, type FunctionsByName, functionNamed } from './function';
 
 export interface SwitchboardSchedulesProps {

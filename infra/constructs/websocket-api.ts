@@ -4,7 +4,7 @@ import { WebSocketLambdaAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authoriz
 import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import type { LambdaName, WebSocketRoute } from '../../shared/routes';
+import type { LambdaName, WebSocketRoute } from '../../shared/app/routes';
 import { constructIdOf, type FunctionsByName, functionNamed, type SwitchboardFunction } from './function';
 
 export interface SwitchboardWebSocketApiProps {

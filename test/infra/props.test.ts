@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidStackPropsError, type SwitchboardStackProps } from '../../infra/stack';
-import { usedLambdas } from '../../shared/routes';
+import { usedLambdas } from '../../shared/app/routes';
 import { environmentOf, synth, VALID_PROPS } from './synth';
 
 function problemsOf(props: SwitchboardStackProps): readonly string[] {

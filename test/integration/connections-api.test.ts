@@ -7,8 +7,10 @@ import {
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ManagementApiGateway } from '../../shared/adapters/gateway';
-import { isGoneError } from '../../shared/domain/fanout';
+import {
+  isGoneError,
+  ManagementApiClient as ManagementApiGateway,
+} from '../../shared/adapters/management-api/client';
 import { TestClient } from './support/client';
 import { recorder, shared, startTestStack, wsContext } from './support/stack';
 

@@ -1,4 +1,4 @@
-import type { HttpEvent } from '../../shared/events';
+import type { HttpEvent } from '../../shared/app/events';
 
 /**
  * An HTTP API payload-2.0 event for `routeKey` ('POST /v1/publish'), as API Gateway sends it. `claims` puts
