@@ -97,6 +97,51 @@ describe('core frames', () => {
     expect(await world.messages.currentSeq('room:a')).toBe(1);
   });
 
+  it('refuses the same id with another request: IDEMPOTENCY_KEY_REUSED naming it, nothing stored or sent', async () => {
+    const world = fakeWorld();
+    const alice = await TestClient.connect(world, 'c1', user('alice'), 'room:a');
+    await alice.request({ type: 'publish', channel: 'room:a', data: { n: 1 }, id: 'same' });
+    const reused = await alice.request({ type: 'publish', channel: 'room:a', data: { n: 2 }, id: 'same' });
+    expect(reused).toEqual({
+      type: 'error',
+      code: 'IDEMPOTENCY_KEY_REUSED',
+      message: 'this idempotency key was used for another request within the last 24 hours',
+      ref: 'same',
+    });
+    expect(alice.received()).toHaveLength(1);
+    expect(world.messages.histories.get('room:a')).toHaveLength(1);
+    // The first request is still the one its key stands for.
+    const again = await alice.request({ type: 'publish', channel: 'room:a', data: { n: 1 }, id: 'same' });
+    expect(again).toMatchObject({ type: 'ack', duplicate: true, seq: 1 });
+  });
+
+  it('refuses an id reused by another kind of frame on the same channel (one id, one message)', async () => {
+    const world = fakeWorld();
+    const alice = await TestClient.connect(world, 'c1', user('alice'), 'room:a');
+    await alice.request({ type: 'chat_message', channel: 'room:a', message: 'hi', id: 'm1' });
+    const reused = await alice.request({
+      type: 'publish',
+      channel: 'room:a',
+      data: { text: 'hi' },
+      id: 'm1',
+    });
+    expect(reused).toMatchObject({ type: 'error', code: 'IDEMPOTENCY_KEY_REUSED', ref: 'm1' });
+  });
+
+  it('refuses another request with a key whose first request is still running, too', async () => {
+    const world = fakeWorld();
+    const alice = await TestClient.connect(world, 'c1', user('alice'), 'room:a');
+    await world.idempotency.claim('ws#room:a#busy', {
+      id: 'm0',
+      fingerprint: 'of another request',
+      now: world.clock.now(),
+      staleAfterMs: 60_000,
+    });
+    expect(await alice.request({ type: 'publish', channel: 'room:a', data: {}, id: 'busy' })).toMatchObject({
+      code: 'IDEMPOTENCY_KEY_REUSED',
+    });
+  });
+
   it('treats the same id on another channel as a new message', async () => {
     const world = fakeWorld();
     const alice = await TestClient.connect(world, 'c1', user('alice'), 'room:a,room:b');
