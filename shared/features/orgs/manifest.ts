@@ -1,5 +1,4 @@
 import type { NamespaceDefinition } from '../../core/channels';
-import { DAY_SECONDS } from '../../core/channels';
 import type { FeatureManifest } from '../../core/feature';
 
 /** `org:{id}` (seed 004): the organisation's members only; last 100 events for 7 days. */
@@ -9,7 +8,7 @@ export const org = {
   audience: 'members',
   clientPublish: false,
   publishRequiresSubscription: false,
-  history: { keep: 100, ttlSeconds: 7 * DAY_SECONDS },
+  history: { keep: 100, ttlSeconds: 7 * 24 * 60 * 60 },
 } as const satisfies NamespaceDefinition;
 
 export const orgsManifest = {
