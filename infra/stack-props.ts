@@ -112,7 +112,7 @@ export interface SwitchboardStackProps {
   readonly tableRemovalPolicy?: RemovalPolicy;
   /**
    * The scheduled invocations. Only tests pass their own.
-   * @default - the route table's `schedules` (shared/routes.ts)
+   * @default - the route table's `schedules` (shared/app/routes.ts)
    */
   readonly schedules?: readonly Schedule[];
 }

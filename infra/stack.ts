@@ -30,7 +30,7 @@ export { InvalidStackPropsError } from './stack-props';
 
 /**
  * The whole of Switchboard in AWS: the table, one function per Lambda of the route table, the WebSocket
- * API, the HTTP API and the schedules, all created by iterating shared/routes.ts.
+ * API, the HTTP API and the schedules, all created by iterating shared/app/routes.ts.
  */
 export class SwitchboardStack extends Stack {
   public readonly table: SwitchboardTable;

@@ -145,7 +145,7 @@ export type FunctionsByName = ReadonlyMap<LambdaName, SwitchboardFunction>;
 /** The function the route table names, or an error naming what is missing. */
 export function functionNamed(functions: FunctionsByName, name: LambdaName): SwitchboardFunction {
   const fn = functions.get(name);
-  if (!fn) throw new Error(`No function "${name}" in this stack (route table: shared/routes.ts)`);
+  if (!fn) throw new Error(`No function "${name}" in this stack (route table: shared/app/routes.ts)`);
   return fn;
 }
 
