@@ -1,5 +1,3 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import {
   ApiGatewayManagementApiClient,
   DeleteConnectionCommand,
@@ -15,50 +13,28 @@ import {
 } from '../../../shared/adapters/management-api/client';
 import { ManagementApiGateway } from '../../../shared/adapters/management-api/gateway';
 import { GatewayError } from '../../../shared/core/ports';
+import { type ManagementApiStub, startManagementApiStub } from '../../support/management-api-stub';
 
 /**
  * The lean post path against an in-process stub of the Management API: the request it sends, and the SDK
  * error shapes it turns answers into; then the Gateway port, which turns those into the protocol's terms.
  * (The local stack's emulator runs the same path for real.)
  */
-interface Seen {
-  method: string;
-  url: string;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-const seen: Seen[] = [];
-let answer: (s: Seen) => { status: number; headers?: Record<string, string>; body?: string } = () => ({
-  status: 200,
-});
-let server: http.Server;
+let stub: ManagementApiStub;
 let endpoint: string;
-
 beforeAll(async () => {
-  server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const s = {
-        method: req.method ?? '',
-        url: req.url ?? '',
-        headers: req.headers,
-        body: Buffer.concat(chunks).toString(),
-      };
-      seen.push(s);
-      const a = answer(s);
-      res.writeHead(a.status, a.headers);
-      res.end(a.body ?? '');
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/prod`;
+  stub = await startManagementApiStub();
+  endpoint = stub.endpoint;
 });
-afterAll(() => new Promise<void>((r) => server.close(() => r())));
+afterAll(() => stub.close());
 afterEach(() => {
-  seen.length = 0;
-  answer = () => ({ status: 200 });
+  stub.requests.length = 0;
+  stub.answer = () => ({ status: 200 });
 });
+const seen = () => stub.requests;
+const answer = (a: ManagementApiStub['answer']) => {
+  stub.answer = a;
+};
 
 const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' };
 const client = () => new ManagementApiClient({ endpoint, region: 'eu-west-1', credentials });
@@ -69,8 +45,8 @@ describe('the lean post path', () => {
     const gw = client();
     await gw.post('L0SM9cOFvHcCIhw=', new TextEncoder().encode('{"type":"x","text":"héllo"}'));
     gw.destroy();
-    expect(seen).toHaveLength(1);
-    const [req] = seen;
+    expect(seen()).toHaveLength(1);
+    const [req] = seen();
     expect(req?.method).toBe('POST');
     expect(req?.url).toBe('/prod/@connections/L0SM9cOFvHcCIhw%3D');
     expect(req?.body).toBe('{"type":"x","text":"héllo"}');
@@ -83,12 +59,12 @@ describe('the lean post path', () => {
   it('reuses one keep-alive socket for consecutive posts', async () => {
     const sockets = new Set<unknown>();
     const onConnection = (s: unknown) => sockets.add(s);
-    server.on('connection', onConnection);
+    stub.server.on('connection', onConnection);
     const gw = client();
     for (let i = 0; i < 5; i++) await gw.post('c1', new Uint8Array([123, 125]));
     gw.destroy();
-    server.off('connection', onConnection);
-    expect(seen).toHaveLength(5);
+    stub.server.off('connection', onConnection);
+    expect(seen()).toHaveLength(5);
     expect(sockets.size).toBe(1);
   });
 
@@ -100,11 +76,11 @@ describe('the lean post path', () => {
     [403, 'ForbiddenException', {}],
     [500, 'InternalServerError', {}],
   ])('turns HTTP %i into the SDK error %s with $metadata.httpStatusCode', async (status, name, headers) => {
-    answer = () => ({
+    answer(() => ({
       status,
       headers: { 'content-type': 'application/json', ...headers },
       body: '{"message":"nope"}',
-    });
+    }));
     const gw = client();
     const error = await gw.post('c1', new Uint8Array([1])).catch((e: unknown) => e);
     gw.destroy();
@@ -117,7 +93,7 @@ describe('the Gateway port', () => {
   it('answers delivered, and gone for a 410: no error for either', async () => {
     const gw = gateway();
     expect(await gw.post('c1', new Uint8Array([1]))).toBe('delivered');
-    answer = () => ({ status: 410, headers: { 'x-amzn-errortype': 'GoneException' }, body: '{}' });
+    answer(() => ({ status: 410, headers: { 'x-amzn-errortype': 'GoneException' }, body: '{}' }));
     expect(await gw.post('c1', new Uint8Array([1]))).toBe('gone');
     gw.destroy();
   });
@@ -131,11 +107,11 @@ describe('the Gateway port', () => {
   ])(
     'throws its own GatewayError for HTTP %i, retryable: %s, never an SDK error',
     async (status, retryable) => {
-      answer = () => ({
+      answer(() => ({
         status,
         headers: { 'content-type': 'application/json' },
         body: '{"message":"nope"}',
-      });
+      }));
       const gw = gateway();
       const error = await gw.post('c1', new Uint8Array([1])).catch((e: unknown) => e);
       gw.destroy();

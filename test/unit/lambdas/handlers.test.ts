@@ -23,8 +23,7 @@ import * as wsMessage from '../../../lambdas/ws-message';
 import type { Env } from '../../../shared/app/config';
 import type { HttpEvent, WsEvent } from '../../../shared/app/events';
 import { createRuntime } from '../../../shared/app/runtime';
-import { principalToContext } from '../../../shared/core/auth/principal';
-import { httpEvent } from '../../support/events';
+import { httpEvent, wsEvent } from '../../support/events';
 import { AUDIENCE, ISSUER, testIssuer } from '../../support/tokens';
 import { user } from '../../support/world';
 
@@ -59,27 +58,6 @@ const publishHandler = (e: HttpEvent) => httpPublish.makeHandler(createRuntime(e
 const historyHandler = (e: HttpEvent) => channels.makeHandler(createRuntime(env))(e);
 
 const conditionFailed = () => new ConditionalCheckFailedException({ message: 'failed', $metadata: {} });
-
-function wsEvent(routeKey: string, extra: Partial<WsEvent> = {}, principal = user('alice')): WsEvent {
-  return {
-    requestContext: {
-      routeKey,
-      eventType: routeKey === '$connect' ? 'CONNECT' : routeKey === '$disconnect' ? 'DISCONNECT' : 'MESSAGE',
-      connectionId: 'L0SM9cOFvHcCIhw=',
-      domainName: 'abc123.execute-api.us-east-1.amazonaws.com',
-      stage: 'prod',
-      apiId: 'abc123',
-      requestId: 'r1',
-      requestTimeEpoch: Date.now(),
-      connectedAt: Date.now(),
-      messageDirection: 'IN',
-      identity: { sourceIp: '203.0.113.1', userAgent: 'test' },
-      authorizer: { principalId: principal.sub ?? 'anonymous', ...principalToContext(principal) },
-    },
-    isBase64Encoded: false,
-    ...extra,
-  };
-}
 
 describe('ws-connect', () => {
   it('stores the connection with a 2 h expiry, subscribes user:{sub}, and answers 200', async () => {

@@ -1,12 +1,11 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeHandler } from '../../../lambdas/ws-message';
 import type { WsEvent } from '../../../shared/app/events';
 import { createRuntime, type Runtime } from '../../../shared/app/runtime';
-import { principalToContext } from '../../../shared/core/auth/principal';
 import { connect } from '../../../shared/core/connections';
+import { wsEvent } from '../../support/events';
 import { fakeParts, rejectingVerifier } from '../../support/fakes';
+import { type ManagementApiStub, postedTo, startManagementApiStub } from '../../support/management-api-stub';
 import { user } from '../../support/world';
 
 /**
@@ -21,39 +20,30 @@ interface Post {
   sdkInvocationId: string | undefined;
   body: string;
 }
-const posts: Post[] = [];
 const goneIds = new Set<string>();
-let server: http.Server;
+let stub: ManagementApiStub;
 let endpoint: string;
 
 beforeAll(async () => {
-  server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const match = /^\/prod\/@connections\/([^/]+)$/.exec(req.url ?? '');
-      const connectionId = decodeURIComponent(match?.[1] ?? '');
-      if (req.method !== 'POST' || !match) {
-        res.writeHead(404).end();
-        return;
-      }
-      if (goneIds.has(connectionId)) {
-        res.writeHead(410, { 'x-amzn-errortype': 'GoneException' }).end('{"message":"gone"}');
-        return;
-      }
-      posts.push({
-        connectionId,
-        authorization: req.headers.authorization,
-        sdkInvocationId: req.headers['amz-sdk-invocation-id'] as string | undefined,
-        body: Buffer.concat(chunks).toString(),
-      });
-      res.writeHead(200).end();
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/prod`;
+  stub = await startManagementApiStub();
+  endpoint = stub.endpoint;
+  stub.answer = (request) =>
+    goneIds.has(postedTo(request) ?? '')
+      ? { status: 410, headers: { 'x-amzn-errortype': 'GoneException' }, body: '{"message":"gone"}' }
+      : { status: postedTo(request) === null ? 404 : 200 };
 });
-afterAll(() => new Promise<void>((r) => server.close(() => r())));
+afterAll(() => stub.close());
+
+/** The posts the stub answered 200, oldest first. */
+const posts = (): Post[] =>
+  stub.requests
+    .filter((r) => postedTo(r) !== null && !goneIds.has(postedTo(r) ?? ''))
+    .map((r) => ({
+      connectionId: postedTo(r) ?? '',
+      authorization: r.headers.authorization,
+      sdkInvocationId: r.headers['amz-sdk-invocation-id'] as string | undefined,
+      body: r.body,
+    }));
 
 function runtime() {
   const parts = fakeParts();
@@ -68,29 +58,13 @@ function runtime() {
   return { rt, parts };
 }
 
-const event = (connectionId: string, body: unknown): WsEvent => ({
-  requestContext: {
-    routeKey: 'publish',
-    eventType: 'MESSAGE',
-    connectionId,
-    domainName: 'abc123.execute-api.us-east-1.amazonaws.com',
-    stage: 'prod',
-    apiId: 'abc123',
-    requestId: 'r1',
-    requestTimeEpoch: Date.now(),
-    connectedAt: Date.now(),
-    messageDirection: 'IN',
-    identity: { sourceIp: '203.0.113.1' },
-    authorizer: { principalId: 'alice', ...principalToContext(user('alice')) },
-  },
-  body: JSON.stringify(body),
-  isBase64Encoded: false,
-});
+const event = (connectionId: string, body: unknown): WsEvent =>
+  wsEvent('publish', { body: JSON.stringify(body) }, user('alice'), connectionId);
 
 describe('lambdas/ws-message.ts on a runtime of fakes, posting through the lean Management API path', () => {
   it('delivers a publish to every subscriber with signed posts, and answers the ack as the route response', async () => {
     const { rt, parts } = runtime();
-    posts.length = 0;
+    stub.requests.length = 0;
     for (const id of ['c-alice', 'c-bob']) {
       await connect(rt, { connectionId: id, principal: user(id.slice(2)), channels: 'room:lobby' });
     }
@@ -107,8 +81,12 @@ describe('lambdas/ws-message.ts on a runtime of fakes, posting through the lean 
       channel: 'room:lobby',
       seq: 1,
     });
-    expect(posts.map((p) => p.connectionId).sort()).toEqual(['c-alice', 'c-bob']);
-    for (const p of posts) {
+    expect(
+      posts()
+        .map((p) => p.connectionId)
+        .sort(),
+    ).toEqual(['c-alice', 'c-bob']);
+    for (const p of posts()) {
       expect(p.authorization).toMatch(
         /^AWS4-HMAC-SHA256 Credential=AKIDTEST\/\d{8}\/us-east-1\/execute-api\//,
       );
@@ -128,7 +106,7 @@ describe('lambdas/ws-message.ts on a runtime of fakes, posting through the lean 
 
   it('posts all replies but the last in order through the stub, and removes a subscriber the stub says is gone', async () => {
     const { rt, parts } = runtime();
-    posts.length = 0;
+    stub.requests.length = 0;
     await connect(rt, { connectionId: 'c-old', principal: user('old'), channels: 'room:r' });
     parts.clock.advance(60_000); // c-old is past the grace a connection still inside $connect gets
     await connect(rt, { connectionId: 'c-alice', principal: user('alice'), channels: 'room:r' });
@@ -138,9 +116,11 @@ describe('lambdas/ws-message.ts on a runtime of fakes, posting through the lean 
     await handler(event('c-alice', { type: 'publish', channel: 'room:r', data: { n: 1 } }));
     expect(parts.connections.records.has('c-old')).toBe(false);
 
-    posts.length = 0;
+    stub.requests.length = 0;
     const result = await handler(event('c-alice', { type: 'subscribe', channel: 'room:r', since: 0 }));
-    expect(posts.map((p) => [p.connectionId, JSON.parse(p.body).type])).toEqual([['c-alice', 'subscribed']]);
+    expect(posts().map((p) => [p.connectionId, JSON.parse(p.body).type])).toEqual([
+      ['c-alice', 'subscribed'],
+    ]);
     expect(JSON.parse(result.body ?? '')).toMatchObject({ type: 'publication', seq: 1, data: { n: 1 } });
     goneIds.clear();
     rt.dispose();
