@@ -10,7 +10,7 @@ export function lambdaHandler<E, R, C = unknown>(
   make: (runtime: Runtime) => (event: E, context: C) => Promise<R>,
 ): (event: E, context: C) => Promise<R> {
   let handler: ((event: E, context: C) => Promise<R>) | undefined;
-  return (event, context) => {
+  return async (event, context) => {
     handler ??= make(createRuntime(process.env));
     return handler(event, context);
   };
