@@ -1,18 +1,22 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Four suites, one `vitest run`:
+ * Four suites, one `vitest run` (`npm test`; they need Node, npm and Java 17 for DynamoDB Local):
  *  unit        the domain with fakes, the adapters with aws-sdk-client-mock (no servers, no network)
  *  infra       CDK assertions on the synthesized stack
  *  integration the local stack on a free port: real sockets, the real AWS SDK, DynamoDB Local
- *  e2e         the console page in headless Debian Chromium (playwright-core), on its own local stack
+ *  e2e         the console page in headless Chromium (playwright-core; test/support/browser.ts finds it),
+ *              on its own local stack
+ * Tests with clients in other languages, which need more than npm installs, are vitest.interop.config.ts.
  */
+/** `N passed, N failed` at the end, for CI. */
+export const reporters = ['default', './test/support/summary-reporter.ts'];
 // Inline projects do not inherit the root's `env`: each one gets this.
-const env = { NODE_NO_WARNINGS: '1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+export const env = { NODE_NO_WARNINGS: '1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
 
 export default defineConfig({
   test: {
-    reporters: ['default', './test/support/summary-reporter.ts'],
+    reporters,
     projects: [
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], env } },
       // CDK tests share no global state; one module graph for all saves loading aws-cdk-lib per file.

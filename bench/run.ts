@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: the performance figures of the project, printed as tables. Each part bounds itself in
- * count and time and runs on loopback only. `npm run bench -- post` or `-- fanout` runs one part.
+ * count and time and runs on loopback only. `npm run bench -- post`, `-- fanout` or `-- client` runs one part.
  */
+import { benchClientSize } from './client-size';
 import { benchLocalFanOut } from './local-fanout';
 import { benchPostPaths } from './post-path';
 
@@ -26,4 +27,11 @@ if (!only || only === 'fanout') {
   console.log(
     '(reference: the Django Channels system this replaces, 6.2k deliveries/s at 1,000 subscribers)',
   );
+}
+
+if (!only || only === 'client') {
+  const size = await benchClientSize();
+  console.log('\nSize of the client SDK, as a browser downloads it\n');
+  console.table([size]);
+  console.log(`switchboard/client: ${(size.gzipBytes / 1024).toFixed(2)} KB gzipped (budget 8 KB)`);
 }

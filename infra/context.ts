@@ -1,7 +1,8 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
-import type { SwitchboardStackProps } from './stack-props';
+import type { SeedChat, SeedNotifications } from '../edge/index';
+import type { RouteThrottling, SwitchboardStackProps } from './stack-props';
 
 /** Stand-ins that let `cdk synth` run with no context at all; a warning says to replace them before deploying. */
 export const PLACEHOLDER_ISSUER = 'https://set-issuer-before-deploying.invalid';
@@ -60,6 +61,35 @@ export function settingsFromContext(node: Pick<Node, 'tryGetContext'>): AppSetti
     }
     return days as RetentionDays;
   };
+  /** `{"$connect":{"rateLimit":100,"burstLimit":200}}`: JSON on the command line, or an object in cdk.json. */
+  const routeThrottling = (key: string): Record<string, RouteThrottling> | undefined => {
+    const v = raw(key);
+    if (v === undefined || v === null) return undefined;
+    let parsed: unknown = v;
+    if (typeof v === 'string') {
+      try {
+        parsed = JSON.parse(v);
+      } catch {
+        problems.push(`-c ${key}=${v}: not JSON`);
+        return undefined;
+      }
+    }
+    const isThrottling = (t: unknown): t is RouteThrottling =>
+      typeof t === 'object' &&
+      t !== null &&
+      typeof (t as RouteThrottling).rateLimit === 'number' &&
+      typeof (t as RouteThrottling).burstLimit === 'number';
+    if (
+      typeof parsed !== 'object' ||
+      parsed === null ||
+      Array.isArray(parsed) ||
+      !Object.values(parsed).every(isThrottling)
+    ) {
+      problems.push(`-c ${key}: expected {"<route key>": {"rateLimit": n, "burstLimit": n}, …}`);
+      return undefined;
+    }
+    return parsed as Record<string, RouteThrottling>;
+  };
   const removal = (key: string): RemovalPolicy | undefined => {
     const v = str(key);
     if (v === undefined) return undefined;
@@ -94,8 +124,26 @@ export function settingsFromContext(node: Pick<Node, 'tryGetContext'>): AppSetti
     sensorRetentionDays: num('sensorRetentionDays'),
     throttlingRateLimit: num('throttlingRateLimit'),
     throttlingBurstLimit: num('throttlingBurstLimit'),
+    webSocketRouteThrottling: routeThrottling('webSocketRouteThrottling'),
+    httpThrottlingRateLimit: num('httpThrottlingRateLimit'),
+    httpThrottlingBurstLimit: num('httpThrottlingBurstLimit'),
     logRetention: retention('logRetentionDays'),
+    accessLogRetention: retention('accessLogRetentionDays'),
+    apiGatewayLoggingRole: bool('apiGatewayLoggingRole'),
+    tracing: bool('tracing'),
+    alarmEmail: str('alarmEmail'),
     tableRemovalPolicy: removal('tableRemovalPolicy'),
+    seedPaths: bool('seedPaths'),
+    // Checked with the other props (stack-props.ts), which names the allowed values.
+    seedChat: str('seedChat') as SeedChat | undefined,
+    seedNotifications: str('seedNotifications') as SeedNotifications | undefined,
+    seedCounter: str('seedCounter'),
+    seedDomainName: str('seedDomainName'),
+    seedCertificateArn: str('seedCertificateArn'),
+    webSocketDomainName: str('webSocketDomainName'),
+    webSocketCertificateArn: str('webSocketCertificateArn'),
+    httpDomainName: str('httpDomainName'),
+    httpCertificateArn: str('httpCertificateArn'),
   };
   if (problems.length > 0) {
     throw new InvalidContextError(`Invalid context:\n${problems.map((p) => `  - ${p}`).join('\n')}`);

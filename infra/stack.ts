@@ -1,6 +1,7 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
-import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
+import { CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Grant, type IGrantable, ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
+import { seedPathsConfig } from '../edge/index';
 import { DEFAULTS } from '../shared/app/defaults';
 import {
   asyncInvocations,
@@ -13,6 +14,8 @@ import {
   usedLambdas,
   webSocketRoutes,
 } from '../shared/app/routes';
+import { SwitchboardAlarms } from './constructs/alarms';
+import { SwitchboardApiDomain } from './constructs/api-domain';
 import {
   constructIdOf,
   type FunctionEnvironment,
@@ -20,17 +23,26 @@ import {
   SwitchboardFunction,
 } from './constructs/function';
 import { SwitchboardHttpApi } from './constructs/http-api';
+import { SwitchboardMonitoring } from './constructs/monitoring';
+import { DeadLetterQueue } from './constructs/queues';
 import { SwitchboardSchedules } from './constructs/schedules';
+import { SwitchboardSeedPaths } from './constructs/seed-paths';
 import { SwitchboardTable } from './constructs/table';
 import { SwitchboardWebSocketApi } from './constructs/websocket-api';
-import { InvalidStackPropsError, type SwitchboardStackProps, stackPropsProblems } from './stack-props';
+import {
+  DEFAULT_WEBSOCKET_ROUTE_THROTTLING,
+  InvalidStackPropsError,
+  type SwitchboardStackProps,
+  stackPropsProblems,
+} from './stack-props';
 
 export type { SwitchboardStackProps } from './stack-props';
 export { InvalidStackPropsError } from './stack-props';
 
 /**
  * The whole of Switchboard in AWS: the table, one function per Lambda of the route table, the WebSocket
- * API, the HTTP API and the schedules, all created by iterating shared/app/routes.ts.
+ * API, the HTTP API and the schedules, all created by iterating shared/app/routes.ts; and what runs it in
+ * production: dead-letter queues, alarms on one SNS topic, a dashboard.
  */
 export class SwitchboardStack extends Stack {
   public readonly table: SwitchboardTable;
@@ -38,6 +50,13 @@ export class SwitchboardStack extends Stack {
   public readonly webSocketApi: SwitchboardWebSocketApi;
   public readonly httpApi: SwitchboardHttpApi;
   public readonly schedules: SwitchboardSchedules;
+  /** The seed paths distribution, with `seedPaths: true`. */
+  public readonly seedPaths?: SwitchboardSeedPaths;
+  /** The custom domain names of the APIs, where given. */
+  public readonly webSocketDomain?: SwitchboardApiDomain;
+  public readonly httpDomain?: SwitchboardApiDomain;
+  public readonly alarms: SwitchboardAlarms;
+  public readonly monitoring: SwitchboardMonitoring;
 
   constructor(scope: Construct, id: string, props: SwitchboardStackProps & StackProps = {}) {
     const jwtRoutes = httpRoutes.filter((r) => r.auth === 'jwt').map(httpRouteKey);
@@ -74,12 +93,37 @@ export class SwitchboardStack extends Stack {
       SENSOR_RETENTION_DAYS: String(props.sensorRetentionDays ?? DEFAULTS.SENSOR_RETENTION_DAYS),
     });
 
+    this.alarms = new SwitchboardAlarms(this, 'Alarms', { email: props.alarmEmail });
+
+    // Invoked asynchronously: by a schedule, or by another Lambda (asyncInvocations). Their failures are kept
+    // in a queue each; every other function is only ever invoked synchronously, by API Gateway.
+    const asynchronous = new Set([
+      ...scheduleList.map((s) => s.lambda),
+      ...asyncInvocations.map((a) => a.to),
+    ]);
+    const deadLetterQueues: DeadLetterQueue[] = [];
+    const asyncFailures = new Map(
+      [...asynchronous].map((name) => {
+        const dlq = new DeadLetterQueue(this, `${constructIdOf(name)}Failures`, {
+          alarms: this.alarms,
+          name: `${name}-failures`,
+          holds: `failed asynchronous invocations of ${name}`,
+        });
+        deadLetterQueues.push(dlq);
+        return [name, dlq.queue] as const;
+      }),
+    );
+
+    const tracing = (props.tracing ?? true) ? this.tracingPolicy() : undefined;
     const functions = new Map<LambdaName, SwitchboardFunction>();
     for (const name of new Set([...usedLambdas(), ...scheduleList.map((s) => s.lambda)])) {
       const fn = new SwitchboardFunction(this, constructIdOf(name), {
         spec: lambdas[name],
         logRetention: props.logRetention,
         environment,
+        asyncFailures: asyncFailures.get(name),
+        tracing,
+        metricsService: this.stackName,
       });
       fn.bindTable(this.table.table);
       functions.set(name, fn);
@@ -96,6 +140,9 @@ export class SwitchboardStack extends Stack {
       stageName: props.stageName,
       throttlingRateLimit: props.throttlingRateLimit,
       throttlingBurstLimit: props.throttlingBurstLimit,
+      routeThrottling: props.webSocketRouteThrottling ?? DEFAULT_WEBSOCKET_ROUTE_THROTTLING,
+      accessLogRetention: props.accessLogRetention,
+      accountLoggingRole: props.apiGatewayLoggingRole,
     });
     for (const fn of functions.values()) {
       fn.addEnvironment('WS_CALLBACK_URL', this.webSocketApi.callbackUrl);
@@ -107,9 +154,32 @@ export class SwitchboardStack extends Stack {
       functions,
       ...(issuer ? { jwt: { issuer, audience } } : {}),
       allowedOrigins: props.allowedOrigins,
+      throttlingRateLimit: props.httpThrottlingRateLimit,
+      throttlingBurstLimit: props.httpThrottlingBurstLimit,
+      accessLogRetention: props.accessLogRetention,
     });
 
-    this.schedules = new SwitchboardSchedules(this, 'Schedules', { schedules: scheduleList, functions });
+    const undeliveredTicks = new DeadLetterQueue(this, 'ScheduleDeadLetters', {
+      alarms: this.alarms,
+      name: 'schedule-undelivered',
+      holds: 'schedule ticks EventBridge could not deliver to their Lambda',
+    });
+    deadLetterQueues.push(undeliveredTicks);
+    this.schedules = new SwitchboardSchedules(this, 'Schedules', {
+      schedules: scheduleList,
+      functions,
+      deadLetterQueue: undeliveredTicks.queue,
+    });
+
+    this.monitoring = new SwitchboardMonitoring(this, 'Monitoring', {
+      alarms: this.alarms,
+      functions,
+      webSocketApi: this.webSocketApi,
+      httpApi: this.httpApi,
+      table: this.table.table,
+      deadLetterQueues: deadLetterQueues.map((q) => q.queue),
+      service: this.stackName,
+    });
 
     new CfnOutput(this, 'WebSocketUrl', {
       value: this.webSocketApi.url,
@@ -124,6 +194,84 @@ export class SwitchboardStack extends Stack {
       value: this.table.table.tableName,
       description: 'The DynamoDB table',
     });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      value: this.alarms.topic.topicArn,
+      description: 'Every alarm notifies this SNS topic (firing and clearing): subscribe what pages you',
+    });
+    new CfnOutput(this, 'DashboardName', {
+      value: this.monitoring.dashboard.dashboardName,
+      description: 'The CloudWatch dashboard',
+    });
+
+    // Optional fronts for clients. WS_CALLBACK_URL above stays the execute-api one whatever they are.
+    if (props.seedPaths) {
+      this.seedPaths = new SwitchboardSeedPaths(this, 'SeedPaths', {
+        originHost: this.webSocketApi.host,
+        config: seedPathsConfig(this.webSocketApi.stageName, props),
+        domainName: props.seedDomainName,
+        certificateArn: props.seedCertificateArn,
+      });
+      new CfnOutput(this, 'SeedWebSocketUrl', {
+        value: this.seedPaths.url,
+        description:
+          "The seed documents' clients connect here unchanged but for the host: …/ws/chat/{room}/ etc.",
+      });
+      new CfnOutput(this, 'SeedDistributionDomainName', {
+        value: this.seedPaths.distribution.distributionDomainName,
+        description: 'The seed paths distribution (a CNAME target for seedDomainName)',
+      });
+    }
+    if (props.webSocketDomainName && props.webSocketCertificateArn) {
+      this.webSocketDomain = new SwitchboardApiDomain(this, 'WebSocketDomain', {
+        domainName: props.webSocketDomainName,
+        certificateArn: props.webSocketCertificateArn,
+        api: this.webSocketApi.api,
+        stage: this.webSocketApi.stage,
+        scheme: 'wss',
+      });
+      this.domainOutputs('WebSocket', this.webSocketDomain);
+    }
+    if (props.httpDomainName && props.httpCertificateArn) {
+      this.httpDomain = new SwitchboardApiDomain(this, 'HttpDomain', {
+        domainName: props.httpDomainName,
+        certificateArn: props.httpCertificateArn,
+        api: this.httpApi.api,
+        stage: this.httpApi.stage,
+        scheme: 'https',
+      });
+      this.domainOutputs('Http', this.httpDomain);
+    }
+  }
+
+  private domainOutputs(api: 'WebSocket' | 'Http', domain: SwitchboardApiDomain): void {
+    new CfnOutput(this, `${api}CustomUrl`, {
+      value: domain.url,
+      description: `The ${api} API on its own name`,
+    });
+    new CfnOutput(this, `${api}DomainTarget`, {
+      value: domain.target,
+      description: `Point the ${api} API's name here (CNAME, or an alias in Route 53)`,
+    });
+  }
+
+  /** The X-Ray writes every traced function needs, in one policy: X-Ray has no resource to name but `*`. */
+  private tracingPolicy(): ManagedPolicy {
+    const policy = new ManagedPolicy(this, 'TracingPolicy', {
+      description: 'Switchboard functions: send X-Ray trace segments',
+      statements: [
+        new PolicyStatement({
+          actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+          resources: ['*'],
+        }),
+      ],
+    });
+    Validations.of(policy).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions: `*` is the ' +
+        'only resource they can be granted on. This policy holds nothing else.',
+    });
+    return policy;
   }
 
   /**

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import type { SeedChat, SeedNotifications } from '../edge/index';
 import { startLocalStack } from './index';
 import { JWKS_PATH } from './issuer-routes';
 
@@ -14,6 +15,11 @@ const USAGE = `Usage: npm start -- [options]
   --memory                    keep nothing on disk (DynamoDB in memory, a new issuer key per start)
   --data-dir <dir>            where data and the issuer key live (default .data)
   --dynamodb-endpoint <url>   use this DynamoDB instead of starting one
+  --seed-port <n>             also serve the seed documents' URLs (ws://…/ws/chat/{room}/ …) on this
+                              port, as the CloudFront distribution does (default off; 0: any free port)
+  --seed-chat rooms|chats     /ws/chat/{id}/ is a room (seed 001, default) or a chat (seed 003)
+  --seed-notifications 001|004  whose frames /ws/notifications/ speaks (default 001)
+  --seed-counter <name>       the counter /ws/counter/ is (default global)
   --verbose                   log every connection, frame and request`;
 
 /** Signals closer together than this are one interrupt delivered twice. */
@@ -27,6 +33,10 @@ async function main(): Promise<void> {
       memory: { type: 'boolean' },
       'data-dir': { type: 'string' },
       'dynamodb-endpoint': { type: 'string' },
+      'seed-port': { type: 'string' },
+      'seed-chat': { type: 'string' },
+      'seed-notifications': { type: 'string' },
+      'seed-counter': { type: 'string' },
       verbose: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -42,6 +52,9 @@ async function main(): Promise<void> {
   const port = Number(portText);
   if (!/^\d+$/.test(portText) || port > 65_535)
     throw new Error(`--port must be a port number, got "${portText}"`);
+  const seedPortText = values['seed-port'];
+  if (seedPortText !== undefined && (!/^\d+$/.test(seedPortText) || Number(seedPortText) > 65_535))
+    throw new Error(`--seed-port must be a port number, got "${seedPortText}"`);
 
   const stack = await startLocalStack({
     port,
@@ -49,12 +62,18 @@ async function main(): Promise<void> {
     memory: values.memory,
     dataDir: values['data-dir'],
     dynamodbEndpoint: values['dynamodb-endpoint'],
+    seedPort: seedPortText === undefined ? undefined : Number(seedPortText),
+    // Checked by startLocalStack (edge/index.ts), which names the allowed values.
+    seedChat: values['seed-chat'] as SeedChat | undefined,
+    seedNotifications: values['seed-notifications'] as SeedNotifications | undefined,
+    seedCounter: values['seed-counter'],
     logLevel: values.verbose ? 'debug' : 'info',
   });
 
   const lines = [
     'Switchboard local stack',
     `  WebSocket  ${stack.wsUrl}`,
+    ...(stack.seedUrl ? [`  Seed paths ${stack.seedUrl}chat/{room}/, …/notifications/, …/counter/ …`] : []),
     `  HTTP API   ${stack.httpUrl}/`,
     `  Console    ${stack.httpUrl}/`,
     `  JWKS       ${stack.httpUrl}${JWKS_PATH}`,

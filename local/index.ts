@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { seedPathsConfig } from '../edge/index';
 import { createDocumentClient } from '../shared/adapters/dynamo/client';
 import type { Env } from '../shared/app/config';
 import { httpCors, httpRoutes, type LambdaName, usedLambdas, webSocketRoutes } from '../shared/app/routes';
@@ -11,6 +12,7 @@ import { callbackUrl, stackEnv } from './env';
 import { checkRouteTable, createInvoker, loadHandlerModules, makeHandlers, PROJECT_ROOT } from './handlers';
 import { createHttpApi } from './http-api';
 import { sendJson } from './http-util';
+import { WS_STAGE } from './ids';
 import { createIssuerRoutes } from './issuer-routes';
 import { createJwtAuthorizer } from './jwt-authorizer';
 import { createLambdaApi, LAMBDA_INVOKE_PREFIX } from './lambda-api';
@@ -18,6 +20,7 @@ import { createLog, errorText, handlerLogLevel } from './log';
 import { type LocalStackOptions, resolveOptions } from './options';
 import { requestParts } from './request-parts';
 import { createScheduler } from './scheduler';
+import { type SeedPathsServer, startSeedPaths } from './seed-paths';
 import { listen } from './server';
 import { createStaticFiles } from './static-files';
 import { createTtlSweeper } from './ttl-sweeper';
@@ -36,6 +39,8 @@ export interface LocalStack {
   httpUrl: string;
   /** `ws://localhost:{port}/local`. */
   wsUrl: string;
+  /** `ws://localhost:{seedPort}/ws/`: the seed documents' URLs, when `seedPort` was given. */
+  seedUrl?: string;
   /** The Management API endpoint (what `https://{domainName}/{stage}` is in AWS). */
   callbackUrl: string;
   dynamodbEndpoint: string;
@@ -164,9 +169,11 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
   sweeper.start();
 
   let stopped: Promise<void> | undefined;
+  let seedPaths: SeedPathsServer | undefined;
   const stop = async () => {
     scheduler.stop();
     await webSocket.close();
+    await seedPaths?.close(HTTP_CLOSE_GRACE_MS);
     await server.close(HTTP_CLOSE_GRACE_MS);
     await sweeper.stop();
     await invoker.drain();
@@ -175,10 +182,27 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
     await undo();
   };
 
+  if (o.seedPort !== undefined) {
+    try {
+      seedPaths = await startSeedPaths({
+        port: o.seedPort,
+        host: o.host,
+        config: seedPathsConfig(WS_STAGE, o),
+        originHost: `127.0.0.1:${port}`,
+        upgrade: webSocket.handleUpgrade,
+        log,
+      });
+    } catch (error) {
+      await stop();
+      throw error;
+    }
+  }
+
   return {
     port,
     httpUrl,
     wsUrl: `ws://localhost:${port}/local`,
+    ...(seedPaths ? { seedUrl: `ws://localhost:${seedPaths.port}/ws/` } : {}),
     callbackUrl: callbackUrl(port),
     dynamodbEndpoint: db.endpoint,
     dynamodbDescription: db.description,

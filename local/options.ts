@@ -1,3 +1,4 @@
+import { type SeedPathSettings, seedPathSettingsProblems } from '../edge/index';
 import type { Env } from '../shared/app/config';
 import { schedules as routeSchedules, type Schedule } from '../shared/app/routes';
 import type { InvocationObserver } from './handlers';
@@ -5,7 +6,7 @@ import { WS_LIMITS } from './limits';
 import { type LogLevel, logLevels } from './log';
 
 /** Options of `startLocalStack`; every one has a default, and a misspelt one fails loudly. */
-export interface LocalStackOptions {
+export interface LocalStackOptions extends SeedPathSettings {
   /** Port of the one HTTP + WebSocket server; 0 picks a free one. @default 8080 */
   port?: number;
   /** Interface to listen on; `0.0.0.0` makes the stack reachable from other machines. @default '127.0.0.1' */
@@ -34,12 +35,20 @@ export interface LocalStackOptions {
   logLevel?: LogLevel;
   /** Watches (and may hold) every handler invocation: test instrumentation. */
   observe?: InvocationObserver;
+  /**
+   * Serve the seed documents' URLs (`/ws/chat/{room}/` …) on this port, through edge/seed-paths.js as the
+   * CloudFront distribution does in AWS (0 picks a free one; `seedChat`, `seedNotifications` and
+   * `seedCounter` choose as the stack properties do). @default off
+   */
+  seedPort?: number;
 }
 
-export type ResolvedOptions = Required<Omit<LocalStackOptions, 'dynamodbEndpoint' | 'observe'>> &
-  Pick<LocalStackOptions, 'dynamodbEndpoint' | 'observe'>;
+/** Options without a default: unset means "none" or "off". */
+type Unset = 'dynamodbEndpoint' | 'observe' | 'seedPort' | keyof SeedPathSettings;
 
-export const defaults: Omit<ResolvedOptions, 'dynamodbEndpoint' | 'observe'> = {
+export type ResolvedOptions = Required<Omit<LocalStackOptions, Unset>> & Pick<LocalStackOptions, Unset>;
+
+export const defaults: Omit<ResolvedOptions, Unset> = {
   port: 8080,
   host: '127.0.0.1',
   dataDir: '.data',
@@ -54,7 +63,15 @@ export const defaults: Omit<ResolvedOptions, 'dynamodbEndpoint' | 'observe'> = {
   logLevel: 'warn',
 };
 
-const KNOWN = new Set([...Object.keys(defaults), 'dynamodbEndpoint', 'observe']);
+const KNOWN = new Set([
+  ...Object.keys(defaults),
+  'dynamodbEndpoint',
+  'observe',
+  'seedPort',
+  'seedChat',
+  'seedNotifications',
+  'seedCounter',
+]);
 
 export function resolveOptions(input: LocalStackOptions = {}): ResolvedOptions {
   const given = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
@@ -67,6 +84,8 @@ export function resolveOptions(input: LocalStackOptions = {}): ResolvedOptions {
       problems.push(`${name} must be an integer ${min}..${max}`);
   };
   int('port', o.port, 0, 65_535);
+  if (o.seedPort !== undefined) int('seedPort', o.seedPort, 0, 65_535);
+  problems.push(...seedPathSettingsProblems(o));
   int('idleTimeoutMs', o.idleTimeoutMs, 1);
   int('maxLifetimeMs', o.maxLifetimeMs, 1);
   int('sweepIntervalMs', o.sweepIntervalMs, 0);

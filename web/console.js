@@ -1,15 +1,20 @@
 /**
  * The Switchboard console: a hand-driven client of the protocol (docs/PROTOCOL.md) served by the local
  * stack at `/`. Plain browser JavaScript with no build step and nothing from a CDN, so it works offline.
+ * The connection is the client SDK's (`switchboard/client`, docs/client.md): it says hello, pings,
+ * reconnects with backoff, replaces connections before their lifetime ends and resubscribes with `since`;
+ * the page shows every frame of every connection it makes. Its bundle, web/switchboard-client.js, is
+ * built from client/ by `npm run build:client` and committed (a test keeps it current).
  *
  * Safety: frame content only ever reaches the page through `textContent` (never innerHTML): frames come
  * from other clients and services, and the console must not run what they send.
  */
 
+import { Switchboard } from './switchboard-client.js';
+
 const $ = (id) => document.getElementById(id);
 
 const MAX_LOG_ENTRIES = 2000;
-const KEEPALIVE_MS = 5 * 60 * 1000;
 /** Replies to the client's own requests, shown in a calmer colour than channel events. */
 const CONTROL_TYPES = new Set(['connection.established', 'subscribed', 'unsubscribed', 'ack', 'pong']);
 const CLOSE_CODES = {
@@ -22,18 +27,18 @@ const CLOSE_CODES = {
   1009: 'message too big',
   1011: 'server error',
   1012: 'service restart',
+  4000: 'the client gave up on it: no pong, or no answer in time',
 };
 
 // ---------------------------------------------------------------------------------------------------
 // State
 
-/** @type {WebSocket | null} */
-let socket = null;
-/** Whether the current socket ever opened: a close before `open` is a refused or failed handshake. */
-let opened = false;
-let keepaliveTimer = 0;
-/** Current subscriptions: channel → the highest seq seen on it (null when the channel keeps no history). */
+/** @type {Switchboard | null} The client while it connects or is connected; null once it stopped. */
+let sb = null;
+/** Subscriptions as the console learns them: channel → the highest seq seen (null: no history). */
 const subscriptions = new Map();
+/** The ones made with the Subscribe form, through the client (resubscribed with `since` after reconnects). */
+const clientSubs = new Map();
 
 // ---------------------------------------------------------------------------------------------------
 // Defaults: the WebSocket API and the HTTP API of the stack that served this page.
@@ -146,16 +151,16 @@ function decodeJwt(token) {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Connection
+// Connection: the client SDK's. Each event of the client becomes a line of the log or a change of the header.
 
 $('connect-form').addEventListener('submit', (event) => {
   event.preventDefault();
   connect();
 });
-$('disconnect').addEventListener('click', () => socket?.close(1000, 'console disconnect'));
+$('disconnect').addEventListener('click', () => sb?.close());
 
 function connect() {
-  if (socket) return;
+  if (sb) return;
   let url;
   try {
     url = new URL($('ws-url').value.trim());
@@ -165,71 +170,98 @@ function connect() {
     $('close-info').textContent = `Bad URL: ${error.message}`;
     return;
   }
-  const token = $('token').value.trim();
   const channels = splitList($('connect-channels').value);
-  // Browsers cannot set headers on a WebSocket: the token goes in the query (PROTOCOL.md section 2).
-  if (token) url.searchParams.set('token', token);
   if (channels.length > 0) url.searchParams.set('channels', channels.join(','));
+  const anonymous = !$('token').value.trim();
 
-  opened = false;
   $('close-info').textContent = '';
-  setState('connecting', 'Connecting…');
-  logSystem(`connecting to ${redactToken(url)}${token ? '' : ' (anonymous)'}`);
-  const ws = new WebSocket(url);
-  socket = ws;
-
-  ws.addEventListener('open', () => {
-    opened = true;
-    setState('open', 'Connected');
-    // API Gateway cannot send before $connect returns, so the server never speaks first: ask it.
-    sendFrame({ type: 'hello' });
-    clearInterval(keepaliveTimer);
-    keepaliveTimer = setInterval(() => {
-      if ($('keepalive').checked) sendFrame({ type: 'ping' });
-    }, KEEPALIVE_MS);
+  logSystem(
+    `connecting to ${decodeURIComponent(url.toString())}${anonymous ? ' (anonymous)' : ' with the token'}`,
+  );
+  const client = new Switchboard(url.toString(), {
+    // Read at every (re)connect: a token pasted or minted meanwhile is the one the next connection uses.
+    // Browsers cannot set headers on a WebSocket: the client puts it in the query (PROTOCOL.md section 2).
+    getToken: () => $('token').value.trim() || null,
+    httpUrl: $('http-base').value.trim(),
+    ...($('keepalive').checked ? {} : { pingIntervalMs: 0 }),
   });
-
-  ws.addEventListener('message', (event) => {
-    if (typeof event.data !== 'string') {
-      logEntry('in', { text: '(binary frame)', type: 'binary' });
-      return;
-    }
-    const frame = parseJson(event.data);
-    logEntry('in', { text: event.data, frame });
-    if (frame && typeof frame === 'object') track(frame);
-  });
-
-  ws.addEventListener('close', (event) => {
-    if (socket !== ws) return;
-    socket = null;
-    clearInterval(keepaliveTimer);
-    subscriptions.clear();
-    renderSubscriptions();
-    if (!opened) {
-      // A refused handshake reaches scripts as a bare 1006: browsers hide the HTTP status on purpose.
-      const text =
-        'Refused or unreachable: browsers do not show the HTTP status of a refused handshake. ' +
-        'See the server log (401: bad or expired token; 403: channel or origin not allowed; 429: too many connections).';
-      $('close-info').textContent = text;
-      setState('refused', 'Refused (see the server log: 401/403)');
-      logSystem(`handshake refused or failed (close ${event.code})`, 'error');
-      return;
-    }
-    const described = describeClose(event.code, event.reason);
-    $('close-info').textContent = `Closed ${described}`;
-    setState('closed', `Closed ${event.code}`);
-    logSystem(`closed ${described}`, event.code === 1000 ? 'sys' : 'error');
-  });
+  sb = client;
+  const mine = (listener) => (value) => {
+    if (sb === client) listener(value);
+  };
+  client.on('frame', mine(onFrame));
+  client.on('state', mine(onState));
+  client.on('connected', mine(onConnected));
+  client.on(
+    'error',
+    mine((error) => onError(client, error)),
+  );
+  client.connect();
 }
 
-/** Keeps the header and the subscription list in step with the server's replies. */
-function track(frame) {
-  if (frame.type === 'connection.established') {
-    const who = frame.user_id ? `as ${frame.user_id}` : 'anonymous';
-    setState('open', `Connected ${who} · ${frame.connection_id}`);
+function onFrame({ direction, text, connection }) {
+  const frame = parseJson(text);
+  logEntry(direction, { text, frame, connection });
+  if (direction === 'in' && frame && typeof frame === 'object') track(frame);
+}
+
+function onState({ state, previous, code, reason }) {
+  if (state === 'connecting' && previous === 'disconnected') setState('connecting', 'Connecting…');
+  else if (state === 'connecting') {
+    // The client reconnects by itself, with backoff, and resubscribes with `since`.
+    const described = describeClose(code, reason);
+    $('close-info').textContent = `Closed ${described}: reconnecting`;
+    setState('connecting', `Reconnecting (closed ${code})…`);
+    logSystem(`closed ${described}: reconnecting`, 'error');
+  } else if (state === 'closed') {
+    sb = null;
     subscriptions.clear();
-    for (const channel of frame.channels ?? []) subscriptions.set(channel, null);
-  } else if (frame.type === 'subscribed' && typeof frame.channel === 'string') {
+    clientSubs.clear();
+    renderSubscriptions();
+    const described = describeClose(code, reason);
+    $('close-info').textContent = `Closed ${described}`;
+    setState('closed', `Closed ${code}`);
+    logSystem(`closed ${described}`);
+  }
+}
+
+function onConnected(info) {
+  const who = info.user_id ? `as ${info.user_id}` : 'anonymous';
+  setState('open', `Connected ${who} · ${info.connection_id}`);
+  $('close-info').textContent = '';
+  if (info.cause === 'lifetime' || info.cause === 'token') {
+    const why = info.cause === 'lifetime' ? 'its lifetime' : 'its token';
+    logSystem(`connection replaced before ${why} ran out (make-before-break): now ${info.connection_id}`);
+  } else if (info.cause === 'reconnect') logSystem(`reconnected: ${info.connection_id}`);
+  // The server's view on this connection: ?channels= and user:{sub}, and what the client resubscribed.
+  subscriptions.clear();
+  for (const channel of info.channels ?? []) subscriptions.set(channel, null);
+  for (const [channel, sub] of clientSubs) subscriptions.set(channel, sub.seq ?? null);
+  renderSubscriptions();
+}
+
+function onError(client, error) {
+  if (error.code !== 'REFUSED') {
+    logSystem(`${error.code}: ${error.message}`, 'error');
+    return;
+  }
+  // A refused handshake reaches scripts as a bare 1006: browsers hide the HTTP status on purpose. The
+  // client asked the server over HTTP, found it up, and stopped after a second refusal (docs/client.md).
+  sb = null;
+  client.close();
+  subscriptions.clear();
+  clientSubs.clear();
+  renderSubscriptions();
+  $('close-info').textContent =
+    'Refused: browsers do not show the HTTP status of a refused handshake. ' +
+    'See the server log (401: bad or expired token; 403: channel or origin not allowed; 429: too many connections).';
+  setState('refused', 'Refused (see the server log: 401/403)');
+  logSystem('handshake refused twice: the client stopped (it does not loop on a refusal)', 'error');
+}
+
+/** Keeps the subscription list in step with the server's replies, on whichever connection they came. */
+function track(frame) {
+  if (frame.type === 'subscribed' && typeof frame.channel === 'string') {
     subscriptions.set(frame.channel, typeof frame.seq === 'number' ? frame.seq : null);
   } else if (frame.type === 'unsubscribed' && typeof frame.channel === 'string') {
     subscriptions.delete(frame.channel);
@@ -245,14 +277,12 @@ function track(frame) {
   renderSubscriptions();
 }
 
+/** Sends text as it is on the current connection (the frame editor's "any frame"). */
 function sendText(text) {
-  if (!socket || socket.readyState !== WebSocket.OPEN) return false;
-  socket.send(text);
-  logEntry('out', { text, frame: parseJson(text) });
-  return true;
+  if (sb?.send(text)) return true;
+  logSystem('not connected: nothing sent', 'error');
+  return false;
 }
-
-const sendFrame = (frame) => sendText(JSON.stringify(frame));
 
 // ---------------------------------------------------------------------------------------------------
 // Subscriptions
@@ -261,13 +291,30 @@ $('subscribe-form').addEventListener('submit', (event) => {
   event.preventDefault();
   const channel = $('sub-channel').value.trim();
   const since = $('sub-since').value.trim();
-  if (!channel) return;
-  sendFrame({ type: 'subscribe', channel, ...(since === '' ? {} : { since: Number(since) }) });
+  if (!channel || !sb) return;
+  if (clientSubs.has(channel)) {
+    logSystem(`already subscribed to ${channel}: unsubscribe first to subscribe again with since`, 'error');
+    return;
+  }
+  // Through the client: it resubscribes after every reconnect with since = the newest seq it delivered.
+  const sub = sb.subscribe(channel, since === '' ? {} : { since: Number(since) });
+  clientSubs.set(channel, sub);
+  sub.on('error', (error) => logSystem(`${channel}: ${error.code}: ${error.message}`, 'error'));
+  sub.on('unsubscribed', () => {
+    if (clientSubs.get(channel) === sub) clientSubs.delete(channel);
+  });
 });
 $('unsubscribe').addEventListener('click', () => {
   const channel = $('sub-channel').value.trim();
-  if (channel) sendFrame({ type: 'unsubscribe', channel });
+  if (channel) unsubscribe(channel);
 });
+
+/** A subscription of the client ends through it; one the server made (?channels=, user:) by a frame. */
+function unsubscribe(channel) {
+  const sub = clientSubs.get(channel);
+  if (sub) sub.unsubscribe();
+  else sb?.send({ type: 'unsubscribe', channel });
+}
 
 function renderSubscriptions() {
   const list = $('subscriptions');
@@ -301,7 +348,7 @@ function renderSubscriptions() {
       leave.className = 'quiet small';
       leave.textContent = 'Unsubscribe';
       leave.setAttribute('aria-label', `Unsubscribe from ${channel}`);
-      leave.addEventListener('click', () => sendFrame({ type: 'unsubscribe', channel }));
+      leave.addEventListener('click', () => unsubscribe(channel));
       item.append(use, seqText, leave);
       return item;
     }),
@@ -469,9 +516,9 @@ $('log-clear').addEventListener('click', () => {
 
 /**
  * @param {'in'|'out'} direction
- * @param {{text: string, frame?: unknown, type?: string}} content
+ * @param {{text: string, frame?: unknown, type?: string, connection?: number}} content
  */
-function logEntry(direction, { text, frame, type }) {
+function logEntry(direction, { text, frame, type, connection }) {
   const isObject = frame !== null && typeof frame === 'object' && !Array.isArray(frame);
   const frameType = type ?? (isObject ? (frame.type ?? typeless(frame)) : 'not JSON');
   const channel = isObject && typeof frame.channel === 'string' ? frame.channel : '';
@@ -490,7 +537,9 @@ function logEntry(direction, { text, frame, type }) {
   entry.dataset.type = frameType;
   entry.dataset.kind = kind;
   if (channel) entry.dataset.channel = channel;
-  entry.append(meta(direction === 'in' ? '↓ in' : '↑ out', frameType, kind, channel));
+  // Which connection: while one replaces another (make-before-break) both carry frames for a moment.
+  const via = connection === undefined ? '' : ` #${connection}`;
+  entry.append(meta(`${direction === 'in' ? '↓ in' : '↑ out'}${via}`, frameType, kind, channel));
   const pre = document.createElement('pre');
   pre.className = 'json';
   pre.textContent = render(frame, text);
@@ -592,12 +641,6 @@ function splitList(text) {
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-}
-
-function redactToken(url) {
-  const shown = new URL(url);
-  if (shown.searchParams.has('token')) shown.searchParams.set('token', '…');
-  return decodeURIComponent(shown.toString());
 }
 
 function clock(date) {

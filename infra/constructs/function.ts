@@ -1,12 +1,15 @@
 import path from 'node:path';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { type IManagedPolicy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, type CfnFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { EnvName, LambdaName, LambdaSpec } from '../../shared/app/routes';
+import { METRICS } from '../metrics';
 import { projectRoot } from '../project';
 
 /** An environment variable a handler reads (shared/app/config.ts): a typo fails to compile. */
@@ -31,15 +34,34 @@ export interface SwitchboardFunctionProps {
    * @default - this repository
    */
   readonly projectRoot?: string;
+  /**
+   * Where failed asynchronous invocations go (Lambda's on-failure destination), for a function that is invoked
+   * asynchronously (a schedule, or another Lambda's Invoke `Event`). Lambda does not retry them.
+   * @default - none: the function is only ever invoked synchronously (by API Gateway)
+   */
+  readonly asyncFailures?: IQueue;
+  /**
+   * With a policy allowing the X-Ray writes, X-Ray active tracing; without, no tracing.
+   * @default - no tracing
+   */
+  readonly tracing?: IManagedPolicy;
+  /**
+   * Powertools' service name (POWERTOOLS_SERVICE_NAME): the `service` dimension of every metric the handler
+   * emits (infra/metrics.ts), so metrics of two stacks in one account stay apart.
+   * @default - Powertools' own default
+   */
+  readonly metricsService?: string;
 }
 
 /**
  * The defaults of every Switchboard Lambda: one NodejsFunction bundled by the local esbuild (never Docker),
- * Node.js 24 on arm64, source maps, and its own log group with a retention.
+ * Node.js 24 on arm64, source maps, its own log group with a retention, and a role of its own that may write
+ * to that log group and nothing else until it is granted more.
  */
 export class SwitchboardFunction extends Construct {
   public readonly function: NodejsFunction;
   public readonly logGroup: LogGroup;
+  public readonly role: Role;
   public readonly access: LambdaSpec['access'];
 
   constructor(scope: Construct, id: string, props: SwitchboardFunctionProps) {
@@ -53,7 +75,17 @@ export class SwitchboardFunction extends Construct {
       retention: props.logRetention ?? RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    // Not CDK's default role with AWSLambdaBasicExecutionRole, which may create any log group and write to
+    // every one in the account: this function logs to its own group only.
+    this.role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `Switchboard ${props.spec.entry}`,
+    });
+    this.logGroup.grantWrite(this.role);
 
+    const powertools: Record<string, string> = props.metricsService
+      ? { POWERTOOLS_SERVICE_NAME: props.metricsService, POWERTOOLS_METRICS_NAMESPACE: METRICS.namespace }
+      : {};
     this.function = new NodejsFunction(this, 'Handler', {
       entry: path.join(root, props.spec.entry),
       handler: 'handler',
@@ -65,11 +97,8 @@ export class SwitchboardFunction extends Construct {
       memorySize: props.spec.memoryMb,
       timeout: Duration.seconds(props.spec.timeoutSeconds),
       logGroup: this.logGroup,
-      // Lambda retries a failed asynchronous invocation twice by default. API Gateway invokes synchronously;
-      // the schedules and the live-push start invoke asynchronously, and a retried live-stats run would push
-      // again (its slot claims stop that, but nothing is gained): a failed run is superseded by the next tick.
-      retryAttempts: 0,
-      environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
+      role: this.role,
+      environment: { NODE_OPTIONS: '--enable-source-maps', ...powertools, ...props.environment },
       bundling: {
         target: 'node24',
         // The sources are ESM (package "type": "module"); the banner gives the CommonJS dependencies that
@@ -91,6 +120,43 @@ export class SwitchboardFunction extends Construct {
         logLevel: LogLevel.WARNING,
       },
     });
+
+    if (props.tracing) {
+      // Set on the resource rather than with `tracing:`, which would add the two X-Ray actions on `*` to this
+      // role's own policy: the stack's one tracing policy (acknowledged there) holds them instead.
+      (this.function.node.defaultChild as CfnFunction).tracingConfig = { mode: Tracing.ACTIVE };
+      this.role.addManagedPolicy(props.tracing);
+    } else {
+      Validations.of(this.function).acknowledge({
+        id: 'Serverless-LambdaTracing',
+        reason: 'X-Ray tracing is turned off for this deployment (the stack property `tracing` is false).',
+      });
+    }
+
+    if (props.asyncFailures) {
+      // Lambda retries a failed asynchronous invocation twice by default. The asynchronous ones are runs
+      // (live-stats: a retried run would push again; its slot claims stop that, but nothing is gained): a
+      // failed run is superseded by the next tick. The failure is kept (request, error, response) in the
+      // queue instead, whose depth alarm says so.
+      this.function.configureAsyncInvoke({
+        retryAttempts: 0,
+        onFailure: new SqsDestination(props.asyncFailures),
+      });
+      Validations.of(this.function).acknowledge({
+        id: 'Serverless-LambdaDLQ',
+        reason:
+          'Failed asynchronous invocations go to the on-failure destination instead (an SQS queue with a depth ' +
+          'alarm), which records the request, the error and the response; a dead-letter queue keeps the event only.',
+      });
+    } else {
+      Validations.of(this.function).acknowledge({
+        id: 'Serverless-LambdaDLQ',
+        reason:
+          'Only invoked synchronously, by API Gateway (shared/app/routes.ts lists no schedule or asynchronous ' +
+          'invocation of it): Lambda sends nothing to a dead-letter queue then, the caller gets the error, and ' +
+          'the Lambda errors alarm reports it.',
+      });
+    }
   }
 
   /** Sets an environment variable the handler reads. */

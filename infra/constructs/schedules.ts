@@ -1,6 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import { Rule, Schedule as RuleSchedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { Schedule } from '../../shared/app/routes';
 import { constructIdOf, type FunctionsByName, functionNamed } from './function';
@@ -10,6 +11,8 @@ export interface SwitchboardSchedulesProps {
   readonly schedules: readonly Schedule[];
   /** The functions the schedules name. */
   readonly functions: FunctionsByName;
+  /** Where EventBridge puts a tick it could not deliver to its Lambda (throttled, function missing, no permission). */
+  readonly deadLetterQueue: IQueue;
 }
 
 /** One EventBridge rule per schedule of the table, `rate(n minutes)`, invoking its Lambda. */
@@ -27,10 +30,12 @@ export class SwitchboardSchedules extends Construct {
         new Rule(this, constructIdOf(schedule.name), {
           description: `Switchboard schedule ${schedule.name}: ${schedule.lambda} every ${schedule.everyMinutes} min`,
           schedule: RuleSchedule.rate(Duration.minutes(schedule.everyMinutes)),
-          // A missed tick is not worth a late one: the next comes within minutes anyway.
+          // A missed tick is not worth a late one: the next comes within minutes anyway. It is kept in the
+          // dead-letter queue, though, whose alarm says that ticks are being lost.
           targets: [
             new LambdaFunction(functionNamed(props.functions, schedule.lambda).function, {
               retryAttempts: 0,
+              deadLetterQueue: props.deadLetterQueue,
             }),
           ],
         }),

@@ -1,43 +1,25 @@
-import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { clientPool, unique } from '../integration/support/client';
 import { publish, shared, token } from '../integration/support/stack';
+import { launchChromium } from '../support/browser';
 
 /**
- * The console page (web/) in headless Debian Chromium, against a local stack: what a developer does with
- * it, clicked through. Never downloads a browser: `/usr/bin/chromium` comes from Debian (.ci/run).
+ * The console page (web/) in headless Chromium, against a local stack: what a developer does with it,
+ * clicked through. Which Chromium: test/support/browser.ts (never a download).
  */
 const { httpUrl, wsUrl } = shared();
 const SCREENSHOT = resolve(import.meta.dirname, '../../test-results/console.png');
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  // CI containers often have a 64 MB /dev/shm; Debian's launcher means to add this but its check can misfire.
-  '--disable-dev-shm-usage',
-];
 
 let browser: Browser;
 let page: Page;
 let pageErrors: string[];
 const clients = clientPool();
 
-/** Debian's Chromium (.ci/run installs it); elsewhere point CHROMIUM_PATH at a Chrome or Chromium binary. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `No Chromium at ${CHROMIUM}: install it (Debian: apt-get install chromium) or set CHROMIUM_PATH`,
-    );
-  }
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 });
 afterAll(() => browser?.close());
 

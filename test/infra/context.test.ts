@@ -62,6 +62,36 @@ describe('When context is given on the command line', () => {
     });
   });
 
+  it('reads the operations settings: throttling, retention, tracing, the alarm e-mail, the account role', () => {
+    const ops = settingsFromContext(
+      contextOf({
+        httpThrottlingRateLimit: '50',
+        httpThrottlingBurstLimit: '100',
+        webSocketRouteThrottling: '{"$connect":{"rateLimit":10,"burstLimit":20}}',
+        accessLogRetentionDays: '90',
+        tracing: 'false',
+        alarmEmail: 'oncall@example.com',
+        apiGatewayLoggingRole: 'false',
+      }),
+    );
+    expect(ops.props).toMatchObject({
+      httpThrottlingRateLimit: 50,
+      httpThrottlingBurstLimit: 100,
+      webSocketRouteThrottling: { $connect: { rateLimit: 10, burstLimit: 20 } },
+      accessLogRetention: RetentionDays.THREE_MONTHS,
+      tracing: false,
+      alarmEmail: 'oncall@example.com',
+      apiGatewayLoggingRole: false,
+    });
+  });
+
+  it('takes the route throttling as an object from cdk.json as well', () => {
+    const throttling = { publish: { rateLimit: 5, burstLimit: 10 } };
+    expect(settingsFromContext(contextOf({ webSocketRouteThrottling: throttling })).props).toMatchObject({
+      webSocketRouteThrottling: throttling,
+    });
+  });
+
   it('accepts JSON lists from cdk.json as well', () => {
     expect(
       settingsFromContext(contextOf({ issuer: 'https://x', audience: ['a', 'b'] })).props.audience,
@@ -84,6 +114,8 @@ describe('When context values are malformed', () => {
           allowAnonymous: 'yes',
           logRetentionDays: '2',
           tableRemovalPolicy: 'keep',
+          webSocketRouteThrottling: '{"$connect":',
+          tracing: 'maybe',
         }),
       );
     expect(read).toThrow(InvalidContextError);
@@ -92,9 +124,19 @@ describe('When context values are malformed', () => {
       '-c allowAnonymous=yes: expected true or false',
       '-c logRetentionDays=2: not a CloudWatch Logs retention',
       '-c tableRemovalPolicy=keep: expected retain, destroy or snapshot',
+      '-c webSocketRouteThrottling={"$connect":: not JSON',
+      '-c tracing=maybe: expected true or false',
     ]) {
       expect(read).toThrow(problem);
     }
+  });
+});
+
+describe('When the route throttling is JSON of the wrong shape', () => {
+  it('says what shape it expects', () => {
+    expect(() =>
+      settingsFromContext(contextOf({ webSocketRouteThrottling: '{"$connect":{"rateLimit":10}}' })),
+    ).toThrow('-c webSocketRouteThrottling: expected {"<route key>": {"rateLimit": n, "burstLimit": n}, …}');
   });
 });
 

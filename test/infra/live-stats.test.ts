@@ -4,6 +4,8 @@ import { asyncInvocations, schedules, usedLambdas } from '../../shared/app/route
 import {
   actionsOf,
   environmentOf,
+  flatten,
+  mentions,
   type Resource,
   resourcesOf,
   statementsOf,
@@ -74,13 +76,25 @@ describe('When the stack has the live-stats schedule of the route table', () => 
     expect(environmentOf(template, functionId(name)).LIVE_STATS_FUNCTION_NAME).toBeUndefined();
   });
 
-  it.each(usedLambdas())('%s is never retried by Lambda after a failed asynchronous invocation', (name) => {
-    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
-      FunctionName: { Ref: functionId(name) },
-      Qualifier: '$LATEST',
-      MaximumRetryAttempts: 0,
-    });
+  it('never has Lambda retry a failed live-stats run, and keeps the failure in its queue', () => {
+    const [, config] = resourcesOf(template, 'AWS::Lambda::EventInvokeConfig').find(([, c]) =>
+      mentions(c.Properties.FunctionName, functionId('live-stats')),
+    )!;
+    expect(config.Properties).toMatchObject({ Qualifier: '$LATEST', MaximumRetryAttempts: 0 });
+    const destination = (config.Properties.DestinationConfig as { OnFailure: { Destination: unknown } })
+      .OnFailure.Destination;
+    expect(resources[flatten(destination).match(/^\$\{(\w+)\.Arn\}$/)![1]!]!.Type).toBe('AWS::SQS::Queue');
   });
+
+  it.each(usedLambdas().filter((n) => n !== 'live-stats'))(
+    '%s has no asynchronous-invocation settings: only API Gateway invokes it, synchronously',
+    (name) => {
+      const configs = resourcesOf(template, 'AWS::Lambda::EventInvokeConfig').filter(([, c]) =>
+        mentions(c.Properties.FunctionName, functionId(name)),
+      );
+      expect(configs).toEqual([]);
+    },
+  );
 });
 
 describe('When the routes of seeds 000 and 001 are synthesized', () => {

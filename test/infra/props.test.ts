@@ -95,6 +95,31 @@ describe('When one prop is wrong', () => {
       { ...VALID_PROPS, allowedOrigins: ['https://a.example/x'] },
       ['is not an origin'],
     ],
+    [
+      'an HTTP rate limit below 1',
+      { ...VALID_PROPS, httpThrottlingRateLimit: 0 },
+      ['httpThrottlingRateLimit must be a whole number ≥ 1, got 0'],
+    ],
+    [
+      'a fractional HTTP burst',
+      { ...VALID_PROPS, httpThrottlingBurstLimit: 1.5 },
+      ['httpThrottlingBurstLimit must be a whole number ≥ 1, got 1.5'],
+    ],
+    [
+      'throttling of a WebSocket route that does not exist',
+      { ...VALID_PROPS, webSocketRouteThrottling: { $conect: { rateLimit: 1, burstLimit: 1 } } },
+      ['webSocketRouteThrottling: "$conect" is not a WebSocket route'],
+    ],
+    [
+      'a WebSocket route throttled to nothing',
+      { ...VALID_PROPS, webSocketRouteThrottling: { $connect: { rateLimit: 0, burstLimit: 10 } } },
+      ['webSocketRouteThrottling.$connect.rateLimit must be a whole number ≥ 1, got 0'],
+    ],
+    [
+      'an alarm e-mail that is not one',
+      { ...VALID_PROPS, alarmEmail: 'oncall.example.com' },
+      ['alarmEmail "oncall.example.com" is not an e-mail address'],
+    ],
   ])('reports %s, and nothing else', (_, props, expected) => {
     expect(problemsOf(props)).toEqual(expected.map((text) => expect.stringContaining(text)));
   });

@@ -97,3 +97,13 @@ export function environmentOf(template: Template, functionId: string): Record<st
   const fn = template.toJSON().Resources[functionId] as Resource;
   return (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
 }
+
+/** The alarms of a template by their name without the stack prefix (`ws-message-errors`). */
+export function alarmsByName(template: Template, stackName: string): Map<string, Record<string, unknown>> {
+  return new Map(
+    resourcesOf(template, 'AWS::CloudWatch::Alarm').map(([, a]) => [
+      String(a.Properties.AlarmName).replace(`${stackName}-`, ''),
+      a.Properties,
+    ]),
+  );
+}
