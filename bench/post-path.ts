@@ -1,6 +1,6 @@
 /**
  * What one delivery costs the client (the fan-out Lambda): CPU per PostToConnection through
- * 1. the SDK's PostToConnectionCommand, 2. this project's lean signed path (shared/adapters/gateway.ts),
+ * 1. the SDK's PostToConnectionCommand, 2. this project's lean signed path (shared/adapters/management-api/client.ts),
  * 3. a bare unsigned node:http request (the floor). The stub Management API runs in a child process so the
  * CPU measured here is the client's alone. Loopback only; bounded in count.
  */
@@ -10,7 +10,7 @@ import {
   ApiGatewayManagementApiClient,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
-import { ManagementApiGateway } from '../shared/adapters/gateway';
+import { ManagementApiClient } from '../shared/adapters/management-api/client';
 
 const POSTS = Number(process.env.BENCH_POSTS ?? 4000);
 const CONCURRENCY = 32;
@@ -69,7 +69,7 @@ export async function benchPostPaths(): Promise<PostPathResult[]> {
   const endpoint = `http://127.0.0.1:${stub.port}/prod`;
   try {
     const sdk = new ApiGatewayManagementApiClient({ endpoint, region: 'us-east-1', credentials });
-    const lean = new ManagementApiGateway({ endpoint, region: 'us-east-1', credentials });
+    const lean = new ManagementApiClient({ endpoint, region: 'us-east-1', credentials });
     const agent = new http.Agent({ keepAlive: true, maxSockets: 128 });
     const raw = () =>
       new Promise<void>((resolve, reject) => {
@@ -87,7 +87,7 @@ export async function benchPostPaths(): Promise<PostPathResult[]> {
       await measure('SDK PostToConnectionCommand', async () => {
         await sdk.send(new PostToConnectionCommand({ ConnectionId: 'abc=', Data: payload }));
       }),
-      await measure('lean signed post (ManagementApiGateway)', () => lean.post('abc=', payload)),
+      await measure('lean signed post (ManagementApiClient)', () => lean.post('abc=', payload)),
       await measure('bare node:http, unsigned (floor)', raw),
     ];
     sdk.destroy();

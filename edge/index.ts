@@ -43,7 +43,7 @@ export const SEED_PATH_DEFAULTS = {
 
 const CHATS: readonly SeedChat[] = ['rooms', 'chats'];
 const NOTIFICATIONS: readonly SeedNotifications[] = ['001', '004'];
-/** shared/channels.ts's channel name, and the stack's stage name. */
+/** shared/core/protocol.ts's channel name (CHANNEL_NAME), and the stack's stage name. */
 const CHANNEL_NAME = /^[A-Za-z0-9_\-.@=]{1,128}$/;
 const STAGE_NAME = /^[A-Za-z0-9_-]{1,128}$/;
 

@@ -6,7 +6,7 @@
 // `config` is not declared here: edge/index.ts puts `const config = {...}` (the stage and the
 // per-deployment choices, see docs/migration.md) in front of this file, for CloudFront and locally alike.
 
-/** A channel name: what shared/channels.ts accepts after the namespace. */
+/** A channel name: what shared/core/protocol.ts's CHANNEL_NAME accepts after the namespace. */
 const NAME = /^[A-Za-z0-9_\-.@=]{1,128}$/;
 
 /**

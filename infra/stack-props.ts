@@ -1,7 +1,7 @@
 import { type RemovalPolicy, Token } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { type SeedChat, type SeedNotifications, seedPathSettingsProblems } from '../edge/index';
-import { type Schedule, webSocketRoutes } from '../shared/routes';
+import { type Schedule, webSocketRoutes } from '../shared/app/routes';
 import { scheduleProblems } from './constructs/schedules';
 
 export interface SwitchboardStackProps {
@@ -201,7 +201,7 @@ export interface SwitchboardStackProps {
 
   /**
    * The scheduled invocations. Only tests pass their own.
-   * @default - the route table's `schedules` (shared/routes.ts)
+   * @default - the route table's `schedules` (shared/app/routes.ts)
    */
   readonly schedules?: readonly Schedule[];
 }
@@ -227,7 +227,7 @@ export class InvalidStackPropsError extends Error {
   }
 }
 
-/** The same allow-list shared/config.ts enforces at runtime: a symmetric or `none` algorithm never passes. */
+/** The same allow-list shared/app/config.ts enforces at runtime: a symmetric or `none` algorithm never passes. */
 const ASYMMETRIC = /^(RS|PS|ES)(256|384|512)$|^EdDSA$/;
 const STAGE_NAME = /^[A-Za-z0-9_-]{1,128}$/;
 /** Enough to catch a typo; SNS's confirmation mail proves the rest. */

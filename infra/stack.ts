@@ -2,6 +2,7 @@ import { CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { Grant, type IGrantable, ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { seedPathsConfig } from '../edge/index';
+import { DEFAULTS } from '../shared/app/defaults';
 import {
   asyncInvocations,
   httpRouteKey,
@@ -12,7 +13,7 @@ import {
   schedules as tableSchedules,
   usedLambdas,
   webSocketRoutes,
-} from '../shared/routes';
+} from '../shared/app/routes';
 import { SwitchboardAlarms } from './constructs/alarms';
 import { SwitchboardApiDomain } from './constructs/api-domain';
 import {
@@ -40,7 +41,7 @@ export { InvalidStackPropsError } from './stack-props';
 
 /**
  * The whole of Switchboard in AWS: the table, one function per Lambda of the route table, the WebSocket
- * API, the HTTP API and the schedules, all created by iterating shared/routes.ts; and what runs it in
+ * API, the HTTP API and the schedules, all created by iterating shared/app/routes.ts; and what runs it in
  * production: dead-letter queues, alarms on one SNS topic, a dashboard.
  */
 export class SwitchboardStack extends Stack {
@@ -72,20 +73,24 @@ export class SwitchboardStack extends Stack {
     const environment: FunctionEnvironment = withoutEmpty({
       JWT_ISSUER: issuer,
       JWT_AUDIENCE: audience.join(','),
-      // Without one, the handlers find the key set by OIDC discovery from the issuer (shared/auth/jwt.ts).
+      // Without one, the handlers find the key set by OIDC discovery from the issuer (shared/core/auth/jwt.ts).
       JWKS_URL: props.jwksUrl,
-      JWT_ALGORITHMS: (props.jwtAlgorithms ?? ['RS256', 'ES256']).join(','),
-      ORGS_CLAIM: props.orgsClaim ?? 'orgs',
+      // The defaults are written out (shared/app/defaults.ts, the one place they live), so the console
+      // and the template say what the functions run with.
+      JWT_ALGORITHMS: (props.jwtAlgorithms ?? DEFAULTS.JWT_ALGORITHMS).join(','),
+      ORGS_CLAIM: props.orgsClaim ?? DEFAULTS.ORGS_CLAIM,
       ORGS_PREFIX: props.orgsPrefix,
-      USERNAME_CLAIMS: (props.usernameClaims ?? ['preferred_username', 'name', 'sub']).join(','),
-      ALLOW_ANONYMOUS: String(props.allowAnonymous ?? true),
+      USERNAME_CLAIMS: (props.usernameClaims ?? DEFAULTS.USERNAME_CLAIMS).join(','),
+      ALLOW_ANONYMOUS: String(props.allowAnonymous ?? DEFAULTS.ALLOW_ANONYMOUS),
       ALLOWED_ORIGINS: props.allowedOrigins?.join(','),
-      RATE_LIMIT_PER_MINUTE: String(props.rateLimitPerMinute ?? 100),
-      MAX_CHANNELS_PER_CONNECTION: String(props.maxChannelsPerConnection ?? 100),
-      MAX_CONNECTIONS_PER_USER: String(props.maxConnectionsPerUser ?? 50),
-      PRESENCE_ANNOUNCE_MAX: String(props.presenceAnnounceMax ?? 100),
-      MAX_DATA_BYTES: String(props.maxDataBytes ?? 16 * 1024),
-      SENSOR_RETENTION_DAYS: String(props.sensorRetentionDays ?? 30),
+      RATE_LIMIT_PER_MINUTE: String(props.rateLimitPerMinute ?? DEFAULTS.RATE_LIMIT_PER_MINUTE),
+      MAX_CHANNELS_PER_CONNECTION: String(
+        props.maxChannelsPerConnection ?? DEFAULTS.MAX_CHANNELS_PER_CONNECTION,
+      ),
+      MAX_CONNECTIONS_PER_USER: String(props.maxConnectionsPerUser ?? DEFAULTS.MAX_CONNECTIONS_PER_USER),
+      PRESENCE_ANNOUNCE_MAX: String(props.presenceAnnounceMax ?? DEFAULTS.PRESENCE_ANNOUNCE_MAX),
+      MAX_DATA_BYTES: String(props.maxDataBytes ?? DEFAULTS.MAX_DATA_BYTES),
+      SENSOR_RETENTION_DAYS: String(props.sensorRetentionDays ?? DEFAULTS.SENSOR_RETENTION_DAYS),
     });
 
     this.alarms = new SwitchboardAlarms(this, 'Alarms', { email: props.alarmEmail });
@@ -290,7 +295,7 @@ export class SwitchboardStack extends Stack {
   }
 }
 
-/** What a publish through the server library does to the table (shared/domain/publish.ts and fan-out). */
+/** What a publish through the server library does to the table (shared/core/publish.ts and its delivery). */
 export const SERVER_LIBRARY_TABLE_ACTIONS = [
   'dynamodb:GetItem',
   'dynamodb:Query',
@@ -299,7 +304,7 @@ export const SERVER_LIBRARY_TABLE_ACTIONS = [
   'dynamodb:DeleteItem',
 ] as const;
 
-/** Unset and empty values are left out: the handler's own default (shared/config.ts) applies. */
+/** Unset and empty values are left out: the handler's own default (shared/app/defaults.ts) applies. */
 function withoutEmpty(env: FunctionEnvironment): FunctionEnvironment {
   return Object.fromEntries(
     Object.entries(env).filter(([, v]) => v !== undefined && v !== ''),

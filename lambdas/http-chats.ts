@@ -1,16 +1,8 @@
-import {
-  addParticipantOperation,
-  createChatOperation,
-  getChatOperation,
-  listMessagesOperation,
-  sendMessageOperation,
-} from '../shared/features/chat/operations';
-import { httpHandler } from '../shared/http';
+import { httpHandler } from '../shared/app/http';
+import { lambdaHandler } from '../shared/app/lambda';
+import type { Runtime } from '../shared/app/runtime';
+import { chatOperations } from '../shared/features/chat/operations';
 
-export const handler = httpHandler('http-chats', {
-  createChat: createChatOperation,
-  getChat: getChatOperation,
-  addParticipant: addParticipantOperation,
-  listMessages: listMessagesOperation,
-  sendMessage: sendMessageOperation,
-});
+export const makeHandler = (rt: Runtime) => httpHandler(rt, 'http-chats', chatOperations(rt));
+
+export const handler = lambdaHandler(makeHandler);

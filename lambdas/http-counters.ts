@@ -1,7 +1,8 @@
-import { changeCounterOperation, readCounterOperation } from '../shared/features/counters/operations';
-import { httpHandler } from '../shared/http';
+import { httpHandler } from '../shared/app/http';
+import { lambdaHandler } from '../shared/app/lambda';
+import type { Runtime } from '../shared/app/runtime';
+import { countersOperations } from '../shared/features/counters/operations';
 
-export const handler = httpHandler('http-counters', {
-  read: readCounterOperation,
-  change: changeCounterOperation,
-});
+export const makeHandler = (rt: Runtime) => httpHandler(rt, 'http-counters', countersOperations(rt));
+
+export const handler = lambdaHandler(makeHandler);

@@ -1,20 +1,8 @@
-import {
-  getDeviceOperation,
-  getSensorOperation,
-  postSensorDataOperation,
-  putDeviceOperation,
-  putDeviceStatusOperation,
-  putSensorOperation,
-  readingsOperation,
-} from '../shared/features/iot/operations';
-import { httpHandler } from '../shared/http';
+import { httpHandler } from '../shared/app/http';
+import { lambdaHandler } from '../shared/app/lambda';
+import type { Runtime } from '../shared/app/runtime';
+import { iotOperations } from '../shared/features/iot/operations';
 
-export const handler = httpHandler('http-iot', {
-  putDevice: putDeviceOperation,
-  getDevice: getDeviceOperation,
-  putDeviceStatus: putDeviceStatusOperation,
-  putSensor: putSensorOperation,
-  getSensor: getSensorOperation,
-  ingest: postSensorDataOperation,
-  readings: readingsOperation,
-});
+export const makeHandler = (rt: Runtime) => httpHandler(rt, 'http-iot', iotOperations(rt));
+
+export const handler = lambdaHandler(makeHandler);

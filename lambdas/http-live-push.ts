@@ -1,35 +1,24 @@
 import { LambdaLiveStatsTrigger } from '../shared/adapters/lambda';
-import type { Deps } from '../shared/domain/context';
-import {
-  livePushStatusOperation,
-  startLivePushOperation,
-  stopLivePushOperation,
-} from '../shared/features/live-stats/operations';
+import { httpHandler } from '../shared/app/http';
+import { lambdaHandler } from '../shared/app/lambda';
+import type { Runtime } from '../shared/app/runtime';
+import { livePushOperations } from '../shared/features/live-stats/operations';
 import type { LiveStatsTrigger } from '../shared/features/live-stats/store';
-import { httpHandler } from '../shared/http';
-import { sdkCredentials } from '../shared/runtime';
 
-// Built here, not in the shared runtime, so that only this Lambda bundles the Lambda client (~80 KB);
-// one per configuration, as the local stack runs several stacks in one process.
-const triggers = new WeakMap<Deps['config'], LiveStatsTrigger>();
+/**
+ * The trigger is built here, not in the runtime, so that only this Lambda bundles the Lambda client
+ * (~80 KB); `trigger` lets a test give a fake.
+ */
+export const makeHandler = (rt: Runtime, trigger: LiveStatsTrigger = liveStatsTrigger(rt)) =>
+  httpHandler(rt, 'http-live-push', livePushOperations(rt, trigger));
 
-function liveStatsTrigger(deps: Deps): LiveStatsTrigger {
-  let trigger = triggers.get(deps.config);
-  if (!trigger) {
-    trigger = new LambdaLiveStatsTrigger({
-      functionName: deps.config.functions.liveStats,
-      region: deps.config.region,
-      endpoint: deps.config.functions.endpoint,
-      credentials: sdkCredentials(),
-      log: deps.log,
-    });
-    triggers.set(deps.config, trigger);
-  }
-  return trigger;
-}
+const liveStatsTrigger = (rt: Runtime): LiveStatsTrigger =>
+  new LambdaLiveStatsTrigger({
+    functionName: rt.config.functions.liveStats,
+    region: rt.config.region,
+    endpoint: rt.config.functions.endpoint,
+    credentials: rt.credentials,
+    log: rt.log,
+  });
 
-export const handler = httpHandler('http-live-push', {
-  status: livePushStatusOperation,
-  start: startLivePushOperation(liveStatsTrigger),
-  stop: stopLivePushOperation,
-});
+export const handler = lambdaHandler((rt) => makeHandler(rt));

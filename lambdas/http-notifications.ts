@@ -1,6 +1,9 @@
-import { notifyOperation } from '../shared/features/notifications/notify';
-import { httpHandler } from '../shared/http';
+import { httpHandler } from '../shared/app/http';
+import { lambdaHandler } from '../shared/app/lambda';
+import type { Runtime } from '../shared/app/runtime';
+import { notificationsOperations } from '../shared/features/notifications/notify';
 
-export const handler = httpHandler('http-notifications', {
-  notify: notifyOperation,
-});
+export const makeHandler = (rt: Runtime) =>
+  httpHandler(rt, 'http-notifications', notificationsOperations(rt));
+
+export const handler = lambdaHandler(makeHandler);

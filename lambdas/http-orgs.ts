@@ -1,6 +1,8 @@
-import { postOrgEventOperation } from '../shared/features/orgs/events';
-import { httpHandler } from '../shared/http';
+import { httpHandler } from '../shared/app/http';
+import { lambdaHandler } from '../shared/app/lambda';
+import type { Runtime } from '../shared/app/runtime';
+import { orgsOperations } from '../shared/features/orgs/org-events';
 
-export const handler = httpHandler('http-orgs', {
-  orgEvent: postOrgEventOperation,
-});
+export const makeHandler = (rt: Runtime) => httpHandler(rt, 'http-orgs', orgsOperations(rt));
+
+export const handler = lambdaHandler(makeHandler);

@@ -1,6 +1,8 @@
-import { httpHandler } from '../shared/http';
-import { publishOperation } from '../shared/operations/publish';
+import { httpHandler } from '../shared/app/http';
+import { lambdaHandler } from '../shared/app/lambda';
+import type { Runtime } from '../shared/app/runtime';
+import { publishOperations } from '../shared/features/publish/publish';
 
-export const handler = httpHandler('http-publish', {
-  publish: publishOperation,
-});
+export const makeHandler = (rt: Runtime) => httpHandler(rt, 'http-publish', publishOperations(rt));
+
+export const handler = lambdaHandler(makeHandler);

@@ -1,7 +1,8 @@
-import { locationOperation, roomMessageOperation } from '../shared/features/rooms/rest-push';
-import { httpHandler } from '../shared/http';
+import { httpHandler } from '../shared/app/http';
+import { lambdaHandler } from '../shared/app/lambda';
+import type { Runtime } from '../shared/app/runtime';
+import { roomsOperations } from '../shared/features/rooms/push';
 
-export const handler = httpHandler('http-rooms', {
-  roomMessage: roomMessageOperation,
-  location: locationOperation,
-});
+export const makeHandler = (rt: Runtime) => httpHandler(rt, 'http-rooms', roomsOperations(rt));
+
+export const handler = lambdaHandler(makeHandler);

@@ -1,4 +1,4 @@
-import { originAllowed } from '../shared/domain/authorize';
+import { originAllowed } from '../shared/core/auth/authorize-connect';
 
 /**
  * The HTTP API's CORS configuration (corsPreflight): API Gateway answers preflights itself and adds

@@ -1,11 +1,11 @@
-import { type Env, loadConfig } from '../shared/config';
-import { asyncInvocations } from '../shared/routes';
+import { type Env, loadConfig } from '../shared/app/config';
+import { asyncInvocations } from '../shared/app/routes';
 import type { LocalCredentials } from './credentials';
 import type { DevIssuer } from './dev-issuer';
 import { WS_STAGE } from './ids';
 
 /**
- * The configuration the handlers of one local stack read through `currentEnv()`: never process.env, so
+ * The configuration of one local stack's runtime (local/index.ts builds it from this): never process.env, so
  * that several stacks can run in one process, each with its own table, issuer and callback URL.
  */
 export interface StackEnvInput {

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { Env } from '../shared/config';
 import {
   type HttpRoute,
   httpRouteKey,
@@ -9,16 +8,18 @@ import {
   lambdas,
   type Schedule,
   type WebSocketRoute,
-} from '../shared/routes';
-import { runWithEnv } from '../shared/runtime';
+} from '../shared/app/routes';
+import type { Runtime } from '../shared/app/runtime';
 import type { LocalLog } from './log';
 
 /**
  * Mounts the very modules the CDK stack deploys: each Lambda of the route table is its entry file's
- * `handler`, imported as is, and every invocation runs inside `runWithEnv(stackEnv, …)` so that several
- * local stacks in one process (tests) each see their own configuration.
+ * `makeHandler`, imported as is and given the stack's runtime (one per stack, built from the stack's
+ * environment), so that several local stacks in one process (tests) each have their own configuration.
+ * In AWS the module's `handler` does the same with a runtime built from process.env.
  */
 export type Handler = (event: unknown, context: LocalLambdaContext) => unknown;
+export type MakeHandler = (runtime: Runtime) => Handler;
 
 /** The parts of Lambda's context object the handlers may read. */
 export interface LocalLambdaContext {
@@ -32,16 +33,25 @@ export interface LocalLambdaContext {
 
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-export async function loadHandlers(names: Iterable<LambdaName>): Promise<Map<LambdaName, Handler>> {
-  const loaded = new Map<LambdaName, Handler>();
+export async function loadHandlerModules(names: Iterable<LambdaName>): Promise<Map<LambdaName, MakeHandler>> {
+  const loaded = new Map<LambdaName, MakeHandler>();
   for (const name of new Set(names)) {
     const entry = lambdas[name].entry;
     const module: unknown = await import(pathToFileURL(resolve(PROJECT_ROOT, entry)).href);
-    const handler = (module as { handler?: unknown }).handler;
-    if (typeof handler !== 'function') throw new Error(`${entry} does not export a function named "handler"`);
-    loaded.set(name, handler as Handler);
+    const make = (module as { makeHandler?: unknown }).makeHandler;
+    if (typeof make !== 'function')
+      throw new Error(`${entry} does not export a function named "makeHandler"`);
+    loaded.set(name, make as MakeHandler);
   }
   return loaded;
+}
+
+/** Each Lambda's handler, made from the stack's runtime. */
+export function makeHandlers(
+  modules: ReadonlyMap<LambdaName, MakeHandler>,
+  runtime: Runtime,
+): Map<LambdaName, Handler> {
+  return new Map([...modules].map(([name, make]) => [name, make(runtime)]));
 }
 
 /** The route table says each thing once; a duplicate would be a route that exists twice (or silently once). */
@@ -99,11 +109,7 @@ export interface InvokerOptions {
 /** How long waiting invocations are counted before one warning reports them. */
 const THROTTLE_REPORT_MS = 1_000;
 
-export function createInvoker(
-  handlers: ReadonlyMap<LambdaName, Handler>,
-  env: Env,
-  options: InvokerOptions,
-): Invoker {
+export function createInvoker(handlers: ReadonlyMap<LambdaName, Handler>, options: InvokerOptions): Invoker {
   const { concurrency, observe = {}, log } = options;
   const inflight = new Set<Promise<unknown>>();
   let stopping = false;
@@ -164,7 +170,7 @@ export function createInvoker(
       timer.unref();
     });
     try {
-      const result = await Promise.race([runWithEnv(env, async () => handler(event, context)), timeout]);
+      const result = await Promise.race([(async () => handler(event, context))(), timeout]);
       observe.after?.(lambda, event, { result });
       return result;
     } catch (error) {

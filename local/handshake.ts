@@ -1,5 +1,5 @@
-import { header } from '../shared/events';
-import type { WebSocketRoute } from '../shared/routes';
+import { header } from '../shared/app/events';
+import type { WebSocketRoute } from '../shared/app/routes';
 import { evaluateAuthorizerResult } from './authorizer-policy';
 import type { LiveConnection } from './connection-registry';
 import type { Invoker } from './handlers';

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type HttpRoute, httpRouteKey, httpRoutes } from '../shared/routes';
+import { type HttpRoute, httpRouteKey, httpRoutes } from '../shared/app/routes';
 import { allowOriginHeaders, type CorsPolicy, isPreflight, preflightHeaders } from './cors';
 import type { Invoker } from './handlers';
 import { httpEvent, httpResponse } from './http-event';

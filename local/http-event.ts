@@ -1,5 +1,5 @@
-import type { HttpEvent } from '../shared/events';
-import { type HttpRoute, httpRouteKey } from '../shared/routes';
+import type { HttpEvent } from '../shared/app/events';
+import { type HttpRoute, httpRouteKey } from '../shared/app/routes';
 import { awsStyleId, HTTP_API_ID, LOCAL_ACCOUNT_ID, requestTime } from './ids';
 import { lowerCaseHeaders, parseQuery, type RequestParts } from './request-parts';
 

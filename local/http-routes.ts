@@ -1,4 +1,4 @@
-import type { HttpRoute } from '../shared/routes';
+import type { HttpRoute } from '../shared/app/routes';
 
 /**
  * Route matching of the HTTP API: method and path, `{name}` matching one segment and `{name+}` the rest

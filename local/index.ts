@@ -1,16 +1,16 @@
 import { join } from 'node:path';
 import { seedPathsConfig } from '../edge/index';
 import { createDocumentClient } from '../shared/adapters/dynamo/client';
-import { type Env, loadConfig } from '../shared/config';
-import { httpCors, httpRoutes, type LambdaName, usedLambdas, webSocketRoutes } from '../shared/routes';
-import { disposeRuntime } from '../shared/runtime';
+import type { Env } from '../shared/app/config';
+import { httpCors, httpRoutes, type LambdaName, usedLambdas, webSocketRoutes } from '../shared/app/routes';
+import { createRuntime } from '../shared/app/runtime';
 import { ConnectionRegistry } from './connection-registry';
 import { CONNECTIONS_PREFIX, createConnectionsApi } from './connections-api';
 import { credentialsFile, type LocalCredentials, loadLocalCredentials } from './credentials';
 import { createDevIssuer, type DevIssuer, loadDevKey } from './dev-issuer';
 import { createDynamoClient, ensureTable, startDynamoDb } from './dynamodb';
 import { callbackUrl, stackEnv } from './env';
-import { checkRouteTable, createInvoker, loadHandlers, PROJECT_ROOT } from './handlers';
+import { checkRouteTable, createInvoker, loadHandlerModules, makeHandlers, PROJECT_ROOT } from './handlers';
 import { createHttpApi } from './http-api';
 import { sendJson } from './http-util';
 import { WS_STAGE } from './ids';
@@ -72,7 +72,7 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
   const log = createLog(o.logLevel);
   checkRouteTable(webSocketRoutes, httpRoutes, o.schedules);
   const lambdaNames: LambdaName[] = [...usedLambdas(), ...o.schedules.map((s) => s.lambda)];
-  const handlers = await loadHandlers(lambdaNames);
+  const modules = await loadHandlerModules(lambdaNames);
   const key = await loadDevKey(o.memory ? null : join(o.dataDir, 'dev-issuer.json'));
   const credentials = await loadLocalCredentials(o.memory ? null : credentialsFile(o.dataDir));
   const region = o.env.AWS_REGION ?? DEFAULT_REGION;
@@ -111,9 +111,11 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
     handlerLogLevel: handlerLogLevel(o.logLevel),
     overrides: o.env,
   });
-  const config = loadConfig(env);
+  // One runtime for the stack: its handlers share clients, key sets and caches, as a warm container's do.
+  const runtime = createRuntime(env);
+  const { config } = runtime;
 
-  const invoker = createInvoker(handlers, env, {
+  const invoker = createInvoker(makeHandlers(modules, runtime), {
     concurrency: o.lambdaConcurrency,
     log,
     ...(o.observe ? { observe: o.observe } : {}),
@@ -207,7 +209,7 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
     await server.close(HTTP_CLOSE_GRACE_MS);
     await sweeper.stop();
     await invoker.drain();
-    disposeRuntime(env);
+    runtime.dispose();
     documents.destroy();
     await undo();
   };

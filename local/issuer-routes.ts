@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { describeZodError } from '../shared/protocol';
+import { describeZodError } from '../shared/core/protocol';
 import { type DevIssuer, tokenRequestSchema } from './dev-issuer';
 import { BodyTooLargeError, readBody, sendJson } from './http-util';
 import type { RequestParts } from './request-parts';

@@ -1,6 +1,5 @@
 import { type JWTPayload, errors as joseErrors, jwtVerify } from 'jose';
-import { keySet } from '../shared/auth/jwt';
-import type { AuthConfig } from '../shared/config';
+import { type AuthConfig, keySet } from '../shared/core/auth/jwt';
 
 /**
  * The HTTP API's native JWT authorizer, with the checks its documentation lists: the token from

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { LambdaName } from '../shared/routes';
+import type { LambdaName } from '../shared/app/routes';
 import type { LocalCredentials } from './credentials';
 import type { Invoker } from './handlers';
 import { BodyTooLargeError, readBody, sendJson } from './http-util';

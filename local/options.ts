@@ -1,6 +1,6 @@
 import { type SeedPathSettings, seedPathSettingsProblems } from '../edge/index';
-import type { Env } from '../shared/config';
-import { schedules as routeSchedules, type Schedule } from '../shared/routes';
+import type { Env } from '../shared/app/config';
+import { schedules as routeSchedules, type Schedule } from '../shared/app/routes';
 import type { InvocationObserver } from './handlers';
 import { WS_LIMITS } from './limits';
 import { type LogLevel, logLevels } from './log';

@@ -1,4 +1,4 @@
-import type { WebSocketRoute } from '../shared/routes';
+import type { WebSocketRoute } from '../shared/app/routes';
 
 /**
  * API Gateway's route selection for the WebSocket API: evaluate the selection expression

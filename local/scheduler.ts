@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { LambdaName, Schedule } from '../shared/routes';
+import type { LambdaName, Schedule } from '../shared/app/routes';
 import { LOCAL_ACCOUNT_ID } from './ids';
 import { errorText, type LocalLog } from './log';
 

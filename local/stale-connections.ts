@@ -1,7 +1,7 @@
 import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { keys, table } from '../shared/adapters/dynamo/table';
-import { type Principal, principalToContext } from '../shared/auth/principal';
-import type { LambdaName } from '../shared/routes';
+import type { LambdaName } from '../shared/app/routes';
+import { type Principal, principalToContext } from '../shared/core/auth/principal';
 import { CloseCode, clientClose } from './close-codes';
 import type { LiveConnection } from './connection-registry';
 import type { Invoker } from './handlers';

@@ -48,6 +48,7 @@ async function main(): Promise<void> {
   } catch {
     throw new Error(`No local stack answers at ${base}: start it with \`npm start\` (or pass --url)`);
   }
+  // A body that is not JSON is told apart below by the missing token (and the status is reported).
   const body = (await response.json().catch(() => ({}))) as { token?: unknown; message?: unknown };
   if (!response.ok || typeof body.token !== 'string') {
     throw new Error(`The local stack at ${base} refused: ${String(body.message ?? response.status)}`);

@@ -85,6 +85,7 @@ export function createTtlSweeper(options: {
     async stop() {
       clearInterval(timer);
       timer = undefined;
+      // Waits for a sweep under way to end; its failure was reported to whoever started it.
       await running?.catch(() => {});
     },
     sweepNow: sweepOnce,

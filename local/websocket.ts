@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
-import { ROUTE_SELECTION_EXPRESSION, type WebSocketRoute, webSocketRoutes } from '../shared/routes';
+import { ROUTE_SELECTION_EXPRESSION, type WebSocketRoute, webSocketRoutes } from '../shared/app/routes';
 import { CloseCode, type CloseInfo, clientClose, closes } from './close-codes';
 import type { ConnectionRegistry, LiveConnection } from './connection-registry';
 import type { Invoker } from './handlers';

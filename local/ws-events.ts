@@ -1,4 +1,4 @@
-import type { WsAuthorizerEvent, WsEvent, WsRequestContext } from '../shared/events';
+import type { WsAuthorizerEvent, WsEvent, WsRequestContext } from '../shared/app/events';
 import type { CloseInfo } from './close-codes';
 import type { LiveConnection } from './connection-registry';
 import { awsStyleId, LOCAL_ACCOUNT_ID, requestTime, WS_API_ID, WS_STAGE } from './ids';

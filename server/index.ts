@@ -1,18 +1,16 @@
-import type { StaticCredentials } from '../shared/adapters/gateway';
-import { parseChannel } from '../shared/channels';
-import { type Env, loadConfig } from '../shared/config';
-import { idempotencyKey, type PublishResult, publishEvent } from '../shared/domain/publish';
-import { ProtocolError } from '../shared/errors';
+import type { StaticCredentials } from '../shared/adapters/management-api/client';
+import type { Env } from '../shared/app/config';
+import { createRuntime } from '../shared/app/runtime';
+import { checkDataSize, validate } from '../shared/core/protocol';
+import { type Publication, publish } from '../shared/core/publish';
 import { type NotificationInput, notifyUser } from '../shared/features/notifications/notify';
-import { publishOrgEvent } from '../shared/features/orgs/events';
-import { RESERVED_TYPES } from '../shared/operations/publish';
-import { checkDataSize } from '../shared/protocol';
-import { depsForEnv, disposeRuntime } from '../shared/runtime';
+import { publishOrgEvent } from '../shared/features/orgs/org-events';
+import { serviceEvent } from '../shared/features/publish/publish';
 
 /**
  * Switchboard for backend code: what seed 004's `broadcast_notification` and `broadcast_org_event` were,
  * for another Lambda, a queue worker or any Node service. It publishes exactly as the HTTP API does (the
- * same `publishEvent`: seq, history, idempotency, fan-out), straight to the table and the WebSocket
+ * same `publish`: idempotency, seq, history, delivery), straight to the table and the WebSocket
  * stage's Management API, so it needs no token, only the table name, the callback URL and IAM
  * permissions (docs/server-library.md).
  */
@@ -85,48 +83,43 @@ export interface Switchboard {
 
 export function createSwitchboard(options: SwitchboardOptions): Switchboard {
   const region = options.region ?? process.env.AWS_REGION ?? regionOf(options.callbackUrl) ?? 'us-east-1';
-  // The library's own environment (never process.env): the deps are then built exactly as a Lambda's are.
-  const env: Env = Object.freeze({
+  // The library's own environment (never process.env): its runtime is built exactly as a Lambda's is, and a
+  // bad table name, URL or concurrency fails here, not at the first publish.
+  const env: Env = {
     TABLE_NAME: options.tableName,
     WS_CALLBACK_URL: options.callbackUrl,
     AWS_REGION: region,
     LOG_LEVEL: options.logLevel ?? 'WARN',
     ...(options.endpoint ? { DYNAMODB_ENDPOINT: options.endpoint } : {}),
     ...(options.concurrency ? { FANOUT_CONCURRENCY: String(options.concurrency) } : {}),
-  });
-  loadConfig(env); // a bad table name, URL or concurrency fails here, not at the first publish
-  const deps = depsForEnv(env, options.credentials);
+  };
+  const rt = createRuntime(env, options.credentials ? { credentials: options.credentials } : {});
 
   return {
     async publish(channelName, type, data = {}, opts = {}) {
-      const channel = parseChannel(channelName);
-      if (typeof type !== 'string' || type.length === 0 || type.length > 64 || RESERVED_TYPES.has(type)) {
-        throw new ProtocolError(
-          'INVALID_MESSAGE',
-          `type must be 1-64 characters and not one the server reserves (${[...RESERVED_TYPES].join(', ')})`,
-        );
-      }
-      checkData(data);
+      const channel = rt.channels.parse(channelName);
+      const event = validate(serviceEvent, { type, data });
+      checkDataSize(event.data, MAX_PUBLISH_DATA_BYTES);
       return delivery(
-        await publishEvent(deps, {
-          channel,
-          event: { ...data, type },
+        await publish(rt, {
+          channels: [channel],
+          event: { ...event.data, type: event.type },
           ...(opts.id === undefined
             ? {}
-            : { idempotencyKey: idempotencyKey(`server#${channel.id}`, opts.id) }),
+            : { idempotency: { key: `server#${channel.id}#${opts.id}`, request: event } }),
         }),
       );
     },
     async notifyUser(userId, notification, opts = {}) {
       const input: NotificationInput = notification;
       return delivery(
-        await notifyUser(deps, userId, input, opts.id === undefined ? {} : { idempotencyId: opts.id }),
+        await notifyUser(rt, userId, input, opts.id === undefined ? {} : { idempotencyId: opts.id }),
       );
     },
     async publishOrgEvent(orgId, eventType, data = {}, opts = {}) {
       return delivery(
         await publishOrgEvent(
-          deps,
+          rt,
           orgId,
           { event_type: eventType, data },
           opts.id === undefined ? {} : { idempotencyId: opts.id },
@@ -134,7 +127,7 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
       );
     },
     close() {
-      disposeRuntime(env);
+      rt.dispose();
     },
   };
 }
@@ -142,22 +135,19 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
 /** What POST /v1/publish allows a service (its body limit), less room for the frame's envelope. */
 const MAX_PUBLISH_DATA_BYTES = 120 * 1024;
 
-function checkData(data: unknown): void {
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-    throw new ProtocolError('INVALID_MESSAGE', 'data must be an object');
-  }
-  checkDataSize(data, MAX_PUBLISH_DATA_BYTES);
-}
-
-const delivery = (r: PublishResult): Delivery => ({
-  id: r.id,
-  channel: r.channel,
-  ...(r.seq === undefined ? {} : { seq: r.seq }),
-  recipients: r.recipients,
-  delivered: r.delivered,
-  gone: r.gone,
-  duplicate: r.duplicate,
-});
+/** A publication to one channel, as the library reports it. */
+const delivery = (p: Publication): Delivery => {
+  const [target] = p.channels;
+  return {
+    id: p.id,
+    channel: target?.channel ?? '',
+    ...(target?.seq === undefined ? {} : { seq: target.seq }),
+    recipients: p.delivery.recipients,
+    delivered: p.delivery.delivered,
+    gone: p.delivery.gone,
+    duplicate: p.duplicate,
+  };
+};
 
 /** `https://{api}.execute-api.{region}.amazonaws.com/{stage}` → region. */
 function regionOf(callbackUrl: string): string | undefined {
@@ -165,5 +155,5 @@ function regionOf(callbackUrl: string): string | undefined {
   return /\.execute-api\.([a-z0-9-]+)\.amazonaws\.com$/.exec(new URL(callbackUrl).hostname)?.[1];
 }
 
-export type { StaticCredentials } from '../shared/adapters/gateway';
-export { ProtocolError } from '../shared/errors';
+export type { StaticCredentials } from '../shared/adapters/management-api/client';
+export { ProtocolError } from '../shared/core/errors';

@@ -8,12 +8,12 @@ import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-n
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { EnvName, LambdaName, LambdaSpec } from '../../shared/routes';
+import type { EnvName, LambdaName, LambdaSpec } from '../../shared/app/routes';
 import { METRICS } from '../metrics';
 import { projectRoot } from '../project';
 
-/** An environment variable a handler reads (shared/config.ts): a typo fails to compile. */
-export type { EnvName } from '../../shared/routes';
+/** An environment variable a handler reads (shared/app/config.ts): a typo fails to compile. */
+export type { EnvName } from '../../shared/app/routes';
 export type FunctionEnvironment = Partial<Record<EnvName, string>>;
 
 export interface SwitchboardFunctionProps {
@@ -152,7 +152,7 @@ export class SwitchboardFunction extends Construct {
       Validations.of(this.function).acknowledge({
         id: 'Serverless-LambdaDLQ',
         reason:
-          'Only invoked synchronously, by API Gateway (shared/routes.ts lists no schedule or asynchronous ' +
+          'Only invoked synchronously, by API Gateway (shared/app/routes.ts lists no schedule or asynchronous ' +
           'invocation of it): Lambda sends nothing to a dead-letter queue then, the caller gets the error, and ' +
           'the Lambda errors alarm reports it.',
       });
@@ -211,7 +211,7 @@ export type FunctionsByName = ReadonlyMap<LambdaName, SwitchboardFunction>;
 /** The function the route table names, or an error naming what is missing. */
 export function functionNamed(functions: FunctionsByName, name: LambdaName): SwitchboardFunction {
   const fn = functions.get(name);
-  if (!fn) throw new Error(`No function "${name}" in this stack (route table: shared/routes.ts)`);
+  if (!fn) throw new Error(`No function "${name}" in this stack (route table: shared/app/routes.ts)`);
   return fn;
 }
 

@@ -10,7 +10,7 @@ import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { type HttpRoute, httpCors, httpRouteKey, type LambdaName } from '../../shared/routes';
+import { type HttpRoute, httpCors, httpRouteKey, type LambdaName } from '../../shared/app/routes';
 import { jsonAccessLog } from './access-log';
 import { constructIdOf, type FunctionsByName, functionNamed } from './function';
 

@@ -3,7 +3,7 @@ import { Rule, Schedule as RuleSchedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { Schedule } from '../../shared/routes';
+import type { Schedule } from '../../shared/app/routes';
 import { constructIdOf, type FunctionsByName, functionNamed } from './function';
 
 export interface SwitchboardSchedulesProps {

@@ -12,7 +12,7 @@ export interface SwitchboardTableProps {
 }
 
 /**
- * The one table (DESIGN.md "DynamoDB"), keys and TTL attribute from the same definition the local stack
+ * The one table (docs/dynamodb.md), keys and TTL attribute from the same definition the local stack
  * creates its table from: on-demand, point-in-time recovery, kept when the stack goes unless told otherwise.
  */
 export class SwitchboardTable extends Construct {

@@ -12,7 +12,7 @@ import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integra
 import { ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { LambdaName, WebSocketRoute } from '../../shared/routes';
+import type { LambdaName, WebSocketRoute } from '../../shared/app/routes';
 import { wildcardResourceFinding } from '../nag';
 import { jsonAccessLog } from './access-log';
 import { constructIdOf, type FunctionsByName, functionNamed, type SwitchboardFunction } from './function';

@@ -1,7 +1,7 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import type { Log } from '../core/ports';
 import type { LiveStatsTrigger } from '../features/live-stats/store';
-import type { Log } from '../ports';
-import type { StaticCredentials } from './gateway';
+import type { StaticCredentials } from './management-api/client';
 
 export interface LambdaLiveStatsTriggerOptions {
   /** The live-stats function's name or ARN (LIVE_STATS_FUNCTION_NAME); without one, starting is a no-op. */

@@ -1,27 +1,25 @@
-import { coreFrames } from '../domain/core-frames';
-import type { FrameHandler } from '../domain/frames';
-import type { ChannelHookRegistry } from '../domain/hooks';
-import { chatFrames } from './chat/frames';
-import { counterAction, counterHooks } from './counters/counter';
-import { iotFrames } from './iot/frames';
-import { chatMessage } from './rooms/chat-message';
-import { presenceHooks } from './rooms/presence';
+import type { Feature } from '../core/feature';
+import { chat } from './chat';
+import { counters } from './counters';
+import { iot } from './iot';
+import type { FeatureName, manifests } from './manifests';
+import { rooms } from './rooms';
+
+type ManifestOf<K extends FeatureName> = (typeof manifests)[K];
+
+/** The features whose manifest declares frames: they must have code here. */
+type NeedsCode = {
+  [K in FeatureName]: [ManifestOf<K>['frames'][number] | ManifestOf<K>['typeless'][number]] extends [never]
+    ? never
+    : K;
+}[FeatureName];
 
 /**
- * The features composed: every client frame the message handler understands (the core frames, then each
- * feature's), and what each namespace does when connections join or leave it. A feature lives in its own
- * folder here (its frames, hooks, HTTP operations and, in routes.ts, its route-table entries) and is
- * added to these lists in one line each.
+ * The code of the features of ./manifests.ts that handle frames or act on joins and leaves (hooks,
+ * participants). Features that are HTTP operations only are not listed: their Lambda modules take the
+ * operations from the feature folder. The compiler names a feature whose manifest declares frames but
+ * that is missing here, and a key that is not a feature of the registry.
  */
-export const frameHandlers: readonly FrameHandler[] = [
-  ...coreFrames,
-  chatMessage,
-  counterAction,
-  ...chatFrames,
-  ...iotFrames,
-];
-
-export const channelHooks: ChannelHookRegistry = {
-  room: presenceHooks,
-  counter: counterHooks,
-};
+export const features = { rooms, counters, chat, iot } satisfies {
+  readonly [K in NeedsCode]: Feature<ManifestOf<K>, never>;
+} & { readonly [K in FeatureName]?: Feature<ManifestOf<K>, never> };

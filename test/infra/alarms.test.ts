@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { TABLE_ACTIONS } from '../../infra/constructs/function';
 import { ALARM_THRESHOLDS } from '../../infra/constructs/monitoring';
 import { METRICS } from '../../infra/metrics';
-import { usedLambdas } from '../../shared/routes';
+import { usedLambdas } from '../../shared/app/routes';
 import { alarmsByName, flatten, resourcesOf, synth, VALID_PROPS } from './synth';
 
 interface MetricStat {

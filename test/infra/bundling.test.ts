@@ -9,7 +9,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SwitchboardStack } from '../../infra/stack';
-import { type LambdaName, usedLambdas } from '../../shared/routes';
+import { type LambdaName, usedLambdas } from '../../shared/app/routes';
 import { cdkJsonContext, environmentOf, type Resource, VALID_PROPS } from './synth';
 
 const OPTIONAL_SDK_ADDONS = ['@aws-sdk/signature-v4-crt', '@aws-sdk/signature-v4a'];

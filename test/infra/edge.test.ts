@@ -12,7 +12,7 @@ import {
 import { settingsFromContext } from '../../infra/context';
 import { InvalidStackPropsError, type SwitchboardStackProps } from '../../infra/stack';
 import { originUrl, viewerRequestEvent } from '../../local/seed-paths';
-import { usedLambdas } from '../../shared/routes';
+import { usedLambdas } from '../../shared/app/routes';
 import { environmentOf, flatten, type Resource, resourcesOf, synth, VALID_PROPS } from './synth';
 
 /**

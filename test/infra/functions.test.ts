@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TABLE_ACTIONS } from '../../infra/constructs/function';
-import { lambdas, usedLambdas } from '../../shared/routes';
+import { lambdas, usedLambdas } from '../../shared/app/routes';
 import { actionsOf, environmentOf, type Resource, resourcesOf, statementsOf, synth } from './synth';
 
 const WRITES = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];

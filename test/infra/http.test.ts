@@ -1,6 +1,6 @@
 import { Capture, Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { httpRouteKey, httpRoutes } from '../../shared/routes';
+import { httpRouteKey, httpRoutes } from '../../shared/app/routes';
 import { environmentOf, flatten, type Resource, resourcesOf, synth, VALID_PROPS } from './synth';
 
 describe('When the stack is synthesized from the route table', () => {

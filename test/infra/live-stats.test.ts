@@ -1,6 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { asyncInvocations, schedules, usedLambdas } from '../../shared/routes';
+import { asyncInvocations, schedules, usedLambdas } from '../../shared/app/routes';
 import {
   actionsOf,
   environmentOf,

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { SwitchboardAlarms } from '../../infra/constructs/alarms';
 import { MonitoredQueue } from '../../infra/constructs/queues';
 import { SwitchboardStack, type SwitchboardStackProps } from '../../infra/stack';
-import { httpRoutes, lambdas, usedLambdas, webSocketRoutes } from '../../shared/routes';
+import { httpRoutes, lambdas, usedLambdas, webSocketRoutes } from '../../shared/app/routes';
 import { cdkJsonContext, VALID_PROPS } from './synth';
 
 /** Routes API Gateway does not authorize: WebSocket routes after $connect, public and optional-token HTTP routes. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidStackPropsError, type SwitchboardStackProps } from '../../infra/stack';
-import { usedLambdas } from '../../shared/routes';
+import { DEFAULTS } from '../../shared/app/defaults';
+import { usedLambdas } from '../../shared/app/routes';
 import { environmentOf, synth, VALID_PROPS } from './synth';
 
 function problemsOf(props: SwitchboardStackProps): readonly string[] {
@@ -184,6 +185,22 @@ describe('When only issuer and audience are given', () => {
       PRESENCE_ANNOUNCE_MAX: '100',
       SENSOR_RETENTION_DAYS: '30',
     });
+  });
+
+  it('takes those defaults from shared/app/defaults.ts, the one place the handlers take theirs from', () => {
+    const keys = [
+      'ORGS_CLAIM',
+      'ALLOW_ANONYMOUS',
+      'RATE_LIMIT_PER_MINUTE',
+      'MAX_CHANNELS_PER_CONNECTION',
+      'MAX_CONNECTIONS_PER_USER',
+      'PRESENCE_ANNOUNCE_MAX',
+      'MAX_DATA_BYTES',
+      'SENSOR_RETENTION_DAYS',
+    ] as const;
+    for (const key of keys) expect(env[key]).toBe(String(DEFAULTS[key]));
+    expect(env.JWT_ALGORITHMS).toBe(DEFAULTS.JWT_ALGORITHMS.join(','));
+    expect(env.USERNAME_CLAIMS).toBe(DEFAULTS.USERNAME_CLAIMS.join(','));
   });
 
   it('sets no JWKS_URL unless given: the handlers find the keys by OIDC discovery from the issuer', () => {

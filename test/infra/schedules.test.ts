@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { schedules, usedLambdas } from '../../shared/routes';
+import { schedules, usedLambdas } from '../../shared/app/routes';
 import { synth, VALID_PROPS } from './synth';
 
 describe("When the stack uses the route table's schedules", () => {

@@ -3,7 +3,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { SwitchboardStack, type SwitchboardStackProps } from '../../infra/stack';
-import type { LambdaName } from '../../shared/routes';
+import type { LambdaName } from '../../shared/app/routes';
 
 /** The feature flags of cdk.json, so the tests see the template `cdk synth` produces. */
 export const cdkJsonContext: Record<string, unknown> = JSON.parse(

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { METRICS } from '../../infra/metrics';
-import { usedLambdas } from '../../shared/routes';
+import { usedLambdas } from '../../shared/app/routes';
 import {
   actionsOf,
   environmentOf,

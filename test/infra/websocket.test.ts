@@ -1,6 +1,6 @@
 import { Capture, Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { lambdas, ROUTE_SELECTION_EXPRESSION, usedLambdas, webSocketRoutes } from '../../shared/routes';
+import { lambdas, ROUTE_SELECTION_EXPRESSION, usedLambdas, webSocketRoutes } from '../../shared/app/routes';
 import {
   actionsOf,
   environmentOf,

@@ -285,11 +285,13 @@ describe('idempotent sends', () => {
     expect(first).toMatchObject({ ref: clientId, seq: 1 });
     expect(first.duplicate).toBeUndefined();
     expect(again).toEqual({ ...first, duplicate: true });
+    // The same id with another request (another frame, another body) is refused, not taken for a repeat:
+    // one id is one message on a channel (PROTOCOL.md section 3, "Idempotency").
     const publishAgain = await a.request(
       { type: 'publish', channel, data: { text: 'x' }, id: clientId },
-      'ack',
+      'error',
     );
-    expect(publishAgain).toMatchObject({ id: first.id, duplicate: true });
+    expect(publishAgain).toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED', ref: clientId });
 
     expect(messagesOf(await b.sync())).toHaveLength(1);
     expect((await listMessages(id, bob.bearer)).body.messages).toHaveLength(1);

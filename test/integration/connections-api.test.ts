@@ -10,8 +10,10 @@ import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ManagementApiGateway } from '../../shared/adapters/gateway';
-import { isGoneError } from '../../shared/domain/fanout';
+import {
+  isGoneError,
+  ManagementApiClient as ManagementApiGateway,
+} from '../../shared/adapters/management-api/client';
 import { TestClient } from './support/client';
 import { recorder, shared, startTestStack, wsContext } from './support/stack';
 

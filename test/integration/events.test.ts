@@ -5,7 +5,7 @@ import {
 } from '@aws-lambda-powertools/parser/schemas';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../local/index';
-import { callbackUrlOf, type HttpEvent, type WsEvent } from '../../shared/events';
+import { callbackUrlOf, type HttpEvent, type WsEvent } from '../../shared/app/events';
 import { TestClient, unique } from './support/client';
 import { type Invocation, recorder, startTestStack } from './support/stack';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createRouteSelector } from '../../local/route-selection';
-import { ROUTE_SELECTION_EXPRESSION, webSocketRoutes } from '../../shared/routes';
+import { ROUTE_SELECTION_EXPRESSION, webSocketRoutes } from '../../shared/app/routes';
 
 const select = createRouteSelector(ROUTE_SELECTION_EXPRESSION, webSocketRoutes);
 

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createLog } from '../../local/log';
 import { createScheduler, type ScheduledEvent } from '../../local/scheduler';
-import type { LambdaName } from '../../shared/routes';
+import type { LambdaName } from '../../shared/app/routes';
 import { recorder, startTestStack } from './support/stack';
 
 afterEach(() => {

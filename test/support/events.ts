@@ -1,4 +1,5 @@
-import type { HttpEvent } from '../../shared/events';
+import type { HttpEvent, WsEvent } from '../../shared/app/events';
+import { type Principal, principalToContext } from '../../shared/core/auth/principal';
 
 /**
  * An HTTP API payload-2.0 event for `routeKey` ('POST /v1/publish'), as API Gateway sends it. `claims` puts
@@ -28,6 +29,36 @@ export function httpEvent(
       timeEpoch: Date.now(),
       http: { method, path, protocol: 'HTTP/1.1', sourceIp: '203.0.113.1', userAgent: 'curl' },
       ...(claims ? { authorizer: { jwt: { claims, scopes: null } } } : {}),
+    },
+    isBase64Encoded: false,
+    ...extra,
+  };
+}
+
+/**
+ * A WebSocket API event for `routeKey` ('$connect', 'ping', …) from `principal`'s connection, as API
+ * Gateway sends it: the $connect authorizer's context is on every route of the connection.
+ */
+export function wsEvent(
+  routeKey: string,
+  extra: Partial<WsEvent> = {},
+  principal: Principal = { sub: 'alice', username: 'alice', orgs: [], scopes: [], exp: null },
+  connectionId = 'L0SM9cOFvHcCIhw=',
+): WsEvent {
+  return {
+    requestContext: {
+      routeKey,
+      eventType: routeKey === '$connect' ? 'CONNECT' : routeKey === '$disconnect' ? 'DISCONNECT' : 'MESSAGE',
+      connectionId,
+      domainName: 'abc123.execute-api.us-east-1.amazonaws.com',
+      stage: 'prod',
+      apiId: 'abc123',
+      requestId: 'r1',
+      requestTimeEpoch: Date.now(),
+      connectedAt: Date.now(),
+      messageDirection: 'IN',
+      identity: { sourceIp: '203.0.113.1', userAgent: 'test' },
+      authorizer: { principalId: principal.sub ?? 'anonymous', ...principalToContext(principal) },
     },
     isBase64Encoded: false,
     ...extra,

@@ -1,14 +1,35 @@
 /**
- * In-memory fakes of the ports, for domain tests without AWS. They keep the contracts of the DynamoDB
- * adapters (ordering, conditions, counts) so a domain test that passes here means the same as against
- * the table. Extend a fake when you add a port method: the type checker lists what is missing.
+ * In-memory fakes of the ports, for tests without AWS: none of them imports the AWS SDK. They keep the
+ * contracts of the DynamoDB adapters (ordering, conditions, counts) so a test that passes here means the
+ * same as against the table. Extend a fake when you add a port method: the type checker lists what is
+ * missing. `fakeWorld()` is a whole runtime (shared/app/runtime.ts) made of them.
  */
-import { GoneException } from '@aws-sdk/client-apigatewaymanagementapi';
-import type { TokenVerifier } from '../../shared/auth/jwt';
-import { TokenError } from '../../shared/auth/jwt';
-import { type Env, loadConfig } from '../../shared/config';
-import type { Deps } from '../../shared/domain/context';
-import { channelHooks } from '../../shared/features';
+import type { Env } from '../../shared/app/config';
+import { createRuntime, type Runtime } from '../../shared/app/runtime';
+import type { TokenVerifier } from '../../shared/core/auth/jwt';
+import { TokenError } from '../../shared/core/auth/jwt';
+import {
+  ChannelLimitError,
+  type Clock,
+  ConnectionGoneError,
+  type ConnectionInfo,
+  type ConnectionRecord,
+  type ConnectionStats,
+  type ConnectionStore,
+  type Gateway,
+  type HistoryEntry,
+  type HistoryPage,
+  type IdempotencyClaim,
+  type IdempotencyStore,
+  type Ids,
+  type Log,
+  type MessageStore,
+  type PostOutcome,
+  type RemovedConnection,
+  type SubscribeResult,
+  type Subscriber,
+  type UnsubscribeResult,
+} from '../../shared/core/ports';
 import type { Chat, ChatStore } from '../../shared/features/chat/store';
 import type { CounterChange, CounterState, CounterStore } from '../../shared/features/counters/store';
 import {
@@ -27,26 +48,6 @@ import type {
   LivePushStore,
   LiveStatsTrigger,
 } from '../../shared/features/live-stats/store';
-import {
-  ChannelLimitError,
-  type Clock,
-  ConnectionGoneError,
-  type ConnectionInfo,
-  type ConnectionRecord,
-  type ConnectionStats,
-  type ConnectionStore,
-  type Gateway,
-  type HistoryEntry,
-  type HistoryPage,
-  type IdempotencyClaim,
-  type Ids,
-  type Log,
-  type MessageStore,
-  type RemovedConnection,
-  type SubscribeResult,
-  type Subscriber,
-  type UnsubscribeResult,
-} from '../../shared/ports';
 
 export class FakeClock implements Clock {
   constructor(public t = Date.UTC(2026, 10, 23, 12, 0, 0)) {}
@@ -167,11 +168,6 @@ export class FakeConnectionStore implements ConnectionStore {
 export class FakeMessageStore implements MessageStore {
   readonly seqs = new Map<string, number>();
   readonly histories = new Map<string, HistoryEntry[]>();
-  readonly idem = new Map<
-    string,
-    { state: 'pending' | 'done'; id: string; createdAt: number; result?: unknown }
-  >();
-  readonly participants = new Map<string, Set<string>>();
 
   async nextSeq(channel: string): Promise<number> {
     const n = (this.seqs.get(channel) ?? 0) + 1;
@@ -199,42 +195,57 @@ export class FakeMessageStore implements MessageStore {
     const entries = before.slice(0, limit);
     return { entries, next: before.length > limit ? (entries.at(-1)?.seq ?? null) : null };
   }
-  async claimIdempotency<T>(
+}
+
+interface IdempotencyRecord {
+  state: 'pending' | 'done';
+  id: string;
+  fingerprint: string;
+  createdAt: number;
+  result?: unknown;
+}
+
+export class FakeIdempotencyStore implements IdempotencyStore {
+  readonly records = new Map<string, IdempotencyRecord>();
+
+  async claim<T>(
     key: string,
-    claim: { id: string; now: number; staleAfterMs: number },
+    claim: { id: string; fingerprint: string; now: number; staleAfterMs: number },
   ): Promise<IdempotencyClaim<T>> {
-    const existing = this.idem.get(key);
+    const existing = this.records.get(key);
     if (!existing || (existing.state === 'pending' && existing.createdAt < claim.now - claim.staleAfterMs)) {
-      this.idem.set(key, { state: 'pending', id: claim.id, createdAt: claim.now });
+      this.records.set(key, {
+        state: 'pending',
+        id: claim.id,
+        fingerprint: claim.fingerprint,
+        createdAt: claim.now,
+      });
       return { claimed: true };
     }
+    const base = {
+      claimed: false as const,
+      id: existing.id,
+      createdAt: existing.createdAt,
+      fingerprint: existing.fingerprint,
+    };
     return existing.state === 'done'
-      ? {
-          claimed: false,
-          state: 'done',
-          id: existing.id,
-          createdAt: existing.createdAt,
-          result: existing.result as T,
-        }
-      : { claimed: false, state: 'pending', id: existing.id, createdAt: existing.createdAt };
+      ? { ...base, state: 'done', result: structuredClone(existing.result) as T }
+      : { ...base, state: 'pending' };
   }
-  async completeIdempotency<T>(key: string, result: T): Promise<void> {
-    const e = this.idem.get(key);
-    if (e) Object.assign(e, { state: 'done', result });
+  async complete<T>(key: string, result: T): Promise<void> {
+    const e = this.records.get(key);
+    // Kept as the table keeps it: a copy, not the caller's object.
+    if (e) Object.assign(e, { state: 'done', result: structuredClone(result) });
   }
-  async releaseIdempotency(key: string): Promise<void> {
-    this.idem.delete(key);
-  }
-  async isChatParticipant(chatId: string, userId: string): Promise<boolean> {
-    return this.participants.get(chatId)?.has(userId) ?? false;
+  async release(key: string): Promise<void> {
+    this.records.delete(key);
   }
 }
 
-/** Chats in memory; participants live in the message store's map, which isChatParticipant reads. */
+/** Chats and their participants in memory. */
 export class FakeChatStore implements ChatStore {
   readonly records = new Map<string, Omit<Chat, 'participants'>>();
-
-  constructor(private readonly participants: Map<string, Set<string>>) {}
+  readonly participants = new Map<string, Set<string>>();
 
   async create(chat: Chat): Promise<void> {
     if (this.records.has(chat.id)) throw new Error(`chat ${chat.id} exists`);
@@ -245,6 +256,9 @@ export class FakeChatStore implements ChatStore {
     const record = this.records.get(chatId);
     if (!record) return null;
     return { ...record, participants: [...(this.participants.get(chatId) ?? [])].sort() };
+  }
+  async isParticipant(chatId: string, userId: string): Promise<boolean> {
+    return this.participants.get(chatId)?.has(userId) ?? false;
   }
   async addParticipant(chatId: string, userId: string): Promise<boolean> {
     const set = this.participants.get(chatId) ?? new Set<string>();
@@ -377,7 +391,7 @@ export class FakeLiveStatsTrigger implements LiveStatsTrigger {
   }
 }
 
-/** Records every post; connections in `gone` answer like API Gateway does for a closed socket. */
+/** Records every post; connections in `gone` answer like API Gateway does for a closed socket (gone). */
 export class FakeGateway implements Gateway {
   readonly posts: { connectionId: string; data: Uint8Array }[] = [];
   readonly gone = new Set<string>();
@@ -387,15 +401,14 @@ export class FakeGateway implements Gateway {
   /** Simulated latency of one post, in real milliseconds (0: resolve on the next tick). */
   latencyMs = 0;
 
-  async post(connectionId: string, data: Uint8Array): Promise<void> {
+  async post(connectionId: string, data: Uint8Array): Promise<PostOutcome> {
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     try {
       await new Promise((r) => setTimeout(r, this.latencyMs));
-      if (this.gone.has(connectionId)) {
-        throw new GoneException({ message: 'gone', $metadata: { httpStatusCode: 410 } });
-      }
+      if (this.gone.has(connectionId)) return 'gone';
       this.posts.push({ connectionId, data });
+      return 'delivered';
     } finally {
       this.inFlight--;
     }
@@ -439,33 +452,40 @@ export class MemoryLog implements Log {
   }
 }
 
-export interface FakeWorld extends Deps {
+/** A runtime made of fakes, each reachable with its own type. */
+export type FakeWorld = Runtime & {
   connections: FakeConnectionStore;
   messages: FakeMessageStore;
+  idempotency: FakeIdempotencyStore;
   chats: FakeChatStore;
   iot: FakeIotStore;
   gateway: FakeGateway;
   clock: FakeClock;
+  ids: SequentialIds;
   log: MemoryLog;
   counters: FakeCounterStore;
   livePush: FakeLivePushStore;
-}
+};
 
-export function fakeWorld(env: Env = {}, verifier: TokenVerifier = rejectingVerifier): FakeWorld {
-  const messages = new FakeMessageStore();
+/** The parts of a fake world, for a test that builds its own runtime from them (with a real gateway, say). */
+export function fakeParts() {
   return {
-    config: loadConfig(env),
     connections: new FakeConnectionStore(),
-    messages,
-    chats: new FakeChatStore(messages.participants),
+    messages: new FakeMessageStore(),
+    idempotency: new FakeIdempotencyStore(),
+    chats: new FakeChatStore(),
     iot: new FakeIotStore(),
-    gateway: new FakeGateway(),
-    verifier,
+    counters: new FakeCounterStore(),
+    livePush: new FakeLivePushStore(),
     clock: new FakeClock(),
     ids: new SequentialIds(),
     log: new MemoryLog(),
-    hooks: channelHooks,
-    counters: new FakeCounterStore(),
-    livePush: new FakeLivePushStore(),
   };
+}
+
+/** A whole runtime of fakes, built by the one function that builds every runtime. */
+export function fakeWorld(env: Env = {}, verifier: TokenVerifier = rejectingVerifier): FakeWorld {
+  const parts = { ...fakeParts(), gateway: new FakeGateway() };
+  // Every port is one of `parts`: the runtime holds these very objects, so the narrower type is true.
+  return createRuntime(env, { ...parts, verifier }) as FakeWorld;
 }

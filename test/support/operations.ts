@@ -1,20 +1,28 @@
-import type { Principal } from '../../shared/auth/principal';
-import type { OperationInput } from '../../shared/http';
-import { httpEvent } from './events';
-import type { FakeWorld } from './fakes';
+import type { Principal } from '../../shared/core/auth/principal';
+import type { Operation, OperationInput } from '../../shared/core/operations';
 
-/** An HTTP operation's input as the HTTP wrapper builds it, for calling operations on a fake world. */
+/** An HTTP operation's input as the HTTP wrapper builds it. */
 export function operationInput(
-  world: FakeWorld,
   principal: Principal,
-  parts: { params?: Record<string, string>; query?: Record<string, string>; body?: unknown } = {},
+  parts: {
+    params?: Record<string, string>;
+    query?: Record<string, string>;
+    body?: unknown;
+    path?: string;
+  } = {},
 ): OperationInput {
   return {
-    deps: world,
     principal,
     params: parts.params ?? {},
     query: parts.query ?? {},
     body: parts.body,
-    event: httpEvent('$default'),
+    path: parts.path ?? '/',
   };
 }
+
+/** Calls an operation as the HTTP wrapper would, for a test on a fake world. */
+export const call = (
+  operation: Operation,
+  principal: Principal,
+  parts: Parameters<typeof operationInput>[1] = {},
+) => operation(operationInput(principal, parts));

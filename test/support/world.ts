@@ -1,7 +1,7 @@
-import { ANONYMOUS, type Principal } from '../../shared/auth/principal';
-import { connect } from '../../shared/domain/connections';
-import { handleFrame } from '../../shared/domain/frames';
-import { frameHandlers } from '../../shared/features';
+import { frameRouter } from '../../shared/app/websocket';
+import { ANONYMOUS, type Principal } from '../../shared/core/auth/principal';
+import { connect } from '../../shared/core/connections';
+import { handleFrame } from '../../shared/core/session/frames';
 import type { FakeWorld } from './fakes';
 
 export const user = (sub: string, extra: Partial<Principal> = {}): Principal => ({
@@ -29,12 +29,17 @@ export class TestClient {
     return new TestClient(world, id, principal);
   }
 
-  async send(frame: unknown): Promise<Record<string, unknown>[]> {
-    const ctx = await handleFrame(this.world, frameHandlers, {
+  /** The frame handling of the message handler (shared/app/websocket.ts), without its Management API posts. */
+  async handle(frame: unknown) {
+    return handleFrame(this.world, frameRouter(this.world), {
       connectionId: this.connectionId,
       principal: this.principal,
       body: typeof frame === 'string' ? frame : JSON.stringify(frame),
     });
+  }
+
+  async send(frame: unknown): Promise<Record<string, unknown>[]> {
+    const ctx = await this.handle(frame);
     return ctx.replies.map((r) => JSON.parse(r) as Record<string, unknown>);
   }
 
@@ -45,7 +50,7 @@ export class TestClient {
     return replies[0] as Record<string, unknown>;
   }
 
-  /** Frames fanned out to this connection through the gateway. */
+  /** Frames delivered to this connection through the gateway. */
   received(): Record<string, unknown>[] {
     return this.world.gateway.framesTo(this.connectionId);
   }

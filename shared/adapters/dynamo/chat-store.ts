@@ -2,11 +2,12 @@ import {
   BatchWriteCommand,
   type BatchWriteCommandInput,
   type DynamoDBDocumentClient,
+  GetCommand,
   PutCommand,
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
+import type { Clock } from '../../core/ports';
 import type { Chat, ChatStore } from '../../features/chat/store';
-import type { Clock } from '../../ports';
 import { isConditionalCheckFailed } from './client';
 import { keys } from './table';
 
@@ -16,7 +17,7 @@ const MEMBER_PREFIX = 'member#';
 
 /**
  *   chat#{id} / meta          the chat: createdAt, createdBy
- *   chat#{id} / member#{sub}  one participant (MessageStore.isChatParticipant reads this item)
+ *   chat#{id} / member#{sub}  one participant (isParticipant reads this one item)
  * One partition per chat: reading a chat is one Query; no Scan, no transaction.
  */
 export class DynamoChatStore implements ChatStore {
@@ -53,6 +54,17 @@ export class DynamoChatStore implements ChatStore {
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
     );
+  }
+
+  async isParticipant(chatId: string, userId: string): Promise<boolean> {
+    const { Item } = await this.db.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: keys.chatMember(chatId, userId),
+        ConsistentRead: true,
+      }),
+    );
+    return Item !== undefined;
   }
 
   async get(chatId: string): Promise<Chat | null> {

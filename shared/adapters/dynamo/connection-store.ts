@@ -6,7 +6,7 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { Principal } from '../../auth/principal';
+import type { Principal } from '../../core/auth/principal';
 import {
   ChannelLimitError,
   type Clock,
@@ -17,7 +17,7 @@ import {
   type SubscribeResult,
   type Subscriber,
   type UnsubscribeResult,
-} from '../../ports';
+} from '../../core/ports';
 import { isConditionalCheckFailed } from './client';
 import { keys } from './table';
 

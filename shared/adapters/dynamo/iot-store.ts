@@ -6,7 +6,8 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { mapBounded } from '../../domain/pool';
+import { mapBounded } from '../../core/delivery/pool';
+import type { Clock } from '../../core/ports';
 import {
   type Device,
   InvalidCursorError,
@@ -17,7 +18,6 @@ import {
   type StoredReading,
   UNKNOWN_STATUS,
 } from '../../features/iot/store';
-import type { Clock } from '../../ports';
 import { isConditionalCheckFailed } from './client';
 import { keys } from './table';
 

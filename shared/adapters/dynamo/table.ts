@@ -26,7 +26,7 @@ export function createTableInput(tableName: string): CreateTableCommandInput {
 }
 
 /**
- * Item keys (DESIGN.md "DynamoDB"). Every access pattern is a GetItem, a Query on one partition, or an
+ * Item keys (docs/dynamodb.md is the same list in prose). Every access pattern is a GetItem, a Query on one partition, or an
  * update of one item: nothing on a request path Scans.
  */
 export const keys = {

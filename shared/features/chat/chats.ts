@@ -1,11 +1,26 @@
-import type { Principal } from '../../auth/principal';
-import type { Deps } from '../../domain/context';
-import { ProtocolError } from '../../errors';
-import { chatChannel } from './messages';
-import type { Chat } from './store';
+import type { Principal } from '../../core/auth/principal';
+import { type Channel, type ChannelAccess, channelIn } from '../../core/channels';
+import { ProtocolError } from '../../core/errors';
+import type { Clock, Ids } from '../../core/ports';
+import { chat as chatNamespace } from './manifest';
+import type { Chat, ChatStore } from './store';
 
 /** The most participants a chat may have; a chat's participants are listed whole on every read. */
 export const MAX_PARTICIPANTS = 1000;
+
+export interface ChatsDeps {
+  chats: ChatStore;
+  clock: Clock;
+  ids: Ids;
+}
+
+/** The channel of a chat; INVALID_CHANNEL when the id cannot name one. */
+export const chatChannel = (chatId: string): Channel => channelIn(chatNamespace, chatId);
+
+/** The `participants` audience of `chat:` channels: the chat's stored participants. */
+export const chatAccess = (chats: Pick<ChatStore, 'isParticipant'>): ChannelAccess => ({
+  isParticipant: (channel, userId) => chats.isParticipant(channel.name ?? '', userId),
+});
 
 /** The token's user; UNAUTHORIZED for an anonymous principal (chats are for users). */
 export function userOf(principal: Principal): string {
@@ -18,7 +33,11 @@ const notAParticipant = (chatId: string) =>
   new ProtocolError('FORBIDDEN', `not a participant of "chat:${chatId}"`);
 
 /** Creates a chat of the caller and `participants`; its id comes from the server. */
-export async function createChat(deps: Deps, principal: Principal, participants: string[]): Promise<Chat> {
+export async function createChat(
+  deps: ChatsDeps,
+  principal: Principal,
+  participants: string[],
+): Promise<Chat> {
   const me = userOf(principal);
   const chat: Chat = {
     id: deps.ids.next(),
@@ -32,7 +51,11 @@ export async function createChat(deps: Deps, principal: Principal, participants:
 }
 
 /** The chat, for its participants; FORBIDDEN for everyone else, whether or not the chat exists. */
-export async function readChat(deps: Deps, principal: Principal, chatId: string): Promise<Chat> {
+export async function readChat(
+  deps: Pick<ChatsDeps, 'chats'>,
+  principal: Principal,
+  chatId: string,
+): Promise<Chat> {
   const me = userOf(principal);
   chatChannel(chatId);
   const chat = await deps.chats.get(chatId);
@@ -42,7 +65,7 @@ export async function readChat(deps: Deps, principal: Principal, chatId: string)
 
 /** A participant adds another user; adding someone who is a participant already changes nothing. */
 export async function addParticipant(
-  deps: Deps,
+  deps: ChatsDeps,
   principal: Principal,
   chatId: string,
   userId: string,

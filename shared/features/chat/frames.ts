@@ -1,9 +1,10 @@
 import { z } from 'zod';
-import { defineFrame } from '../../domain/frames';
-import { ackFrame, idempotencyKey } from '../../domain/publish';
-import { resolveChannel } from '../../domain/resolve-channel';
-import { channelField, clientMessageId } from '../../protocol';
-import { sendChatMessage } from './messages';
+import { channelField, clientMessageId } from '../../core/protocol';
+import { ackFrame } from '../../core/publish';
+import { defineFrame, type FrameHandler, frameIdempotency } from '../../core/session/frames';
+import { type ResolveDeps, resolveChannel } from '../../core/session/resolve-channel';
+import { chat } from './manifest';
+import { type ChatMessagesDeps, sendChatMessage } from './messages';
 
 /**
  * A chat message from a client (PROTOCOL.md section 3): the seed's `{"content": …}` without a type, or
@@ -17,20 +18,19 @@ const chatMessageFrame = z.object({
   id: clientMessageId.optional(),
 });
 
-export const chatMessage = defineFrame({
-  type: 'message',
-  typelessField: 'content',
-  schema: chatMessageFrame,
-  async handle(ctx, frame) {
-    const channel = await resolveChannel(ctx, frame.channel, 'chat');
-    const { publish } = await sendChatMessage(ctx.deps, ctx.principal, {
-      channel,
-      content: frame.content,
-      // The same key space as `publish`: one client id is one message on a channel, whichever frame carried it.
-      ...(frame.id === undefined ? {} : { idempotencyKey: idempotencyKey(`ws#${channel.id}`, frame.id) }),
-    });
-    ctx.reply(ackFrame(publish, frame.id));
-  },
-});
+export type ChatFrameDeps = ChatMessagesDeps & ResolveDeps;
 
-export const chatFrames = [chatMessage];
+export const chatMessage = (deps: ChatFrameDeps): FrameHandler =>
+  defineFrame({
+    schema: chatMessageFrame,
+    async handle(ctx, frame) {
+      const channel = await resolveChannel(deps, ctx, frame.channel, chat);
+      // The same key space as `publish`: one client id is one message on a channel, whichever frame carried it.
+      const { publication } = await sendChatMessage(deps, ctx.principal, {
+        channel,
+        content: frame.content,
+        idempotency: frameIdempotency(channel, { ...frame, type: 'message' }),
+      });
+      ctx.reply(ackFrame(publication, channel, frame.id));
+    },
+  });

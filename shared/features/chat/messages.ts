@@ -1,12 +1,20 @@
-import type { Principal } from '../../auth/principal';
-import { authorizeSubscribe, type Channel, parseChannel } from '../../channels';
-import type { Deps } from '../../domain/context';
-import { type PublishResult, publishEvent } from '../../domain/publish';
-import { ProtocolError } from '../../errors';
+import type { Principal } from '../../core/auth/principal';
+import { authorizeSubscribe, type Channel } from '../../core/channels';
+import { ProtocolError } from '../../core/errors';
+import type { MessageStore } from '../../core/ports';
+import { chatText } from '../../core/protocol';
+import { type Publication, type PublishDeps, publish } from '../../core/publish';
+import { chatAccess } from './chats';
+import type { ChatStore } from './store';
 
-/** PROTOCOL.md section 7: chat text. Counted in characters (code points), after trimming. */
-export const MAX_CONTENT_CHARS = 1000;
+/** The seed's words for empty content (the length rule is the one chat-text rule of core/protocol.ts). */
 export const EMPTY_CONTENT = 'Content cannot be empty';
+
+/** What sending and listing chat messages use of the runtime. */
+export type ChatMessagesDeps = PublishDeps & {
+  chats: Pick<ChatStore, 'isParticipant'>;
+  messages: Pick<MessageStore, 'nextSeq' | 'appendHistory' | 'historyBefore'>;
+};
 
 /** One chat message: the `message` of the `message` frame, as delivered, stored and listed. */
 export interface ChatMessage {
@@ -18,32 +26,15 @@ export interface ChatMessage {
   seq: number;
 }
 
-/** The channel of a chat; INVALID_CHANNEL when the id cannot name one. */
-export const chatChannel = (chatId: string): Channel => parseChannel(`chat:${chatId}`);
-
-/** The text as it will be stored: trimmed, not empty, at most MAX_CONTENT_CHARS characters. */
-export function chatContent(raw: string): string {
-  const content = raw.trim();
-  if (content.length === 0) throw new ProtocolError('INVALID_MESSAGE', EMPTY_CONTENT);
-  const chars = [...content].length;
-  if (chars > MAX_CONTENT_CHARS) {
-    throw new ProtocolError(
-      'MESSAGE_TOO_LONG',
-      `Content is ${chars} characters; at most ${MAX_CONTENT_CHARS} are allowed`,
-    );
-  }
-  return content;
-}
-
 export interface SendInput {
   channel: Channel;
   content: string;
-  /** A full idempotency key (WebSocket `id`); HTTP sends are made idempotent by the HTTP wrapper. */
-  idempotencyKey?: string;
+  /** A WebSocket message's `id` (core/session/frames.ts frameIdempotency); HTTP sends are made idempotent by the HTTP wrapper. */
+  idempotency?: { key: string; request: unknown } | undefined;
 }
 
 export interface SendResult {
-  publish: PublishResult;
+  publication: Publication;
   /** The message as stored and delivered; absent when the send was a duplicate (nothing new was built). */
   message?: ChatMessage;
 }
@@ -55,27 +46,27 @@ export interface SendResult {
  * `message` frame to every connection subscribed to the chat.
  */
 export async function sendChatMessage(
-  deps: Deps,
+  deps: ChatMessagesDeps,
   principal: Principal,
   input: SendInput,
 ): Promise<SendResult> {
   const { channel } = input;
-  await authorizeSubscribe(principal, channel, deps.messages);
+  await authorizeSubscribe(principal, channel, chatAccess(deps.chats));
   if (principal.sub === null) throw new ProtocolError('UNAUTHORIZED', 'sending needs an authenticated user');
   const sender = { id: principal.sub, username: principal.username };
-  const content = chatContent(input.content);
+  const content = chatText(input.content, 'Content', EMPTY_CONTENT);
   const chat = channel.name ?? '';
   let message: ChatMessage | undefined;
-  const publish = await publishEvent(deps, {
-    channel,
+  const publication = await publish(deps, {
+    channels: [channel],
     event: (meta) => {
       if (meta.seq === undefined) throw new Error(`${channel.id} keeps no history`);
       message = { id: meta.id, chat, sender, content, timestamp: meta.timestamp, seq: meta.seq };
       return { type: 'message', message };
     },
-    ...(input.idempotencyKey === undefined ? {} : { idempotencyKey: input.idempotencyKey }),
+    ...(input.idempotency ? { idempotency: input.idempotency } : {}),
   });
-  return { publish, ...(message && !publish.duplicate ? { message } : {}) };
+  return { publication, ...(message && !publication.duplicate ? { message } : {}) };
 }
 
 /** The chat message a stored frame carries; null for other events of the channel (e.g. `publication`). */
@@ -100,7 +91,7 @@ const MAX_READS = 10;
  * skipped. `before` of the result pages on without gaps or repeats, whatever arrives meanwhile.
  */
 export async function listChatMessages(
-  deps: Deps,
+  deps: Pick<ChatMessagesDeps, 'messages'>,
   channel: Channel,
   before: number | null,
   limit: number,

@@ -1,10 +1,18 @@
 import { z } from 'zod';
-import { authorizeSubscribe } from '../../channels';
-import { ProtocolError } from '../../errors';
-import type { OperationInput, OperationResult } from '../../http';
-import { isoTime, validate } from '../../protocol';
-import { addParticipant, createChat, readChat, userOf } from './chats';
-import { chatChannel, listChatMessages, sendChatMessage } from './messages';
+import { authorizeSubscribe } from '../../core/channels';
+import { ProtocolError } from '../../core/errors';
+import type { Operation } from '../../core/operations';
+import { isoTime, validate } from '../../core/protocol';
+import {
+  addParticipant,
+  type ChatsDeps,
+  chatAccess,
+  chatChannel,
+  createChat,
+  readChat,
+  userOf,
+} from './chats';
+import { type ChatMessagesDeps, listChatMessages, sendChatMessage } from './messages';
 import type { Chat } from './store';
 
 /** The HTTP API of chats (PROTOCOL.md section 5); lambdas/http-chats.ts serves these. */
@@ -26,74 +34,63 @@ const chatBody = (chat: Chat) => ({
   created_by: chat.createdBy,
 });
 
-/** POST /v1/chats {participants} → 201: a new chat of the caller and the users named. */
-export async function createChatOperation({
-  deps,
-  principal,
-  body,
-}: OperationInput): Promise<OperationResult> {
-  const { participants } = validate(createBody, body);
-  const chat = await createChat(deps, principal, participants);
-  const { created_by: _, ...created } = chatBody(chat);
-  return { status: 201, body: created, headers: { location: `/v1/chats/${chat.id}` } };
-}
+export type ChatOperationsDeps = ChatsDeps & ChatMessagesDeps;
 
-/** GET /v1/chats/{id}: participants only. */
-export async function getChatOperation({
-  deps,
-  principal,
-  params,
-}: OperationInput): Promise<OperationResult> {
-  const chat = await readChat(deps, principal, params.id ?? '');
-  return { status: 200, body: chatBody(chat) };
-}
+export function chatOperations(deps: ChatOperationsDeps) {
+  /** POST /v1/chats {participants} → 201: a new chat of the caller and the users named. */
+  const createChatOperation: Operation = async ({ principal, body }) => {
+    const { participants } = validate(createBody, body);
+    const chat = await createChat(deps, principal, participants);
+    const { created_by: _, ...created } = chatBody(chat);
+    return { status: 201, body: created, headers: { location: `/v1/chats/${chat.id}` } };
+  };
 
-/** POST /v1/chats/{id}/participants {user_id}: a participant adds someone. */
-export async function addParticipantOperation({
-  deps,
-  principal,
-  params,
-  body,
-}: OperationInput): Promise<OperationResult> {
-  const { user_id } = validate(participantBody, body);
-  const chat = await addParticipant(deps, principal, params.id ?? '', user_id);
-  return { status: 200, body: { id: chat.id, participants: chat.participants } };
-}
+  /** GET /v1/chats/{id}: participants only. */
+  const getChat: Operation = async ({ principal, params }) => {
+    const chat = await readChat(deps, principal, params.id ?? '');
+    return { status: 200, body: chatBody(chat) };
+  };
 
-/** POST /v1/chats/{id}/messages {content} → 201: stored, then broadcast to the chat's connections. */
-export async function sendMessageOperation({
-  deps,
-  principal,
-  params,
-  body,
-}: OperationInput): Promise<OperationResult> {
-  userOf(principal);
-  const channel = chatChannel(params.id ?? '');
-  const { content } = validate(sendBody, body);
-  const { message } = await sendChatMessage(deps, principal, { channel, content });
-  if (!message) throw new Error('a send without an idempotency key is never a duplicate');
-  return { status: 201, body: message };
-}
+  /** POST /v1/chats/{id}/participants {user_id}: a participant adds someone. */
+  const addParticipantOperation: Operation = async ({ principal, params, body }) => {
+    const { user_id } = validate(participantBody, body);
+    const chat = await addParticipant(deps, principal, params.id ?? '', user_id);
+    return { status: 200, body: { id: chat.id, participants: chat.participants } };
+  };
 
-/** GET /v1/chats/{id}/messages?limit&cursor: newest first; `next` is the cursor of the older page. */
-export async function listMessagesOperation({
-  deps,
-  principal,
-  params,
-  query,
-}: OperationInput): Promise<OperationResult> {
-  const channel = chatChannel(params.id ?? '');
-  const { limit, cursor } = validate(listQuery, query);
-  await authorizeSubscribe(principal, channel, deps.messages);
-  const page = await listChatMessages(
-    deps,
-    channel,
-    cursor === undefined ? null : decodeCursor(cursor),
-    limit,
-  );
+  /** POST /v1/chats/{id}/messages {content} → 201: stored, then broadcast to the chat's connections. */
+  const sendMessage: Operation = async ({ principal, params, body }) => {
+    userOf(principal);
+    const channel = chatChannel(params.id ?? '');
+    const { content } = validate(sendBody, body);
+    const { message } = await sendChatMessage(deps, principal, { channel, content });
+    if (!message) throw new Error('a send without an idempotency key is never a duplicate');
+    return { status: 201, body: message };
+  };
+
+  /** GET /v1/chats/{id}/messages?limit&cursor: newest first; `next` is the cursor of the older page. */
+  const listMessages: Operation = async ({ principal, params, query }) => {
+    const channel = chatChannel(params.id ?? '');
+    const { limit, cursor } = validate(listQuery, query);
+    await authorizeSubscribe(principal, channel, chatAccess(deps.chats));
+    const page = await listChatMessages(
+      deps,
+      channel,
+      cursor === undefined ? null : decodeCursor(cursor),
+      limit,
+    );
+    return {
+      status: 200,
+      body: { messages: page.messages, next: page.before === null ? null : encodeCursor(page.before) },
+    };
+  };
+
   return {
-    status: 200,
-    body: { messages: page.messages, next: page.before === null ? null : encodeCursor(page.before) },
+    createChat: createChatOperation,
+    getChat,
+    addParticipant: addParticipantOperation,
+    listMessages,
+    sendMessage,
   };
 }
 

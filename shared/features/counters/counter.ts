@@ -1,12 +1,17 @@
 import { z } from 'zod';
-import type { Channel } from '../../channels';
-import type { Deps, FrameContext } from '../../domain/context';
-import { defineFrame } from '../../domain/frames';
-import type { ChannelHooks } from '../../domain/hooks';
-import { publishEvent } from '../../domain/publish';
-import { channelField, isoTime, type ServerFrame } from '../../protocol';
-import { subscribedChannel } from '../delivery';
-import type { CounterChange, CounterState } from './store';
+import type { Channel } from '../../core/channels';
+import { frameOf } from '../../core/delivery/envelope';
+import { channelField, isoTime, type ServerFrame } from '../../core/protocol';
+import { type PublishDeps, publish } from '../../core/publish';
+import type { FrameContext } from '../../core/session/context';
+import { defineFrame, type FrameHandler } from '../../core/session/frames';
+import type { ChannelHooks } from '../../core/session/hooks';
+import { type ResolveDeps, resolveChannel } from '../../core/session/resolve-channel';
+import { counter } from './manifest';
+import type { CounterChange, CounterState, CounterStore } from './store';
+
+/** What the counters feature uses of the runtime. */
+export type CountersDeps = PublishDeps & ResolveDeps & { counters: CounterStore };
 
 /** The largest step of one change, either way. */
 export const COUNTER_STEP_MAX = 1_000_000;
@@ -31,18 +36,18 @@ const toChange = (input: CounterChangeInput): CounterChange =>
 
 /**
  * Changes a counter and tells its subscribers: `counter_update` {action, value, counter (the new total),
- * version}. The total and the version come from one atomic update, so every frame is exact; fan-outs of
+ * version}. The total and the version come from one atomic update, so every frame is exact; deliveries of
  * concurrent changes may arrive in any order, and the frame with the highest version is the current total.
  */
 export async function changeCounter(
-  deps: Deps,
+  deps: CountersDeps,
   channel: Channel,
   input: CounterChangeInput,
 ): Promise<CounterState> {
   const change = toChange(input);
   const state = await deps.counters.apply(counterName(channel), change, deps.clock.now());
-  await publishEvent(deps, {
-    channel,
+  await publish(deps, {
+    channels: [channel],
     event: {
       type: 'counter_update',
       action: change.action,
@@ -55,39 +60,45 @@ export async function changeCounter(
 }
 
 /** `{"action": …, "value": …}` without a `type` (seed 001's counter clients): a change of a subscribed counter. */
-export const counterAction = defineFrame({
-  type: null,
-  typelessField: 'action',
-  schema: counterFrameSchema,
-  async handle(ctx, frame) {
-    const { channel: named, ...change } = frame;
-    const channel = await subscribedChannel(ctx, named, 'counter');
-    await changeCounter(ctx.deps, channel, change);
-  },
-});
+export const counterAction = (deps: CountersDeps): FrameHandler =>
+  defineFrame({
+    schema: counterFrameSchema,
+    async handle(ctx, frame) {
+      const { channel: named, ...change } = frame;
+      const channel = await resolveChannel(deps, ctx, named, counter, { subscribed: true });
+      await changeCounter(deps, channel, change);
+    },
+  });
 
 /**
  * A counter answers a join with its current total (`counter_update`, action `sync`) and the number of
  * connections on it (`user_count_update`), and tells the others the new number on every join and leave.
  * At `$connect` nothing can be sent to the joiner yet: it gets both in answer to its `hello`.
  */
-export const counterHooks: ChannelHooks = {
-  async afterJoin(deps, { channel, connectionId, count }, ctx) {
-    if (ctx) await answerJoin(deps, channel, count, ctx);
-    await announceCount(deps, channel, count, connectionId);
-  },
-  async afterLeave(deps, { channel, connectionId, count }) {
-    if (count > 0) await announceCount(deps, channel, count, connectionId);
-  },
-  async onHello(deps, channel, ctx) {
-    await answerJoin(deps, channel, await deps.connections.countSubscribers(channel.id), ctx);
-  },
-};
+export function counterHooks(deps: CountersDeps): ChannelHooks {
+  return {
+    async afterJoin({ channel, connectionId, count }, ctx) {
+      if (ctx) await answerJoin(deps, channel, count, ctx);
+      await announceCount(deps, channel, count, connectionId);
+    },
+    async afterLeave({ channel, connectionId, count }) {
+      if (count > 0) await announceCount(deps, channel, count, connectionId);
+    },
+    async onHello(channel, ctx) {
+      await answerJoin(deps, channel, await deps.connections.countSubscribers(channel.id), ctx);
+    },
+  };
+}
 
-async function answerJoin(deps: Deps, channel: Channel, count: number, ctx: FrameContext): Promise<void> {
+async function answerJoin(
+  deps: CountersDeps,
+  channel: Channel,
+  count: number,
+  ctx: FrameContext,
+): Promise<void> {
   const state = await deps.counters.read(counterName(channel));
   ctx.reply(
-    envelope(deps, channel, {
+    direct(deps, channel, {
       type: 'counter_update',
       action: 'sync',
       value: 0,
@@ -95,27 +106,28 @@ async function answerJoin(deps: Deps, channel: Channel, count: number, ctx: Fram
       version: state.version,
     }),
   );
-  ctx.reply(envelope(deps, channel, { type: 'user_count_update', count }));
+  ctx.reply(direct(deps, channel, { type: 'user_count_update', count }));
 }
 
 /** `user_count_update` to every subscriber but `except` (who is answered directly, or is still connecting). */
-async function announceCount(deps: Deps, channel: Channel, count: number, except: string): Promise<void> {
-  await publishEvent(deps, {
-    channel,
+async function announceCount(deps: CountersDeps, channel: Channel, count: number, except: string) {
+  await publish(deps, {
+    channels: [channel],
     event: { type: 'user_count_update', count },
     exclude: new Set([except]),
     ephemeral: true,
   });
 }
 
-/** A frame about a channel sent to one connection: the same envelope fan-out gives (type, channel, id, timestamp). */
-const envelope = (
-  deps: Deps,
+/** A frame about a channel answered to one connection: the envelope every delivered frame has. */
+const direct = (
+  deps: CountersDeps,
   channel: Channel,
   event: { type: string } & Record<string, unknown>,
-): ServerFrame => {
-  const { type, ...fields } = event;
-  return { type, channel: channel.id, id: deps.ids.next(), timestamp: isoTime(deps.clock.now()), ...fields };
-};
+): ServerFrame =>
+  frameOf(
+    { type: event.type, channel: channel.id, id: deps.ids.next(), timestamp: isoTime(deps.clock.now()) },
+    event,
+  );
 
 const counterName = (channel: Channel): string => channel.name ?? channel.id;

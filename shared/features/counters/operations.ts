@@ -1,7 +1,8 @@
-import { parseChannel } from '../../channels';
-import type { OperationInput, OperationResult } from '../../http';
-import { validate } from '../../protocol';
-import { changeCounter, counterChangeBody } from './counter';
+import { channelIn } from '../../core/channels';
+import type { Operation } from '../../core/operations';
+import { validate } from '../../core/protocol';
+import { type CountersDeps, changeCounter, counterChangeBody } from './counter';
+import { counter } from './manifest';
 import type { CounterState } from './store';
 
 const counterBody = (name: string, state: CounterState) => ({
@@ -10,21 +11,21 @@ const counterBody = (name: string, state: CounterState) => ({
   version: state.version,
 });
 
-/** GET /v1/counters/{name}: the total and its version (0 and 0 for a counter never changed). */
-export async function readCounterOperation({ deps, params }: OperationInput): Promise<OperationResult> {
-  const channel = parseChannel(`counter:${params.name ?? ''}`);
-  const name = channel.name ?? '';
-  return { status: 200, body: counterBody(name, await deps.counters.read(name)) };
-}
+/** lambdas/http-counters.ts: read and change counters. */
+export function countersOperations(deps: CountersDeps) {
+  /** GET /v1/counters/{name}: the total and its version (0 and 0 for a counter never changed). */
+  const read: Operation = async ({ params }) => {
+    const name = channelIn(counter, params.name ?? '').name ?? '';
+    return { status: 200, body: counterBody(name, await deps.counters.read(name)) };
+  };
 
-/** POST /v1/counters/{name} {action, value}: changes it as a client's frame would, `counter_update` included. */
-export async function changeCounterOperation({
-  deps,
-  params,
-  body,
-}: OperationInput): Promise<OperationResult> {
-  const channel = parseChannel(`counter:${params.name ?? ''}`);
-  const input = validate(counterChangeBody, body ?? {});
-  const state = await changeCounter(deps, channel, input);
-  return { status: 200, body: counterBody(channel.name ?? '', state) };
+  /** POST /v1/counters/{name} {action, value}: changes it as a client's frame would, `counter_update` included. */
+  const change: Operation = async ({ params, body }) => {
+    const channel = channelIn(counter, params.name ?? '');
+    const input = validate(counterChangeBody, body ?? {});
+    const state = await changeCounter(deps, channel, input);
+    return { status: 200, body: counterBody(channel.name ?? '', state) };
+  };
+
+  return { read, change };
 }

@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { defineFrame } from '../../domain/frames';
-import { ProtocolError } from '../../errors';
-import { clientMessageId } from '../../protocol';
+import { ProtocolError } from '../../core/errors';
+import { clientMessageId } from '../../core/protocol';
+import { defineFrame, type FrameHandler } from '../../core/session/frames';
+import type { IotDeps } from './deps';
 import { ingestReadings } from './ingest';
 import { readingSchema } from './schemas';
 
@@ -15,28 +16,26 @@ export const sensorDataFrame = readingSchema.extend({
  * subscription is needed. Answer: `ack` with the reading's id, or an error frame. An unknown sensor is
  * INVALID_MESSAGE here: NOT_FOUND is an HTTP code a WebSocket client never sees.
  */
-export const sensorData = defineFrame({
-  type: 'sensor_data',
-  schema: sensorDataFrame,
-  async handle(ctx, frame) {
-    const { stored, rejected } = await ingestReadings(ctx.deps, [frame]);
-    const refused = rejected[0];
-    if (refused) {
-      throw new ProtocolError(
-        refused.code === 'NOT_FOUND' ? 'INVALID_MESSAGE' : refused.code,
-        refused.message,
-      );
-    }
-    const reading = stored[0];
-    if (!reading) throw new Error('a reading was neither stored nor rejected');
-    ctx.reply({
-      type: 'ack',
-      id: reading.id,
-      ...(frame.id === undefined ? {} : { ref: frame.id }),
-      sensor_id: reading.sensorId,
-      timestamp: reading.timestamp,
-    });
-  },
-});
-
-export const iotFrames = [sensorData];
+export const sensorData = (deps: IotDeps): FrameHandler =>
+  defineFrame({
+    schema: sensorDataFrame,
+    async handle(ctx, frame) {
+      const { stored, rejected } = await ingestReadings(deps, [frame]);
+      const refused = rejected[0];
+      if (refused) {
+        throw new ProtocolError(
+          refused.code === 'NOT_FOUND' ? 'INVALID_MESSAGE' : refused.code,
+          refused.message,
+        );
+      }
+      const reading = stored[0];
+      if (!reading) throw new Error('a reading was neither stored nor rejected');
+      ctx.reply({
+        type: 'ack',
+        id: reading.id,
+        ...(frame.id === undefined ? {} : { ref: frame.id }),
+        sensor_id: reading.sensorId,
+        timestamp: reading.timestamp,
+      });
+    },
+  });

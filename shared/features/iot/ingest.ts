@@ -1,11 +1,11 @@
-import { parseChannel } from '../../channels';
-import type { Deps } from '../../domain/context';
-import { mapBounded } from '../../domain/pool';
-import { publishEvent } from '../../domain/publish';
-import { SubscriberSnapshot } from '../../domain/subscriber-snapshot';
-import { asProtocolError, type ErrorCode, ProtocolError } from '../../errors';
-import { isoTime, validate } from '../../protocol';
-import { registryCacheOf } from './registry-cache';
+import { channelIn } from '../../core/channels';
+import { mapBounded } from '../../core/delivery/pool';
+import { SubscriberSnapshot } from '../../core/delivery/subscriber-snapshot';
+import { asProtocolError, type ErrorCode, ProtocolError } from '../../core/errors';
+import { isoTime, validate } from '../../core/protocol';
+import { publish } from '../../core/publish';
+import type { IotDeps } from './deps';
+import { device as deviceNamespace, sensor as sensorNamespace, sensors } from './manifest';
 import { readingSchema } from './schemas';
 import type { Device, Sensor, StoredReading } from './store';
 
@@ -54,7 +54,7 @@ interface SensorBatch {
  * stored (one partition per sensor, expiring after the retention), then each is fanned out as
  * `sensor_data_update`, enriched from the registry, to `sensor:{id}`, `device:{device_id}` and `sensors`.
  */
-export async function ingestReadings(deps: Deps, raws: readonly unknown[]): Promise<IngestReport> {
+export async function ingestReadings(deps: IotDeps, raws: readonly unknown[]): Promise<IngestReport> {
   const now = deps.clock.now();
   const rejected: Rejection[] = [];
   const bySensor = new Map<string, ValidReading[]>();
@@ -69,7 +69,7 @@ export async function ingestReadings(deps: Deps, raws: readonly unknown[]): Prom
     }
   });
 
-  const cache = registryCacheOf(deps.iot, deps.clock);
+  const cache = deps.iotRegistry;
   const expiresAt = Math.floor(now / 1000) + deps.config.limits.sensorRetentionDays * 24 * 60 * 60;
   const looked = await mapBounded(
     [...bySensor],
@@ -114,9 +114,9 @@ export async function ingestReadings(deps: Deps, raws: readonly unknown[]): Prom
     ),
   );
   // Each channel's subscribers are read once for the whole batch, not once per reading.
-  const fanOutDeps = { ...deps, connections: new SubscriberSnapshot(deps.connections) };
+  const batchDeps = { ...deps, connections: new SubscriberSnapshot(deps.connections) };
   await mapBounded(batches, SENSORS_IN_FLIGHT, async (batch) => {
-    for (const reading of batch.readings) await fanOutReading(fanOutDeps, batch, reading);
+    for (const reading of batch.readings) await publishReading(batchDeps, batch, reading);
   });
 
   return {
@@ -150,29 +150,33 @@ function rejection(index: number, error: unknown): Rejection {
  * gets it once, on the first of them, the most specific. The reading is stored already, so a failed
  * delivery is logged, not thrown: a retry would store it twice.
  */
-async function fanOutReading(
-  deps: Deps,
+async function publishReading(
+  deps: IotDeps,
   batch: SensorBatch,
   reading: SensorBatch['readings'][number],
 ): Promise<void> {
   const { sensor, device } = batch;
-  const event = {
-    type: 'sensor_data_update',
-    sensor_id: sensor.id,
-    sensor_type: sensor.sensorType,
-    device_id: sensor.deviceId,
-    device_name: device?.name ?? null,
-    value: reading.value,
-    unit: sensor.unit,
-  };
-  const reached = new Set<string>();
-  const channels = [`sensor:${sensor.id}`, `device:${sensor.deviceId}`, 'sensors'].map(parseChannel);
   try {
-    for (const channel of channels) {
-      await publishEvent(deps, { channel, event, id: reading.id, reached, timestamp: reading.time });
-    }
+    await publish(deps, {
+      channels: [
+        channelIn(sensorNamespace, sensor.id),
+        channelIn(deviceNamespace, sensor.deviceId),
+        channelIn(sensors, null),
+      ],
+      id: reading.id,
+      timestamp: reading.time,
+      event: {
+        type: 'sensor_data_update',
+        sensor_id: sensor.id,
+        sensor_type: sensor.sensorType,
+        device_id: sensor.deviceId,
+        device_name: device?.name ?? null,
+        value: reading.value,
+        unit: sensor.unit,
+      },
+    });
   } catch (error) {
-    deps.log.error('a stored reading could not be fanned out', {
+    deps.log.error('a stored reading could not be delivered', {
       sensorId: sensor.id,
       readingId: reading.id,
       error: error instanceof Error ? error.stack : String(error),

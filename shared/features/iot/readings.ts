@@ -1,7 +1,6 @@
-import type { Deps } from '../../domain/context';
-import { ProtocolError } from '../../errors';
-import { isoTime } from '../../protocol';
-import { registryCacheOf } from './registry-cache';
+import { ProtocolError } from '../../core/errors';
+import { isoTime } from '../../core/protocol';
+import type { IotDeps } from './deps';
 import { InvalidCursorError } from './store';
 
 export interface ReadingsQuery {
@@ -15,8 +14,12 @@ export interface ReadingsQuery {
  * A sensor's readings between `from` and `to` (both inclusive), oldest first, a page at a time: `next` is
  * the `cursor` of the following page, null on the last one.
  */
-export async function readings(deps: Deps, sensorId: string, query: ReadingsQuery) {
-  if (!(await registryCacheOf(deps.iot, deps.clock).sensor(sensorId))) {
+export async function readings(
+  deps: Pick<IotDeps, 'iot' | 'iotRegistry'>,
+  sensorId: string,
+  query: ReadingsQuery,
+) {
+  if (!(await deps.iotRegistry.sensor(sensorId))) {
     throw new ProtocolError('NOT_FOUND', `no sensor "${sensorId}"`);
   }
   try {

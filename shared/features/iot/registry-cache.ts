@@ -1,4 +1,4 @@
-import type { Clock } from '../../ports';
+import type { Clock } from '../../core/ports';
 import type { Device, IotStore, Sensor } from './store';
 
 /** How long a registry entry is reused: a rename reaches other containers' readings within this. */
@@ -14,7 +14,8 @@ interface Entry<T> {
  * Registry lookups for enriching readings, kept for a few seconds per container: a device sending one
  * `sensor_data` frame a second, or a batch of 500, costs a registry read every few seconds, not one per
  * reading. Concurrent lookups of one id share one read. Only what exists is kept: a sensor registered right
- * after a reading was refused for being unknown is found by the next reading.
+ * after a reading was refused for being unknown is found by the next reading. The runtime holds one
+ * (shared/app/runtime.ts), so it lives as long as the container.
  */
 export class RegistryCache {
   readonly #devices = new Map<string, Entry<Device>>();
@@ -56,16 +57,4 @@ export class RegistryCache {
     );
     return entry.value;
   }
-}
-
-const caches = new WeakMap<IotStore, RegistryCache>();
-
-/** The cache of a store: one per container, since the runtime builds the store once per container. */
-export function registryCacheOf(store: IotStore, clock: Clock): RegistryCache {
-  let cache = caches.get(store);
-  if (!cache) {
-    cache = new RegistryCache(store, clock);
-    caches.set(store, cache);
-  }
-  return cache;
 }

@@ -1,19 +1,18 @@
 import { z } from 'zod';
+import { CHANNEL_NAME, CHANNEL_NAME_RULE, nameField } from '../../core/protocol';
 
 /**
- * Device and sensor ids become channel names (`device:{id}`, `sensor:{id}`), so they use the channel-name
- * charset. The seed's ids were integers (`"sensor_id": 1`): a whole number is accepted and becomes its
+ * Device and sensor ids become channel names (`device:{id}`, `sensor:{id}`), so they follow the channel-name
+ * rule. The seed's ids were integers (`"sensor_id": 1`): a whole number is accepted and becomes its
  * string, so `1` and `"1"` are the same sensor.
  */
-export const ENTITY_ID = /^[A-Za-z0-9_\-.@=]{1,128}$/;
-
 export const entityId = z.preprocess(
   (v) => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? String(v) : v),
-  z.string().regex(ENTITY_ID, 'must be 1-128 characters of A-Z a-z 0-9 _ - . @ =, or a whole number'),
+  z.string().regex(CHANNEL_NAME, `must be ${CHANNEL_NAME_RULE}, or a whole number`),
 );
 
 /** A path parameter that must be an id; INVALID_MESSAGE otherwise. */
-export const idParam = z.string().regex(ENTITY_ID, 'must be 1-128 characters of A-Z a-z 0-9 _ - . @ =');
+export const idParam = nameField;
 
 const label = (max: number) => z.string().trim().min(1).max(max);
 

@@ -1,10 +1,11 @@
 import { z } from 'zod';
-import { parseChannel } from '../../channels';
-import type { Deps } from '../../domain/context';
-import { ProtocolError } from '../../errors';
-import type { Operation, OperationInput, OperationResult } from '../../http';
-import { isoTime, validate } from '../../protocol';
-import type { LivePushConfig, LiveStatsTrigger } from './store';
+import type { ChannelRegistry } from '../../core/channels';
+import { ProtocolError } from '../../core/errors';
+import type { Operation } from '../../core/operations';
+import type { Clock, Log } from '../../core/ports';
+import { isoTime, validate } from '../../core/protocol';
+import { live } from './manifest';
+import type { LivePushConfig, LivePushStore, LiveStatsTrigger } from './store';
 
 export const DEFAULT_LIVE_CHANNEL = 'live';
 export const DEFAULT_INTERVAL_SECONDS = 5;
@@ -15,7 +16,7 @@ const startBody = z.object({
 });
 
 /** The push as GET, POST and DELETE /v1/live-push answer it. */
-function status(config: LivePushConfig | null) {
+function statusOf(config: LivePushConfig | null) {
   return {
     enabled: config?.enabled ?? false,
     channel: config?.channel ?? DEFAULT_LIVE_CHANNEL,
@@ -25,23 +26,31 @@ function status(config: LivePushConfig | null) {
   };
 }
 
-/** GET /v1/live-push. */
-export async function livePushStatusOperation({ deps }: OperationInput): Promise<OperationResult> {
-  return { status: 200, body: status(await deps.livePush.read()) };
+export interface LivePushDeps {
+  livePush: LivePushStore;
+  channels: ChannelRegistry;
+  clock: Clock;
+  log: Log;
 }
 
 /**
- * POST /v1/live-push {channel?, interval_seconds?}: turns the push on (a new generation, slots counted
- * from now) and starts a run of the live-stats Lambda at once through `triggerFor(deps)`, so the first
- * `live_stats` comes within the interval rather than at the next minute's tick. Should that start fail,
- * the tick still picks the push up within a minute: the config is what counts.
+ * lambdas/http-live-push.ts. `trigger` starts a run of the live-stats Lambda (built by that Lambda module,
+ * so that only it bundles the Lambda client).
  */
-export const startLivePushOperation =
-  (triggerFor: (deps: Deps) => LiveStatsTrigger): Operation =>
-  async ({ deps, body }) => {
+export function livePushOperations(deps: LivePushDeps, trigger: LiveStatsTrigger) {
+  /** GET /v1/live-push. */
+  const status: Operation = async () => ({ status: 200, body: statusOf(await deps.livePush.read()) });
+
+  /**
+   * POST /v1/live-push {channel?, interval_seconds?}: turns the push on (a new generation, slots counted
+   * from now) and starts a run of the live-stats Lambda at once, so the first `live_stats` comes within
+   * the interval rather than at the next minute's tick. Should that start fail, the tick still picks the
+   * push up within a minute: the config is what counts.
+   */
+  const start: Operation = async ({ body }) => {
     const input = validate(startBody, body ?? {});
-    const channel = parseChannel(input.channel);
-    if (channel.namespace.name !== 'live') {
+    const channel = deps.channels.parse(input.channel);
+    if (channel.namespace.name !== live.name) {
       throw new ProtocolError('INVALID_CHANNEL', `live stats go to a live channel ("live" or "live:{name}")`);
     }
     const config = await deps.livePush.start(
@@ -49,16 +58,20 @@ export const startLivePushOperation =
       deps.clock.now(),
     );
     try {
-      await triggerFor(deps).start();
+      await trigger.start();
     } catch (error) {
       deps.log.error('could not start a live-stats run; the next schedule tick will', {
         error: String(error),
       });
     }
-    return { status: 200, body: status(config) };
+    return { status: 200, body: statusOf(config) };
   };
 
-/** DELETE /v1/live-push: turns the push off; every run stops before its next push. */
-export async function stopLivePushOperation({ deps }: OperationInput): Promise<OperationResult> {
-  return { status: 200, body: status(await deps.livePush.stop(deps.clock.now())) };
+  /** DELETE /v1/live-push: turns the push off; every run stops before its next push. */
+  const stop: Operation = async () => ({
+    status: 200,
+    body: statusOf(await deps.livePush.stop(deps.clock.now())),
+  });
+
+  return { status, start, stop };
 }

@@ -1,8 +1,9 @@
-import { parseChannel } from '../../channels';
-import type { Deps } from '../../domain/context';
-import { publishEvent } from '../../domain/publish';
-import { isoTime } from '../../protocol';
-import type { LivePushConfig } from './store';
+import type { ChannelRegistry } from '../../core/channels';
+import { isoTime } from '../../core/protocol';
+import { type PublishDeps, publish } from '../../core/publish';
+import type { LivePushConfig, LivePushStore } from './store';
+
+export type LiveRunDeps = PublishDeps & { livePush: LivePushStore; channels: ChannelRegistry };
 
 /** A run covers this much time: the schedule starts the next one every minute. */
 export const RUN_WINDOW_MS = 60_000;
@@ -34,7 +35,7 @@ export interface LiveRunResult {
  * and a start, or two ticks): each push first claims its slot, `floor((now - startedAt) / interval)` of
  * the current generation, with a conditional put, and only the claimer pushes — never twice per interval.
  */
-export async function runLiveStats(deps: Deps, options: LiveRunOptions = {}): Promise<LiveRunResult> {
+export async function runLiveStats(deps: LiveRunDeps, options: LiveRunOptions = {}): Promise<LiveRunResult> {
   const { clock } = deps;
   const windowEnd = clock.now() + (options.windowMs ?? RUN_WINDOW_MS);
   const remaining = options.remainingTimeMs ?? (() => Number.POSITIVE_INFINITY);
@@ -62,10 +63,10 @@ export async function runLiveStats(deps: Deps, options: LiveRunOptions = {}): Pr
   }
 }
 
-async function pushStats(deps: Deps, config: LivePushConfig, now: number): Promise<void> {
+async function pushStats(deps: LiveRunDeps, config: LivePushConfig, now: number): Promise<void> {
   const stats = await deps.connections.stats();
-  await publishEvent(deps, {
-    channel: parseChannel(config.channel),
+  await publish(deps, {
+    channels: [deps.channels.parse(config.channel)],
     event: {
       type: 'live_stats',
       stats: { ...stats, timestamp: isoTime(now), formatted_time: isoTime(now).slice(11, 19) },

@@ -1,12 +1,11 @@
 import { z } from 'zod';
-import { hasScope, SCOPE_PUBLISH } from '../../auth/principal';
-import { parseChannel, userChannel } from '../../channels';
-import type { Deps } from '../../domain/context';
-import { idempotencyKey, type PublishResult, publishEvent } from '../../domain/publish';
-import { ProtocolError } from '../../errors';
-import type { OperationInput, OperationResult } from '../../http';
-import { checkDataSize, validate } from '../../protocol';
-import { pushReport } from '../delivery';
+import { hasScope, SCOPE_PUBLISH } from '../../core/auth/principal';
+import { userChannelOf } from '../../core/channels';
+import { ProtocolError } from '../../core/errors';
+import type { Operation } from '../../core/operations';
+import { checkDataSize, validate } from '../../core/protocol';
+import { type Publication, type PublishDeps, publish, pushAnswer } from '../../core/publish';
+import type { Limits } from '../../core/settings';
 
 export const PRIORITIES = ['low', 'normal', 'high'] as const;
 
@@ -20,6 +19,8 @@ export const notificationInput = z.object({
 
 export type NotificationInput = z.input<typeof notificationInput>;
 
+export type NotificationsDeps = PublishDeps & { config: { limits: Pick<Limits, 'maxDataBytes'> } };
+
 /**
  * A user's notification (seed 001's notifications, seed 004's `broadcast_notification`): `notification`
  * {title, message, priority, link?, data?} on `user:{id}`, so every connection of that user gets it and
@@ -27,43 +28,48 @@ export type NotificationInput = z.input<typeof notificationInput>;
  * behind POST /v1/notifications and the server library's `notifyUser`.
  */
 export async function notifyUser(
-  deps: Deps,
+  deps: NotificationsDeps,
   userId: string,
   input: NotificationInput,
   options: { idempotencyId?: string } = {},
-): Promise<PublishResult> {
-  const channel = parseChannel(userChannel(userId));
+): Promise<Publication> {
+  const channel = userChannelOf(userId);
   const n = validate(notificationInput, input);
   if (n.data) checkDataSize(n.data, deps.config.limits.maxDataBytes);
-  return publishEvent(deps, {
-    channel,
-    event: {
-      type: 'notification',
-      title: n.title,
-      message: n.message,
-      priority: n.priority,
-      ...(n.link === undefined ? {} : { link: n.link }),
-      ...(n.data === undefined ? {} : { data: n.data }),
-    },
+  const event = {
+    type: 'notification',
+    title: n.title,
+    message: n.message,
+    priority: n.priority,
+    ...(n.link === undefined ? {} : { link: n.link }),
+    ...(n.data === undefined ? {} : { data: n.data }),
+  };
+  return publish(deps, {
+    channels: [channel],
+    event,
     ...(options.idempotencyId === undefined
       ? {}
-      : { idempotencyKey: idempotencyKey(`notification#${channel.id}`, options.idempotencyId) }),
+      : { idempotency: { key: `notification#${channel.id}#${options.idempotencyId}`, request: event } }),
   });
 }
 
-// A user id is a token `sub` (any string), not a channel name: userChannel() makes it one.
+// A user id is a token `sub` (any string), not a channel name: userChannelOf() makes it one.
 const notificationBody = notificationInput.extend({ user_id: z.string().min(1).max(255).optional() });
 
-/**
- * POST /v1/notifications: `user_id` defaults to the caller. A user may notify itself; notifying another user
- * takes `realtime:publish` (a service).
- */
-export async function notifyOperation({ deps, principal, body }: OperationInput): Promise<OperationResult> {
-  const { user_id, ...input } = validate(notificationBody, body ?? {});
-  const userId = user_id ?? principal.sub;
-  if (userId === null) throw new ProtocolError('INVALID_MESSAGE', 'user_id is required');
-  if (userId !== principal.sub && !hasScope(principal, SCOPE_PUBLISH)) {
-    throw new ProtocolError('FORBIDDEN', `notifying another user needs the scope ${SCOPE_PUBLISH}`);
-  }
-  return { status: 202, body: pushReport(await notifyUser(deps, userId, input)) };
+/** lambdas/http-notifications.ts. */
+export function notificationsOperations(deps: NotificationsDeps) {
+  /**
+   * POST /v1/notifications: `user_id` defaults to the caller. A user may notify itself; notifying another
+   * user takes `realtime:publish` (a service).
+   */
+  const notify: Operation = async ({ principal, body }) => {
+    const { user_id, ...input } = validate(notificationBody, body ?? {});
+    const userId = user_id ?? principal.sub;
+    if (userId === null) throw new ProtocolError('INVALID_MESSAGE', 'user_id is required');
+    if (userId !== principal.sub && !hasScope(principal, SCOPE_PUBLISH)) {
+      throw new ProtocolError('FORBIDDEN', `notifying another user needs the scope ${SCOPE_PUBLISH}`);
+    }
+    return { status: 202, body: pushAnswer(await notifyUser(deps, userId, input)) };
+  };
+  return { notify };
 }

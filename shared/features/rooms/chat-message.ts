@@ -1,11 +1,12 @@
 import { z } from 'zod';
-import { type Principal, senderOf } from '../../auth/principal';
-import { defineFrame } from '../../domain/frames';
-import { ackFrame, idempotencyKey, publishEvent } from '../../domain/publish';
-import { ProtocolError } from '../../errors';
-import { channelField, clientMessageId } from '../../protocol';
-import { subscribedChannel } from '../delivery';
-import { characters, chatText } from '../fields';
+import { type Principal, senderOf } from '../../core/auth/principal';
+import { ProtocolError } from '../../core/errors';
+import { channelField, characters, chatText, clientMessageId } from '../../core/protocol';
+import { ackFrame, publish } from '../../core/publish';
+import { defineFrame, type FrameHandler, frameIdempotency } from '../../core/session/frames';
+import { resolveChannel } from '../../core/session/resolve-channel';
+import type { RoomsDeps } from './deps';
+import { room } from './manifest';
 
 /** Seed 001's display names: an anonymous sender may name itself, up to this many characters. */
 export const USERNAME_MAX = 50;
@@ -37,18 +38,19 @@ export function displayName(principal: Principal, given: string | null | undefin
  * `chat_message` {message, username, sender, timestamp} with its seq and history, acked like `publish`,
  * and with publish's `id` idempotency (the same `id` in the same channel is delivered once).
  */
-export const chatMessage = defineFrame({
-  type: 'chat_message',
-  schema: chatMessageFrame,
-  async handle(ctx, frame) {
-    const message = chatText(frame.message);
-    const username = displayName(ctx.principal, frame.username);
-    const channel = await subscribedChannel(ctx, frame.channel, 'room');
-    const result = await publishEvent(ctx.deps, {
-      channel,
-      event: { type: 'chat_message', message, username, sender: senderOf(ctx.principal) },
-      ...(frame.id === undefined ? {} : { idempotencyKey: idempotencyKey(`ws#${channel.id}`, frame.id) }),
-    });
-    ctx.reply(ackFrame(result, frame.id));
-  },
-});
+export const chatMessage = (deps: RoomsDeps): FrameHandler =>
+  defineFrame({
+    schema: chatMessageFrame,
+    async handle(ctx, frame) {
+      const message = chatText(frame.message, 'message');
+      const username = displayName(ctx.principal, frame.username);
+      const channel = await resolveChannel(deps, ctx, frame.channel, room, { subscribed: true });
+      const idempotency = frameIdempotency(channel, frame);
+      const publication = await publish(deps, {
+        channels: [channel],
+        event: { type: 'chat_message', message, username, sender: senderOf(ctx.principal) },
+        ...(idempotency ? { idempotency } : {}),
+      });
+      ctx.reply(ackFrame(publication, channel, frame.id));
+    },
+  });

@@ -1,9 +1,8 @@
-import type { Principal } from '../../auth/principal';
-import { senderOf } from '../../auth/principal';
-import type { Channel } from '../../channels';
-import type { Deps } from '../../domain/context';
-import type { ChannelHooks } from '../../domain/hooks';
-import { publishEvent } from '../../domain/publish';
+import { type Principal, senderOf } from '../../core/auth/principal';
+import type { Channel } from '../../core/channels';
+import { publish } from '../../core/publish';
+import type { ChannelHooks } from '../../core/session/hooks';
+import type { RoomsDeps } from './deps';
 
 export type PresenceEvent = 'user_joined' | 'user_left';
 
@@ -18,30 +17,31 @@ const MESSAGES: Record<PresenceEvent, string> = {
  * subscribers (above that N joins would cost N²/2 frames). Notices are ephemeral: no seq, no history, so
  * a replay after a reconnect never repeats who came and went.
  */
-export const presenceHooks: ChannelHooks = {
-  async afterJoin(deps, { channel, connectionId, principal, count }) {
-    // `count` includes the joiner: with nobody else there, there is nobody to tell.
-    if (count < 2 || count > deps.config.limits.presenceAnnounceMax) return;
-    await announce(deps, channel, 'user_joined', principal, connectionId);
-  },
-  async afterLeave(deps, { channel, connectionId, principal, count }) {
-    if (count < 1 || count + 1 > deps.config.limits.presenceAnnounceMax) return;
-    await announce(deps, channel, 'user_left', principal, connectionId);
-  },
-};
-
-async function announce(
-  deps: Deps,
-  channel: Channel,
-  event: PresenceEvent,
-  principal: Principal,
-  connectionId: string,
-): Promise<void> {
-  await publishEvent(deps, {
-    channel,
-    event: { type: 'notification', event, message: MESSAGES[event], user: senderOf(principal) },
-    // The joiner is told nothing about itself (and at $connect it could not be posted to anyway).
-    exclude: new Set([connectionId]),
-    ephemeral: true,
-  });
+export function presenceHooks(deps: RoomsDeps): ChannelHooks {
+  const max = deps.config.limits.presenceAnnounceMax;
+  const announce = async (
+    channel: Channel,
+    event: PresenceEvent,
+    principal: Principal,
+    connectionId: string,
+  ) => {
+    await publish(deps, {
+      channels: [channel],
+      event: { type: 'notification', event, message: MESSAGES[event], user: senderOf(principal) },
+      // The joiner is told nothing about itself (and at $connect it could not be posted to anyway).
+      exclude: new Set([connectionId]),
+      ephemeral: true,
+    });
+  };
+  return {
+    async afterJoin({ channel, connectionId, principal, count }) {
+      // `count` includes the joiner: with nobody else there, there is nobody to tell.
+      if (count < 2 || count > max) return;
+      await announce(channel, 'user_joined', principal, connectionId);
+    },
+    async afterLeave({ channel, connectionId, principal, count }) {
+      if (count < 1 || count + 1 > max) return;
+      await announce(channel, 'user_left', principal, connectionId);
+    },
+  };
 }

@@ -2,7 +2,7 @@ import { inject } from 'vitest';
 import type { TokenRequest } from '../../../local/dev-issuer';
 import type { InvocationObserver } from '../../../local/handlers';
 import { type LocalStack, type LocalStackOptions, startLocalStack } from '../../../local/index';
-import type { LambdaName } from '../../../shared/routes';
+import type { LambdaName } from '../../../shared/app/routes';
 
 /**
  * The shared stack's URLs (global-setup.ts), a token from its dev issuer, and own stacks for tests that

@@ -1,5 +1,11 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchWriteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DynamoChatStore } from '../../../shared/adapters/dynamo/chat-store';
@@ -117,6 +123,22 @@ describe('DynamoChatStore.addParticipant', () => {
     ddb.on(PutCommand).rejectsOnce(conditionFailed()).rejectsOnce(new Error('throttled'));
     expect(await chatStore().addParticipant('C1', 'bob', 'alice', 7)).toBe(false);
     await expect(chatStore().addParticipant('C1', 'bob', 'alice', 7)).rejects.toThrow('throttled');
+  });
+});
+
+describe('DynamoChatStore.isParticipant', () => {
+  it('reads the one member item, consistently', async () => {
+    ddb
+      .on(GetCommand)
+      .resolves({})
+      .on(GetCommand, { Key: { pk: 'chat#C1', sk: 'member#alice' } })
+      .resolves({ Item: { pk: 'chat#C1', sk: 'member#alice' } });
+    expect(await chatStore().isParticipant('C1', 'alice')).toBe(true);
+    expect(await chatStore().isParticipant('C1', 'mallory')).toBe(false);
+    expect(ddb.commandCalls(GetCommand)[0]?.args[0].input).toMatchObject({
+      TableName: 't',
+      ConsistentRead: true,
+    });
   });
 });
 

@@ -10,8 +10,9 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DynamoConnectionStore } from '../../../shared/adapters/dynamo/connection-store';
+import { DynamoIdempotencyStore } from '../../../shared/adapters/dynamo/idempotency-store';
 import { DynamoMessageStore } from '../../../shared/adapters/dynamo/message-store';
-import { ChannelLimitError, ConnectionGoneError } from '../../../shared/ports';
+import { ChannelLimitError, ConnectionGoneError } from '../../../shared/core/ports';
 import { FakeClock } from '../../support/fakes';
 
 const ddb = mockClient(DynamoDBDocumentClient);
@@ -219,12 +220,15 @@ describe('DynamoMessageStore', () => {
       Limit: 2,
     });
   });
+});
+
+describe('DynamoIdempotencyStore', () => {
+  const store = () => new DynamoIdempotencyStore(doc(), 't');
+  const claim = { fingerprint: 'f1', staleAfterMs: 60_000 };
 
   it('claims a fresh idempotency key with a conditional put that also takes over expired and stale claims', async () => {
     ddb.on(PutCommand).resolves({});
-    expect(await store().claimIdempotency('k', { id: 'm1', now: 1_000_000, staleAfterMs: 60_000 })).toEqual({
-      claimed: true,
-    });
+    expect(await store().claim('k', { ...claim, id: 'm1', now: 1_000_000 })).toEqual({ claimed: true });
     const put = ddb.commandCalls(PutCommand)[0]?.args[0].input;
     expect(put?.ConditionExpression).toBe(
       'attribute_not_exists(pk) OR expiresAt < :nowSec OR (#state = :pending AND createdAt < :stale)',
@@ -234,25 +238,43 @@ describe('DynamoMessageStore', () => {
       ':pending': 'pending',
       ':stale': 940_000,
     });
-    expect(put?.Item).toMatchObject({ state: 'pending', id: 'm1', expiresAt: 1000 + 86_400 });
+    expect(put?.Item).toMatchObject({
+      pk: 'idem#k',
+      state: 'pending',
+      id: 'm1',
+      fingerprint: 'f1',
+      expiresAt: 1000 + 86_400,
+    });
   });
 
-  it('answers a repeat with the stored result', async () => {
+  it('answers a repeat with the stored result and what the first request was', async () => {
     ddb.on(PutCommand).rejects(conditionFailed());
-    ddb.on(GetCommand).resolves({ Item: { state: 'done', id: 'm1', createdAt: 5, result: { seq: 3 } } });
-    expect(await store().claimIdempotency('k', { id: 'm2', now: 10, staleAfterMs: 60_000 })).toEqual({
+    ddb.on(GetCommand).resolves({
+      Item: { state: 'done', id: 'm1', fingerprint: 'f0', createdAt: 5, result: { seq: 3 } },
+    });
+    expect(await store().claim('k', { ...claim, id: 'm2', now: 10 })).toEqual({
       claimed: false,
       state: 'done',
       id: 'm1',
+      fingerprint: 'f0',
       createdAt: 5,
       result: { seq: 3 },
+    });
+  });
+
+  it('reads a record written before fingerprints were kept as one without a fingerprint', async () => {
+    ddb.on(PutCommand).rejects(conditionFailed());
+    ddb.on(GetCommand).resolves({ Item: { state: 'done', id: 'm1', createdAt: 5, result: {} } });
+    expect(await store().claim('k', { ...claim, id: 'm2', now: 10 })).toMatchObject({
+      state: 'done',
+      fingerprint: undefined,
     });
   });
 
   it('answers a repeat while the first is in flight as pending, with the first id', async () => {
     ddb.on(PutCommand).rejects(conditionFailed());
     ddb.on(GetCommand).resolves({ Item: { state: 'pending', id: 'm1', createdAt: 5 } });
-    expect(await store().claimIdempotency('k', { id: 'm2', now: 10, staleAfterMs: 60_000 })).toMatchObject({
+    expect(await store().claim('k', { ...claim, id: 'm2', now: 10 })).toMatchObject({
       claimed: false,
       state: 'pending',
       id: 'm1',

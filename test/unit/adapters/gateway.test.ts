@@ -1,5 +1,3 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import {
   ApiGatewayManagementApiClient,
   DeleteConnectionCommand,
@@ -8,62 +6,47 @@ import {
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ManagementApiGateway } from '../../../shared/adapters/gateway';
-import { isGoneError } from '../../../shared/domain/fanout';
+import {
+  isGoneError,
+  isRetryable,
+  ManagementApiClient,
+} from '../../../shared/adapters/management-api/client';
+import { ManagementApiGateway } from '../../../shared/adapters/management-api/gateway';
+import { GatewayError } from '../../../shared/core/ports';
+import { type ManagementApiStub, startManagementApiStub } from '../../support/management-api-stub';
 
 /**
  * The lean post path against an in-process stub of the Management API: the request it sends, and the SDK
- * error shapes it turns answers into. (The local stack's emulator runs the same path for real.)
+ * error shapes it turns answers into; then the Gateway port, which turns those into the protocol's terms.
+ * (The local stack's emulator runs the same path for real.)
  */
-interface Seen {
-  method: string;
-  url: string;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-const seen: Seen[] = [];
-let answer: (s: Seen) => { status: number; headers?: Record<string, string>; body?: string } = () => ({
-  status: 200,
-});
-let server: http.Server;
+let stub: ManagementApiStub;
 let endpoint: string;
-
 beforeAll(async () => {
-  server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const s = {
-        method: req.method ?? '',
-        url: req.url ?? '',
-        headers: req.headers,
-        body: Buffer.concat(chunks).toString(),
-      };
-      seen.push(s);
-      const a = answer(s);
-      res.writeHead(a.status, a.headers);
-      res.end(a.body ?? '');
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/prod`;
+  stub = await startManagementApiStub();
+  endpoint = stub.endpoint;
 });
-afterAll(() => new Promise<void>((r) => server.close(() => r())));
+afterAll(() => stub.close());
 afterEach(() => {
-  seen.length = 0;
-  answer = () => ({ status: 200 });
+  stub.requests.length = 0;
+  stub.answer = () => ({ status: 200 });
 });
+const seen = () => stub.requests;
+const answer = (a: ManagementApiStub['answer']) => {
+  stub.answer = a;
+};
 
 const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' };
+const client = () => new ManagementApiClient({ endpoint, region: 'eu-west-1', credentials });
 const gateway = () => new ManagementApiGateway({ endpoint, region: 'eu-west-1', credentials });
 
 describe('the lean post path', () => {
   it('sends a SigV4-signed POST to /{stage}/@connections/{url-encoded id} with the bytes unchanged', async () => {
-    const gw = gateway();
+    const gw = client();
     await gw.post('L0SM9cOFvHcCIhw=', new TextEncoder().encode('{"type":"x","text":"héllo"}'));
     gw.destroy();
-    expect(seen).toHaveLength(1);
-    const [req] = seen;
+    expect(seen()).toHaveLength(1);
+    const [req] = seen();
     expect(req?.method).toBe('POST');
     expect(req?.url).toBe('/prod/@connections/L0SM9cOFvHcCIhw%3D');
     expect(req?.body).toBe('{"type":"x","text":"héllo"}');
@@ -76,12 +59,12 @@ describe('the lean post path', () => {
   it('reuses one keep-alive socket for consecutive posts', async () => {
     const sockets = new Set<unknown>();
     const onConnection = (s: unknown) => sockets.add(s);
-    server.on('connection', onConnection);
-    const gw = gateway();
+    stub.server.on('connection', onConnection);
+    const gw = client();
     for (let i = 0; i < 5; i++) await gw.post('c1', new Uint8Array([123, 125]));
     gw.destroy();
-    server.off('connection', onConnection);
-    expect(seen).toHaveLength(5);
+    stub.server.off('connection', onConnection);
+    expect(seen()).toHaveLength(5);
     expect(sockets.size).toBe(1);
   });
 
@@ -93,17 +76,50 @@ describe('the lean post path', () => {
     [403, 'ForbiddenException', {}],
     [500, 'InternalServerError', {}],
   ])('turns HTTP %i into the SDK error %s with $metadata.httpStatusCode', async (status, name, headers) => {
-    answer = () => ({
+    answer(() => ({
       status,
       headers: { 'content-type': 'application/json', ...headers },
       body: '{"message":"nope"}',
-    });
-    const gw = gateway();
+    }));
+    const gw = client();
     const error = await gw.post('c1', new Uint8Array([1])).catch((e: unknown) => e);
     gw.destroy();
     expect(error).toMatchObject({ name, message: 'nope', $metadata: { httpStatusCode: status } });
     expect(isGoneError(error)).toBe(status === 410);
   });
+});
+
+describe('the Gateway port', () => {
+  it('answers delivered, and gone for a 410: no error for either', async () => {
+    const gw = gateway();
+    expect(await gw.post('c1', new Uint8Array([1]))).toBe('delivered');
+    answer(() => ({ status: 410, headers: { 'x-amzn-errortype': 'GoneException' }, body: '{}' }));
+    expect(await gw.post('c1', new Uint8Array([1]))).toBe('gone');
+    gw.destroy();
+  });
+
+  it.each([
+    [429, true],
+    [500, true],
+    [503, true],
+    [403, false],
+    [413, false],
+  ])(
+    'throws its own GatewayError for HTTP %i, retryable: %s, never an SDK error',
+    async (status, retryable) => {
+      answer(() => ({
+        status,
+        headers: { 'content-type': 'application/json' },
+        body: '{"message":"nope"}',
+      }));
+      const gw = gateway();
+      const error = await gw.post('c1', new Uint8Array([1])).catch((e: unknown) => e);
+      gw.destroy();
+      expect(error).toBeInstanceOf(GatewayError);
+      expect(error).toMatchObject({ name: 'GatewayError', status, retryable });
+      expect(Object.getPrototypeOf(error)).toBe(GatewayError.prototype);
+    },
+  );
 });
 
 describe('GET and DELETE through the SDK client', () => {
@@ -139,5 +155,30 @@ describe('GET and DELETE through the SDK client', () => {
     const gw = gateway();
     expect(await gw.close('alive')).toBe(true);
     expect(await gw.close('dead')).toBe(false);
+  });
+});
+
+describe('how an SDK v3 error is read', () => {
+  it.each([
+    ['GoneException by name', new GoneException({ message: 'x', $metadata: {} }), true],
+    [
+      'any error with $metadata.httpStatusCode 410',
+      { name: 'Whatever', $metadata: { httpStatusCode: 410 } },
+      true,
+    ],
+    ['a v2-style statusCode 410 (not how v3 reports it)', { name: 'Error', statusCode: 410 }, false],
+    ['a 403', { name: 'ForbiddenException', $metadata: { httpStatusCode: 403 } }, false],
+  ])('%s → gone: %s', (_, error, gone) => {
+    expect(isGoneError(error)).toBe(gone);
+  });
+
+  it.each([
+    ['LimitExceededException', { name: 'LimitExceededException', $metadata: { httpStatusCode: 429 } }, true],
+    ['a 503', { name: 'ServiceUnavailable', $metadata: { httpStatusCode: 503 } }, true],
+    ['a reset socket', new Error('read ECONNRESET'), true],
+    ['a 403', { name: 'ForbiddenException', $metadata: { httpStatusCode: 403 } }, false],
+    ['a 413', { name: 'PayloadTooLargeException', $metadata: { httpStatusCode: 413 } }, false],
+  ])('%s → retryable: %s', (_, error, retry) => {
+    expect(isRetryable(error)).toBe(retry);
   });
 });

@@ -2,7 +2,7 @@ import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { describe, expect, it } from 'vitest';
-import { type Credentials, PostSigner } from '../../../shared/adapters/post-signer';
+import { type Credentials, PostSigner } from '../../../shared/adapters/management-api/post-signer';
 
 /** The reference: what the AWS SDK's own signer produces for the same request. */
 async function smithySigned(

@@ -1,16 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ProtocolError } from '../../../shared/errors';
+import type { Principal } from '../../../shared/core/auth/principal';
+import { ProtocolError } from '../../../shared/core/errors';
+import type { OperationInput } from '../../../shared/core/operations';
 import { addParticipant, createChat, MAX_PARTICIPANTS, readChat } from '../../../shared/features/chat/chats';
-import {
-  addParticipantOperation,
-  createChatOperation,
-  decodeCursor,
-  encodeCursor,
-  getChatOperation,
-  listMessagesOperation,
-  sendMessageOperation,
-} from '../../../shared/features/chat/operations';
-import { fakeWorld } from '../../support/fakes';
+import { chatOperations, decodeCursor, encodeCursor } from '../../../shared/features/chat/operations';
+import { type FakeWorld, fakeWorld } from '../../support/fakes';
 import { operationInput } from '../../support/operations';
 import { anonymous, TestClient, user } from '../../support/world';
 
@@ -25,7 +19,20 @@ async function chatWorld() {
   return { world, chat, channel: `chat:${chat.id}` };
 }
 
-const input = operationInput;
+/** An operation of a fake world, made as lambdas/http-chats.ts makes it, with its input. */
+const operation =
+  (name: keyof ReturnType<typeof chatOperations>) =>
+  ({ world, input }: { world: FakeWorld; input: OperationInput }) =>
+    chatOperations(world)[name](input);
+const createChatOperation = operation('createChat');
+const getChatOperation = operation('getChat');
+const addParticipantOperation = operation('addParticipant');
+const listMessagesOperation = operation('listMessages');
+const sendMessageOperation = operation('sendMessage');
+const input = (world: FakeWorld, principal: Principal, parts: Parameters<typeof operationInput>[1] = {}) => ({
+  world,
+  input: operationInput(principal, parts),
+});
 
 const codeOf = async (promise: Promise<unknown>): Promise<string> => {
   try {
@@ -192,7 +199,7 @@ describe('chats', () => {
       createdAt: world.clock.now(),
       createdBy: 'bob',
     });
-    expect(await world.messages.isChatParticipant(chat.id, 'carol')).toBe(true);
+    expect(await world.chats.isParticipant(chat.id, 'carol')).toBe(true);
     expect(await world.chats.get(chat.id)).toEqual(chat);
   });
 
@@ -242,7 +249,7 @@ describe('chats', () => {
       Array.from({ length: MAX_PARTICIPANTS - 1 }, (_, i) => `u${i}`),
     );
     expect(await codeOf(addParticipant(world, alice, big.id, 'one-too-many'))).toBe('CONFLICT');
-    expect(await world.messages.isChatParticipant(big.id, 'one-too-many')).toBe(false);
+    expect(await world.chats.isParticipant(big.id, 'one-too-many')).toBe(false);
   });
 });
 

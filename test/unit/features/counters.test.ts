@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { disconnect } from '../../../shared/domain/connections';
+import { disconnect } from '../../../shared/core/connections';
 import { fakeWorld } from '../../support/fakes';
 import { anonymous, TestClient } from '../../support/world';
 
@@ -113,6 +113,21 @@ describe('joining and leaving a counter', () => {
       ['user_count_update', undefined, undefined, 2],
     ]);
     expect(ofType(a, 'user_count_update').map((f) => f.count)).toEqual([2]);
+  });
+
+  it('a failing hello hook is logged and never fails hello itself', async () => {
+    const world = fakeWorld();
+    const b = await TestClient.connect(world, 'b', anonymous, 'counter:c');
+    world.counters.read = async () => {
+      throw new Error('counter table unavailable');
+    };
+    const replies = await b.send({ type: 'hello' });
+    expect(replies.map((r) => r.type)).toEqual(['connection.established']);
+    expect(
+      world.log.lines.some(
+        (l) => l.level === 'error' && String(l.extra?.error).includes('counter table unavailable'),
+      ),
+    ).toBe(true);
   });
 
   it('tells the remaining subscribers the new count on unsubscribe and disconnect', async () => {

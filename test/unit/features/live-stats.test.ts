@@ -1,14 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Deps } from '../../../shared/domain/context';
-import {
-  livePushStatusOperation,
-  startLivePushOperation,
-  stopLivePushOperation,
-} from '../../../shared/features/live-stats/operations';
+import type { Runtime } from '../../../shared/app/runtime';
+import type { Clock } from '../../../shared/core/ports';
+import { livePushOperations } from '../../../shared/features/live-stats/operations';
 import { type LiveRunResult, runLiveStats } from '../../../shared/features/live-stats/run';
-import type { OperationInput } from '../../../shared/http';
-import type { Clock } from '../../../shared/ports';
 import { FakeLiveStatsTrigger, type FakeWorld, fakeWorld } from '../../support/fakes';
+import { operationInput } from '../../support/operations';
 import { anonymous, TestClient, user } from '../../support/world';
 
 /**
@@ -26,7 +22,7 @@ const START = Date.UTC(2026, 10, 23, 12, 0, 30);
 const admin = user('ops', { scopes: ['realtime:admin'] });
 
 let world: FakeWorld;
-let deps: Deps;
+let deps: Runtime;
 let trigger: FakeLiveStatsTrigger;
 const runs: Promise<LiveRunResult>[] = [];
 
@@ -46,16 +42,10 @@ afterEach(async () => {
   vi.useRealTimers();
 });
 
-const input = (body?: unknown): OperationInput => ({
-  deps,
-  principal: admin,
-  params: {},
-  query: {},
-  body,
-  event: {} as OperationInput['event'],
-});
-const start = (body: unknown) => startLivePushOperation(() => trigger)(input(body));
-const stop = () => stopLivePushOperation(input());
+const input = (body?: unknown) => operationInput(admin, { body });
+const operations = () => livePushOperations(deps, trigger);
+const start = (body: unknown) => operations().start(input(body));
+const stop = () => operations().stop(input());
 /** A schedule tick: another run of the same Lambda, overlapping whatever runs already. */
 const tick = () => runs.push(runLiveStats(deps));
 /** Seconds after START of every live_stats the watcher got. */
@@ -189,7 +179,7 @@ describe('the live push', () => {
 describe('GET, POST and DELETE /v1/live-push', () => {
   it('reports the push off before it was ever started, and DELETE then changes nothing', async () => {
     const off = { enabled: false, channel: 'live', interval_seconds: 5, generation: 0, started_at: null };
-    expect(await livePushStatusOperation(input())).toEqual({ status: 200, body: off });
+    expect(await operations().status(input())).toEqual({ status: 200, body: off });
     expect(await stop()).toEqual({ status: 200, body: off });
   });
 
@@ -199,7 +189,7 @@ describe('GET, POST and DELETE /v1/live-push', () => {
       channel: 'live',
       interval_seconds: 5,
     });
-    expect((await livePushStatusOperation(input())).body).toMatchObject({ enabled: true, generation: 1 });
+    expect((await operations().status(input())).body).toMatchObject({ enabled: true, generation: 1 });
   });
 
   it.each([

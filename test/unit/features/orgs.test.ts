@@ -1,20 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import type { Principal } from '../../../shared/auth/principal';
-import type { HttpEvent } from '../../../shared/events';
+import type { Principal } from '../../../shared/core/auth/principal';
 import { notifyUser } from '../../../shared/features/notifications/notify';
-import { postOrgEventOperation, publishOrgEvent } from '../../../shared/features/orgs/events';
+import { orgsOperations, publishOrgEvent } from '../../../shared/features/orgs/org-events';
 import { type FakeWorld, fakeWorld } from '../../support/fakes';
+import { operationInput } from '../../support/operations';
 import { TestClient, user } from '../../support/world';
 
 const post = (world: FakeWorld, principal: Principal, org: string, body: unknown) =>
-  postOrgEventOperation({
-    deps: world,
-    principal,
-    params: { org },
-    query: {},
-    body,
-    event: { rawPath: `/v1/orgs/${org}/events` } as unknown as HttpEvent,
-  });
+  orgsOperations(world).orgEvent(operationInput(principal, { params: { org }, body }));
 
 describe('organisation events', () => {
   it('reach the members subscribed to org:{id} as `event`, with a seq, and are kept for recovery', async () => {

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { ProtocolError } from '../../../shared/errors';
-import { PRESENCE_MAX_USERS, presenceOperation, readPresence } from '../../../shared/operations/presence';
+import type { ProtocolError } from '../../../shared/core/errors';
+import {
+  PRESENCE_MAX_USERS,
+  presenceOperation,
+  readPresence,
+} from '../../../shared/features/channels/presence';
 import { fakeWorld } from '../../support/fakes';
 import { operationInput } from '../../support/operations';
 import { anonymous, TestClient, user } from '../../support/world';
@@ -13,8 +17,8 @@ describe('presence', () => {
     await TestClient.connect(world, 'c3', user('bob', { username: 'Bob' }), 'room:p');
     await TestClient.connect(world, 'c4', anonymous, 'room:p');
     await TestClient.connect(world, 'c5', user('carol'), 'room:other');
-    const result = await presenceOperation(
-      operationInput(world, anonymous, { params: { channel: 'room:p' } }),
+    const result = await presenceOperation(world)(
+      operationInput(anonymous, { params: { channel: 'room:p' } }),
     );
     expect(result).toEqual({
       status: 200,
@@ -43,7 +47,7 @@ describe('presence', () => {
   it("is refused to whoever may not subscribe: 401 anonymous, 403 another user's channel", async () => {
     const world = fakeWorld();
     const call = (principal = anonymous) =>
-      presenceOperation(operationInput(world, principal, { params: { channel: 'user:bob' } })).then(
+      presenceOperation(world)(operationInput(principal, { params: { channel: 'user:bob' } })).then(
         () => null,
         (e: ProtocolError) => e.status,
       );

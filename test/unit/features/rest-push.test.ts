@@ -1,32 +1,35 @@
 import { describe, expect, it } from 'vitest';
-import type { Principal } from '../../../shared/auth/principal';
-import { closeConnectionOperation, statsOperation } from '../../../shared/features/admin/operations';
-import { changeCounterOperation, readCounterOperation } from '../../../shared/features/counters/operations';
-import { notifyOperation } from '../../../shared/features/notifications/notify';
-import { locationOperation, roomMessageOperation } from '../../../shared/features/rooms/rest-push';
-import type { Operation, OperationInput } from '../../../shared/http';
+import type { Principal } from '../../../shared/core/auth/principal';
+import type { Operation } from '../../../shared/core/operations';
+import { adminOperations } from '../../../shared/features/admin/operations';
+import { countersOperations } from '../../../shared/features/counters/operations';
+import { notificationsOperations } from '../../../shared/features/notifications/notify';
+import { roomsOperations } from '../../../shared/features/rooms/push';
 import { type FakeWorld, fakeWorld } from '../../support/fakes';
+import { operationInput } from '../../support/operations';
 import { anonymous, TestClient, user } from '../../support/world';
 
 const T = '2026-11-23T12:00:00.000Z';
 const service = user('svc', { username: 'Billing', scopes: ['realtime:publish'] });
 
+/** An operation of a fake world, made as its Lambda module makes it. */
+type Op = (world: FakeWorld) => Operation;
+const notifyOperation: Op = (w) => notificationsOperations(w).notify;
+const roomMessageOperation: Op = (w) => roomsOperations(w).roomMessage;
+const locationOperation: Op = (w) => roomsOperations(w).location;
+const readCounterOperation: Op = (w) => countersOperations(w).read;
+const changeCounterOperation: Op = (w) => countersOperations(w).change;
+const statsOperation: Op = (w) => adminOperations(w).stats;
+const closeConnectionOperation: Op = (w) => adminOperations(w).close;
+
 function call(
   world: FakeWorld,
-  operation: Operation,
+  operation: Op,
   principal: Principal,
   body?: unknown,
   params: Record<string, string> = {},
 ) {
-  const input: OperationInput = {
-    deps: world,
-    principal,
-    params,
-    query: {},
-    body,
-    event: {} as OperationInput['event'],
-  };
-  return operation(input);
+  return operation(world)(operationInput(principal, { body, params }));
 }
 
 const ofType = (client: TestClient, type: string) => client.received().filter((f) => f.type === type);
@@ -44,7 +47,10 @@ describe('POST /v1/notifications', () => {
       message: 'Order #456',
     });
 
-    expect(res).toEqual({ status: 202, body: { id: 'msg-000001', recipients: 2, delivered: 2, seq: 1 } });
+    expect(res).toEqual({
+      status: 202,
+      body: { id: 'msg-000001', recipients: 2, delivered: 2, gone: 0, seq: 1 },
+    });
     const expected = {
       type: 'notification',
       channel: 'user:alice',
@@ -121,7 +127,10 @@ describe('POST /v1/rooms/{room}/messages', () => {
       { message: 'Hello from REST API!', data: { source: 'curl' } },
       { room: 'general' },
     );
-    expect(res).toEqual({ status: 202, body: { id: 'msg-000001', recipients: 2, delivered: 2, seq: 1 } });
+    expect(res).toEqual({
+      status: 202,
+      body: { id: 'msg-000001', recipients: 2, delivered: 2, gone: 0, seq: 1 },
+    });
     const expected = {
       type: 'api_message',
       channel: 'room:general',
@@ -151,7 +160,7 @@ describe('POST /v1/rooms/{room}/messages', () => {
       { room: 'general' },
     );
 
-    expect(res.body).toEqual({ id: 'msg-000001', recipients: 1, delivered: 1 });
+    expect(res.body).toEqual({ id: 'msg-000001', recipients: 1, delivered: 1, gone: 0 });
     expect(aliceInRoom.received()).toEqual([
       {
         type: 'api_message',
@@ -206,7 +215,7 @@ describe('POST /v1/locations', () => {
       device_id: 'car-1',
       room: 'fleet',
     });
-    expect(res).toEqual({ status: 202, body: { id: 'msg-000001', recipients: 3, delivered: 3 } });
+    expect(res).toEqual({ status: 202, body: { id: 'msg-000001', recipients: 3, delivered: 3, gone: 0 } });
     const fields = {
       type: 'location_update',
       id: 'msg-000001',

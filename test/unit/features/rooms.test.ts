@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { disconnect } from '../../../shared/domain/connections';
+import { disconnect } from '../../../shared/core/connections';
 import { fakeWorld } from '../../support/fakes';
 import { anonymous, TestClient, user } from '../../support/world';
 

@@ -14,17 +14,16 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { handler as historyHandler } from '../../../lambdas/http-channels';
-import { handler as healthHandler } from '../../../lambdas/http-health';
-import { handler as publishHandler } from '../../../lambdas/http-publish';
-import { handler as connectHandler } from '../../../lambdas/ws-connect';
-import { handler as disconnectHandler } from '../../../lambdas/ws-disconnect';
-import { handler as messageHandler } from '../../../lambdas/ws-message';
-import { principalToContext } from '../../../shared/auth/principal';
-import type { Env } from '../../../shared/config';
-import type { HttpEvent, WsEvent } from '../../../shared/events';
-import { runWithEnv } from '../../../shared/runtime';
-import { httpEvent } from '../../support/events';
+import * as channels from '../../../lambdas/http-channels';
+import * as health from '../../../lambdas/http-health';
+import * as httpPublish from '../../../lambdas/http-publish';
+import * as wsConnect from '../../../lambdas/ws-connect';
+import * as wsDisconnect from '../../../lambdas/ws-disconnect';
+import * as wsMessage from '../../../lambdas/ws-message';
+import type { Env } from '../../../shared/app/config';
+import type { HttpEvent, WsEvent } from '../../../shared/app/events';
+import { createRuntime } from '../../../shared/app/runtime';
+import { httpEvent, wsEvent } from '../../support/events';
 import { AUDIENCE, ISSUER, testIssuer } from '../../support/tokens';
 import { user } from '../../support/world';
 
@@ -43,34 +42,22 @@ beforeAll(async () => {
     TABLE_NAME: 'unit-test',
     WS_CALLBACK_URL: 'https://abc123.execute-api.us-east-1.amazonaws.com/prod',
     MANAGEMENT_API_FAST_POST: 'false', // posts through the SDK client, which aws-sdk-client-mock intercepts
+    // (test/unit/lambdas/ws-message.test.ts runs the lean post path against a stub server instead)
     JWT_ISSUER: ISSUER,
     JWT_AUDIENCE: AUDIENCE,
     JWT_JWKS: JSON.stringify(issuer.jwks),
   };
 });
 
-const conditionFailed = () => new ConditionalCheckFailedException({ message: 'failed', $metadata: {} });
+/** Each Lambda module's handler, made from a runtime of `env` with the real adapters (the SDK is mocked). */
+const connectHandler = (e: WsEvent) => wsConnect.makeHandler(createRuntime(env))(e);
+const disconnectHandler = (e: WsEvent) => wsDisconnect.makeHandler(createRuntime(env))(e);
+const messageHandler = (e: WsEvent) => wsMessage.makeHandler(createRuntime(env))(e);
+const healthHandler = (e: HttpEvent) => health.makeHandler(createRuntime(env))(e);
+const publishHandler = (e: HttpEvent) => httpPublish.makeHandler(createRuntime(env))(e);
+const historyHandler = (e: HttpEvent) => channels.makeHandler(createRuntime(env))(e);
 
-function wsEvent(routeKey: string, extra: Partial<WsEvent> = {}, principal = user('alice')): WsEvent {
-  return {
-    requestContext: {
-      routeKey,
-      eventType: routeKey === '$connect' ? 'CONNECT' : routeKey === '$disconnect' ? 'DISCONNECT' : 'MESSAGE',
-      connectionId: 'L0SM9cOFvHcCIhw=',
-      domainName: 'abc123.execute-api.us-east-1.amazonaws.com',
-      stage: 'prod',
-      apiId: 'abc123',
-      requestId: 'r1',
-      requestTimeEpoch: Date.now(),
-      connectedAt: Date.now(),
-      messageDirection: 'IN',
-      identity: { sourceIp: '203.0.113.1', userAgent: 'test' },
-      authorizer: { principalId: principal.sub ?? 'anonymous', ...principalToContext(principal) },
-    },
-    isBase64Encoded: false,
-    ...extra,
-  };
-}
+const conditionFailed = () => new ConditionalCheckFailedException({ message: 'failed', $metadata: {} });
 
 describe('ws-connect', () => {
   it('stores the connection with a 2 h expiry, subscribes user:{sub}, and answers 200', async () => {
@@ -78,7 +65,7 @@ describe('ws-connect', () => {
     ddb.on(GetCommand).resolves({ Item: { connectionId: 'L0SM9cOFvHcCIhw=', sub: 'alice', expiresAt: 4e9 } });
     ddb.on(UpdateCommand).resolves({ Attributes: { cnt: 1 } });
     const before = Math.floor(Date.now() / 1000);
-    const result = await runWithEnv(env, () => connectHandler(wsEvent('$connect')));
+    const result = await connectHandler(wsEvent('$connect'));
     expect(result).toEqual({ statusCode: 200 });
     const meta = ddb.commandCalls(PutCommand).find((c) => c.args[0].input.Item?.sk === 'meta')?.args[0]
       .input.Item;
@@ -91,7 +78,7 @@ describe('ws-connect', () => {
   it('refuses with 403 and stores nothing when ?channels= names a channel the user may not have', async () => {
     ddb.on(QueryCommand).resolves({ Items: [] });
     const event = wsEvent('$connect', { queryStringParameters: { channels: 'room:ok,user:bob' } });
-    const result = await runWithEnv(env, () => connectHandler(event));
+    const result = await connectHandler(event);
     expect(result.statusCode).toBe(403);
     expect(ddb.commandCalls(PutCommand)).toHaveLength(0);
   });
@@ -102,12 +89,12 @@ describe('ws-connect', () => {
       { queryStringParameters: { channels: 'org:acme' } },
       user('x', { sub: null }),
     );
-    expect((await runWithEnv(env, () => connectHandler(event))).statusCode).toBe(401);
+    expect((await connectHandler(event)).statusCode).toBe(401);
   });
 
   it('refuses with 400 a malformed channel list', async () => {
     const event = wsEvent('$connect', { queryStringParameters: { channels: 'room:ok,bogus:x' } });
-    expect((await runWithEnv(env, () => connectHandler(event))).statusCode).toBe(400);
+    expect((await connectHandler(event)).statusCode).toBe(400);
   });
 
   it('echoes the first sub-protocol the client offers, as API Gateway requires of $connect', async () => {
@@ -115,7 +102,7 @@ describe('ws-connect', () => {
     ddb.on(GetCommand).resolves({ Item: { connectionId: 'x', expiresAt: 4e9 } });
     ddb.on(UpdateCommand).resolves({ Attributes: { cnt: 1 } });
     const event = wsEvent('$connect', { headers: { 'Sec-WebSocket-Protocol': 'chat, superchat' } });
-    expect(await runWithEnv(env, () => connectHandler(event))).toEqual({
+    expect(await connectHandler(event)).toEqual({
       statusCode: 200,
       headers: { 'Sec-WebSocket-Protocol': 'chat' },
     });
@@ -131,7 +118,7 @@ describe('ws-disconnect', () => {
     ddb.on(UpdateCommand).resolves({ Attributes: { cnt: 2 } });
     const event = wsEvent('$disconnect');
     event.requestContext.disconnectStatusCode = 1001;
-    expect(await runWithEnv(env, () => disconnectHandler(event))).toEqual({ statusCode: 200 });
+    expect(await disconnectHandler(event)).toEqual({ statusCode: 200 });
     const deleted = ddb.commandCalls(DeleteCommand).map((c) => c.args[0].input.Key);
     expect(deleted).toEqual([
       { pk: 'conn#L0SM9cOFvHcCIhw=', sk: 'meta' },
@@ -143,9 +130,7 @@ describe('ws-disconnect', () => {
 describe('ws-message', () => {
   it('answers a request/response frame with the route response, not a Management API call', async () => {
     ddb.on(UpdateCommand).resolves({ Attributes: { n: 1 } });
-    const result = await runWithEnv(env, () =>
-      messageHandler(wsEvent('ping', { body: '{"type":"ping","timestamp":"t1"}' })),
-    );
+    const result = await messageHandler(wsEvent('ping', { body: '{"type":"ping","timestamp":"t1"}' }));
     expect(result).toEqual({ statusCode: 200, body: '{"type":"pong","timestamp":"t1"}' });
     expect(mgmt.commandCalls(PostToConnectionCommand)).toHaveLength(0);
   });
@@ -163,8 +148,8 @@ describe('ws-message', () => {
       ],
     });
     mgmt.on(PostToConnectionCommand).resolves({});
-    const result = await runWithEnv(env, () =>
-      messageHandler(wsEvent('subscribe', { body: '{"type":"subscribe","channel":"room:r","since":0}' })),
+    const result = await messageHandler(
+      wsEvent('subscribe', { body: '{"type":"subscribe","channel":"room:r","since":0}' }),
     );
     const posted = mgmt
       .commandCalls(PostToConnectionCommand)
@@ -180,9 +165,7 @@ describe('ws-message', () => {
     mgmt.on(PostToConnectionCommand).resolves({});
     mgmt.on(DeleteConnectionCommand).resolves({});
     const expired = user('alice', { exp: Math.floor(Date.now() / 1000) - 3600 });
-    const result = await runWithEnv(env, () =>
-      messageHandler(wsEvent('ping', { body: '{"type":"ping"}' }, expired)),
-    );
+    const result = await messageHandler(wsEvent('ping', { body: '{"type":"ping"}' }, expired));
     expect(result).toEqual({ statusCode: 200 });
     const posted = mgmt.commandCalls(PostToConnectionCommand)[0]?.args[0].input.Data as Uint8Array;
     expect(JSON.parse(new TextDecoder().decode(posted))).toMatchObject({
@@ -196,7 +179,7 @@ describe('ws-message', () => {
 
   it('answers a frame that is not JSON with INVALID_JSON', async () => {
     ddb.on(UpdateCommand).resolves({ Attributes: { n: 1 } });
-    const result = await runWithEnv(env, () => messageHandler(wsEvent('$default', { body: 'hello?' })));
+    const result = await messageHandler(wsEvent('$default', { body: 'hello?' }));
     expect(JSON.parse(result.body ?? '')).toMatchObject({ type: 'error', code: 'INVALID_JSON' });
   });
 });
@@ -205,7 +188,7 @@ describe('HTTP handlers', () => {
   const publisherClaims = { sub: 'svc-orders', scope: 'realtime:publish', iss: ISSUER, aud: AUDIENCE };
 
   it('GET /v1/health answers ok', async () => {
-    const result = await runWithEnv(env, () => healthHandler(httpEvent('GET /v1/health')));
+    const result = await healthHandler(httpEvent('GET /v1/health'));
     expect(result.statusCode).toBe(200);
     expect(JSON.parse(result.body ?? '')).toEqual({ status: 'ok' });
   });
@@ -230,7 +213,7 @@ describe('HTTP handlers', () => {
       },
       publisherClaims,
     );
-    const result = await runWithEnv(env, () => publishHandler(event));
+    const result = await publishHandler(event);
     expect(result.statusCode).toBe(202);
     expect(JSON.parse(result.body ?? '')).toMatchObject({ recipients: 2, delivered: 2, gone: 0 });
     const frame = JSON.parse(
@@ -261,7 +244,7 @@ describe('HTTP handlers', () => {
       },
       publisherClaims,
     );
-    const result = await runWithEnv(env, () => publishHandler(event));
+    const result = await publishHandler(event);
     expect(result.statusCode).toBe(status);
     expect(result.headers?.['content-type']).toBe('application/problem+json');
     const problem = JSON.parse(result.body ?? '');
@@ -278,7 +261,7 @@ describe('HTTP handlers', () => {
       },
       { sub: 'u', scope: 'read' },
     );
-    const result = await runWithEnv(env, () => publishHandler(event));
+    const result = await publishHandler(event);
     expect(result.statusCode).toBe(403);
   });
 
@@ -294,7 +277,7 @@ describe('HTTP handlers', () => {
       },
       publisherClaims,
     );
-    const result = await runWithEnv(env, () => publishHandler(event));
+    const result = await publishHandler(event);
     expect(result.statusCode).toBe(202);
     expect(JSON.parse(result.body ?? '')).toEqual(first.body);
     expect(result.headers?.['idempotent-replayed']).toBe('true');
@@ -314,7 +297,7 @@ describe('HTTP handlers', () => {
       pathParameters: { channel: 'room%3Alobby' },
       queryStringParameters: { since: '0' },
     });
-    const result = await runWithEnv(env, () => historyHandler(event));
+    const result = await historyHandler(event);
     expect(result.statusCode).toBe(200);
     expect(JSON.parse(result.body ?? '')).toEqual({
       channel: 'room:lobby',
@@ -329,13 +312,11 @@ describe('HTTP handlers', () => {
   it("GET history of a user channel answers 401 without a token and 403 with another user's token", async () => {
     const event = (headers: Record<string, string> = {}) =>
       httpEvent('GET /v1/channels/{channel}/history', { pathParameters: { channel: 'user:bob' }, headers });
-    expect((await runWithEnv(env, () => historyHandler(event()))).statusCode).toBe(401);
+    expect((await historyHandler(event())).statusCode).toBe(401);
     const token = await issuer.sign({ sub: 'alice' });
-    const forbidden = await runWithEnv(env, () =>
-      historyHandler(event({ authorization: `Bearer ${token}` })),
-    );
+    const forbidden = await historyHandler(event({ authorization: `Bearer ${token}` }));
     expect(forbidden.statusCode).toBe(403);
-    const bad = await runWithEnv(env, () => historyHandler(event({ authorization: 'Bearer not-a-token' })));
+    const bad = await historyHandler(event({ authorization: 'Bearer not-a-token' }));
     expect(bad.statusCode).toBe(401);
   });
 });

@@ -12,10 +12,11 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { handler as channelsHandler } from '../../../lambdas/http-channels';
-import { handler as chatsHandler } from '../../../lambdas/http-chats';
-import type { Env } from '../../../shared/config';
-import { runWithEnv } from '../../../shared/runtime';
+import * as channels from '../../../lambdas/http-channels';
+import * as chats from '../../../lambdas/http-chats';
+import type { Env } from '../../../shared/app/config';
+import type { HttpEvent } from '../../../shared/app/events';
+import { createRuntime } from '../../../shared/app/runtime';
 import { httpEvent } from '../../support/events';
 
 const ddb = mockClient(DynamoDBDocumentClient);
@@ -45,14 +46,17 @@ const event = (
     parts.sub ? { sub: parts.sub } : undefined,
   );
 
+const chatsHandler = (e: HttpEvent) => chats.makeHandler(createRuntime(env))(e);
+const channelsHandler = (e: HttpEvent) => channels.makeHandler(createRuntime(env))(e);
+
 const bodyOf = (result: { body?: string }) => JSON.parse(result.body ?? 'null');
 
 describe('http-chats', () => {
   it('POST /v1/chats stores the participants and the chat, answering 201 with the server id', async () => {
     ddb.on(BatchWriteCommand).resolves({});
     ddb.on(PutCommand).resolves({});
-    const result = await runWithEnv(env, () =>
-      chatsHandler(event('POST /v1/chats', { sub: 'alice', body: { participants: ['bob'] } })),
+    const result = await chatsHandler(
+      event('POST /v1/chats', { sub: 'alice', body: { participants: ['bob'] } }),
     );
     expect(result.statusCode).toBe(201);
     const created = bodyOf(result);
@@ -69,9 +73,7 @@ describe('http-chats', () => {
   });
 
   it('answers 401 (a problem document) when the authorizer handed over no claims', async () => {
-    const result = await runWithEnv(env, () =>
-      chatsHandler(event('POST /v1/chats', { body: { participants: ['bob'] } })),
-    );
+    const result = await chatsHandler(event('POST /v1/chats', { body: { participants: ['bob'] } }));
     expect(result.statusCode).toBe(401);
     expect(result.headers?.['content-type']).toBe('application/problem+json');
     expect(ddb.calls()).toHaveLength(0);
@@ -79,8 +81,8 @@ describe('http-chats', () => {
 
   it('GET /v1/chats/{id} answers 403 to a user who is not a participant', async () => {
     ddb.on(QueryCommand).resolves({ Items: [{ pk: 'chat#C1', sk: 'meta', createdAt: 1, createdBy: 'a' }] });
-    const result = await runWithEnv(env, () =>
-      chatsHandler(event('GET /v1/chats/{id}', { sub: 'mallory', pathParameters: { id: 'C1' } })),
+    const result = await chatsHandler(
+      event('GET /v1/chats/{id}', { sub: 'mallory', pathParameters: { id: 'C1' } }),
     );
     expect(result.statusCode).toBe(403);
     expect(bodyOf(result)).toMatchObject({ code: 'FORBIDDEN' });
@@ -92,14 +94,12 @@ describe('http-chats', () => {
     ddb.on(PutCommand).resolves({});
     ddb.on(QueryCommand).resolves({ Items: [{ connectionId: 'c-bob', userId: 'bob', expiresAt: 4e9 }] });
     mgmt.on(PostToConnectionCommand).resolves({});
-    const result = await runWithEnv(env, () =>
-      chatsHandler(
-        event('POST /v1/chats/{id}/messages', {
-          sub: 'alice',
-          pathParameters: { id: 'C1' },
-          body: { content: 'hi' },
-        }),
-      ),
+    const result = await chatsHandler(
+      event('POST /v1/chats/{id}/messages', {
+        sub: 'alice',
+        pathParameters: { id: 'C1' },
+        body: { content: 'hi' },
+      }),
     );
     expect(result.statusCode).toBe(201);
     expect(bodyOf(result)).toMatchObject({ chat: 'C1', sender: { id: 'alice' }, content: 'hi', seq: 4 });
@@ -122,10 +122,8 @@ describe('http-channels presence', () => {
         { connectionId: 'c', expiresAt: 4e9 },
       ],
     });
-    const result = await runWithEnv(env, () =>
-      channelsHandler(
-        event('GET /v1/channels/{channel}/presence', { pathParameters: { channel: 'room%3Alobby' } }),
-      ),
+    const result = await channelsHandler(
+      event('GET /v1/channels/{channel}/presence', { pathParameters: { channel: 'room%3Alobby' } }),
     );
     expect(result.statusCode).toBe(200);
     expect(bodyOf(result)).toEqual({

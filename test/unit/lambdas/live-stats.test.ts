@@ -1,8 +1,8 @@
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { handler } from '../../../lambdas/live-stats';
-import { runWithEnv } from '../../../shared/runtime';
+import { makeHandler } from '../../../lambdas/live-stats';
+import { createRuntime } from '../../../shared/app/runtime';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 afterEach(() => ddb.reset());
@@ -11,6 +11,9 @@ const env = {
   TABLE_NAME: 'unit-test-live',
   WS_CALLBACK_URL: 'https://abc123.execute-api.us-east-1.amazonaws.com/prod',
 };
+
+const handler: ReturnType<typeof makeHandler> = (event, context) =>
+  makeHandler(createRuntime(env))(event, context);
 
 describe('the live-stats handler', () => {
   it('pushes the current slot, then stops when the Lambda context says its time is nearly up', async () => {
@@ -21,7 +24,7 @@ describe('the live-stats handler', () => {
     ddb.on(PutCommand).resolves({});
     ddb.on(QueryCommand).resolves({ Items: [] });
 
-    const result = await runWithEnv(env, () => handler({}, { getRemainingTimeInMillis: () => 3_000 }));
+    const result = await handler({}, { getRemainingTimeInMillis: () => 3_000 });
 
     expect(result).toEqual({ pushed: 1, ended: 'time' });
     expect(ddb.commandCalls(PutCommand)[0]!.args[0].input).toMatchObject({
@@ -35,7 +38,7 @@ describe('the live-stats handler', () => {
 
   it('returns at once while the push is off', async () => {
     ddb.on(GetCommand).resolves({});
-    expect(await runWithEnv(env, () => handler({}, { getRemainingTimeInMillis: () => 90_000 }))).toEqual({
+    expect(await handler({}, { getRemainingTimeInMillis: () => 90_000 })).toEqual({
       pushed: 0,
       ended: 'disabled',
     });

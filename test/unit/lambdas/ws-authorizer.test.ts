@@ -1,9 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { handler } from '../../../lambdas/ws-authorizer';
-import { principalFromContext } from '../../../shared/auth/principal';
-import type { Env } from '../../../shared/config';
-import type { WsAuthorizerEvent } from '../../../shared/events';
-import { runWithEnv } from '../../../shared/runtime';
+import { makeHandler } from '../../../lambdas/ws-authorizer';
+import type { Env } from '../../../shared/app/config';
+import type { WsAuthorizerEvent } from '../../../shared/app/events';
+import { createRuntime } from '../../../shared/app/runtime';
+import { principalFromContext } from '../../../shared/core/auth/principal';
 import {
   AUDIENCE,
   hs256WithPublicKey,
@@ -56,7 +56,7 @@ beforeAll(async () => {
   };
 });
 
-const authorize = (event: WsAuthorizerEvent, e: Env = env) => runWithEnv(e, () => handler(event));
+const authorize = (event: WsAuthorizerEvent, e: Env = env) => makeHandler(createRuntime(e))(event);
 
 const claims = (extra: Record<string, unknown> = {}) => ({
   sub: 'alice',

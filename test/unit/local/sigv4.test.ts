@@ -3,7 +3,7 @@ import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { describe, expect, it } from 'vitest';
 import { type SignedRequest, verifySigV4 } from '../../../local/sigv4';
-import { PostSigner } from '../../../shared/adapters/post-signer';
+import { PostSigner } from '../../../shared/adapters/management-api/post-signer';
 
 /**
  * The local stack's SigV4 verifier against the reference, the AWS SDK's own signer (@smithy/signature-v4):

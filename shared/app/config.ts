@@ -1,0 +1,174 @@
+import { z } from 'zod';
+import type { AuthConfig } from '../core/auth/jwt';
+import type { Limits as CoreLimits, FanOutSettings } from '../core/settings';
+import { DEFAULTS } from './defaults';
+
+/**
+ * Everything a handler needs to know about its deployment, read from environment variables. The CDK stack
+ * sets them from its properties (infra/), the local stack from its options (local/). Every default is in
+ * ./defaults.ts; the limits' are those of PROTOCOL.md section 7.
+ */
+const list = (fallback: readonly string[]) =>
+  z
+    .string()
+    .optional()
+    .transform((v) =>
+      v === undefined
+        ? [...fallback]
+        : v
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean),
+    );
+const int = (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number().int().min(min).max(max).default(fallback);
+const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0'])
+    .optional()
+    .transform((v) => (v === undefined ? fallback : v === 'true' || v === '1'));
+
+export const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const D = DEFAULTS;
+
+export const envSchema = z.object({
+  TABLE_NAME: z.string().min(3).default(D.TABLE_NAME),
+  DYNAMODB_ENDPOINT: z.url().optional(),
+  AWS_REGION: z.string().default(D.AWS_REGION),
+  /** Where the Management API of the WebSocket stage answers: https://{api}.execute-api.{region}.amazonaws.com/{stage}. */
+  WS_CALLBACK_URL: z.url().optional(),
+
+  JWT_ISSUER: z.string().optional(),
+  JWT_AUDIENCE: list([]),
+  /** Remote key set (production: the OIDC issuer's jwks_uri). */
+  JWKS_URL: z.url().optional(),
+  /** An inline JSON Web Key Set, for issuers without a URL (the local dev issuer, tests). */
+  JWT_JWKS: z.string().optional(),
+  /** A remote key set is refetched at most this often for a token with an unknown `kid` (key rotation). */
+  JWKS_COOLDOWN_SECONDS: int(D.JWKS_COOLDOWN_SECONDS, 0, 3600),
+  /** How long a fetched remote key set is used before it is fetched again. */
+  JWKS_CACHE_SECONDS: int(D.JWKS_CACHE_SECONDS, 0, 24 * 3600),
+  JWT_ALGORITHMS: list(D.JWT_ALGORITHMS),
+  JWT_CLOCK_TOLERANCE_SECONDS: int(D.JWT_CLOCK_TOLERANCE_SECONDS, 0, 300),
+  ORGS_CLAIM: z.string().default(D.ORGS_CLAIM),
+  /** Stripped from each organisation claim value, e.g. `/orgs/` for Keycloak groups such as `/orgs/acme`. */
+  ORGS_PREFIX: z.string().default(D.ORGS_PREFIX),
+  USERNAME_CLAIMS: list(D.USERNAME_CLAIMS),
+  ALLOW_ANONYMOUS: bool(D.ALLOW_ANONYMOUS),
+  /** Origins allowed to open a WebSocket; empty means any. Requests without an Origin (non-browser) pass. */
+  ALLOWED_ORIGINS: list(D.ALLOWED_ORIGINS),
+
+  RATE_LIMIT_PER_MINUTE: int(D.RATE_LIMIT_PER_MINUTE, 1),
+  MAX_CHANNELS_PER_CONNECTION: int(D.MAX_CHANNELS_PER_CONNECTION, 1),
+  MAX_CONNECTIONS_PER_USER: int(D.MAX_CONNECTIONS_PER_USER, 1),
+  PRESENCE_ANNOUNCE_MAX: int(D.PRESENCE_ANNOUNCE_MAX, 0),
+  MAX_DATA_BYTES: int(D.MAX_DATA_BYTES, 1),
+  CONNECTION_TTL_SECONDS: int(D.CONNECTION_TTL_SECONDS, 60),
+  FANOUT_CONCURRENCY: int(D.FANOUT_CONCURRENCY, 1, 1024),
+  FANOUT_PAGE_SIZE: int(D.FANOUT_PAGE_SIZE, 1, 10_000),
+  /** Post through the lean signed-request path (default) or through the SDK client (`false`). */
+  MANAGEMENT_API_FAST_POST: bool(D.MANAGEMENT_API_FAST_POST),
+  SENSOR_RETENTION_DAYS: int(D.SENSOR_RETENTION_DAYS, 1),
+  /** The live-stats Lambda, which POST /v1/live-push starts at once (asynchronous Invoke). */
+  LIVE_STATS_FUNCTION_NAME: z.string().min(1).optional(),
+  /** Where the Lambda Invoke API answers; AWS's regional endpoint when unset (the local stack sets its own). */
+  LAMBDA_ENDPOINT: z.url().optional(),
+
+  /** Set by the local stack (local/env.ts): its SDK clients sign with LOCAL_ACCESS_KEY_ID / _SECRET_. */
+  LOCAL_STACK: bool(D.LOCAL_STACK),
+  LOCAL_ACCESS_KEY_ID: z.string().min(1).default(D.LOCAL_ACCESS_KEY_ID),
+  LOCAL_SECRET_ACCESS_KEY: z.string().min(1).default(D.LOCAL_SECRET_ACCESS_KEY),
+  /** Powertools' log level of the handlers; INFO in AWS, WARN in the local stack when unset. */
+  LOG_LEVEL: z
+    .string()
+    .transform((v) => v.toUpperCase())
+    .pipe(z.enum(LOG_LEVELS))
+    .optional(),
+});
+
+export type Env = Record<string, string | undefined>;
+
+export interface Config {
+  tableName: string;
+  dynamodbEndpoint: string | undefined;
+  region: string;
+  callbackUrl: string | undefined;
+  auth: AuthConfig;
+  limits: Limits;
+  fanOut: FanOutSettings & { fastPost: boolean };
+  /** Lambdas a handler starts itself: the Invoke API's endpoint and the functions' names. */
+  functions: { endpoint: string | undefined; liveStats: string | undefined };
+  logLevel: LogLevel;
+  /** The local stack's SDK credentials; undefined in AWS (the function's role, through the default chain). */
+  localCredentials: { accessKeyId: string; secretAccessKey: string } | undefined;
+}
+
+/** The core's limits and the features' own. */
+export interface Limits extends CoreLimits {
+  /** Rooms announce joins and leaves up to this many subscribers (features/rooms/presence.ts). */
+  presenceAnnounceMax: number;
+  sensorRetentionDays: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses the environment once; every problem is reported in one message. */
+export function loadConfig(env: Env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ConfigError(`Invalid configuration: ${problems}`);
+  }
+  const e = parsed.data;
+  const algorithms = e.JWT_ALGORITHMS;
+  const unsafe = algorithms.filter((a) => !/^(RS|PS|ES)(256|384|512)$|^EdDSA$/.test(a));
+  if (unsafe.length > 0) {
+    throw new ConfigError(
+      `Invalid configuration: JWT_ALGORITHMS allows only asymmetric algorithms, got ${unsafe}`,
+    );
+  }
+  return {
+    tableName: e.TABLE_NAME,
+    dynamodbEndpoint: e.DYNAMODB_ENDPOINT,
+    region: e.AWS_REGION,
+    callbackUrl: e.WS_CALLBACK_URL,
+    auth: {
+      issuer: e.JWT_ISSUER,
+      audience: e.JWT_AUDIENCE,
+      jwksUrl: e.JWKS_URL,
+      jwks: e.JWT_JWKS,
+      jwksCooldownSeconds: e.JWKS_COOLDOWN_SECONDS,
+      jwksCacheSeconds: e.JWKS_CACHE_SECONDS,
+      algorithms,
+      clockToleranceSeconds: e.JWT_CLOCK_TOLERANCE_SECONDS,
+      orgsClaim: e.ORGS_CLAIM,
+      orgsPrefix: e.ORGS_PREFIX,
+      usernameClaims: e.USERNAME_CLAIMS,
+      allowAnonymous: e.ALLOW_ANONYMOUS,
+      allowedOrigins: e.ALLOWED_ORIGINS,
+    },
+    limits: {
+      ratePerMinute: e.RATE_LIMIT_PER_MINUTE,
+      channelsPerConnection: e.MAX_CHANNELS_PER_CONNECTION,
+      connectionsPerUser: e.MAX_CONNECTIONS_PER_USER,
+      presenceAnnounceMax: e.PRESENCE_ANNOUNCE_MAX,
+      maxDataBytes: e.MAX_DATA_BYTES,
+      connectionTtlSeconds: e.CONNECTION_TTL_SECONDS,
+      sensorRetentionDays: e.SENSOR_RETENTION_DAYS,
+    },
+    fanOut: {
+      concurrency: e.FANOUT_CONCURRENCY,
+      pageSize: e.FANOUT_PAGE_SIZE,
+      fastPost: e.MANAGEMENT_API_FAST_POST,
+    },
+    functions: { endpoint: e.LAMBDA_ENDPOINT, liveStats: e.LIVE_STATS_FUNCTION_NAME },
+    logLevel: e.LOG_LEVEL ?? (e.LOCAL_STACK ? DEFAULTS.LOCAL_LOG_LEVEL : DEFAULTS.LOG_LEVEL),
+    localCredentials: e.LOCAL_STACK
+      ? { accessKeyId: e.LOCAL_ACCESS_KEY_ID, secretAccessKey: e.LOCAL_SECRET_ACCESS_KEY }
+      : undefined,
+  };
+}

@@ -1,0 +1,37 @@
+/**
+ * THE configuration defaults, by environment variable: what a handler uses when its variable is unset
+ * (./config.ts), what the CDK stack sets when a property is not given (infra/stack.ts), and what the
+ * `@default` of each stack property says (infra/stack-props.ts, for the reader). Pure data: infra imports
+ * it without loading the configuration schema. A default changed here changes everywhere.
+ */
+export const DEFAULTS = {
+  TABLE_NAME: 'switchboard',
+  AWS_REGION: 'us-east-1',
+  JWKS_COOLDOWN_SECONDS: 30,
+  JWKS_CACHE_SECONDS: 600,
+  JWT_ALGORITHMS: ['RS256', 'ES256'],
+  JWT_CLOCK_TOLERANCE_SECONDS: 30,
+  ORGS_CLAIM: 'orgs',
+  ORGS_PREFIX: '',
+  USERNAME_CLAIMS: ['preferred_username', 'name', 'sub'],
+  ALLOW_ANONYMOUS: true,
+  /** Empty: any origin. */
+  ALLOWED_ORIGINS: [],
+  RATE_LIMIT_PER_MINUTE: 100,
+  MAX_CHANNELS_PER_CONNECTION: 100,
+  MAX_CONNECTIONS_PER_USER: 50,
+  PRESENCE_ANNOUNCE_MAX: 100,
+  MAX_DATA_BYTES: 16 * 1024,
+  CONNECTION_TTL_SECONDS: 2 * 60 * 60,
+  FANOUT_CONCURRENCY: 64,
+  FANOUT_PAGE_SIZE: 1000,
+  MANAGEMENT_API_FAST_POST: true,
+  SENSOR_RETENTION_DAYS: 30,
+  LOCAL_STACK: false,
+  /** Powertools' level in AWS; the local stack's handlers log less unless told otherwise. */
+  LOG_LEVEL: 'INFO',
+  LOCAL_LOG_LEVEL: 'WARN',
+  /** The credentials the local stack's SDK clients sign with (DynamoDB Local, the emulated APIs). */
+  LOCAL_ACCESS_KEY_ID: 'local',
+  LOCAL_SECRET_ACCESS_KEY: 'local',
+} as const;

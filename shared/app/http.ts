@@ -1,0 +1,170 @@
+import { bearerToken, principalFromClaims } from '../core/auth/jwt';
+import { ANONYMOUS, type Principal } from '../core/auth/principal';
+import { asProtocolError, ProtocolError } from '../core/errors';
+import { idempotent } from '../core/idempotency';
+import type { Operation, OperationInput, OperationResult } from '../core/operations';
+import { byteLength } from '../core/protocol';
+import { type HttpEvent, type HttpResult, header } from './events';
+import { type HttpRoute, httpRouteKey, httpRoutes, type LambdaName, type OperationsOf } from './routes';
+import type { Runtime } from './runtime';
+
+const DEFAULT_MAX_BODY = 64 * 1024;
+
+type HttpDeps = Pick<Runtime, 'config' | 'verifier' | 'idempotency' | 'clock' | 'ids' | 'log'>;
+
+/**
+ * The Lambda handler of one HTTP module, made from a runtime and the module's operations; the route table
+ * says which routes it serves, and the type says it must provide exactly those operations. The wrapper
+ * resolves the principal, enforces the body limit, parses JSON, makes POSTs idempotent (core/idempotency.ts)
+ * and turns every error into an RFC 9457 problem: a client never sees a stack trace.
+ */
+export function httpHandler<L extends LambdaName>(
+  deps: HttpDeps,
+  lambda: L,
+  operations: Record<OperationsOf<L>, Operation>,
+): (event: HttpEvent) => Promise<HttpResult> {
+  const routes = new Map<string, HttpRoute>(
+    (httpRoutes as readonly HttpRoute[]).filter((r) => r.lambda === lambda).map((r) => [httpRouteKey(r), r]),
+  );
+  return async (event) => {
+    const route = routes.get(event.routeKey);
+    const path = event.requestContext?.http?.path ?? event.rawPath;
+    if (!route) return problem(new ProtocolError('NOT_FOUND', `no route ${event.routeKey}`), path);
+    try {
+      const principal = await resolvePrincipal(deps, route, event);
+      const body = parseBody(event, route);
+      const input: OperationInput = {
+        principal,
+        params: decodeParams(event.pathParameters),
+        query: { ...event.queryStringParameters } as Record<string, string>,
+        body,
+        path,
+      };
+      const operation = operations[route.operation as OperationsOf<L>];
+      const key = idempotencyKeyOf(route, event, body);
+      const result = key
+        ? await idempotentOperation(deps, route, event, principal, key, body, () => operation(input))
+        : await operation(input);
+      return json(result.status, result.body, result.headers);
+    } catch (error) {
+      const e = asProtocolError(error);
+      if (e.code === 'INTERNAL') {
+        deps.log.error('http operation failed', {
+          route: event.routeKey,
+          error: String((error as Error)?.stack ?? error),
+        });
+      }
+      return problem(e, path);
+    }
+  };
+}
+
+async function resolvePrincipal(deps: HttpDeps, route: HttpRoute, event: HttpEvent): Promise<Principal> {
+  if (route.auth === 'none') return ANONYMOUS;
+  if (route.auth === 'optional') {
+    const token = bearerToken(header(event.headers, 'authorization'));
+    return token ? deps.verifier.verify(token) : ANONYMOUS;
+  }
+  // API Gateway's JWT authorizer has verified the token; these are its claims.
+  const claims = event.requestContext.authorizer?.jwt?.claims;
+  if (!claims) throw new ProtocolError('UNAUTHORIZED', 'a bearer token is required');
+  const principal = principalFromClaims(claims, deps.config.auth);
+  // API Gateway checked the scopes already; checked again so a misconfigured route fails closed.
+  if (route.scopes && !route.scopes.some((s) => principal.scopes.includes(s))) {
+    throw new ProtocolError('FORBIDDEN', `this route needs one of the scopes: ${route.scopes.join(', ')}`);
+  }
+  return principal;
+}
+
+function parseBody(event: HttpEvent, route: HttpRoute): unknown {
+  if (event.body === undefined || event.body === null || event.body === '') return undefined;
+  const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  const max = route.maxBodyBytes ?? DEFAULT_MAX_BODY;
+  const size = byteLength(text);
+  if (size > max)
+    throw new ProtocolError('PAYLOAD_TOO_LARGE', `body is ${size} bytes; at most ${max} allowed`);
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ProtocolError('INVALID_JSON', 'body is not valid JSON');
+  }
+}
+
+function decodeParams(params: Record<string, string | undefined> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(params ?? {})) {
+    if (v === undefined) continue;
+    try {
+      out[k] = decodeURIComponent(v);
+    } catch {
+      out[k] = v; // not percent-encoding after all: the value as sent
+    }
+  }
+  return out;
+}
+
+/** `Idempotency-Key` on a POST, or the body field the route table names as its key (POST /v1/publish's `id`). */
+function idempotencyKeyOf(route: HttpRoute, event: HttpEvent, body: unknown): string | undefined {
+  if (route.method !== 'POST') return undefined;
+  const fromHeader = header(event.headers, 'idempotency-key');
+  if (fromHeader !== undefined) {
+    if (fromHeader.length === 0 || fromHeader.length > 255) {
+      throw new ProtocolError('INVALID_MESSAGE', 'Idempotency-Key must be 1-255 characters');
+    }
+    return fromHeader;
+  }
+  if (route.idempotencyKeyField === undefined) return undefined;
+  const value = (body as Record<string, unknown> | undefined)?.[route.idempotencyKeyField];
+  return typeof value === 'string' && value.length > 0 ? value : undefined;
+}
+
+/**
+ * The first answer to a key is kept for 24 h and returned to every repeat of the same request; only a
+ * success is kept. The key is scoped by the request's own path (not the route template) and by the
+ * caller: one key sent to two chats is two requests. What the request asks, for the fingerprint: its
+ * method, path and body.
+ */
+async function idempotentOperation(
+  deps: HttpDeps,
+  route: HttpRoute,
+  event: HttpEvent,
+  principal: Principal,
+  key: string,
+  body: unknown,
+  run: () => Promise<OperationResult>,
+): Promise<OperationResult> {
+  const outcome = await idempotent(
+    deps,
+    {
+      key: `http#${route.method} ${event.rawPath}#${principal.sub ?? '-'}#${key}`,
+      request: { method: route.method, path: event.rawPath, body: body ?? null },
+      id: deps.ids.next(),
+    },
+    run,
+    (result) => result.status < 300,
+  );
+  switch (outcome.outcome) {
+    case 'first':
+      return outcome.result;
+    case 'replay':
+      return { ...outcome.result, headers: { ...outcome.result.headers, 'idempotent-replayed': 'true' } };
+    case 'pending':
+      throw new ProtocolError('CONFLICT', 'a request with this idempotency key is still being processed');
+  }
+}
+
+export function json(status: number, body?: unknown, headers?: Record<string, string>): HttpResult {
+  return {
+    statusCode: status,
+    headers: { 'content-type': 'application/json', ...headers },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  };
+}
+
+export function problem(error: ProtocolError, instance?: string): HttpResult {
+  return {
+    statusCode: error.status,
+    headers: { 'content-type': 'application/problem+json' },
+    body: JSON.stringify(error.toProblem(instance)),
+  };
+}

@@ -1,0 +1,217 @@
+import type { Principal } from './auth/principal';
+import {
+  authorizeSubscribe,
+  type Channel,
+  type ChannelAccess,
+  type ChannelRegistry,
+  userChannel,
+} from './channels';
+import { mapBounded } from './delivery/pool';
+import { asProtocolError, ProtocolError } from './errors';
+import {
+  ChannelLimitError,
+  type Clock,
+  ConnectionGoneError,
+  type ConnectionStore,
+  type Gateway,
+  type Log,
+  type SubscribeResult,
+} from './ports';
+import type { FrameContext } from './session/context';
+import { type ChannelHookRegistry, runHook } from './session/hooks';
+import type { Limits } from './settings';
+
+/** Joining and leaving channels: the subscription, then the namespace's hooks. */
+export interface MembershipDeps {
+  connections: ConnectionStore;
+  hooks: ChannelHookRegistry;
+  log: Log;
+  config: { limits: Pick<Limits, 'channelsPerConnection'> };
+}
+
+export interface ConnectDeps extends MembershipDeps {
+  gateway: Pick<Gateway, 'info'>;
+  clock: Clock;
+  channels: ChannelRegistry;
+  access: ChannelAccess;
+  config: {
+    limits: Pick<Limits, 'channelsPerConnection' | 'connectionsPerUser' | 'connectionTtlSeconds'>;
+  };
+}
+
+export interface DisconnectDeps {
+  connections: Pick<ConnectionStore, 'remove'>;
+  channels: ChannelRegistry;
+  hooks: ChannelHookRegistry;
+  log: Log;
+}
+
+export interface ConnectInput {
+  connectionId: string;
+  principal: Principal;
+  /** The `channels` query parameter: comma-separated channels to subscribe at connect. */
+  channels?: string | undefined;
+  sourceIp?: string | undefined;
+  userAgent?: string | undefined;
+}
+
+export type ConnectResult =
+  | { ok: true; channels: string[] }
+  | { ok: false; status: number; error: ProtocolError };
+
+/**
+ * `$connect`: checks the channels asked for and the user's connection limit, stores the connection and
+ * subscribes it to those channels and to its own `user:{sub}`. A refusal carries the HTTP status API
+ * Gateway answers the handshake with (400 bad channel list, 401/403 not allowed, 429 too many).
+ */
+export async function connect(deps: ConnectDeps, input: ConnectInput): Promise<ConnectResult> {
+  const { principal, connectionId } = input;
+  const { limits } = deps.config;
+  let channels: Channel[];
+  try {
+    channels = connectChannels(deps.channels, input.channels, principal);
+    if (channels.length > limits.channelsPerConnection) {
+      throw new ProtocolError(
+        'INVALID_MESSAGE',
+        `at most ${limits.channelsPerConnection} channels per connection, ${channels.length} asked`,
+      );
+    }
+    for (const channel of channels) await authorizeSubscribe(principal, channel, deps.access);
+  } catch (error) {
+    const e = asProtocolError(error);
+    return { ok: false, status: e.status, error: e };
+  }
+
+  if (principal.sub !== null && !(await underConnectionLimit(deps, principal.sub))) {
+    const error = new ProtocolError(
+      'TOO_MANY_CONNECTIONS',
+      `user has ${limits.connectionsPerUser} open connections already`,
+    );
+    return { ok: false, status: error.status, error };
+  }
+
+  const now = deps.clock.now();
+  await deps.connections.put({
+    connectionId,
+    principal,
+    channels: [],
+    connectedAt: now,
+    expiresAt: Math.floor(now / 1000) + limits.connectionTtlSeconds,
+    ...(input.sourceIp ? { sourceIp: input.sourceIp } : {}),
+    ...(input.userAgent ? { userAgent: input.userAgent } : {}),
+  });
+  try {
+    for (const channel of channels) await join(deps, connectionId, principal, channel, null);
+  } catch (error) {
+    await deps.connections.remove(connectionId).catch((e: unknown) =>
+      // The join's error is what refuses the handshake; a record left behind expires with its TTL.
+      deps.log.warn('could not undo a refused connection', { connectionId, error: String(e) }),
+    );
+    throw error;
+  }
+  return { ok: true, channels: channels.map((c) => c.id) };
+}
+
+function connectChannels(
+  registry: ChannelRegistry,
+  param: string | undefined,
+  principal: Principal,
+): Channel[] {
+  const names = (param ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (principal.sub !== null) names.push(userChannel(principal.sub));
+  return [...new Set(names)].map((name) => registry.parse(name));
+}
+
+/**
+ * A user at the limit may still connect when some of the connections on record are gone: each is asked
+ * for with GET @connections and the gone ones removed, so sockets that died without `$disconnect` never
+ * lock their user out.
+ */
+async function underConnectionLimit(deps: ConnectDeps, userId: string): Promise<boolean> {
+  const max = deps.config.limits.connectionsPerUser;
+  const ids = await deps.connections.connectionsOfUser(userId);
+  if (ids.length < max) return true;
+  const alive = await mapBounded(ids, 10, async (id) => {
+    if (await deps.gateway.info(id)) return true;
+    await deps.connections.remove(id);
+    return false;
+  });
+  return alive.filter(Boolean).length < max;
+}
+
+/** `$disconnect` (and DELETE @connections): removes the connection and tells the channels it left. */
+export async function disconnect(deps: DisconnectDeps, connectionId: string): Promise<void> {
+  const removed = await deps.connections.remove(connectionId);
+  if (!removed) return;
+  const { principal } = removed.record;
+  for (const { channel, count } of removed.remaining) {
+    const parsed = safeParse(deps.channels, channel);
+    const hooks = parsed && deps.hooks[parsed.namespace.name];
+    if (!parsed || !hooks?.afterLeave) continue;
+    await runHook(deps.log, `afterLeave ${channel}`, () =>
+      hooks.afterLeave?.({ channel: parsed, connectionId, principal, count, reason: 'disconnect' }),
+    );
+  }
+}
+
+/** Stores a subscription (the caller has authorized it) and runs the namespace's join hook. */
+export async function join(
+  deps: MembershipDeps,
+  connectionId: string,
+  principal: Principal,
+  channel: Channel,
+  ctx: FrameContext | null,
+  options: { replayPending?: boolean } = {},
+): Promise<SubscribeResult> {
+  const max = deps.config.limits.channelsPerConnection;
+  let result: SubscribeResult;
+  try {
+    result = await deps.connections.subscribe(connectionId, channel.id, max, options);
+  } catch (error) {
+    if (error instanceof ChannelLimitError) {
+      throw new ProtocolError(
+        'INVALID_MESSAGE',
+        `channel limit reached: at most ${max} channels per connection`,
+        { cause: error },
+      );
+    }
+    if (error instanceof ConnectionGoneError) {
+      throw new ProtocolError('INTERNAL', 'connection is no longer registered; reconnect', { cause: error });
+    }
+    throw error;
+  }
+  const hooks = deps.hooks[channel.namespace.name];
+  if (result.added && hooks?.afterJoin) {
+    await runHook(deps.log, `afterJoin ${channel.id}`, () =>
+      hooks.afterJoin?.({ channel, connectionId, principal, count: result.count, atConnect: !ctx }, ctx),
+    );
+  }
+  return result;
+}
+
+export async function leave(
+  deps: Omit<MembershipDeps, 'config'>,
+  connectionId: string,
+  principal: Principal,
+  channel: Channel,
+) {
+  const result = await deps.connections.unsubscribe(connectionId, channel.id);
+  const hooks = deps.hooks[channel.namespace.name];
+  if (result.removed && hooks?.afterLeave) {
+    await runHook(deps.log, `afterLeave ${channel.id}`, () =>
+      hooks.afterLeave?.({ channel, connectionId, principal, count: result.count, reason: 'unsubscribe' }),
+    );
+  }
+  return result;
+}
+
+const safeParse = (registry: ChannelRegistry, id: string): Channel | null => {
+  try {
+    return registry.parse(id);
+  } catch {
+    return null; // a subscription to a namespace this code no longer knows: nobody to tell
+  }
+};

@@ -1,0 +1,216 @@
+import type { Principal } from './auth/principal';
+import { SwitchboardError } from './errors';
+
+/**
+ * The ports the protocol core works through. The core never imports the AWS SDK: the DynamoDB and
+ * Management API implementations live in shared/adapters, fakes in test/support/fakes.ts. A feature's own
+ * store port lives in its folder (shared/features/{feature}/store.ts).
+ */
+
+export interface ConnectionRecord {
+  connectionId: string;
+  principal: Principal;
+  /** Channels the connection is subscribed to. */
+  channels: string[];
+  connectedAt: number;
+  /** Epoch seconds; the connection is gone by then at the latest (API Gateway's 2 h lifetime). */
+  expiresAt: number;
+  sourceIp?: string;
+  userAgent?: string;
+}
+
+export interface Subscriber {
+  connectionId: string;
+  userId: string | null;
+  username?: string;
+  /** Set while a recovery replays history: messages with seq up to here reach it by the replay, not live. */
+  replayedTo?: number;
+  /**
+   * True from the moment a recovering subscription is stored until its `replayedTo` is known: a fan-out that
+   * meets it waits for the mark (ConnectionStore.getSubscription) rather than guess.
+   */
+  replayPending?: boolean;
+}
+
+export interface SubscribeResult {
+  /** False when the connection was subscribed already. */
+  added: boolean;
+  /** Connections on the channel after the change. */
+  count: number;
+}
+
+export interface UnsubscribeResult {
+  removed: boolean;
+  count: number;
+}
+
+export interface RemovedConnection {
+  record: ConnectionRecord;
+  /** Per channel the connection was on: how many connections remain there. */
+  remaining: { channel: string; count: number }[];
+}
+
+/** Totals kept beside the connections (GET /v1/stats, live_stats). */
+export interface ConnectionStats {
+  connections: number;
+  /** Channels with at least one subscriber. */
+  channels: number;
+  /** Users with at least one connection. */
+  users: number;
+}
+
+export interface ConnectionStore {
+  put(record: ConnectionRecord): Promise<void>;
+  get(connectionId: string): Promise<ConnectionRecord | null>;
+  /**
+   * Removes the connection, its subscriptions and its place in its user's index. Resolves null when it was
+   * gone already. `channelHint` names a subscription to delete even then (an orphan found by fan-out).
+   */
+  remove(connectionId: string, channelHint?: string): Promise<RemovedConnection | null>;
+  /** Throws ConnectionGoneError or ChannelLimitError. */
+  subscribe(
+    connectionId: string,
+    channel: string,
+    maxChannels: number,
+    options?: { replayPending?: boolean },
+  ): Promise<SubscribeResult>;
+  unsubscribe(connectionId: string, channel: string): Promise<UnsubscribeResult>;
+  /** Marks a subscription as replayed up to `seq` and no longer pending (see Subscriber.replayedTo). */
+  setReplayedTo(connectionId: string, channel: string, seq: number): Promise<void>;
+  /** One subscription, read consistently; null when there is none. */
+  getSubscription(channel: string, connectionId: string): Promise<Subscriber | null>;
+  /** The subscribers of a channel, page by page (a Query per page, never a Scan). */
+  subscribers(channel: string, pageSize?: number): AsyncIterable<Subscriber[]>;
+  countSubscribers(channel: string): Promise<number>;
+  connectionsOfUser(userId: string): Promise<string[]>;
+  /** Counts one frame of a connection in the one-minute window starting at `windowStart` (epoch s). */
+  countFrame(connectionId: string, windowStart: number): Promise<number>;
+  /** The totals, read with one GetItem (kept up to date by put, subscribe, unsubscribe and remove). */
+  stats(): Promise<ConnectionStats>;
+}
+
+export interface HistoryEntry {
+  seq: number;
+  /** The frame exactly as it was delivered, serialized. */
+  frame: string;
+}
+
+export interface HistoryPage {
+  entries: HistoryEntry[];
+  /** The seq to continue after (before, reading newest first), or null on the last page. */
+  next: number | null;
+}
+
+export interface MessageStore {
+  /** Atomically allocates the next sequence number of a channel (1, 2, ...). */
+  nextSeq(channel: string): Promise<number>;
+  /** The last allocated sequence number (0 when none). */
+  currentSeq(channel: string): Promise<number>;
+  appendHistory(channel: string, entry: HistoryEntry, expiresAt: number | null): Promise<void>;
+  /** Entries with seq > afterSeq, oldest first. */
+  history(channel: string, afterSeq: number, limit: number): Promise<HistoryPage>;
+  /**
+   * Entries with seq < beforeSeq (all when null), newest first. `next` is the seq to continue before, or
+   * null on the last page.
+   */
+  historyBefore(channel: string, beforeSeq: number | null, limit: number): Promise<HistoryPage>;
+}
+
+/**
+ * One idempotency record (shared/core/idempotency.ts): who claimed a key, for which request (its
+ * fingerprint), and once done the answer every repeat gets.
+ */
+export type IdempotencyClaim<T> =
+  | { claimed: true }
+  | { claimed: false; state: 'pending'; id: string; createdAt: number; fingerprint: string | undefined }
+  | {
+      claimed: false;
+      state: 'done';
+      id: string;
+      createdAt: number;
+      fingerprint: string | undefined;
+      result: T;
+    };
+
+export interface IdempotencyStore {
+  /**
+   * Claims a key for 24 h. Resolves `claimed: true` for the first caller; a later caller gets the record:
+   * `done` with the stored result, or `pending` while the first is still at work. `id` is the id the
+   * claimer will use; `fingerprint` says what it was asked. A pending claim older than `staleAfterMs` is
+   * taken over (its owner died).
+   */
+  claim<T>(
+    key: string,
+    claim: { id: string; fingerprint: string; now: number; staleAfterMs: number },
+  ): Promise<IdempotencyClaim<T>>;
+  complete<T>(key: string, result: T, now: number): Promise<void>;
+  release(key: string): Promise<void>;
+}
+
+export interface ConnectionInfo {
+  connectedAt: string | undefined;
+  lastActiveAt: string | undefined;
+  sourceIp: string | undefined;
+}
+
+/** What became of one post: the connection got it, or it is gone (it closed; API Gateway's 410). */
+export type PostOutcome = 'delivered' | 'gone';
+
+/** The API Gateway Management API of the WebSocket stage, in the protocol's terms. */
+export interface Gateway {
+  /** Sends one message; throws GatewayError for anything but delivered or gone. */
+  post(connectionId: string, data: Uint8Array): Promise<PostOutcome>;
+  /** Resolves false when the connection was gone already. */
+  close(connectionId: string): Promise<boolean>;
+  /** Null when the connection is gone. */
+  info(connectionId: string): Promise<ConnectionInfo | null>;
+}
+
+/**
+ * A post that neither delivered nor found the connection gone. `retryable`: throttled, a 5xx, or no answer
+ * at all (a reset socket, a timeout); anything else (403, 413) would fail again.
+ */
+export class GatewayError extends SwitchboardError {
+  override name = 'GatewayError';
+  readonly status: number | undefined;
+  readonly retryable: boolean;
+
+  constructor(message: string, details: { status?: number; retryable: boolean }, options?: ErrorOptions) {
+    super(message, options);
+    this.status = details.status;
+    this.retryable = details.retryable;
+  }
+}
+
+export interface Clock {
+  /** Epoch milliseconds. */
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export interface Ids {
+  /** A message id, unique and sortable by time. */
+  next(): string;
+}
+
+export interface Log {
+  debug(message: string, extra?: Record<string, unknown>): void;
+  info(message: string, extra?: Record<string, unknown>): void;
+  warn(message: string, extra?: Record<string, unknown>): void;
+  error(message: string, extra?: Record<string, unknown>): void;
+}
+
+export class ConnectionGoneError extends Error {
+  override name = 'ConnectionGoneError';
+}
+
+export class ChannelLimitError extends Error {
+  override name = 'ChannelLimitError';
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+export const silentLog: Log = { debug() {}, info() {}, warn() {}, error() {} };

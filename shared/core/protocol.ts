@@ -1,0 +1,101 @@
+import { type ZodError, z } from 'zod';
+import { ProtocolError } from './errors';
+
+/**
+ * The rules every frame and every HTTP body share (PROTOCOL.md sections 3, 4 and 7): parsing and validating
+ * a frame, the size of `data`, the one channel-name pattern and the one chat-text rule. Each rule is written
+ * here once; features and the HTTP API use these, never a copy.
+ */
+
+/** A client-chosen message id: the `id` of a frame, the `ref` of its answer. */
+export const clientMessageId = z.string().min(1).max(64);
+export const channelField = z.string().min(1).max(200);
+
+/** What may follow `namespace:` in a channel: also what ids that become channel names must be. */
+const NAME_CHAR = '[A-Za-z0-9_\\-.@=]';
+export const CHANNEL_NAME = new RegExp(`^${NAME_CHAR}{1,128}$`);
+/** The pattern in words, for error messages. */
+export const CHANNEL_NAME_RULE = '1-128 characters of A-Z a-z 0-9 _ - . @ =';
+const ONE_NAME_CHAR = new RegExp(`^${NAME_CHAR}$`);
+/** One character of a channel name, `=` excepted (it escapes the others: see userChannel). */
+export const isPlainNameChar = (c: string): boolean => c !== '=' && ONE_NAME_CHAR.test(c);
+
+/** A user id, device id or room name that becomes a channel name. */
+export const nameField = z.string().regex(CHANNEL_NAME, `must be ${CHANNEL_NAME_RULE}`);
+
+/** A frame the server sends: always a `type`, the rest depends on it. */
+export type ServerFrame = { type: string } & Record<string, unknown>;
+
+/** Parses a frame's text: INVALID_JSON unless it is a JSON object. */
+export function parseFrameText(text: string | null | undefined): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text ?? '');
+  } catch {
+    throw new ProtocolError('INVALID_JSON', 'Frame is not valid JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ProtocolError('INVALID_JSON', 'Frame must be a JSON object');
+  }
+  return value as Record<string, unknown>;
+}
+
+/** Validates against a schema; INVALID_MESSAGE naming the first field at fault. */
+export function validate<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
+  // With the input on each issue, describeZodError can tell a missing field from one of the wrong type.
+  const result = schema.safeParse(value, { reportInput: true });
+  if (!result.success) throw new ProtocolError('INVALID_MESSAGE', describeZodError(result.error));
+  return result.data;
+}
+
+export function describeZodError(error: ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return 'Invalid message';
+  const path = issue.path.map(String).join('.');
+  if (issue.code === 'invalid_type' && issue.input === undefined) return `${path || 'value'} is required`;
+  if (issue.code === 'too_big' && issue.origin === 'string') {
+    return `${path} must be at most ${issue.maximum} characters`;
+  }
+  if (issue.code === 'too_small' && issue.origin === 'string' && issue.minimum === 1) {
+    return `${path} must not be empty`;
+  }
+  return path ? `${path}: ${issue.message}` : issue.message;
+}
+
+/** ISO 8601 UTC with milliseconds, e.g. 2025-01-27T12:30:45.123Z. */
+export const isoTime = (epochMs: number): string => new Date(epochMs).toISOString();
+
+const encoder = new TextEncoder();
+export const byteLength = (s: string): number => encoder.encode(s).length;
+
+/** PAYLOAD_TOO_LARGE when `data`, as JSON, is over `max` bytes (MAX_DATA_BYTES, or a namespace's own). */
+export function checkDataSize(data: unknown, max: number): void {
+  const size = byteLength(JSON.stringify(data));
+  if (size > max) {
+    throw new ProtocolError('PAYLOAD_TOO_LARGE', `data is ${size} bytes; at most ${max} bytes are allowed`);
+  }
+}
+
+/** Chat text (PROTOCOL.md section 7): at most this many characters, after trimming. */
+export const CHAT_TEXT_MAX = 1000;
+
+/** Characters as a reader counts them (code points), as the seeds' Python len() did. */
+export const characters = (s: string): number => [...s].length;
+
+/**
+ * The one chat-text rule, for a room's `chat_message`, a REST room message and a chat's `content` alike:
+ * the text trimmed; INVALID_MESSAGE when nothing is left (`empty` says so in the seed's words where the
+ * seed had its own), MESSAGE_TOO_LONG past CHAT_TEXT_MAX characters.
+ */
+export function chatText(raw: string, field: string, empty = `${field} must not be empty`): string {
+  const text = raw.trim();
+  if (text.length === 0) throw new ProtocolError('INVALID_MESSAGE', empty);
+  const n = characters(text);
+  if (n > CHAT_TEXT_MAX) {
+    throw new ProtocolError(
+      'MESSAGE_TOO_LONG',
+      `${field} is ${n} characters; at most ${CHAT_TEXT_MAX} are allowed`,
+    );
+  }
+  return text;
+}

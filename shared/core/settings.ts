@@ -1,0 +1,23 @@
+/**
+ * The settings the protocol core reads. shared/app/config.ts builds them (and the features' own) from the
+ * environment; the values' defaults live in shared/app/defaults.ts, nowhere else. Functions ask for the
+ * part they use: `{ config: { limits: Pick<Limits, 'maxDataBytes'> } }`.
+ */
+
+/** PROTOCOL.md section 7. */
+export interface Limits {
+  /** Frames one connection may send per minute. */
+  ratePerMinute: number;
+  channelsPerConnection: number;
+  connectionsPerUser: number;
+  /** Largest `data` of a publication, in bytes of JSON (a namespace may set its own). */
+  maxDataBytes: number;
+  /** How long a connection record lives at most (API Gateway closes a connection after 2 h). */
+  connectionTtlSeconds: number;
+}
+
+/** How a delivery posts: requests in flight at once, and subscribers read per Query page. */
+export interface FanOutSettings {
+  concurrency: number;
+  pageSize: number;
+}

@@ -1,0 +1,13 @@
+import { defineFeature } from '../../core/feature';
+import { chatAccess } from './chats';
+import { type ChatFrameDeps, chatMessage } from './frames';
+import { chatManifest } from './manifest';
+
+/** Private chats: `message` / `{content}` frames, and who the participants of a `chat:` channel are. */
+export const chat = defineFeature(chatManifest, {
+  frames: (deps: ChatFrameDeps) => {
+    const message = chatMessage(deps);
+    return { typed: { message }, typeless: { content: message } };
+  },
+  participants: (deps: ChatFrameDeps) => ({ chat: chatAccess(deps.chats).isParticipant }),
+});

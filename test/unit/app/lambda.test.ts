@@ -1,0 +1,32 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { handler as healthHandler } from '../../../lambdas/http-health';
+import { ConfigError } from '../../../shared/app/config';
+import { lambdaHandler } from '../../../shared/app/lambda';
+import type { Runtime } from '../../../shared/app/runtime';
+import { httpEvent } from '../../support/events';
+
+afterEach(() => {
+  vi.unstubAllEnvs();
+});
+
+describe("a Lambda's handler", () => {
+  it('builds its runtime on the first event, not at import, and keeps it for the next ones', async () => {
+    const made: Runtime[] = [];
+    const handler = lambdaHandler((rt: Runtime) => {
+      made.push(rt);
+      return async (event: number) => event + 1;
+    });
+    expect(made).toHaveLength(0);
+    expect(await handler(1, {})).toBe(2);
+    expect(await handler(2, {})).toBe(3);
+    expect(made).toHaveLength(1);
+    made[0]?.dispose();
+  });
+
+  it('reports a configuration error at the invocation, and works once the configuration is right', async () => {
+    vi.stubEnv('MAX_DATA_BYTES', 'a lot');
+    await expect(healthHandler(httpEvent('GET /v1/health'), {})).rejects.toThrow(ConfigError);
+    vi.stubEnv('MAX_DATA_BYTES', '4096');
+    expect(await healthHandler(httpEvent('GET /v1/health'), {})).toMatchObject({ statusCode: 200 });
+  });
+});

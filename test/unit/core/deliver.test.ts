@@ -1,0 +1,322 @@
+import {
+  ApiGatewayManagementApiClient,
+  GoneException,
+  PostToConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DynamoConnectionStore } from '../../../shared/adapters/dynamo/connection-store';
+import { ManagementApiGateway } from '../../../shared/adapters/management-api/gateway';
+import { deliver } from '../../../shared/core/delivery/deliver';
+import { CONNECTING_GRACE_MS } from '../../../shared/core/delivery/post';
+import { GatewayError } from '../../../shared/core/ports';
+import { FakeClock, FakeConnectionStore, FakeGateway, MemoryLog } from '../../support/fakes';
+
+const CHANNEL = 'room:big';
+const TOTAL = 2_500;
+const PAGE = 1_000;
+const CONCURRENCY = 16;
+const ids = Array.from({ length: TOTAL }, (_, i) => `conn-${String(i).padStart(4, '0')}=`);
+const goneIds = new Set(ids.filter((_, i) => i % 10 === 7)); // 250 sockets died without $disconnect
+
+const ddb = mockClient(DynamoDBDocumentClient);
+const mgmt = mockClient(ApiGatewayManagementApiClient);
+
+afterEach(() => {
+  ddb.reset();
+  mgmt.reset();
+});
+
+/** The subscription partition as DynamoDB pages it: `Limit` items per page, LastEvaluatedKey between. */
+function serveSubscriberPages() {
+  ddb.on(QueryCommand).callsFake((input: { ExclusiveStartKey?: { sk: string }; Limit?: number }) => {
+    expect(input).toMatchObject({ KeyConditionExpression: 'pk = :pk AND begins_with(sk, :conn)' });
+    const start = input.ExclusiveStartKey ? ids.indexOf(input.ExclusiveStartKey.sk.slice(5)) + 1 : 0;
+    const slice = ids.slice(start, start + (input.Limit ?? PAGE));
+    const last = slice.at(-1);
+    return {
+      Items: slice.map((connectionId) => ({ connectionId, expiresAt: 4_000_000_000 })),
+      ...(start + slice.length < ids.length && last
+        ? { LastEvaluatedKey: { pk: `chan#${CHANNEL}`, sk: `conn#${last}` } }
+        : {}),
+    };
+  });
+  // Removing a gone connection: its meta item (with its channels), then each subscription and count.
+  ddb.on(DeleteCommand).callsFake((input: { Key: { pk: string; sk: string } }) => {
+    const { pk, sk } = input.Key;
+    if (sk === 'meta') {
+      return {
+        Attributes: { connectionId: pk.slice(5), channels: new Set([CHANNEL]), expiresAt: 4_000_000_000 },
+      };
+    }
+    if (sk.startsWith('conn#')) return { Attributes: { pk, sk } };
+    return {};
+  });
+  ddb.on(UpdateCommand).resolves({ Attributes: { cnt: 1 } });
+  // Before removing one, fan-out reads when it connected: these are long past their $connect.
+  ddb.on(GetCommand).callsFake((input: { Key: { pk: string } }) => ({
+    Item: { connectionId: input.Key.pk.slice(5), connectedAt: 1, expiresAt: 4_000_000_000 },
+  }));
+}
+
+function deletedKeys(): string[] {
+  return ddb.commandCalls(DeleteCommand).map((c) => {
+    const key = c.args[0].input.Key as { pk: string; sk: string };
+    return `${key.pk}|${key.sk}`;
+  });
+}
+
+describe('When 2,500 subscribers over three Query pages get one frame and 250 of them are gone', () => {
+  it('posts each live one once, removes exactly the gone ones with their subscriptions, within the concurrency bound', async () => {
+    serveSubscriberPages();
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const payloads = new Set<unknown>();
+    const postedTo: string[] = [];
+    mgmt.on(PostToConnectionCommand).callsFake(async (input: { ConnectionId: string; Data: Uint8Array }) => {
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      payloads.add(input.Data);
+      await new Promise((r) => setTimeout(r, 1));
+      inFlight--;
+      if (goneIds.has(input.ConnectionId)) {
+        throw new GoneException({ message: 'gone', $metadata: { httpStatusCode: 410 } });
+      }
+      postedTo.push(input.ConnectionId);
+      return {};
+    });
+
+    const clock = new FakeClock();
+    const store = new DynamoConnectionStore(
+      DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
+      'table',
+      clock,
+    );
+    const gateway = new ManagementApiGateway({
+      endpoint: 'https://abc.execute-api.us-east-1.amazonaws.com/prod',
+      region: 'us-east-1',
+      fastPost: false, // through the SDK client: the SDK's own GoneException is what the gateway reads
+      client: new ApiGatewayManagementApiClient({ region: 'us-east-1' }),
+    });
+    const payload = new TextEncoder().encode(JSON.stringify({ type: 'publication', channel: CHANNEL }));
+
+    const result = await deliver(
+      {
+        connections: store,
+        gateway,
+        clock,
+        log: new MemoryLog(),
+        config: { fanOut: { concurrency: CONCURRENCY, pageSize: PAGE } },
+      },
+      [{ channel: CHANNEL, payload }],
+    );
+
+    expect(ddb.commandCalls(QueryCommand)).toHaveLength(3);
+    expect(result).toEqual({ recipients: TOTAL, delivered: TOTAL - 250, gone: 250, failed: 0 });
+    expect(postedTo.sort()).toEqual(ids.filter((id) => !goneIds.has(id)).sort());
+    expect(new Set(postedTo).size).toBe(postedTo.length);
+    expect(maxInFlight).toBeLessThanOrEqual(CONCURRENCY);
+    expect(maxInFlight).toBe(CONCURRENCY); // the bound was actually reached: the test could fail
+    expect(payloads.size).toBe(1); // one serialized frame, the same bytes for every post
+    expect([...payloads][0]).toBe(payload);
+
+    // Exactly the gone connections' meta items and their subscriptions were deleted, nothing else.
+    const expected = [...goneIds].flatMap((id) => [`conn#${id}|meta`, `chan#${CHANNEL}|conn#${id}`]);
+    expect(deletedKeys().sort()).toEqual(expected.sort());
+  });
+});
+
+describe('delivery with fakes', () => {
+  function world(n: number) {
+    const connections = new FakeConnectionStore();
+    const gateway = new FakeGateway();
+    for (let i = 0; i < n; i++) {
+      const id = `c${i}`;
+      connections.records.set(id, {
+        connectionId: id,
+        principal: { sub: null, username: 'Anonymous', orgs: [], scopes: [], exp: null },
+        channels: ['room:x'],
+        connectedAt: 0,
+        expiresAt: 4_000_000_000,
+      });
+      const subs = connections.subs.get('room:x') ?? new Map();
+      subs.set(id, { connectionId: id, userId: null });
+      connections.subs.set('room:x', subs);
+    }
+    const deps = {
+      connections,
+      gateway,
+      clock: new FakeClock(),
+      log: new MemoryLog(),
+      config: { fanOut: { concurrency: 8, pageSize: 7 } },
+    };
+    return { connections, gateway, deps };
+  }
+  const payload = new TextEncoder().encode('{}');
+
+  it('skips excluded connections, and reaches a connection on two targets once, through the first', async () => {
+    const { gateway, deps } = world(5);
+    const direct = new TextEncoder().encode('{"direct":true}');
+    const r = await deliver(
+      deps,
+      [
+        { connectionIds: ['c1', 'c1', 'c0'], payload: direct },
+        { channel: 'room:x', payload },
+      ],
+      { exclude: new Set(['c0']) },
+    );
+    expect(gateway.posts.map((p) => p.connectionId).sort()).toEqual(['c1', 'c2', 'c3', 'c4']);
+    expect(gateway.posts.find((p) => p.connectionId === 'c1')?.data).toBe(direct);
+    expect(r).toEqual({ recipients: 4, delivered: 4, gone: 0, failed: 0 });
+  });
+
+  it('skips a subscriber whose recovery replay covers the seq, and reaches it for later seqs', async () => {
+    const { connections, gateway, deps } = world(2);
+    const sub = connections.subs.get('room:x')?.get('c1');
+    if (sub) sub.replayedTo = 10;
+    await deliver(deps, [{ channel: 'room:x', payload, seq: 10 }]);
+    await deliver(deps, [{ channel: 'room:x', payload, seq: 11 }]);
+    expect(gateway.posts.map((p) => p.connectionId)).toEqual(['c0', 'c0', 'c1']);
+  });
+
+  describe('a subscription whose recovery replay is still pending', () => {
+    /** c1 subscribed with `since`; its subscribe learns the seq it replays after the fan-out found it. */
+    function pending(resolveAfterReads: number | null, replayedTo: number) {
+      const w = world(2);
+      const sub = w.connections.subs.get('room:x')?.get('c1');
+      if (sub) sub.replayPending = true;
+      let reads = 0;
+      const original = w.connections.getSubscription.bind(w.connections);
+      w.connections.getSubscription = async (channel, id) => {
+        if (++reads === resolveAfterReads) await w.connections.setReplayedTo(id, channel, replayedTo);
+        return original(channel, id);
+      };
+      return { ...w, reads: () => reads };
+    }
+
+    it('waits for its mark and leaves it a message the replay covers', async () => {
+      const { gateway, deps, reads } = pending(2, 10);
+      const r = await deliver(deps, [{ channel: 'room:x', payload, seq: 10 }]);
+      expect(gateway.posts.map((p) => p.connectionId)).toEqual(['c0']);
+      expect(r.recipients).toBe(1);
+      expect(reads()).toBe(2);
+    });
+
+    it('waits for its mark and posts it a message newer than the replay', async () => {
+      const { gateway, deps } = pending(1, 10);
+      await deliver(deps, [{ channel: 'room:x', payload, seq: 11 }]);
+      expect(gateway.posts.map((p) => p.connectionId).sort()).toEqual(['c0', 'c1']);
+    });
+
+    it('posts it when the mark never comes: a duplicate rather than a loss', async () => {
+      const { gateway, deps, reads } = pending(null, 0);
+      await deliver(deps, [{ channel: 'room:x', payload, seq: 3 }]);
+      expect(gateway.posts.map((p) => p.connectionId).sort()).toEqual(['c0', 'c1']);
+      expect(reads()).toBe(6);
+      expect(deps.log.lines.some((l) => l.level === 'warn' && l.message.includes('recovery mark'))).toBe(
+        true,
+      );
+    });
+
+    it('reports it failed, and logs why, when reading its mark throws: every recipient is accounted for', async () => {
+      const { connections, gateway, deps } = pending(null, 0);
+      connections.getSubscription = async () => {
+        throw new Error('ProvisionedThroughputExceeded');
+      };
+      const r = await deliver(deps, [{ channel: 'room:x', payload, seq: 3 }]);
+      expect(gateway.posts.map((p) => p.connectionId)).toEqual(['c0']);
+      expect(r).toEqual({ recipients: 2, delivered: 1, gone: 0, failed: 1 });
+      expect(
+        deps.log.lines.some(
+          (l) => l.level === 'error' && String(l.extra?.error).includes('ProvisionedThroughputExceeded'),
+        ),
+      ).toBe(true);
+    });
+
+    it('skips it when it went away while the fan-out waited', async () => {
+      const { connections, gateway, deps } = pending(null, 0);
+      connections.getSubscription = async () => null;
+      await deliver(deps, [{ channel: 'room:x', payload, seq: 3 }]);
+      expect(gateway.posts.map((p) => p.connectionId)).toEqual(['c0']);
+    });
+  });
+
+  it('retries throttling with backoff and counts the post delivered', async () => {
+    const { gateway, deps } = world(1);
+    let calls = 0;
+    gateway.post = async () => {
+      calls++;
+      if (calls < 3)
+        throw new GatewayError('LimitExceededException: slow down', { status: 429, retryable: true });
+      return 'delivered';
+    };
+    const before = deps.clock.now();
+    const r = await deliver(deps, [{ channel: 'room:x', payload }]);
+    expect(r).toMatchObject({ delivered: 1, failed: 0 });
+    expect(calls).toBe(3);
+    expect(deps.clock.now() - before).toBeGreaterThanOrEqual(20 + 40);
+  });
+
+  it('leaves a 410 connection alone while it may still be inside $connect, and removes it after', async () => {
+    const { connections, gateway, deps } = world(2);
+    deps.clock.t = 10 * CONNECTING_GRACE_MS;
+    connections.records.get('c1')!.connectedAt = deps.clock.now() - CONNECTING_GRACE_MS + 1_000;
+    gateway.gone.add('c0').add('c1');
+
+    expect(await deliver(deps, [{ channel: 'room:x', payload }])).toMatchObject({ gone: 1, failed: 1 });
+    expect([...connections.records.keys()]).toEqual(['c1']);
+
+    deps.clock.advance(1_000);
+    expect(await deliver(deps, [{ channel: 'room:x', payload }])).toMatchObject({ gone: 1, failed: 0 });
+    expect(connections.records.size).toBe(0);
+  });
+
+  it('gives up on a connection after the retries and reports it failed, keeping it', async () => {
+    const { connections, gateway, deps } = world(1);
+    gateway.post = async () => {
+      throw new GatewayError('InternalServerError: boom', { status: 500, retryable: true });
+    };
+    const r = await deliver(deps, [{ channel: 'room:x', payload }]);
+    expect(r).toMatchObject({ delivered: 0, failed: 1, gone: 0 });
+    expect(connections.records.has('c0')).toBe(true);
+  });
+});
+
+it('does not retry what the gateway says would fail again, and reports it failed', async () => {
+  const connections = new FakeConnectionStore();
+  await connections.put({
+    connectionId: 'c0',
+    principal: { sub: null, username: 'Anonymous', orgs: [], scopes: [], exp: null },
+    channels: [],
+    connectedAt: 0,
+    expiresAt: 4_000_000_000,
+  });
+  const gateway = new FakeGateway();
+  let calls = 0;
+  gateway.post = async () => {
+    calls++;
+    throw new GatewayError('PayloadTooLargeException: too big', { status: 413, retryable: false });
+  };
+  const log = new MemoryLog();
+  const r = await deliver(
+    {
+      connections,
+      gateway,
+      clock: new FakeClock(),
+      log,
+      config: { fanOut: { concurrency: 1, pageSize: 1 } },
+    },
+    [{ connectionIds: ['c0'], payload: new Uint8Array([1]) }],
+  );
+  expect(r).toEqual({ recipients: 1, delivered: 0, gone: 0, failed: 1 });
+  expect(calls).toBe(1);
+  expect(log.lines.some((l) => l.level === 'warn' && String(l.extra?.error).includes('too big'))).toBe(true);
+});
