@@ -15,12 +15,7 @@ import {
 } from '../shared/routes';
 import { SwitchboardAlarms } from './constructs/alarms';
 import { SwitchboardApiDomain } from './constructs/api-domain';
-import {
-  constructIdOf,
-  type FunctionEnvironment,
-  functionNamed,
-  SwitchboardFunction,
-} from './constructs/function';
+import { constructIdOf, functionNamed, SwitchboardFunction } from './constructs/function';
 import { SwitchboardHttpApi } from './constructs/http-api';
 import { SwitchboardMonitoring } from './constructs/monitoring';
 import { DeadLetterQueue } from './constructs/queues';
@@ -28,6 +23,7 @@ import { SwitchboardSchedules } from './constructs/schedules';
 import { SwitchboardSeedPaths } from './constructs/seed-paths';
 import { SwitchboardTable } from './constructs/table';
 import { SwitchboardWebSocketApi } from './constructs/websocket-api';
+import { handlerEnvironment } from './settings';
 import {
   DEFAULT_WEBSOCKET_ROUTE_THROTTLING,
   InvalidStackPropsError,
@@ -69,24 +65,7 @@ export class SwitchboardStack extends Stack {
 
     this.table = new SwitchboardTable(this, 'Data', { removalPolicy: props.tableRemovalPolicy });
 
-    const environment: FunctionEnvironment = withoutEmpty({
-      JWT_ISSUER: issuer,
-      JWT_AUDIENCE: audience.join(','),
-      // Without one, the handlers find the key set by OIDC discovery from the issuer (shared/auth/jwt.ts).
-      JWKS_URL: props.jwksUrl,
-      JWT_ALGORITHMS: (props.jwtAlgorithms ?? ['RS256', 'ES256']).join(','),
-      ORGS_CLAIM: props.orgsClaim ?? 'orgs',
-      ORGS_PREFIX: props.orgsPrefix,
-      USERNAME_CLAIMS: (props.usernameClaims ?? ['preferred_username', 'name', 'sub']).join(','),
-      ALLOW_ANONYMOUS: String(props.allowAnonymous ?? true),
-      ALLOWED_ORIGINS: props.allowedOrigins?.join(','),
-      RATE_LIMIT_PER_MINUTE: String(props.rateLimitPerMinute ?? 100),
-      MAX_CHANNELS_PER_CONNECTION: String(props.maxChannelsPerConnection ?? 100),
-      MAX_CONNECTIONS_PER_USER: String(props.maxConnectionsPerUser ?? 50),
-      PRESENCE_ANNOUNCE_MAX: String(props.presenceAnnounceMax ?? 100),
-      MAX_DATA_BYTES: String(props.maxDataBytes ?? 16 * 1024),
-      SENSOR_RETENTION_DAYS: String(props.sensorRetentionDays ?? 30),
-    });
+    const environment = handlerEnvironment(props);
 
     this.alarms = new SwitchboardAlarms(this, 'Alarms', { email: props.alarmEmail });
 
@@ -298,10 +277,3 @@ export const SERVER_LIBRARY_TABLE_ACTIONS = [
   'dynamodb:UpdateItem',
   'dynamodb:DeleteItem',
 ] as const;
-
-/** Unset and empty values are left out: the handler's own default (shared/config.ts) applies. */
-function withoutEmpty(env: FunctionEnvironment): FunctionEnvironment {
-  return Object.fromEntries(
-    Object.entries(env).filter(([, v]) => v !== undefined && v !== ''),
-  ) as FunctionEnvironment;
-}
