@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import { readContext } from '../../infra/context';
+import { handlerEnvironment, type SettingName, STACK_SETTINGS, settingNames } from '../../infra/settings';
+import { usedLambdas } from '../../shared/routes';
+import { environmentOf, resourcesOf, synth, VALID_PROPS } from './synth';
+
+const contextOf = (values: Record<string, unknown>) => ({ tryGetContext: (key: string) => values[key] });
+
+describe('handlerEnvironment (the props → handler env mapping of both stacks)', () => {
+  it('writes out the defaults and leaves out what has none', () => {
+    expect(handlerEnvironment({})).toEqual({
+      JWT_ALGORITHMS: 'RS256,ES256',
+      ORGS_CLAIM: 'orgs',
+      USERNAME_CLAIMS: 'preferred_username,name,sub',
+      ALLOW_ANONYMOUS: 'true',
+      RATE_LIMIT_PER_MINUTE: '100',
+      MAX_CHANNELS_PER_CONNECTION: '100',
+      MAX_CONNECTIONS_PER_USER: '50',
+      PRESENCE_ANNOUNCE_MAX: '100',
+      MAX_DATA_BYTES: '16384',
+      SENSOR_RETENTION_DAYS: '30',
+    });
+  });
+
+  it('turns given props into the variables shared/config.ts reads; empty ones are left out', () => {
+    const env = handlerEnvironment({
+      issuer: 'https://login.example.com',
+      audience: ['a', 'b'],
+      orgsPrefix: '',
+      allowedOrigins: [],
+      allowAnonymous: false,
+      rateLimitPerMinute: 100_000,
+      throttlingRateLimit: 5,
+    });
+    expect(env).toMatchObject({
+      JWT_ISSUER: 'https://login.example.com',
+      JWT_AUDIENCE: 'a,b',
+      ALLOW_ANONYMOUS: 'false',
+      RATE_LIMIT_PER_MINUTE: '100000',
+    });
+    expect(env).not.toHaveProperty('ORGS_PREFIX');
+    expect(env).not.toHaveProperty('ALLOWED_ORIGINS');
+    // Stage throttling is API Gateway's: no handler reads it.
+    expect(Object.values(env)).not.toContain('5');
+  });
+
+  it('is exactly what every function of the synthesized stack gets', () => {
+    const props = { ...VALID_PROPS, rateLimitPerMinute: 7, orgsPrefix: '/orgs/', allowAnonymous: false };
+    const { template, functionId } = synth(props);
+    for (const name of usedLambdas()) {
+      expect(environmentOf(template, functionId(name))).toMatchObject(handlerEnvironment(props));
+    }
+  });
+});
+
+describe('The settings table', () => {
+  it('reads every setting from context under its name, as its kind', () => {
+    const sample: Record<string, string> = {
+      string: 'x',
+      list: 'a,b',
+      number: '3',
+      boolean: 'false',
+      retention: '7',
+      removal: 'destroy',
+    };
+    const values = Object.fromEntries(settingNames.map((n) => [n, sample[STACK_SETTINGS[n].kind]]));
+    const { props, problems } = readContext(contextOf(values));
+    expect(problems).toEqual([]);
+    for (const name of settingNames) {
+      const { prop } = STACK_SETTINGS[name];
+      if (prop) expect(props[prop], name).not.toBeUndefined();
+    }
+  });
+
+  /** Where a synthesized stack without props shows the default of each setting no handler reads. */
+  const infrastructureDefaults: Partial<Record<SettingName, (t: ReturnType<typeof synth>) => unknown>> = {
+    stageName: ({ stack }) => stack.webSocketApi.stageName,
+    throttlingRateLimit: ({ template }) => webSocketStage(template).DefaultRouteSettings.ThrottlingRateLimit,
+    throttlingBurstLimit: ({ template }) =>
+      webSocketStage(template).DefaultRouteSettings.ThrottlingBurstLimit,
+    logRetentionDays: ({ template }) =>
+      new Set(resourcesOf(template, 'AWS::Logs::LogGroup').map(([, r]) => r.Properties.RetentionInDays)),
+    tableRemovalPolicy: ({ template }) =>
+      resourcesOf(template, 'AWS::DynamoDB::Table').map(
+        ([, r]) => (r as { DeletionPolicy?: string }).DeletionPolicy,
+      ),
+  };
+  const expected: Partial<Record<SettingName, (text: string) => unknown>> = {
+    throttlingRateLimit: Number,
+    throttlingBurstLimit: Number,
+    logRetentionDays: (days) => new Set([Number(days)]),
+    tableRemovalPolicy: (policy) => [policy[0]!.toUpperCase() + policy.slice(1)],
+  };
+
+  it('states the defaults the constructs really apply, for the settings no handler reads', () => {
+    const withDefault = settingNames.filter(
+      (n) => STACK_SETTINGS[n].prop && !STACK_SETTINGS[n].env && STACK_SETTINGS[n].default !== undefined,
+    );
+    // A new infrastructure setting with a default needs a line above, so that --help cannot drift.
+    expect(Object.keys(infrastructureDefaults).sort()).toEqual(withDefault.sort());
+    const synthesized = synth(VALID_PROPS);
+    for (const name of withDefault) {
+      const text = STACK_SETTINGS[name].default!;
+      expect(infrastructureDefaults[name]!(synthesized), name).toEqual((expected[name] ?? String)(text));
+    }
+  });
+});
+
+function webSocketStage(template: ReturnType<typeof synth>['template']) {
+  const stages = resourcesOf(template, 'AWS::ApiGatewayV2::Stage').filter(
+    ([, r]) => r.Properties.StageName !== '$default',
+  );
+  return stages[0]![1].Properties as { DefaultRouteSettings: Record<string, number> };
+}
