@@ -39,7 +39,7 @@ export interface StackSetting {
 }
 
 const SETTINGS = {
-  stackName: { kind: 'string', default: 'Switchboard', help: 'The CloudFormation stack.' },
+  stackName: { kind: 'string', default: 'Switchboard', help: "The CloudFormation stack's name." },
   stageName: {
     prop: 'stageName',
     kind: 'string',

@@ -109,6 +109,7 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
     issuer,
     credentials,
     handlerLogLevel: handlerLogLevel(o.logLevel),
+    stackProps: o.stackProps,
     overrides: o.env,
   });
   const config = loadConfig(env);
