@@ -7,21 +7,6 @@ import { environmentOf, resourcesOf, synth, VALID_PROPS } from './synth';
 const contextOf = (values: Record<string, unknown>) => ({ tryGetContext: (key: string) => values[key] });
 
 describe('handlerEnvironment (the props → handler env mapping of both stacks)', () => {
-  it('writes out the defaults and leaves out what has none', () => {
-    expect(handlerEnvironment({})).toEqual({
-      JWT_ALGORITHMS: 'RS256,ES256',
-      ORGS_CLAIM: 'orgs',
-      USERNAME_CLAIMS: 'preferred_username,name,sub',
-      ALLOW_ANONYMOUS: 'true',
-      RATE_LIMIT_PER_MINUTE: '100',
-      MAX_CHANNELS_PER_CONNECTION: '100',
-      MAX_CONNECTIONS_PER_USER: '50',
-      PRESENCE_ANNOUNCE_MAX: '100',
-      MAX_DATA_BYTES: '16384',
-      SENSOR_RETENTION_DAYS: '30',
-    });
-  });
-
   it('turns given props into the variables shared/config.ts reads; empty ones are left out', () => {
     const env = handlerEnvironment({
       issuer: 'https://login.example.com',
