@@ -52,14 +52,14 @@ export function localPropsProblems(props: LocalStackProps): string[] {
     if (value === undefined) continue;
     const name = settingNames.find((n) => STACK_SETTINGS[n].prop === prop);
     if (name === undefined) problems.push(`stackProps.${prop}: not a stack property`);
-    else if (localEffect(name).effect === 'refused') problems.push(refusal(name));
+    else if (localEffect(name).effect === 'refused') problems.push(refusal(name, `stackProps.${prop}`));
   }
   return problems;
 }
 
-const refusal = (name: SettingName): string => {
+const refusal = (name: SettingName, given = `-c ${name}`): string => {
   const effect = localEffect(name);
-  return `-c ${name}: refused locally: ${effect.effect === 'refused' ? effect.why : ''}`;
+  return `${given}: refused locally: ${effect.effect === 'refused' ? effect.why : ''}`;
 };
 
 export interface StackContext {

@@ -87,7 +87,7 @@ describe('npm start -- -c name=value', () => {
       expect((await problemsOf(['-c', pair]))[0]).toMatch(/refused locally: the local stack is its own/);
     }
     expect(() => resolveOptions({ stackProps: { issuer: 'https://login.example.com' } })).toThrow(
-      '-c issuer: refused locally',
+      'stackProps.issuer: refused locally',
     );
   });
 
