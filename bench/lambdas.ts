@@ -29,14 +29,16 @@ const DEADLINE_MS = 90_000;
 export interface LambdaBenchResult {
   name: LambdaName;
   bundleBytes: number;
-  /** Median of the runs, ms from `import()` called to resolved, each in a new Node process. */
+  /** Median of the runs: ms from `import()` called to resolved, each in a new Node process. */
   importMs: number;
+  /** Median CPU time of the same imports (user + system): what a busy machine disturbs least. */
+  importCpuMs: number;
   runs: number;
   /** The SDK packages whose code is in the bundle and that our sources import, with the names they import. */
   sdkClients: Record<string, string[]>;
   /** The bare bundle of those clients; null when the function bundles no SDK client. */
-  bare: { bytes: number; importMs: number } | null;
-  /** importMs / bare.importMs. */
+  bare: { bytes: number; importMs: number; importCpuMs: number } | null;
+  /** importCpuMs / bare.importCpuMs: CPU time, as wall time on a shared machine is mostly waiting. */
   ratio: number | null;
   /** The five packages that weigh most in the bundle (bytes of output), our own sources as `(project)`. */
   heaviest: { pkg: string; bytes: number }[];
@@ -163,18 +165,32 @@ const importEnv = (): Record<string, string> => ({
   ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}),
 });
 
-/** ms from `import()` to its resolution, in a new Node process. */
-async function importOnce(file: string, env: Record<string, string>): Promise<number> {
-  const script = `const t = performance.now(); await import(${JSON.stringify(pathToFileURL(file).href)});
-    process.stdout.write(String(performance.now() - t));`;
+interface ImportTime {
+  wallMs: number;
+  cpuMs: number;
+}
+
+/** From `import()` to its resolution, in a new Node process: elapsed, and the process's CPU time. */
+async function importOnce(file: string, env: Record<string, string>): Promise<ImportTime> {
+  const script = `const c = process.cpuUsage(); const t = performance.now();
+    await import(${JSON.stringify(pathToFileURL(file).href)});
+    const wall = performance.now() - t; const { user, system } = process.cpuUsage(c);
+    process.stdout.write(JSON.stringify({ wallMs: wall, cpuMs: (user + system) / 1000 }));`;
   const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
     env,
     timeout: 30_000,
   });
-  const ms = Number(stdout);
-  if (!Number.isFinite(ms)) throw new Error(`importing ${file} printed ${JSON.stringify(stdout)}`);
-  return ms;
+  const time = JSON.parse(stdout) as ImportTime;
+  if (!Number.isFinite(time.wallMs) || !Number.isFinite(time.cpuMs)) {
+    throw new Error(`importing ${file} printed ${JSON.stringify(stdout)}`);
+  }
+  return time;
 }
+
+const medians = (times: ImportTime[]): ImportTime => ({
+  wallMs: median(times.map((t) => t.wallMs)),
+  cpuMs: median(times.map((t) => t.cpuMs)),
+});
 
 const median = (values: number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -206,7 +222,7 @@ export async function benchLambdas(
 
     // Interleaved rounds, so that the machine's load falls on functions and bare bundles alike.
     const env = importEnv();
-    const times = new Map<string, number[]>();
+    const times = new Map<string, ImportTime[]>();
     const started = performance.now();
     let rounds = 0;
     // At least MIN_RUNS; another round only if it can end before the deadline at the pace so far.
@@ -228,17 +244,21 @@ export async function benchLambdas(
 
     return functions.map(({ name, bundle: b, clients }) => {
       const bare = bares.get(bareEntry(clients));
-      const importMs = median(times.get(b.file)!);
-      const bareMs = bare ? median(times.get(bare.file)!) : null;
-      const ratio = bareMs ? importMs / bareMs : null;
+      const own = medians(times.get(b.file)!);
+      const bareTimes = bare ? medians(times.get(bare.file)!) : null;
+      const ratio = bareTimes ? own.cpuMs / bareTimes.cpuMs : null;
       const maxKb = name === AUTHORIZER ? TARGETS.authorizerKb : TARGETS.functionKb;
       return {
         name,
         bundleBytes: b.bytes,
-        importMs: round(importMs),
+        importMs: round(own.wallMs),
+        importCpuMs: round(own.cpuMs),
         runs: rounds,
         sdkClients: clients,
-        bare: bare && bareMs !== null ? { bytes: bare.bytes, importMs: round(bareMs) } : null,
+        bare:
+          bare && bareTimes
+            ? { bytes: bare.bytes, importMs: round(bareTimes.wallMs), importCpuMs: round(bareTimes.cpuMs) }
+            : null,
         ratio: ratio === null ? null : round(ratio, 2),
         heaviest: heaviest(b),
         targets: {
@@ -275,10 +295,12 @@ export function lambdasReport(results: readonly LambdaBenchResult[]): string {
     'function',
     'KB',
     'import ms',
+    'CPU ms',
     'SDK clients bundled',
     'bare KB',
     'bare ms',
-    'ratio',
+    'bare CPU ms',
+    'CPU ratio',
     'targets',
   ];
   const rows = results.map((r) => {
@@ -290,11 +312,13 @@ export function lambdasReport(results: readonly LambdaBenchResult[]): string {
       r.name,
       kb(r.bundleBytes),
       r.importMs.toFixed(1),
+      r.importCpuMs.toFixed(1),
       Object.keys(r.sdkClients)
-        .map((p) => p.replace('@aws-sdk/', ''))
+        .map((p) => p.replace(/^@aws-sdk\/(client-)?/, ''))
         .join(', ') || '—',
       r.bare ? kb(r.bare.bytes) : '—',
       r.bare ? r.bare.importMs.toFixed(1) : '—',
+      r.bare ? r.bare.importCpuMs.toFixed(1) : '—',
       r.ratio === null ? '—' : r.ratio.toFixed(2),
       missed.length === 0 ? 'met' : `FAIL: ${missed.join(', ')}`,
     ];
@@ -309,7 +333,7 @@ export function lambdasReport(results: readonly LambdaBenchResult[]): string {
   const slow = withRatio.filter((r) => r.targets.ratioOk === false);
   const verdict = (ok: boolean) => (ok ? 'met' : 'FAIL');
   const summary = [
-    `Targets (issue 15), ${results[0]?.runs ?? 0} runs per import, medians:`,
+    `Targets (issue 15); medians of ${results[0]?.runs ?? 0} imports each, the ratio of CPU times:`,
     ...(authorizer
       ? [
           `  ${AUTHORIZER} ≤ ${TARGETS.authorizerKb} KB: ${verdict(authorizer.targets.sizeOk)} (${kb(authorizer.bundleBytes)} KB)`,
@@ -319,5 +343,9 @@ export function lambdasReport(results: readonly LambdaBenchResult[]): string {
     `  every import ≤ ${TARGETS.importRatio} × its bare SDK clients' import: ${verdict(slow.length === 0)} ` +
       `(${slow.length} of ${withRatio.length} above; functions without SDK clients have no ratio)`,
   ];
-  return [...table, '', ...summary].join('\n');
+  const heaviestOf = (r: LambdaBenchResult) =>
+    `  heaviest in ${r.name}: ${r.heaviest.map((h) => `${h.pkg} ${kb(h.bytes)} KB`).join(', ')}`;
+  const largest = [...results].sort((a, b) => b.bundleBytes - a.bundleBytes)[0];
+  const heaviest = [authorizer, largest].filter((r): r is LambdaBenchResult => r !== undefined);
+  return [...table, '', ...summary, ...new Set(heaviest.map(heaviestOf))].join('\n');
 }
