@@ -37,6 +37,12 @@ const LOCALLY: Partial<Record<SettingName, Exclude<LocalEffect, { effect: 'handl
   seedChat: { effect: 'emulator', why: 'the same as --seed-chat' },
   seedNotifications: { effect: 'emulator', why: 'the same as --seed-notifications' },
   seedCounter: { effect: 'emulator', why: 'the same as --seed-counter' },
+  seedDomainName: { effect: 'none', why: 'the local stack answers on localhost' },
+  seedCertificateArn: { effect: 'none', why: 'the local stack speaks plain ws:// and http://' },
+  webSocketDomainName: { effect: 'none', why: 'the local stack answers on localhost' },
+  webSocketCertificateArn: { effect: 'none', why: 'the local stack speaks plain ws:// and http://' },
+  httpDomainName: { effect: 'none', why: 'the local stack answers on localhost' },
+  httpCertificateArn: { effect: 'none', why: 'the local stack speaks plain ws:// and http://' },
 };
 
 export function localEffect(name: SettingName): LocalEffect {

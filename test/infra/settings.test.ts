@@ -57,8 +57,15 @@ describe('The settings table', () => {
     }
   });
 
-  /** Where a synthesized stack without props shows the default of each setting no handler reads. */
-  const infrastructureDefaults: Partial<Record<SettingName, (t: ReturnType<typeof synth>) => unknown>> = {
+  /**
+   * Where a synthesized stack shows the default of each setting no handler reads: one without props, and
+   * one with seedPaths (for what it writes into the CloudFront function's config).
+   */
+  const infrastructureDefaults: Partial<Record<SettingName, (t: Synthesized) => unknown>> = {
+    seedPaths: ({ stack }) => String(stack.seedPaths !== undefined),
+    seedChat: ({ seed }) => seed.chat,
+    seedNotifications: ({ seed }) => seed.notifications,
+    seedCounter: ({ seed }) => seed.counter,
     stageName: ({ stack }) => stack.webSocketApi.stageName,
     throttlingRateLimit: ({ template }) => webSocketStage(template).DefaultRouteSettings.ThrottlingRateLimit,
     throttlingBurstLimit: ({ template }) =>
@@ -83,13 +90,23 @@ describe('The settings table', () => {
     );
     // A new infrastructure setting with a default needs a line above, so that --help cannot drift.
     expect(Object.keys(infrastructureDefaults).sort()).toEqual(withDefault.sort());
-    const synthesized = synth(VALID_PROPS);
+    const plain = synth(VALID_PROPS);
+    const synthesized = { ...plain, seed: seedConfig(synth({ ...VALID_PROPS, seedPaths: true }).template) };
     for (const name of withDefault) {
       const text = STACK_SETTINGS[name].default!;
       expect(infrastructureDefaults[name]!(synthesized), name).toEqual((expected[name] ?? String)(text));
     }
   });
 });
+
+type Synthesized = ReturnType<typeof synth> & { seed: Record<string, string> };
+
+/** The `const config = {…}` the stack writes in front of the seed paths function's code. */
+function seedConfig(template: ReturnType<typeof synth>['template']): Record<string, string> {
+  const [[, fn] = []] = resourcesOf(template, 'AWS::CloudFront::Function');
+  const code = String(fn?.Properties.FunctionCode);
+  return JSON.parse(/const config = (\{.*?\});/.exec(code)?.[1] ?? '{}');
+}
 
 function webSocketStage(template: ReturnType<typeof synth>['template']) {
   const stages = resourcesOf(template, 'AWS::ApiGatewayV2::Stage').filter(

@@ -96,6 +96,31 @@ describe('npm start -- -c name=value', () => {
   });
 });
 
+describe('npm start: the seed paths settings, as -c or as --seed-… flags', () => {
+  it('-c seedPaths=true serves the seed paths on a free port, -c seedChat chooses as --seed-chat', async () => {
+    const { options, notices } = await startOptions(['-c', 'seedPaths=true', '-c', 'seedChat=chats']);
+    expect(options).toMatchObject({ seedPort: 0, seedChat: 'chats' });
+    expect(notices).toEqual([]);
+  });
+
+  it('--seed-port names the port; without seedPaths or --seed-port there is none', async () => {
+    expect((await startOptions(['-c', 'seedPaths=true', '--seed-port', '8123'])).options.seedPort).toBe(8123);
+    expect((await startOptions(['-c', 'seedCounter=c1'])).options).toMatchObject({
+      seedPort: undefined,
+      seedCounter: 'c1',
+    });
+  });
+
+  it('refuses the two names of one setting disagreeing, and a value the stack refuses', async () => {
+    expect(
+      await problemsOf(['--seed-chat', 'rooms', '-c', 'seedChat=chats', '-c', 'seedNotifications=002']),
+    ).toEqual([
+      'seedNotifications must be "001" or "004" (the seed whose frames), got "002"',
+      '--seed-chat rooms and -c seedChat=chats disagree: give one',
+    ]);
+  });
+});
+
 describe('npm start -- --max-lifetime / --idle-timeout', () => {
   it('turn seconds into the emulator limits and show them in the banner', async () => {
     const { options, banner } = await startOptions(['--max-lifetime', '3', '--idle-timeout', '0.5']);
