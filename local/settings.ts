@@ -16,33 +16,41 @@ export type LocalEffect =
   | { effect: 'refused'; why: string }
   | { effect: 'none'; why: string };
 
-const OWN_ISSUER =
-  'the local stack is its own token issuer (npm run token), so tokens of another one would not verify';
+type Elsewhere = Exclude<LocalEffect, { effect: 'handlers' }>;
+const refused = (why: string): Elsewhere => ({ effect: 'refused', why });
+const none = (why: string): Elsewhere => ({ effect: 'none', why });
+const emulator = (why: string): Elsewhere => ({ effect: 'emulator', why });
+
+const OWN_ISSUER = refused(
+  'the local stack is its own token issuer (npm run token), so tokens of another one would not verify',
+);
+const NO_THROTTLING = none('the emulator does not throttle');
+const LOCALHOST = none('the local stack answers on localhost');
+const PLAIN = none('the local stack speaks plain ws:// and http://');
 
 /** The settings no handler reads; one missing here has no local effect (e.g. a new infrastructure one). */
-const LOCALLY: Partial<Record<SettingName, Exclude<LocalEffect, { effect: 'handlers' }>>> = {
-  issuer: { effect: 'refused', why: OWN_ISSUER },
-  audience: { effect: 'refused', why: OWN_ISSUER },
-  jwksUrl: { effect: 'refused', why: OWN_ISSUER },
-  stackName: { effect: 'none', why: 'there is no CloudFormation stack' },
-  stageName: { effect: 'none', why: 'the local WebSocket stage is always /local' },
-  throttlingRateLimit: { effect: 'none', why: 'the emulator does not throttle' },
-  throttlingBurstLimit: { effect: 'none', why: 'the emulator does not throttle' },
-  logRetentionDays: { effect: 'none', why: 'logs go to the terminal' },
-  tableRemovalPolicy: { effect: 'none', why: 'the table stays in --data-dir, or in memory with --memory' },
-  seedPaths: {
-    effect: 'emulator',
-    why: 'true serves the seed paths as the distribution does, on --seed-port or else any free port',
-  },
-  seedChat: { effect: 'emulator', why: 'the same as --seed-chat' },
-  seedNotifications: { effect: 'emulator', why: 'the same as --seed-notifications' },
-  seedCounter: { effect: 'emulator', why: 'the same as --seed-counter' },
-  seedDomainName: { effect: 'none', why: 'the local stack answers on localhost' },
-  seedCertificateArn: { effect: 'none', why: 'the local stack speaks plain ws:// and http://' },
-  webSocketDomainName: { effect: 'none', why: 'the local stack answers on localhost' },
-  webSocketCertificateArn: { effect: 'none', why: 'the local stack speaks plain ws:// and http://' },
-  httpDomainName: { effect: 'none', why: 'the local stack answers on localhost' },
-  httpCertificateArn: { effect: 'none', why: 'the local stack speaks plain ws:// and http://' },
+const LOCALLY: Partial<Record<SettingName, Elsewhere>> = {
+  issuer: OWN_ISSUER,
+  audience: OWN_ISSUER,
+  jwksUrl: OWN_ISSUER,
+  stackName: none('there is no CloudFormation stack'),
+  stageName: none('the local WebSocket stage is always /local'),
+  throttlingRateLimit: NO_THROTTLING,
+  throttlingBurstLimit: NO_THROTTLING,
+  logRetentionDays: none('logs go to the terminal'),
+  tableRemovalPolicy: none('the table stays in --data-dir, or in memory with --memory'),
+  seedPaths: emulator(
+    'true serves the seed paths as the distribution does, on --seed-port or else any free port',
+  ),
+  seedChat: emulator('the same as --seed-chat'),
+  seedNotifications: emulator('the same as --seed-notifications'),
+  seedCounter: emulator('the same as --seed-counter'),
+  seedDomainName: LOCALHOST,
+  seedCertificateArn: PLAIN,
+  webSocketDomainName: LOCALHOST,
+  webSocketCertificateArn: PLAIN,
+  httpDomainName: LOCALHOST,
+  httpCertificateArn: PLAIN,
 };
 
 export function localEffect(name: SettingName): LocalEffect {
