@@ -37,6 +37,15 @@ const LOCALLY: Partial<Record<SettingName, Elsewhere>> = {
   stageName: none('the local WebSocket stage is always /local'),
   throttlingRateLimit: NO_THROTTLING,
   throttlingBurstLimit: NO_THROTTLING,
+  webSocketRouteThrottling: NO_THROTTLING,
+  httpThrottlingRateLimit: NO_THROTTLING,
+  httpThrottlingBurstLimit: NO_THROTTLING,
+  accessLogRetentionDays: none(
+    'the emulator writes no access logs (--verbose logs every request to the terminal)',
+  ),
+  apiGatewayLoggingRole: none('there is no AWS account'),
+  tracing: none('there is no X-Ray locally'),
+  alarmEmail: none('there are no alarms locally'),
   logRetentionDays: none('logs go to the terminal'),
   tableRemovalPolicy: none('the table stays in --data-dir, or in memory with --memory'),
   seedPaths: emulator(
@@ -165,6 +174,7 @@ const PLACEHOLDER: Record<StackSetting['kind'], string> = {
   boolean: 'true|false',
   retention: '<days>',
   removal: 'retain|destroy|snapshot',
+  routeThrottling: '{"<route key>":{"rateLimit":n,"burstLimit":n},…}',
 };
 
 /** The stack properties part of `npm start -- --help`, from the table itself. */

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { readContext } from '../../infra/context';
-import { handlerEnvironment, type SettingName, STACK_SETTINGS, settingNames } from '../../infra/settings';
+import {
+  handlerEnvironment,
+  type SettingKind,
+  type SettingName,
+  STACK_SETTINGS,
+  settingNames,
+} from '../../infra/settings';
 import { usedLambdas } from '../../shared/routes';
 import { environmentOf, resourcesOf, synth, VALID_PROPS } from './synth';
 
@@ -40,13 +46,14 @@ describe('handlerEnvironment (the props → handler env mapping of both stacks)'
 
 describe('The settings table', () => {
   it('reads every setting from context under its name, as its kind', () => {
-    const sample: Record<string, string> = {
+    const sample: Record<SettingKind, string> = {
       string: 'x',
       list: 'a,b',
       number: '3',
       boolean: 'false',
       retention: '7',
       removal: 'destroy',
+      routeThrottling: '{"$connect":{"rateLimit":1,"burstLimit":2}}',
     };
     const values = Object.fromEntries(settingNames.map((n) => [n, sample[STACK_SETTINGS[n].kind]]));
     const { props, problems } = readContext(contextOf(values));
@@ -70,8 +77,19 @@ describe('The settings table', () => {
     throttlingRateLimit: ({ template }) => webSocketStage(template).DefaultRouteSettings.ThrottlingRateLimit,
     throttlingBurstLimit: ({ template }) =>
       webSocketStage(template).DefaultRouteSettings.ThrottlingBurstLimit,
-    logRetentionDays: ({ template }) =>
-      new Set(resourcesOf(template, 'AWS::Logs::LogGroup').map(([, r]) => r.Properties.RetentionInDays)),
+    webSocketRouteThrottling: ({ template }) => webSocketStage(template).RouteSettings,
+    httpThrottlingRateLimit: ({ template }) => httpStage(template).DefaultRouteSettings.ThrottlingRateLimit,
+    httpThrottlingBurstLimit: ({ template }) => httpStage(template).DefaultRouteSettings.ThrottlingBurstLimit,
+    logRetentionDays: ({ template }) => retentions(template, (id) => !id.includes('AccessLogs')),
+    accessLogRetentionDays: ({ template }) => retentions(template, (id) => id.includes('AccessLogs')),
+    apiGatewayLoggingRole: ({ template }) =>
+      String(resourcesOf(template, 'AWS::ApiGateway::Account').length === 1),
+    tracing: ({ template }) =>
+      String(
+        resourcesOf(template, 'AWS::Lambda::Function').every(
+          ([, r]) => (r.Properties.TracingConfig as { Mode?: string } | undefined)?.Mode === 'Active',
+        ),
+      ),
     tableRemovalPolicy: ({ template }) =>
       resourcesOf(template, 'AWS::DynamoDB::Table').map(
         ([, r]) => (r as { DeletionPolicy?: string }).DeletionPolicy,
@@ -80,7 +98,16 @@ describe('The settings table', () => {
   const expected: Partial<Record<SettingName, (text: string) => unknown>> = {
     throttlingRateLimit: Number,
     throttlingBurstLimit: Number,
+    httpThrottlingRateLimit: Number,
+    httpThrottlingBurstLimit: Number,
     logRetentionDays: (days) => new Set([Number(days)]),
+    accessLogRetentionDays: (days) => new Set([Number(days)]),
+    webSocketRouteThrottling: (json) =>
+      Object.fromEntries(
+        Object.entries(JSON.parse(json) as Record<string, { rateLimit: number; burstLimit: number }>).map(
+          ([route, t]) => [route, { ThrottlingRateLimit: t.rateLimit, ThrottlingBurstLimit: t.burstLimit }],
+        ),
+      ),
     tableRemovalPolicy: (policy) => [policy[0]!.toUpperCase() + policy.slice(1)],
   };
 
@@ -102,15 +129,30 @@ describe('The settings table', () => {
 type Synthesized = ReturnType<typeof synth> & { seed: Record<string, string> };
 
 /** The `const config = {…}` the stack writes in front of the seed paths function's code. */
-function seedConfig(template: ReturnType<typeof synth>['template']): Record<string, string> {
+function seedConfig(template: Template): Record<string, string> {
   const [[, fn] = []] = resourcesOf(template, 'AWS::CloudFront::Function');
   const code = String(fn?.Properties.FunctionCode);
   return JSON.parse(/const config = (\{.*?\});/.exec(code)?.[1] ?? '{}');
 }
 
-function webSocketStage(template: ReturnType<typeof synth>['template']) {
-  const stages = resourcesOf(template, 'AWS::ApiGatewayV2::Stage').filter(
-    ([, r]) => r.Properties.StageName !== '$default',
+type Template = ReturnType<typeof synth>['template'];
+type StageProperties = { DefaultRouteSettings: Record<string, number>; RouteSettings?: unknown };
+
+/** The WebSocket stage (the HTTP API's is `$default`). */
+const webSocketStage = (template: Template) => stage(template, (name) => name !== '$default');
+const httpStage = (template: Template) => stage(template, (name) => name === '$default');
+
+function stage(template: Template, which: (name: unknown) => boolean): StageProperties {
+  const [found] = resourcesOf(template, 'AWS::ApiGatewayV2::Stage').filter(([, r]) =>
+    which(r.Properties.StageName),
   );
-  return stages[0]![1].Properties as { DefaultRouteSettings: Record<string, number> };
+  return found![1].Properties as StageProperties;
 }
+
+/** The retentions of the log groups whose logical id passes `which`. */
+const retentions = (template: Template, which: (id: string) => boolean) =>
+  new Set(
+    resourcesOf(template, 'AWS::Logs::LogGroup')
+      .filter(([id]) => which(id))
+      .map(([, r]) => r.Properties.RetentionInDays),
+  );
