@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { handlerEnvironment, STACK_SETTINGS, settingNames } from '../../../infra/settings';
+import { loadLocalCredentials } from '../../../local/credentials';
 import { createDevIssuer, loadDevKey } from '../../../local/dev-issuer';
 import { stackEnv } from '../../../local/env';
 import { resolveOptions } from '../../../local/options';
@@ -176,6 +177,7 @@ describe("The local stack's handler environment", () => {
       region: 'us-east-1',
       port: 8080,
       issuer,
+      credentials: await loadLocalCredentials(null),
       handlerLogLevel: 'WARN',
       stackProps,
       overrides: {},
