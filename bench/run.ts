@@ -1,8 +1,10 @@
 /**
  * `npm run bench`: the performance figures of the project, printed as tables. Each part bounds itself in
- * count and time and runs on loopback only. `npm run bench -- post`, `-- fanout` or `-- client` runs one part.
+ * count and time and runs on loopback only. `npm run bench -- post`, `-- fanout`, `-- client` or `-- lambdas`
+ * runs one part.
  */
 import { benchClientSize } from './client-size';
+import { benchLambdas, lambdasReport, loadAverage, machine } from './lambdas';
 import { benchLocalFanOut } from './local-fanout';
 import { benchPostPaths } from './post-path';
 
@@ -34,4 +36,16 @@ if (!only || only === 'client') {
   console.log('\nSize of the client SDK, as a browser downloads it\n');
   console.table([size]);
   console.log(`switchboard/client: ${(size.gzipBytes / 1024).toFixed(2)} KB gzipped (budget 8 KB)`);
+}
+
+if (!only || only === 'lambdas') {
+  console.log(
+    '\nEvery function bundled as the CDK stack bundles it, and imported cold, beside its bare SDK clients\n',
+  );
+  console.log(`Machine: ${machine()}; load average ${loadAverage()} at the start`);
+  const results = await benchLambdas();
+  console.log(`Load average ${loadAverage()} at the end\n`);
+  console.log(lambdasReport(results));
+  // Last line: the results as JSON, one object per function, for tests and docs.
+  console.log(JSON.stringify(results));
 }

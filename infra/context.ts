@@ -1,7 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
-import type { SeedChat, SeedNotifications } from '../edge/index';
+import { DEFAULT_STACK_NAME, type SettingKind, STACK_SETTINGS, settingNames } from './settings';
 import type { RouteThrottling, SwitchboardStackProps } from './stack-props';
 
 /** Stand-ins that let `cdk synth` run with no context at all; a warning says to replace them before deploying. */
@@ -19,6 +19,11 @@ export interface AppSettings {
 /** Problems with the context values themselves (not numbers, unknown names); all of them in one message. */
 export class InvalidContextError extends Error {
   override name = 'InvalidContextError';
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(`Invalid context:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.problems = problems;
+  }
 }
 
 /**
@@ -27,6 +32,28 @@ export class InvalidContextError extends Error {
  * Anything not given keeps the stack's default.
  */
 export function settingsFromContext(node: Pick<Node, 'tryGetContext'>): AppSettings {
+  const { stackName, props, problems } = readContext(node);
+  if (problems.length > 0) throw new InvalidContextError(problems);
+  const placeholderAuth = props.issuer === undefined && props.audience === undefined;
+  return {
+    stackName,
+    props: placeholderAuth
+      ? { ...props, issuer: PLACEHOLDER_ISSUER, audience: [PLACEHOLDER_AUDIENCE] }
+      : props,
+    placeholderAuth,
+  };
+}
+
+export interface ContextReading {
+  stackName: string;
+  /** Only what the context gives: no placeholders. */
+  props: SwitchboardStackProps;
+  /** Values that cannot be read as their setting's kind; such a prop is left unset. */
+  problems: string[];
+}
+
+/** Every setting of infra/settings.ts read from context, problems listed rather than thrown (npm start -c). */
+export function readContext(node: Pick<Node, 'tryGetContext'>): ContextReading {
   const problems: string[] = [];
   const raw = (key: string): unknown => node.tryGetContext(key);
   const str = (key: string): string | undefined => {
@@ -43,8 +70,9 @@ export function settingsFromContext(node: Pick<Node, 'tryGetContext'>): AppSetti
     const v = str(key);
     if (v === undefined) return undefined;
     const n = Number(v);
-    if (v.trim() === '' || Number.isNaN(n)) problems.push(`-c ${key}=${v}: not a number`);
-    return n;
+    if (v.trim() !== '' && !Number.isNaN(n)) return n;
+    problems.push(`-c ${key}=${v}: not a number`);
+    return undefined;
   };
   const bool = (key: string): boolean | undefined => {
     const v = str(key);
@@ -55,11 +83,10 @@ export function settingsFromContext(node: Pick<Node, 'tryGetContext'>): AppSetti
   };
   const retention = (key: string): RetentionDays | undefined => {
     const days = num(key);
-    if (days === undefined || Number.isNaN(days)) return undefined;
-    if (!Object.values(RetentionDays).includes(days)) {
-      problems.push(`-c ${key}=${days}: not a CloudWatch Logs retention (1, 3, 5, 7, 14, 30, 60, 90, …)`);
-    }
-    return days as RetentionDays;
+    if (days === undefined) return undefined;
+    if (Object.values(RetentionDays).includes(days)) return days as RetentionDays;
+    problems.push(`-c ${key}=${days}: not a CloudWatch Logs retention (1, 3, 5, 7, 14, 30, 60, 90, …)`);
+    return undefined;
   };
   /** `{"$connect":{"rateLimit":100,"burstLimit":200}}`: JSON on the command line, or an object in cdk.json. */
   const routeThrottling = (key: string): Record<string, RouteThrottling> | undefined => {
@@ -101,52 +128,25 @@ export function settingsFromContext(node: Pick<Node, 'tryGetContext'>): AppSetti
     if (!policy) problems.push(`-c ${key}=${v}: expected retain, destroy or snapshot`);
     return policy;
   };
-
-  const issuer = str('issuer');
-  const audience = list('audience');
-  const placeholderAuth = issuer === undefined && audience === undefined;
-  const props: SwitchboardStackProps = {
-    stageName: str('stageName'),
-    issuer: placeholderAuth ? PLACEHOLDER_ISSUER : issuer,
-    audience: placeholderAuth ? [PLACEHOLDER_AUDIENCE] : audience,
-    jwksUrl: str('jwksUrl'),
-    jwtAlgorithms: list('jwtAlgorithms'),
-    orgsClaim: str('orgsClaim'),
-    orgsPrefix: str('orgsPrefix'),
-    usernameClaims: list('usernameClaims'),
-    allowAnonymous: bool('allowAnonymous'),
-    allowedOrigins: list('allowedOrigins'),
-    rateLimitPerMinute: num('rateLimitPerMinute'),
-    maxChannelsPerConnection: num('maxChannelsPerConnection'),
-    maxConnectionsPerUser: num('maxConnectionsPerUser'),
-    presenceAnnounceMax: num('presenceAnnounceMax'),
-    maxDataBytes: num('maxDataBytes'),
-    sensorRetentionDays: num('sensorRetentionDays'),
-    throttlingRateLimit: num('throttlingRateLimit'),
-    throttlingBurstLimit: num('throttlingBurstLimit'),
-    webSocketRouteThrottling: routeThrottling('webSocketRouteThrottling'),
-    httpThrottlingRateLimit: num('httpThrottlingRateLimit'),
-    httpThrottlingBurstLimit: num('httpThrottlingBurstLimit'),
-    logRetention: retention('logRetentionDays'),
-    accessLogRetention: retention('accessLogRetentionDays'),
-    apiGatewayLoggingRole: bool('apiGatewayLoggingRole'),
-    tracing: bool('tracing'),
-    alarmEmail: str('alarmEmail'),
-    tableRemovalPolicy: removal('tableRemovalPolicy'),
-    seedPaths: bool('seedPaths'),
-    // Checked with the other props (stack-props.ts), which names the allowed values.
-    seedChat: str('seedChat') as SeedChat | undefined,
-    seedNotifications: str('seedNotifications') as SeedNotifications | undefined,
-    seedCounter: str('seedCounter'),
-    seedDomainName: str('seedDomainName'),
-    seedCertificateArn: str('seedCertificateArn'),
-    webSocketDomainName: str('webSocketDomainName'),
-    webSocketCertificateArn: str('webSocketCertificateArn'),
-    httpDomainName: str('httpDomainName'),
-    httpCertificateArn: str('httpCertificateArn'),
+  const readers: Record<SettingKind, (key: string) => unknown> = {
+    string: str,
+    list,
+    number: num,
+    boolean: bool,
+    retention,
+    removal,
+    routeThrottling,
   };
-  if (problems.length > 0) {
-    throw new InvalidContextError(`Invalid context:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+
+  const props: Record<string, unknown> = {};
+  for (const name of settingNames) {
+    const { prop, kind } = STACK_SETTINGS[name];
+    if (prop !== undefined) props[prop] = readers[kind](name);
   }
-  return { stackName: str('stackName') ?? 'Switchboard', props, placeholderAuth };
+  return {
+    stackName: str('stackName') ?? DEFAULT_STACK_NAME,
+    // Each reader returns its kind's type, and settings.ts checks that kind against the property's type.
+    props: props as SwitchboardStackProps,
+    problems,
+  };
 }

@@ -2,7 +2,6 @@ import { CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { Grant, type IGrantable, ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { seedPathsConfig } from '../edge/index';
-import { DEFAULTS } from '../shared/app/defaults';
 import {
   asyncInvocations,
   httpRouteKey,
@@ -16,12 +15,7 @@ import {
 } from '../shared/app/routes';
 import { SwitchboardAlarms } from './constructs/alarms';
 import { SwitchboardApiDomain } from './constructs/api-domain';
-import {
-  constructIdOf,
-  type FunctionEnvironment,
-  functionNamed,
-  SwitchboardFunction,
-} from './constructs/function';
+import { constructIdOf, functionNamed, SwitchboardFunction } from './constructs/function';
 import { SwitchboardHttpApi } from './constructs/http-api';
 import { SwitchboardMonitoring } from './constructs/monitoring';
 import { DeadLetterQueue } from './constructs/queues';
@@ -29,6 +23,7 @@ import { SwitchboardSchedules } from './constructs/schedules';
 import { SwitchboardSeedPaths } from './constructs/seed-paths';
 import { SwitchboardTable } from './constructs/table';
 import { SwitchboardWebSocketApi } from './constructs/websocket-api';
+import { handlerEnvironment } from './settings';
 import {
   DEFAULT_WEBSOCKET_ROUTE_THROTTLING,
   InvalidStackPropsError,
@@ -70,28 +65,7 @@ export class SwitchboardStack extends Stack {
 
     this.table = new SwitchboardTable(this, 'Data', { removalPolicy: props.tableRemovalPolicy });
 
-    const environment: FunctionEnvironment = withoutEmpty({
-      JWT_ISSUER: issuer,
-      JWT_AUDIENCE: audience.join(','),
-      // Without one, the handlers find the key set by OIDC discovery from the issuer (shared/core/auth/jwt.ts).
-      JWKS_URL: props.jwksUrl,
-      // The defaults are written out (shared/app/defaults.ts, the one place they live), so the console
-      // and the template say what the functions run with.
-      JWT_ALGORITHMS: (props.jwtAlgorithms ?? DEFAULTS.JWT_ALGORITHMS).join(','),
-      ORGS_CLAIM: props.orgsClaim ?? DEFAULTS.ORGS_CLAIM,
-      ORGS_PREFIX: props.orgsPrefix,
-      USERNAME_CLAIMS: (props.usernameClaims ?? DEFAULTS.USERNAME_CLAIMS).join(','),
-      ALLOW_ANONYMOUS: String(props.allowAnonymous ?? DEFAULTS.ALLOW_ANONYMOUS),
-      ALLOWED_ORIGINS: props.allowedOrigins?.join(','),
-      RATE_LIMIT_PER_MINUTE: String(props.rateLimitPerMinute ?? DEFAULTS.RATE_LIMIT_PER_MINUTE),
-      MAX_CHANNELS_PER_CONNECTION: String(
-        props.maxChannelsPerConnection ?? DEFAULTS.MAX_CHANNELS_PER_CONNECTION,
-      ),
-      MAX_CONNECTIONS_PER_USER: String(props.maxConnectionsPerUser ?? DEFAULTS.MAX_CONNECTIONS_PER_USER),
-      PRESENCE_ANNOUNCE_MAX: String(props.presenceAnnounceMax ?? DEFAULTS.PRESENCE_ANNOUNCE_MAX),
-      MAX_DATA_BYTES: String(props.maxDataBytes ?? DEFAULTS.MAX_DATA_BYTES),
-      SENSOR_RETENTION_DAYS: String(props.sensorRetentionDays ?? DEFAULTS.SENSOR_RETENTION_DAYS),
-    });
+    const environment = handlerEnvironment(props);
 
     this.alarms = new SwitchboardAlarms(this, 'Alarms', { email: props.alarmEmail });
 
@@ -303,10 +277,3 @@ export const SERVER_LIBRARY_TABLE_ACTIONS = [
   'dynamodb:UpdateItem',
   'dynamodb:DeleteItem',
 ] as const;
-
-/** Unset and empty values are left out: the handler's own default (shared/app/defaults.ts) applies. */
-function withoutEmpty(env: FunctionEnvironment): FunctionEnvironment {
-  return Object.fromEntries(
-    Object.entries(env).filter(([, v]) => v !== undefined && v !== ''),
-  ) as FunctionEnvironment;
-}

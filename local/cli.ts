@@ -1,91 +1,30 @@
-import { parseArgs } from 'node:util';
-import type { SeedChat, SeedNotifications } from '../edge/index';
-import { startLocalStack } from './index';
 import { JWKS_PATH } from './issuer-routes';
+import { HELP, parseStartArgs, StartArgsError } from './start-args';
+
+/** Signals closer together than this are one interrupt delivered twice. */
+const REPEAT_WINDOW_MS = 1_000;
 
 /**
  * `npm start`: the local stack in a terminal. Prints its URLs and a final `ready` line, stays up until
  * SIGINT/SIGTERM, then closes every socket (each gets $disconnect), the server and DynamoDB, and exits 0.
  * A second signal exits at once.
  */
-const USAGE = `Usage: npm start -- [options]
-  --port <n>                  port of the HTTP + WebSocket server (env PORT; default 8080)
-  --host <address>            interface to listen on (default 127.0.0.1; 0.0.0.0 for other machines,
-                              which can then also mint tokens: the dev issuer has no password)
-  --memory                    keep nothing on disk (DynamoDB in memory, a new issuer key per start)
-  --data-dir <dir>            where data and the issuer key live (default .data)
-  --dynamodb-endpoint <url>   use this DynamoDB instead of starting one
-  --seed-port <n>             also serve the seed documents' URLs (ws://…/ws/chat/{room}/ …) on this
-                              port, as the CloudFront distribution does (default off; 0: any free port)
-  --seed-chat rooms|chats     /ws/chat/{id}/ is a room (seed 001, default) or a chat (seed 003)
-  --seed-notifications 001|004  whose frames /ws/notifications/ speaks (default 001)
-  --seed-counter <name>       the counter /ws/counter/ is (default global)
-  --lambda-concurrency <n>    handler invocations running at once; more wait (default 32)
-  --max-buffered-bytes <n>    unsent bytes per WebSocket connection before posts answer 429 (default 1048576)
-  --verbose                   log every connection, frame and request`;
-
-/** A whole number option, or undefined when absent (the stack's default). */
-function count(flag: string, text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  if (!/^\d+$/.test(text)) throw new Error(`${flag} must be a whole number, got "${text}"`);
-  return Number(text);
-}
-
-/** Signals closer together than this are one interrupt delivered twice. */
-const REPEAT_WINDOW_MS = 1_000;
-
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      port: { type: 'string' },
-      host: { type: 'string' },
-      memory: { type: 'boolean' },
-      'data-dir': { type: 'string' },
-      'dynamodb-endpoint': { type: 'string' },
-      'seed-port': { type: 'string' },
-      'seed-chat': { type: 'string' },
-      'seed-notifications': { type: 'string' },
-      'seed-counter': { type: 'string' },
-      'lambda-concurrency': { type: 'string' },
-      'max-buffered-bytes': { type: 'string' },
-      verbose: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
-  });
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
+  const args = await parseStartArgs(process.argv.slice(2), process.env);
+  if (args.help) {
+    process.stdout.write(`${HELP}\n`);
     return;
   }
   // The SDK warns on Node 20 about its releases after January 2027; noise for someone starting a dev server.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const portText = values.port ?? process.env.PORT ?? '8080';
-  const port = Number(portText);
-  if (!/^\d+$/.test(portText) || port > 65_535)
-    throw new Error(`--port must be a port number, got "${portText}"`);
-  const seedPortText = values['seed-port'];
-  if (seedPortText !== undefined && (!/^\d+$/.test(seedPortText) || Number(seedPortText) > 65_535))
-    throw new Error(`--seed-port must be a port number, got "${seedPortText}"`);
-
-  const stack = await startLocalStack({
-    port,
-    host: values.host,
-    memory: values.memory,
-    dataDir: values['data-dir'],
-    dynamodbEndpoint: values['dynamodb-endpoint'],
-    seedPort: seedPortText === undefined ? undefined : Number(seedPortText),
-    // Checked by startLocalStack (edge/index.ts), which names the allowed values.
-    seedChat: values['seed-chat'] as SeedChat | undefined,
-    seedNotifications: values['seed-notifications'] as SeedNotifications | undefined,
-    seedCounter: values['seed-counter'],
-    lambdaConcurrency: count('--lambda-concurrency', values['lambda-concurrency']),
-    maxBufferedBytes: count('--max-buffered-bytes', values['max-buffered-bytes']),
-    logLevel: values.verbose ? 'debug' : 'info',
-  });
+  const { port } = args.options;
+  // Loaded only now: help and a wrong command line answer without loading every handler.
+  const { startLocalStack } = await import('./index');
+  const stack = await startLocalStack(args.options);
   // With --memory the pair exists only in this process: the banner is where code outside it finds them.
-  const credentials = values.memory
+  const credentials = args.options.memory
     ? `AWS_ACCESS_KEY_ID=${stack.credentials.accessKeyId} AWS_SECRET_ACCESS_KEY=${stack.credentials.secretAccessKey}`
-    : `npm run -s credentials${values['data-dir'] ? ` -- --data-dir ${values['data-dir']}` : ''}`;
+    : `npm run -s credentials${args.options.dataDir ? ` -- --data-dir ${args.options.dataDir}` : ''}`;
 
   const lines = [
     'Switchboard local stack',
@@ -95,8 +34,10 @@ async function main(): Promise<void> {
     `  Console    ${stack.httpUrl}/`,
     `  JWKS       ${stack.httpUrl}${JWKS_PATH}`,
     `  DynamoDB   ${stack.dynamodbDescription}`,
+    ...args.banner,
     `  Token      npm run -s token -- --sub alice --scope realtime:publish${port === 8080 ? '' : ` --url ${stack.httpUrl}`}`,
     `  AWS keys   ${credentials}   (signatures on @connections and the Invoke API are checked)`,
+    ...args.notices.map((notice) => `  Note: ${notice}`),
     `Switchboard local stack ready on ${stack.httpUrl}`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
@@ -127,6 +68,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}\n`);
+  const hint =
+    error instanceof StartArgsError ? '\n(npm start -- --help lists the options and properties)' : '';
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}${hint}\n`);
   process.exit(1);
 });

@@ -1,8 +1,10 @@
+import { handlerEnvironment } from '../infra/settings';
 import { type Env, loadConfig } from '../shared/app/config';
 import { asyncInvocations } from '../shared/app/routes';
 import type { LocalCredentials } from './credentials';
 import type { DevIssuer } from './dev-issuer';
 import { WS_STAGE } from './ids';
+import type { LocalStackProps } from './settings';
 
 /**
  * The configuration of one local stack's runtime (local/index.ts builds it from this): never process.env, so
@@ -16,11 +18,18 @@ export interface StackEnvInput {
   issuer: DevIssuer;
   credentials: LocalCredentials;
   handlerLogLevel: string;
+  /** The CDK stack's properties: they become variables exactly as in AWS (infra/settings.ts). */
+  stackProps: LocalStackProps;
   overrides: Env;
 }
 
 export function stackEnv(input: StackEnvInput): Env {
   const env: Env = {
+    ...handlerEnvironment({
+      ...input.stackProps,
+      issuer: input.issuer.issuer,
+      audience: [input.issuer.audience],
+    }),
     TABLE_NAME: input.tableName,
     DYNAMODB_ENDPOINT: input.dynamodbEndpoint,
     AWS_REGION: input.region,
@@ -30,11 +39,8 @@ export function stackEnv(input: StackEnvInput): Env {
     LOCAL_STACK: 'true',
     LOCAL_ACCESS_KEY_ID: input.credentials.accessKeyId,
     LOCAL_SECRET_ACCESS_KEY: input.credentials.secretAccessKey,
-    JWT_ISSUER: input.issuer.issuer,
-    JWT_AUDIENCE: input.issuer.audience,
+    // Inline, where AWS finds the keys by OIDC discovery: the handlers need not call back into the stack.
     JWT_JWKS: JSON.stringify(input.issuer.jwks),
-    ALLOW_ANONYMOUS: 'true',
-    ALLOWED_ORIGINS: '',
     LOG_LEVEL: input.handlerLogLevel,
     // The Lambda Invoke API (lambda-api.ts) answers on the same port, knowing functions by their table names.
     LAMBDA_ENDPOINT: lambdaEndpoint(input.port),

@@ -109,6 +109,7 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
     issuer,
     credentials,
     handlerLogLevel: handlerLogLevel(o.logLevel),
+    stackProps: o.stackProps,
     overrides: o.env,
   });
   // One runtime for the stack: its handlers share clients, key sets and caches, as a warm container's do.

@@ -4,6 +4,7 @@ import { schedules as routeSchedules, type Schedule } from '../shared/app/routes
 import type { InvocationObserver } from './handlers';
 import { WS_LIMITS } from './limits';
 import { type LogLevel, logLevels } from './log';
+import { type LocalStackProps, localPropsProblems } from './settings';
 
 /** Options of `startLocalStack`; every one has a default, and a misspelt one fails loudly. */
 export interface LocalStackOptions extends SeedPathSettings {
@@ -42,7 +43,12 @@ export interface LocalStackOptions extends SeedPathSettings {
    * full", and sends nothing. @default 1 MiB
    */
   maxBufferedBytes?: number;
-  /** Handler configuration over the stack's own (e.g. RATE_LIMIT_PER_MINUTE, ALLOWED_ORIGINS). */
+  /**
+   * The CDK stack's properties (`npm start -- -c name=value`), reaching the handlers as in AWS. Not issuer,
+   * audience or jwksUrl: the local stack is its own issuer (local/settings.ts).
+   */
+  stackProps?: LocalStackProps;
+  /** Handler configuration over the stack's own and `stackProps` (e.g. FANOUT_CONCURRENCY). */
   env?: Env;
   /** @default 'warn' */
   logLevel?: LogLevel;
@@ -74,6 +80,7 @@ export const defaults: Omit<ResolvedOptions, Unset> = {
   sweepIntervalMs: 60_000,
   lambdaConcurrency: 32,
   maxBufferedBytes: 1024 * 1024,
+  stackProps: {},
   env: {},
   logLevel: 'warn',
 };
@@ -117,6 +124,7 @@ export function resolveOptions(input: LocalStackOptions = {}): ResolvedOptions {
     if (!Number.isInteger(s.everyMinutes) || s.everyMinutes < 1)
       problems.push(`schedule ${s.name}: everyMinutes must be ≥ 1`);
   }
+  problems.push(...localPropsProblems(o.stackProps));
   if (problems.length > 0) throw new Error(`Invalid local stack options: ${problems.join('; ')}`);
   return o;
 }

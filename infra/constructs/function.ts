@@ -4,7 +4,7 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { type IManagedPolicy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, type CfnFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
-import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type BundlingOptions, LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -54,6 +54,29 @@ export interface SwitchboardFunctionProps {
 }
 
 /**
+ * How every function is bundled (esbuild, run locally by NodejsFunction). Exported so that
+ * `npm run bench -- lambdas` (bench/lambdas.ts) bundles exactly the same way.
+ */
+export const BUNDLING = {
+  target: 'node24',
+  // The sources are ESM (package "type": "module"); the banner gives the CommonJS dependencies that
+  // esbuild inlines a `require` for Node built-ins, which ESM output otherwise lacks.
+  format: OutputFormat.ESM,
+  mainFields: ['module', 'main'],
+  banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+  minify: true,
+  sourceMap: true,
+  // Stack traces need the mappings, not a second copy of every source file.
+  sourcesContent: false,
+  // The AWS SDK is bundled, on purpose. Measured for ws-message (minified ESM, source map aside):
+  // 886 KB / 504 KB zipped with the SDK, 547 KB / 263 KB zipped without; importing the module took
+  // ~67 ms bundled against ~113 ms resolving an unbundled SDK. What decides it: the handlers then run
+  // the SDK versions package-lock.json pins (the ones the tests ran), not whatever nodejs24.x ships
+  // that week. (Most of the rest is zod: ~450 KB of every bundle.)
+  bundleAwsSDK: true,
+} as const satisfies BundlingOptions;
+
+/**
  * The defaults of every Switchboard Lambda: one NodejsFunction bundled by the local esbuild (never Docker),
  * Node.js 24 on arm64, source maps, its own log group with a retention, and a role of its own that may write
  * to that log group and nothing else until it is granted more.
@@ -99,26 +122,7 @@ export class SwitchboardFunction extends Construct {
       logGroup: this.logGroup,
       role: this.role,
       environment: { NODE_OPTIONS: '--enable-source-maps', ...powertools, ...props.environment },
-      bundling: {
-        target: 'node24',
-        // The sources are ESM (package "type": "module"); the banner gives the CommonJS dependencies that
-        // esbuild inlines a `require` for Node built-ins, which ESM output otherwise lacks.
-        format: OutputFormat.ESM,
-        mainFields: ['module', 'main'],
-        banner:
-          "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-        minify: true,
-        sourceMap: true,
-        // Stack traces need the mappings, not a second copy of every source file.
-        sourcesContent: false,
-        // The AWS SDK is bundled, on purpose. Measured for ws-message (minified ESM, source map aside):
-        // 886 KB / 504 KB zipped with the SDK, 547 KB / 263 KB zipped without; importing the module took
-        // ~67 ms bundled against ~113 ms resolving an unbundled SDK. What decides it: the handlers then run
-        // the SDK versions package-lock.json pins (the ones the tests ran), not whatever nodejs24.x ships
-        // that week. (Most of the rest is zod: ~450 KB of every bundle.)
-        bundleAwsSDK: true,
-        logLevel: LogLevel.WARNING,
-      },
+      bundling: { ...BUNDLING, logLevel: LogLevel.WARNING },
     });
 
     if (props.tracing) {

@@ -7,9 +7,12 @@ import { promisify } from 'node:util';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import { build } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
+import { bundlingOptions } from '../../bench/lambdas';
+import { projectRoot } from '../../infra/project';
 import { SwitchboardStack } from '../../infra/stack';
-import { type LambdaName, usedLambdas } from '../../shared/app/routes';
+import { type LambdaName, lambdas, usedLambdas } from '../../shared/app/routes';
 import { cdkJsonContext, environmentOf, type Resource, VALID_PROPS } from './synth';
 
 const OPTIONAL_SDK_ADDONS = ['@aws-sdk/signature-v4-crt', '@aws-sdk/signature-v4a'];
@@ -67,6 +70,12 @@ describe('When the handlers are really bundled', () => {
     );
     // The SDK's optional SigV4a / CRT signers stay behind a try-require, as in any bundle; nothing else.
     expect(imported.filter((pkg) => !OPTIONAL_SDK_ADDONS.includes(pkg!))).toEqual([]);
+  });
+
+  it('bundles as `npm run bench -- lambdas` does: byte for byte', async () => {
+    const out = path.join(outdir, 'bench-bundle', 'index.mjs');
+    await build(bundlingOptions(path.join(projectRoot, lambdas['ws-authorizer'].entry), out));
+    expect(readFileSync(out).equals(readFileSync(bundleOf('ws-authorizer')))).toBe(true);
   });
 
   it('runs the bundled health handler', async () => {
