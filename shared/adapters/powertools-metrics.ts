@@ -25,8 +25,11 @@ export interface PowertoolsMetricsOptions {
   sink?: ((document: string) => void) | undefined;
 }
 
-/** Powertools flushes on its own at 100 values of one metric (EMF's limit): flushed here first, through the sink. */
-const MAX_VALUES = 100;
+/**
+ * EMF takes at most 100 values of one metric per document, and Powertools prints a document on its own (on
+ * stdout, past the sink) once a metric holds 100: a document here holds fewer, and more are flushed first.
+ */
+const MAX_VALUES = 99;
 
 /**
  * The Metrics port on Powertools Metrics. Counts are summed in memory during the invocation and each
