@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { seedPathsConfig } from '../edge/index';
 import { createDocumentClient } from '../shared/adapters/dynamo/client';
-import type { Env } from '../shared/app/config';
+import { type Env, loadConfig } from '../shared/app/config';
 import { httpCors, httpRoutes, type LambdaName, usedLambdas, webSocketRoutes } from '../shared/app/routes';
 import { createRuntime } from '../shared/app/runtime';
 import { ConnectionRegistry } from './connection-registry';
@@ -117,7 +117,7 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
   });
   // One runtime for the stack: its handlers share clients, key sets and caches, as a warm container's do.
   // Their metrics documents come here rather than to stdout (local/metrics.ts).
-  const metrics = createLocalMetrics(log);
+  const metrics = createLocalMetrics({ service: loadConfig(env).metricsService, log });
   const runtime = createRuntime(env, { metricsSink: metrics.record });
   const { config } = runtime;
 

@@ -41,9 +41,9 @@ export interface MetricsSecond {
 }
 
 export interface MetricsSnapshot {
-  /** The `service` dimension of the documents (the stack name, POWERTOOLS_SERVICE_NAME). */
-  service: string | null;
-  namespace: string | null;
+  /** The `service` dimension of the handlers' metrics (POWERTOOLS_SERVICE_NAME). */
+  service: string;
+  namespace: string;
   /** The current second (epoch s): the last one in the window, still filling. */
   now: number;
   /** The window's length: the seconds from `now - seconds + 1` to `now`. */
@@ -76,10 +76,15 @@ interface EmfDirective {
   Metrics: { Name: string; Unit?: string }[];
 }
 
-export function createLocalMetrics(log: LocalLog, now: () => number = Date.now): LocalMetrics {
+export interface LocalMetricsOptions {
+  /** The handlers' `service` dimension (their POWERTOOLS_SERVICE_NAME): only its documents are charted. */
+  service: string;
+  log: LocalLog;
+  now?: () => number;
+}
+
+export function createLocalMetrics({ service, log, now = Date.now }: LocalMetricsOptions): LocalMetrics {
   const seconds = new Map<number, OpenSecond>();
-  let service: string | null = null;
-  let namespace: string | null = null;
   let malformed = false;
 
   const second = (t: number): OpenSecond => {
@@ -102,7 +107,7 @@ export function createLocalMetrics(log: LocalLog, now: () => number = Date.now):
       if (!Array.isArray(directives)) throw new Error('no CloudWatchMetrics');
       const s = second(Math.floor((Number(aws.Timestamp) || now()) / 1000));
       for (const directive of directives) {
-        namespace = directive.Namespace;
+        if (directive.Namespace !== METRICS.namespace) continue;
         for (const set of directive.Dimensions) addSet(s, doc, directive, set);
       }
     } catch (error) {
@@ -116,7 +121,7 @@ export function createLocalMetrics(log: LocalLog, now: () => number = Date.now):
   /** `[service]`: totals and samples; `[service, X]`: the breakdown by X; any other set is not charted. */
   function addSet(s: OpenSecond, doc: Record<string, unknown>, directive: EmfDirective, set: string[]): void {
     if (set[0] !== METRICS.serviceDimension || set.length > 2) return;
-    service = String(doc[METRICS.serviceDimension]);
+    if (doc[METRICS.serviceDimension] !== service) return;
     for (const { Name, Unit } of directive.Metrics) {
       const values = [doc[Name]].flat().filter((v): v is number => typeof v === 'number');
       if (set.length === 1) {
@@ -166,7 +171,7 @@ export function createLocalMetrics(log: LocalLog, now: () => number = Date.now):
         }
         buckets.push(view);
       }
-      return { service, namespace, now: current, seconds: window, buckets };
+      return { service, namespace: METRICS.namespace, now: current, seconds: window, buckets };
     },
   };
 }
