@@ -268,4 +268,6 @@ if (location.protocol === 'http:' || location.protocol === 'https:') {
   });
   windowSeconds = Number($('metrics-window').value);
   tick();
+} else {
+  $('metrics-status').textContent = 'Open the page from the local stack (npm start) to see its metrics.';
 }
