@@ -1,4 +1,4 @@
-import { bearerToken, principalFromClaims } from '../core/auth/jwt';
+import { presentedToken } from '../core/auth/jwt';
 import { ANONYMOUS, type Principal } from '../core/auth/principal';
 import { asProtocolError, ProtocolError } from '../core/errors';
 import { idempotent } from '../core/idempotency';
@@ -59,16 +59,21 @@ export function httpHandler<L extends LambdaName>(
   };
 }
 
+/**
+ * The caller, by one rule on every route that reads a token: a presented token is verified with the
+ * runtime's verifier (the WebSocket authorizer's, with its cached key set), and one that does not verify
+ * is 401, also on routes that serve anonymous callers. On `jwt` routes API Gateway's JWT authorizer has
+ * checked the token already, but the claims it hands on are flattened into strings (`["evil acme"]` and
+ * `["evil", "acme"]` both arrive as "[evil acme]"): the principal is read from the verified token instead.
+ */
 async function resolvePrincipal(deps: HttpDeps, route: HttpRoute, event: HttpEvent): Promise<Principal> {
   if (route.auth === 'none') return ANONYMOUS;
-  if (route.auth === 'optional') {
-    const token = bearerToken(header(event.headers, 'authorization'));
-    return token ? deps.verifier.verify(token) : ANONYMOUS;
+  const token = presentedToken(header(event.headers, 'authorization'));
+  if (token === undefined) {
+    if (route.auth === 'optional') return ANONYMOUS;
+    throw new ProtocolError('UNAUTHORIZED', 'a bearer token is required');
   }
-  // API Gateway's JWT authorizer has verified the token; these are its claims.
-  const claims = event.requestContext.authorizer?.jwt?.claims;
-  if (!claims) throw new ProtocolError('UNAUTHORIZED', 'a bearer token is required');
-  const principal = principalFromClaims(claims, deps.config.auth);
+  const principal = await deps.verifier.verify(token);
   // API Gateway checked the scopes already; checked again so a misconfigured route fails closed.
   if (route.scopes && !route.scopes.some((s) => principal.scopes.includes(s))) {
     throw new ProtocolError('FORBIDDEN', `this route needs one of the scopes: ${route.scopes.join(', ')}`);

@@ -4,10 +4,9 @@
  * same as against the table. Extend a fake when you add a port method: the type checker lists what is
  * missing. `fakeWorld()` is a whole runtime (shared/app/runtime.ts) made of them.
  */
-import type { Env } from '../../shared/app/config';
+import { type Env, loadConfig } from '../../shared/app/config';
 import { createRuntime, type Runtime } from '../../shared/app/runtime';
-import type { TokenVerifier } from '../../shared/core/auth/jwt';
-import { TokenError } from '../../shared/core/auth/jwt';
+import { createTokenVerifier, TokenError, type TokenVerifier } from '../../shared/core/auth/jwt';
 import {
   ChannelLimitError,
   type Clock,
@@ -48,6 +47,7 @@ import type {
   LivePushStore,
   LiveStatsTrigger,
 } from '../../shared/features/live-stats/store';
+import { UNIT_AUTH_ENV } from './tokens';
 
 export class FakeClock implements Clock {
   constructor(public t = Date.UTC(2026, 10, 23, 12, 0, 0)) {}
@@ -483,8 +483,14 @@ export function fakeParts() {
   };
 }
 
-/** A whole runtime of fakes, built by the one function that builds every runtime. */
-export function fakeWorld(env: Env = {}, verifier: TokenVerifier = rejectingVerifier): FakeWorld {
+/**
+ * A whole runtime of fakes, built by the one function that builds every runtime. Its verifier is the real
+ * one, trusting the unit tests' issuer (test/support/tokens.ts `unitToken`) unless `env` names another.
+ */
+export function fakeWorld(
+  env: Env = {},
+  verifier: TokenVerifier = createTokenVerifier(loadConfig({ ...UNIT_AUTH_ENV, ...env }).auth),
+): FakeWorld {
   const parts = { ...fakeParts(), gateway: new FakeGateway() };
   // Every port is one of `parts`: the runtime holds these very objects, so the narrower type is true.
   return createRuntime(env, { ...parts, verifier }) as FakeWorld;
