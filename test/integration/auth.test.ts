@@ -187,10 +187,11 @@ describe('the security matrix', () => {
         const posted = await orgPost(mallory);
         expect(posted).toMatchObject({ status: 403, body: { code: 'FORBIDDEN' } });
         // What the emulated JWT authorizer handed the Lambda is AWS's flattened form, which is not read.
-        const invocation = calls.of('http-orgs').at(-1)?.event as {
+        const invocation = calls.of('http-orgs').at(-1);
+        const event = invocation?.event as {
           requestContext: { authorizer: { jwt: { claims: Record<string, string> } } };
         };
-        expect(invocation.requestContext.authorizer.jwt.claims.orgs).toBe(`[${name}]`);
+        expect(event.requestContext.authorizer.jwt.claims.orgs).toBe(`[${name}]`);
         expect(
           (await TestClient.refused(stack.wsUrl, { token: mallory, channels: [`org:${org}`], headers }))
             .status,
@@ -226,9 +227,9 @@ describe('the security matrix', () => {
         expect((await orgPost(bearer)).status).toBe(403);
         // Over WebSocket: the principal every route of the connection gets has none of them either.
         await clients.connect(stack.wsUrl, { token: bearer, headers });
-        const context = (
-          calls.of('ws-connect').at(-1)?.event as { requestContext: { authorizer: { scopes: string } } }
-        ).requestContext.authorizer;
+        const connect = calls.of('ws-connect').at(-1);
+        const context = (connect?.event as { requestContext: { authorizer: { scopes: string } } })
+          .requestContext.authorizer;
         expect(context.scopes.split(' ')).not.toContain('realtime:admin');
         expect(context.scopes.split(' ')).not.toContain('realtime:publish');
       },
