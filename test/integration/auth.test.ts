@@ -6,7 +6,7 @@ import type { LocalStack } from '../../local/index';
 import { AUDIENCE, hs256WithPublicKey, ISSUER, nowSec, testIssuer, unsignedToken } from '../support/tokens';
 import { clientPool, TestClient, unique } from './support/client';
 import { api } from './support/http';
-import { recorder, shared, startTestStack } from './support/stack';
+import { recorder, shared, startTestStack, wsContext } from './support/stack';
 
 /**
  * Production-grade auth over the real local stack, configured as a production stack would be: an OIDC
@@ -227,9 +227,8 @@ describe('the security matrix', () => {
         expect((await orgPost(bearer)).status).toBe(403);
         // Over WebSocket: the principal every route of the connection gets has none of them either.
         await clients.connect(stack.wsUrl, { token: bearer, headers });
-        const connect = calls.of('ws-connect').at(-1);
-        const context = (connect?.event as { requestContext: { authorizer: { scopes: string } } })
-          .requestContext.authorizer;
+        const connect = calls.of('ws-connect').at(-1)?.event;
+        const { authorizer: context } = wsContext(connect) as unknown as { authorizer: { scopes: string } };
         expect(context.scopes.split(' ')).not.toContain('realtime:admin');
         expect(context.scopes.split(' ')).not.toContain('realtime:publish');
       },
