@@ -3,7 +3,7 @@ import { ANONYMOUS, type Principal } from '../core/auth/principal';
 import { asProtocolError, ProtocolError } from '../core/errors';
 import { idempotent } from '../core/idempotency';
 import type { Operation, OperationInput, OperationResult } from '../core/operations';
-import { byteLength } from '../core/protocol';
+import { byteLength, checkDepth } from '../core/protocol';
 import { type HttpEvent, type HttpResult, header } from './events';
 import { type HttpRoute, httpRouteKey, httpRoutes, type LambdaName, type OperationsOf } from './routes';
 import type { Runtime } from './runtime';
@@ -88,11 +88,15 @@ function parseBody(event: HttpEvent, route: HttpRoute): unknown {
   const size = byteLength(text);
   if (size > max)
     throw new ProtocolError('PAYLOAD_TOO_LARGE', `body is ${size} bytes; at most ${max} allowed`);
+  let body: unknown;
   try {
-    return JSON.parse(text);
+    body = JSON.parse(text);
   } catch {
     throw new ProtocolError('INVALID_JSON', 'body is not valid JSON');
   }
+  // Before anything that recurses (zod, the idempotency fingerprint, JSON.stringify) sees the body.
+  checkDepth(body);
+  return body;
 }
 
 function decodeParams(params: Record<string, string | undefined> | undefined): Record<string, string> {
