@@ -1,7 +1,7 @@
 import { presentedToken } from '../core/auth/jwt';
 import { ANONYMOUS, type Principal } from '../core/auth/principal';
 import { asProtocolError, ProtocolError } from '../core/errors';
-import { idempotent } from '../core/idempotency';
+import { type Attempt, idempotent, keyInUse } from '../core/idempotency';
 import type { Operation, OperationInput, OperationResult } from '../core/operations';
 import { byteLength, checkDepth } from '../core/protocol';
 import { type HttpEvent, type HttpResult, header } from './events';
@@ -43,7 +43,9 @@ export function httpHandler<L extends LambdaName>(
       const operation = operations[route.operation as OperationsOf<L>];
       const key = idempotencyKeyOf(route, event, body);
       const result = key
-        ? await idempotentOperation(deps, route, event, principal, key, body, () => operation(input))
+        ? await idempotentOperation(deps, route, event, principal, key, body, (attempt) =>
+            operation({ ...input, attempt }),
+          )
         : await operation(input);
       return json(result.status, result.body, result.headers);
     } catch (error) {
@@ -140,7 +142,7 @@ async function idempotentOperation(
   principal: Principal,
   key: string,
   body: unknown,
-  run: () => Promise<OperationResult>,
+  run: (attempt: Attempt) => Promise<OperationResult>,
 ): Promise<OperationResult> {
   const outcome = await idempotent(
     deps,
@@ -158,7 +160,7 @@ async function idempotentOperation(
     case 'replay':
       return { ...outcome.result, headers: { ...outcome.result.headers, 'idempotent-replayed': 'true' } };
     case 'pending':
-      throw new ProtocolError('CONFLICT', 'a request with this idempotency key is still being processed');
+      throw keyInUse(outcome.retryAfterMs);
   }
 }
 
@@ -171,9 +173,14 @@ export function json(status: number, body?: unknown, headers?: Record<string, st
 }
 
 export function problem(error: ProtocolError, instance?: string): HttpResult {
+  const retryAfter =
+    error.retryAfterMs === undefined ? undefined : Math.max(1, Math.ceil(error.retryAfterMs / 1000));
   return {
     statusCode: error.status,
-    headers: { 'content-type': 'application/problem+json' },
+    headers: {
+      'content-type': 'application/problem+json',
+      ...(retryAfter === undefined ? {} : { 'retry-after': String(retryAfter) }),
+    },
     body: JSON.stringify(error.toProblem(instance)),
   };
 }
