@@ -14,8 +14,8 @@ import type { PublishSettings } from './settings';
  * (issue 14): before a publish stores its message at a seq, it reserves that seq in the claim
  * (`Attempt.reserve`). An attempt that died (a crash, a function stopped at its timeout) leaves its claim
  * pending; once older than IDEMPOTENCY_STALE_SECONDS it is taken over by the next attempt with the same
- * request, which gets the dead attempt's id and reservations and so finishes that very message: stored
- * once, at the seq it had taken, and delivered. Until then a repeat is told the first attempt is still in
+ * request, which gets the dead attempt's id and reservations and so finishes that very message
+ * (core/publish.ts): stored once, and delivered. Until then a repeat is told the first attempt is still in
  * progress (IDEMPOTENCY_KEY_IN_USE, with when to try again), never that the message was sent.
  */
 
@@ -41,7 +41,7 @@ export interface Attempt {
   readonly id: string;
   /** When the first attempt began (epoch ms): the time of what the request makes, in every attempt. */
   readonly startedAt: number;
-  /** The seqs (by channel) an earlier attempt that died had reserved: its message goes there. */
+  /** The seqs (by channel) an earlier attempt that died had reserved: its message is there, or nothing is. */
   readonly reserved: Readonly<Record<string, number>>;
   /**
    * Notes a seq taken for a channel before the message is stored there, so that a retry after a crash

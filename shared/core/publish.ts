@@ -12,9 +12,10 @@ import { voidSeq } from './recovery';
  * project comes through here (or, for frames that are not events of a channel, through delivery directly).
  *
  * Crash-safe (issue 14): an idempotent publish reserves each seq in its claim before it stores the message
- * there, and a seq holds one entry for good; so a retry after a crash at any point stores the message once,
- * at the seq it had taken (or, where that seq was voided meanwhile, at a new one), and delivers it. Until
- * the first attempt is taken for dead, a retry is told it is in progress (IDEMPOTENCY_KEY_IN_USE).
+ * there, and a seq holds one entry for good; so a retry after a crash at any point finds what the dead
+ * attempt did: the message stored (it is delivered again, at its seq), or not (the seq it had taken is
+ * voided, and the message stored at a new one and delivered). Until the first attempt is taken for dead, a
+ * retry is told it is in progress (IDEMPOTENCY_KEY_IN_USE).
  */
 
 /** What an event builder learns before it builds the frame (chat messages embed their own id and seq). */
@@ -127,10 +128,13 @@ async function publishOnce(
 const MAX_SEQ_TRIES = 3;
 
 /**
- * The message's one entry in a channel's history, and its seq: the seq an earlier attempt reserved (a
- * retry after a crash), else a new one, reserved in the claim before the message is stored there. An entry
- * found at the seq already is this message, stored by that earlier attempt (delivered as it was stored), or
- * a void marker (a reader took this publish for dead: core/recovery.ts): then a new seq.
+ * The message's one entry in a channel's history, and its seq. A retry that took over from a dead attempt
+ * first settles the seq that attempt reserved: if the message is there, that is its entry (delivered again
+ * as it was stored); if not, the seq is voided, never filled this late (a subscriber that recovered past
+ * it meanwhile would never get it: deliveries skip what a replay covered), and the message takes a new
+ * seq. A new seq is reserved in the claim before the message is stored there (when the publish is
+ * idempotent), and found voided (a reader took this publish for dead: core/recovery.ts) it is given up
+ * for another.
  */
 async function storeInHistory(
   deps: PublishDeps,
@@ -140,27 +144,23 @@ async function storeInHistory(
   meta: { id: string; timestamp: string; now: number },
   attempt: Attempt | undefined,
 ): Promise<{ seq: number; frame: string }> {
+  const reserved = attempt?.reserved[channel.id];
+  if (reserved !== undefined) {
+    const found = await voidSeq(deps, channel, reserved);
+    if (idOfFrame(found.frame) === meta.id) return { seq: reserved, frame: found.frame };
+  }
   const expiresAt = history.ttlSeconds === null ? null : Math.floor(meta.now / 1000) + history.ttlSeconds;
-  let seq = attempt?.reserved[channel.id];
   for (let tries = 0; tries < MAX_SEQ_TRIES; tries++) {
-    let at: number | undefined;
-    if (seq === undefined) {
-      seq = await deps.messages.nextSeq(channel.id);
-      at = deps.clock.now();
-      if (attempt) await reserve(deps, attempt, channel, seq);
-    }
+    const seq = await deps.messages.nextSeq(channel.id);
+    const at = deps.clock.now();
+    if (attempt) await reserve(deps, attempt, channel, seq);
     const event = eventOf(input, { id: meta.id, seq, timestamp: meta.timestamp });
     const frame = JSON.stringify(
       frameOf({ type: event.type, channel: channel.id, id: meta.id, timestamp: meta.timestamp, seq }, event),
     );
-    const found = await deps.messages.appendHistory(
-      channel.id,
-      { seq, frame, ...(at === undefined ? {} : { at }) },
-      expiresAt,
-    );
-    if (found === null) return { seq, frame };
-    if (idOfFrame(found.frame) === meta.id) return { seq, frame: found.frame };
-    seq = undefined;
+    if ((await deps.messages.appendHistory(channel.id, { seq, frame, at }, expiresAt)) === null) {
+      return { seq, frame };
+    }
   }
   throw new Error(`${channel.id}: ${MAX_SEQ_TRIES} seqs in a row were voided before ${meta.id} was stored`);
 }

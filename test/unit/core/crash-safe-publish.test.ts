@@ -11,9 +11,9 @@ import { TestClient, user } from '../../support/world';
  * Crash-safe publishing (issue 14), at every point a publish with an id can die: the first attempt is
  * stopped there for good (its promise never settles, as a killed process's work never resumes), then the
  * same id is retried at once and once the attempt is taken for dead (IDEMPOTENCY_STALE_SECONDS, 60 s). The
- * retry at once is told the first is in progress, never `duplicate`; the later one stores the message once,
- * at the seq the first had reserved where it had, and delivers it; any seq left without a message is voided,
- * so recovery over the range ends.
+ * retry at once is told the first is in progress, never `duplicate`; the later one stores the message once
+ * (where the first attempt had stored it, it stays) and delivers it; any seq left without a message is
+ * voided, so recovery over the range ends.
  */
 const STALE_MS = 60_000;
 const ROOM = 'room:a';
@@ -126,8 +126,10 @@ describe('a publish with an id, its attempt stopped for good', () => {
       const stored = storedWith(world, FIRST);
       expect(stored).toHaveLength(1);
       expect(later.seq).toBe(stored[0]?.seq);
-      // Where the first attempt had reserved its seq, the message is there; a seq it only took is a gap.
-      expect(later.seq).toBe(at === 'after the seq was taken' ? 3 : 2);
+      // Stored by the first attempt: there it stays. A seq it took without storing it is voided (at once
+      // where it was reserved, by a reader where not) and the message takes a new one.
+      const tookASeq = at === 'after the seq was taken' || at === 'after the seq was reserved';
+      expect(later.seq).toBe(tookASeq ? 3 : 2);
       for (const client of [alice, bob]) {
         const got = client.received().filter((f) => f.id === FIRST);
         expect(got.length).toBeGreaterThanOrEqual(1);
@@ -180,6 +182,25 @@ describe('a publish with an id, its attempt stopped for good', () => {
         .filter((f) => f.id === FIRST)
         .map((f) => f.seq),
     ).toEqual([4]);
+  });
+
+  it("a subscriber that recovered past the dead attempt's seq before the retry still gets the message, live", async () => {
+    const { world, alice } = await setUp();
+    const restart = crash(world, 'after the seq was reserved');
+    void alice.send(publication({ n: 1 }, 'p-1'));
+    await until(() => Object.keys(world.idempotency.records.get(`ws#${ROOM}#p-1`)?.seqs ?? {}).length > 0);
+    restart();
+    const carol = await TestClient.connect(world, 'c-carol', user('carol'));
+    const replay = await carol.send({ type: 'subscribe', channel: ROOM, since: 1 });
+    expect(replay).toEqual([{ type: 'subscribed', channel: ROOM, seq: 2, recovered: false }]);
+    world.clock.advance(STALE_MS + 1);
+    expect(await alice.request(publication({ n: 1 }, 'p-1'))).toMatchObject({ type: 'ack', seq: 3 });
+    expect(carol.received().map((f) => [f.seq, f.id])).toEqual([[3, FIRST]]);
+    const again = await carol.send({ type: 'subscribe', channel: ROOM, since: 1 });
+    expect(again.slice(1).map((f) => [f.seq, f.type])).toEqual([
+      [2, 'void'],
+      [3, 'publication'],
+    ]);
   });
 
   it('an attempt that lost its claim while it was stalled voids the seq it took and stores nothing', async () => {
