@@ -3,7 +3,7 @@ import { seedPathsConfig } from '../edge/index';
 import { createDocumentClient } from '../shared/adapters/dynamo/client';
 import { type Env, loadConfig } from '../shared/app/config';
 import { httpCors, httpRoutes, type LambdaName, usedLambdas, webSocketRoutes } from '../shared/app/routes';
-import { createRuntime } from '../shared/app/runtime';
+import { createRuntime, type Runtime } from '../shared/app/runtime';
 import { ConnectionRegistry } from './connection-registry';
 import { CONNECTIONS_PREFIX, createConnectionsApi } from './connections-api';
 import { credentialsFile, type LocalCredentials, loadLocalCredentials } from './credentials';
@@ -17,6 +17,7 @@ import { WS_STAGE } from './ids';
 import { createIssuerRoutes } from './issuer-routes';
 import { createJwtAuthorizer } from './jwt-authorizer';
 import { createLambdaApi, LAMBDA_INVOKE_PREFIX } from './lambda-api';
+import { type LambdaWorkers, startLambdaWorkers } from './lambda-workers';
 import { createLog, errorText, handlerLogLevel } from './log';
 import { createLocalMetrics, createMetricsRoute, type MetricsSnapshot } from './metrics';
 import { type LocalStackOptions, resolveOptions } from './options';
@@ -74,8 +75,9 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
   const o = resolveOptions(input);
   const log = createLog(o.logLevel);
   checkRouteTable(webSocketRoutes, httpRoutes, o.schedules);
-  const lambdaNames: LambdaName[] = [...usedLambdas(), ...o.schedules.map((s) => s.lambda)];
-  const modules = await loadHandlerModules(lambdaNames);
+  const lambdaNames: LambdaName[] = [...new Set([...usedLambdas(), ...o.schedules.map((s) => s.lambda)])];
+  // In this thread only without workers; each worker imports them itself (lambda-worker.ts).
+  const modules = o.lambdaWorkers === 0 ? await loadHandlerModules(lambdaNames) : undefined;
   const key = await loadDevKey(o.memory ? null : join(o.dataDir, 'dev-issuer.json'));
   const credentials = await loadLocalCredentials(o.memory ? null : credentialsFile(o.dataDir));
   const region = o.env.AWS_REGION ?? DEFAULT_REGION;
@@ -115,21 +117,41 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
     stackProps: o.stackProps,
     overrides: o.env,
   });
-  // One runtime for the stack: its handlers share clients, key sets and caches, as a warm container's do.
-  // Their metrics documents come here rather than to stdout (local/metrics.ts).
-  const metrics = createLocalMetrics({ service: loadConfig(env).metricsService, log });
-  const runtime = createRuntime(env, { metricsSink: metrics.record });
-  const { config } = runtime;
+  const config = loadConfig(env);
+  // The handlers' metrics documents come here rather than to stdout (local/metrics.ts).
+  const metrics = createLocalMetrics({ service: config.metricsService, log });
+  // With workers (the default) each has its own runtime, as each Lambda container has; without, one runtime
+  // in this thread serves every handler. Either way the runtime is built from the stack's environment.
+  let workers: LambdaWorkers | undefined;
+  let runtime: Runtime | undefined;
+  try {
+    if (modules) runtime = createRuntime(env, { metricsSink: metrics.record });
+    else
+      workers = await startLambdaWorkers({
+        count: o.lambdaWorkers,
+        env,
+        names: lambdaNames,
+        metricsSink: metrics.record,
+        log,
+      });
+  } catch (error) {
+    await server.close(0);
+    await undo();
+    throw error;
+  }
+  const handlers = runtime && modules ? makeHandlers(modules, runtime) : workers!.handlers;
 
-  const invoker = createInvoker(makeHandlers(modules, runtime), {
+  const invoker = createInvoker(handlers, {
     concurrency: o.lambdaConcurrency,
     log,
-    // As a Lambda's handler does after each invocation. Invocations overlap here (one runtime serves them
-    // all): a document may hold what another one under way recorded so far; the totals are the same.
+    // As a Lambda's handler does after each invocation (a worker flushes its runtime's before it answers).
+    // Invocations overlap (one runtime serves several): a document may hold what another one under way
+    // recorded so far; the totals are the same.
     ended(lambda, ms) {
-      runtime.metrics.flush();
+      runtime?.metrics.flush();
       metrics.invocation(lambda, ms);
     },
+    ...(workers ? { stopping: workers.stopping } : {}),
     ...(o.observe ? { observe: o.observe } : {}),
   });
   const registry = new ConnectionRegistry();
@@ -223,7 +245,8 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
     await server.close(HTTP_CLOSE_GRACE_MS);
     await sweeper.stop();
     await invoker.drain();
-    runtime.dispose();
+    await workers?.close();
+    runtime?.dispose();
     documents.destroy();
     await undo();
   };
