@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { senderOf } from '../auth/principal';
 import {
   authorizeClientPublish,
@@ -21,19 +21,19 @@ import type { SessionFrameType } from './manifest';
 export const helloFrame = z.object({ type: z.literal('hello') });
 export const pingFrame = z.object({
   type: z.literal('ping'),
-  timestamp: z.union([z.string().max(64), z.number()]).optional(),
+  timestamp: z.optional(z.union([z.string().check(z.maxLength(64)), z.number()])),
 });
 export const subscribeFrame = z.object({
   type: z.literal('subscribe'),
   channel: channelField,
-  since: z.number().int().min(0).optional(),
+  since: z.optional(z.number().check(z.int(), z.minimum(0))),
 });
 export const unsubscribeFrame = z.object({ type: z.literal('unsubscribe'), channel: channelField });
 export const publishFrame = z.object({
   type: z.literal('publish'),
   channel: channelField,
   data: z.record(z.string(), z.unknown()),
-  id: clientMessageId.optional(),
+  id: z.optional(clientMessageId),
 });
 
 export type SessionDeps = PublishDeps &

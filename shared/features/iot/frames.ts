@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { ProtocolError } from '../../core/errors';
 import { clientMessageId } from '../../core/protocol';
 import { defineFrame, type FrameHandler } from '../../core/session/frames';
@@ -6,9 +6,9 @@ import type { IotDeps } from './deps';
 import { ingestReadings } from './ingest';
 import { readingSchema } from './schemas';
 
-export const sensorDataFrame = readingSchema.extend({
+export const sensorDataFrame = z.extend(readingSchema, {
   type: z.literal('sensor_data'),
-  id: clientMessageId.optional(),
+  id: z.optional(clientMessageId),
 });
 
 /**
