@@ -1,3 +1,4 @@
+import english from 'zod/v4/locales/en.js';
 import * as z from 'zod/mini';
 import { ProtocolError } from './errors';
 
@@ -44,8 +45,9 @@ export function parseFrameText(text: string | null | undefined): Record<string, 
  * zod's English messages. `zod/mini` loads no locale (its issues would all say "Invalid input"), and a
  * global `z.config()` would be a side effect of importing this module: every parse names its locale
  * instead, so the texts clients see are zod's English ones wherever the schema gives none of its own.
+ * Imported by its own path: `z.locales.en` would bundle every locale (~150 KB).
  */
-const { localeError } = z.locales.en();
+const { localeError } = english();
 
 /**
  * Parses with zod's English messages and each issue's input (so describeZodError can tell a missing field
