@@ -1,5 +1,5 @@
-import english from 'zod/v4/locales/en.js';
 import * as z from 'zod/mini';
+import english from 'zod/v4/locales/en.js';
 import { ProtocolError } from './errors';
 
 /**
