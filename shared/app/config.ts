@@ -37,64 +37,66 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 const D = DEFAULTS;
 
-export const envSchema = z.object({
-  TABLE_NAME: z._default(z.string().check(z.minLength(3)), D.TABLE_NAME),
-  DYNAMODB_ENDPOINT: z.optional(z.url()),
-  AWS_REGION: z._default(z.string(), D.AWS_REGION),
-  /** Where the Management API of the WebSocket stage answers: https://{api}.execute-api.{region}.amazonaws.com/{stage}. */
-  WS_CALLBACK_URL: z.optional(z.url()),
+export const envSchema = z.lazy(() =>
+  z.object({
+    TABLE_NAME: z._default(z.string().check(z.minLength(3)), D.TABLE_NAME),
+    DYNAMODB_ENDPOINT: z.optional(z.url()),
+    AWS_REGION: z._default(z.string(), D.AWS_REGION),
+    /** Where the Management API of the WebSocket stage answers: https://{api}.execute-api.{region}.amazonaws.com/{stage}. */
+    WS_CALLBACK_URL: z.optional(z.url()),
 
-  JWT_ISSUER: z.optional(z.string()),
-  JWT_AUDIENCE: list([]),
-  /** Remote key set (production: the OIDC issuer's jwks_uri). */
-  JWKS_URL: z.optional(z.url()),
-  /** An inline JSON Web Key Set, for issuers without a URL (the local dev issuer, tests). */
-  JWT_JWKS: z.optional(z.string()),
-  /** A remote key set is refetched at most this often for a token with an unknown `kid` (key rotation). */
-  JWKS_COOLDOWN_SECONDS: int(D.JWKS_COOLDOWN_SECONDS, 0, 3600),
-  /** How long a fetched remote key set is used before it is fetched again. */
-  JWKS_CACHE_SECONDS: int(D.JWKS_CACHE_SECONDS, 0, 24 * 3600),
-  JWT_ALGORITHMS: list(D.JWT_ALGORITHMS),
-  JWT_CLOCK_TOLERANCE_SECONDS: int(D.JWT_CLOCK_TOLERANCE_SECONDS, 0, 300),
-  ORGS_CLAIM: z._default(z.string(), D.ORGS_CLAIM),
-  /** Stripped from each organisation claim value, e.g. `/orgs/` for Keycloak groups such as `/orgs/acme`. */
-  ORGS_PREFIX: z._default(z.string(), D.ORGS_PREFIX),
-  USERNAME_CLAIMS: list(D.USERNAME_CLAIMS),
-  ALLOW_ANONYMOUS: bool(D.ALLOW_ANONYMOUS),
-  /** Origins allowed to open a WebSocket; empty means any. Requests without an Origin (non-browser) pass. */
-  ALLOWED_ORIGINS: list(D.ALLOWED_ORIGINS),
+    JWT_ISSUER: z.optional(z.string()),
+    JWT_AUDIENCE: list([]),
+    /** Remote key set (production: the OIDC issuer's jwks_uri). */
+    JWKS_URL: z.optional(z.url()),
+    /** An inline JSON Web Key Set, for issuers without a URL (the local dev issuer, tests). */
+    JWT_JWKS: z.optional(z.string()),
+    /** A remote key set is refetched at most this often for a token with an unknown `kid` (key rotation). */
+    JWKS_COOLDOWN_SECONDS: int(D.JWKS_COOLDOWN_SECONDS, 0, 3600),
+    /** How long a fetched remote key set is used before it is fetched again. */
+    JWKS_CACHE_SECONDS: int(D.JWKS_CACHE_SECONDS, 0, 24 * 3600),
+    JWT_ALGORITHMS: list(D.JWT_ALGORITHMS),
+    JWT_CLOCK_TOLERANCE_SECONDS: int(D.JWT_CLOCK_TOLERANCE_SECONDS, 0, 300),
+    ORGS_CLAIM: z._default(z.string(), D.ORGS_CLAIM),
+    /** Stripped from each organisation claim value, e.g. `/orgs/` for Keycloak groups such as `/orgs/acme`. */
+    ORGS_PREFIX: z._default(z.string(), D.ORGS_PREFIX),
+    USERNAME_CLAIMS: list(D.USERNAME_CLAIMS),
+    ALLOW_ANONYMOUS: bool(D.ALLOW_ANONYMOUS),
+    /** Origins allowed to open a WebSocket; empty means any. Requests without an Origin (non-browser) pass. */
+    ALLOWED_ORIGINS: list(D.ALLOWED_ORIGINS),
 
-  RATE_LIMIT_PER_MINUTE: int(D.RATE_LIMIT_PER_MINUTE, 1),
-  MAX_CHANNELS_PER_CONNECTION: int(D.MAX_CHANNELS_PER_CONNECTION, 1),
-  MAX_CONNECTIONS_PER_USER: int(D.MAX_CONNECTIONS_PER_USER, 1),
-  PRESENCE_ANNOUNCE_MAX: int(D.PRESENCE_ANNOUNCE_MAX, 0),
-  MAX_DATA_BYTES: int(D.MAX_DATA_BYTES, 1),
-  CONNECTION_TTL_SECONDS: int(D.CONNECTION_TTL_SECONDS, 60),
-  FANOUT_CONCURRENCY: int(D.FANOUT_CONCURRENCY, 1, 1024),
-  FANOUT_PAGE_SIZE: int(D.FANOUT_PAGE_SIZE, 1, 10_000),
-  /** Post through the lean signed-request path (default) or through the SDK client (`false`). */
-  MANAGEMENT_API_FAST_POST: bool(D.MANAGEMENT_API_FAST_POST),
-  SENSOR_RETENTION_DAYS: int(D.SENSOR_RETENTION_DAYS, 1),
-  /** The live-stats Lambda, which POST /v1/live-push starts at once (asynchronous Invoke). */
-  LIVE_STATS_FUNCTION_NAME: z.optional(z.string().check(z.minLength(1))),
-  /** Where the Lambda Invoke API answers; AWS's regional endpoint when unset (the local stack sets its own). */
-  LAMBDA_ENDPOINT: z.optional(z.url()),
+    RATE_LIMIT_PER_MINUTE: int(D.RATE_LIMIT_PER_MINUTE, 1),
+    MAX_CHANNELS_PER_CONNECTION: int(D.MAX_CHANNELS_PER_CONNECTION, 1),
+    MAX_CONNECTIONS_PER_USER: int(D.MAX_CONNECTIONS_PER_USER, 1),
+    PRESENCE_ANNOUNCE_MAX: int(D.PRESENCE_ANNOUNCE_MAX, 0),
+    MAX_DATA_BYTES: int(D.MAX_DATA_BYTES, 1),
+    CONNECTION_TTL_SECONDS: int(D.CONNECTION_TTL_SECONDS, 60),
+    FANOUT_CONCURRENCY: int(D.FANOUT_CONCURRENCY, 1, 1024),
+    FANOUT_PAGE_SIZE: int(D.FANOUT_PAGE_SIZE, 1, 10_000),
+    /** Post through the lean signed-request path (default) or through the SDK client (`false`). */
+    MANAGEMENT_API_FAST_POST: bool(D.MANAGEMENT_API_FAST_POST),
+    SENSOR_RETENTION_DAYS: int(D.SENSOR_RETENTION_DAYS, 1),
+    /** The live-stats Lambda, which POST /v1/live-push starts at once (asynchronous Invoke). */
+    LIVE_STATS_FUNCTION_NAME: z.optional(z.string().check(z.minLength(1))),
+    /** Where the Lambda Invoke API answers; AWS's regional endpoint when unset (the local stack sets its own). */
+    LAMBDA_ENDPOINT: z.optional(z.url()),
 
-  /** Set by the local stack (local/env.ts): its SDK clients sign with LOCAL_ACCESS_KEY_ID / _SECRET_. */
-  LOCAL_STACK: bool(D.LOCAL_STACK),
-  LOCAL_ACCESS_KEY_ID: z._default(z.string().check(z.minLength(1)), D.LOCAL_ACCESS_KEY_ID),
-  LOCAL_SECRET_ACCESS_KEY: z._default(z.string().check(z.minLength(1)), D.LOCAL_SECRET_ACCESS_KEY),
-  /** Powertools' log level of the handlers; INFO in AWS, WARN in the local stack when unset. */
-  LOG_LEVEL: z.optional(
-    z.pipe(
+    /** Set by the local stack (local/env.ts): its SDK clients sign with LOCAL_ACCESS_KEY_ID / _SECRET_. */
+    LOCAL_STACK: bool(D.LOCAL_STACK),
+    LOCAL_ACCESS_KEY_ID: z._default(z.string().check(z.minLength(1)), D.LOCAL_ACCESS_KEY_ID),
+    LOCAL_SECRET_ACCESS_KEY: z._default(z.string().check(z.minLength(1)), D.LOCAL_SECRET_ACCESS_KEY),
+    /** Powertools' log level of the handlers; INFO in AWS, WARN in the local stack when unset. */
+    LOG_LEVEL: z.optional(
       z.pipe(
-        z.string(),
-        z.transform((v: string) => v.toUpperCase()),
+        z.pipe(
+          z.string(),
+          z.transform((v: string) => v.toUpperCase()),
+        ),
+        z.enum(LOG_LEVELS),
       ),
-      z.enum(LOG_LEVELS),
     ),
-  ),
-});
+  }),
+);
 
 export type Env = Record<string, string | undefined>;
 

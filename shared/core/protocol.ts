@@ -9,8 +9,8 @@ import { ProtocolError } from './errors';
  */
 
 /** A client-chosen message id: the `id` of a frame, the `ref` of its answer. */
-export const clientMessageId = z.string().check(z.minLength(1), z.maxLength(64));
-export const channelField = z.string().check(z.minLength(1), z.maxLength(200));
+export const clientMessageId = z.lazy(() => z.string().check(z.minLength(1), z.maxLength(64)));
+export const channelField = z.lazy(() => z.string().check(z.minLength(1), z.maxLength(200)));
 
 /** What may follow `namespace:` in a channel: also what ids that become channel names must be. */
 const NAME_CHAR = '[A-Za-z0-9_\\-.@=]';
@@ -22,7 +22,9 @@ const ONE_NAME_CHAR = new RegExp(`^${NAME_CHAR}$`);
 export const isPlainNameChar = (c: string): boolean => c !== '=' && ONE_NAME_CHAR.test(c);
 
 /** A user id, device id or room name that becomes a channel name. */
-export const nameField = z.string().check(z.regex(CHANNEL_NAME, `must be ${CHANNEL_NAME_RULE}`));
+export const nameField = z.lazy(() =>
+  z.string().check(z.regex(CHANNEL_NAME, `must be ${CHANNEL_NAME_RULE}`)),
+);
 
 /** A frame the server sends: always a `type`, the rest depends on it. */
 export type ServerFrame = { type: string } & Record<string, unknown>;

@@ -5,10 +5,12 @@ import type { Operation } from '../../core/operations';
 import type { MessageStore } from '../../core/ports';
 import { validate } from '../../core/protocol';
 
-const historyQuery = z.object({
-  since: z._default(z.coerce.number().check(z.int(), z.minimum(0)), 0),
-  limit: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(100)), 50),
-});
+const historyQuery = z.lazy(() =>
+  z.object({
+    since: z._default(z.coerce.number().check(z.int(), z.minimum(0)), 0),
+    limit: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(100)), 50),
+  }),
+);
 
 export interface HistoryDeps {
   channels: ChannelRegistry;

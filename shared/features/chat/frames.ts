@@ -11,12 +11,14 @@ import { type ChatMessagesDeps, sendChatMessage } from './messages';
  * `{"type": "message", "content": …}`; `channel` may be left out on a connection that is on one chat.
  * Any other field (a `sender`, say) is ignored: the sender is the connection's token.
  */
-const chatMessageFrame = z.object({
-  type: z.optional(z.literal('message')),
-  content: z.string(),
-  channel: z.optional(channelField),
-  id: z.optional(clientMessageId),
-});
+const chatMessageFrame = z.lazy(() =>
+  z.object({
+    type: z.optional(z.literal('message')),
+    content: z.string(),
+    channel: z.optional(channelField),
+    id: z.optional(clientMessageId),
+  }),
+);
 
 export type ChatFrameDeps = ChatMessagesDeps & ResolveDeps;
 

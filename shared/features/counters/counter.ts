@@ -16,7 +16,9 @@ export type CountersDeps = PublishDeps & ResolveDeps & { counters: CounterStore 
 /** The largest step of one change, either way. */
 export const COUNTER_STEP_MAX = 1_000_000;
 
-const step = z.number().check(z.int(), z.minimum(-COUNTER_STEP_MAX), z.maximum(COUNTER_STEP_MAX));
+const step = z.lazy(() =>
+  z.number().check(z.int(), z.minimum(-COUNTER_STEP_MAX), z.maximum(COUNTER_STEP_MAX)),
+);
 
 /** `{action, value}`: increment and decrement need an integer value; reset ignores whatever value it has. */
 const changeOptions = <T extends z.core.$ZodShape>(extra: T) =>
@@ -26,8 +28,8 @@ const changeOptions = <T extends z.core.$ZodShape>(extra: T) =>
     z.object({ action: z.literal('reset'), value: z.optional(z.unknown()), ...extra }),
   ]);
 
-export const counterChangeBody = changeOptions({});
-export const counterFrameSchema = changeOptions({ channel: z.optional(channelField) });
+export const counterChangeBody = z.lazy(() => changeOptions({}));
+export const counterFrameSchema = z.lazy(() => changeOptions({ channel: z.optional(channelField) }));
 
 export type CounterChangeInput = z.infer<typeof counterChangeBody>;
 

@@ -9,13 +9,15 @@ import type { Limits } from '../../core/settings';
 
 export const PRIORITIES = ['low', 'normal', 'high'] as const;
 
-export const notificationInput = z.object({
-  title: z.string().check(z.trim(), z.minLength(1), z.maxLength(200)),
-  message: z.string().check(z.trim(), z.minLength(1), z.maxLength(2000)),
-  priority: z._default(z.enum(PRIORITIES), 'normal'),
-  link: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
-  data: z.optional(z.record(z.string(), z.unknown())),
-});
+const notificationInputObject = () =>
+  z.object({
+    title: z.string().check(z.trim(), z.minLength(1), z.maxLength(200)),
+    message: z.string().check(z.trim(), z.minLength(1), z.maxLength(2000)),
+    priority: z._default(z.enum(PRIORITIES), 'normal'),
+    link: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
+    data: z.optional(z.record(z.string(), z.unknown())),
+  });
+export const notificationInput = z.lazy(notificationInputObject);
 
 export type NotificationInput = z.input<typeof notificationInput>;
 
@@ -54,9 +56,11 @@ export async function notifyUser(
 }
 
 // A user id is a token `sub` (any string), not a channel name: userChannelOf() makes it one.
-const notificationBody = z.extend(notificationInput, {
-  user_id: z.optional(z.string().check(z.minLength(1), z.maxLength(255))),
-});
+const notificationBody = z.lazy(() =>
+  z.extend(notificationInputObject(), {
+    user_id: z.optional(z.string().check(z.minLength(1), z.maxLength(255))),
+  }),
+);
 
 /** lambdas/http-notifications.ts. */
 export function notificationsOperations(deps: NotificationsDeps) {

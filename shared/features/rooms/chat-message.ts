@@ -12,13 +12,15 @@ import { room } from './manifest';
 export const USERNAME_MAX = 50;
 export const ANONYMOUS_NAME = 'Anonymous';
 
-export const chatMessageFrame = z.object({
-  type: z.literal('chat_message'),
-  message: z.string(),
-  username: z.nullish(z.string()),
-  channel: z.optional(channelField),
-  id: z.optional(clientMessageId),
-});
+export const chatMessageFrame = z.lazy(() =>
+  z.object({
+    type: z.literal('chat_message'),
+    message: z.string(),
+    username: z.nullish(z.string()),
+    channel: z.optional(channelField),
+    id: z.optional(clientMessageId),
+  }),
+);
 
 /**
  * The name shown with a chat message. An authenticated connection is always shown with its token's
