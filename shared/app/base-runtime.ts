@@ -1,10 +1,11 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { monotonicFactory } from 'ulid';
 import type { StaticCredentials } from '../adapters/management-api/client';
+import { type MetricsBuffer, PowertoolsMetrics } from '../adapters/powertools-metrics';
 import { createTokenVerifier, type TokenVerifier } from '../core/auth/jwt';
 import { type ChannelRegistry, createChannelRegistry, userNamespace } from '../core/channels';
 import type { Clock, Ids, Log } from '../core/ports';
-import { systemClock } from '../core/ports';
+import { noMetrics, systemClock } from '../core/ports';
 import { featureNamespaces } from '../features/manifests';
 import { type Config, type Env, loadConfig } from './config';
 
@@ -20,6 +21,8 @@ export interface BaseRuntime {
   readonly clock: Clock;
   readonly ids: Ids;
   readonly log: Log;
+  /** Switchboard's own metrics; whoever runs the handler flushes them after each invocation. */
+  readonly metrics: MetricsBuffer;
   /** Every namespace: the protocol's `user` and the features'. */
   readonly channels: ChannelRegistry;
   /** For an SDK client a handler builds itself: the local stack's credentials; none in AWS (the role's). */
@@ -36,6 +39,10 @@ export interface BaseOverrides {
   clock?: Clock;
   ids?: Ids;
   log?: Log;
+  /** Metrics of another kind (a test's recorder, none at all) instead of Powertools'. */
+  metrics?: MetricsBuffer;
+  /** Where Powertools' EMF documents go instead of stdout (the local stack collects them). */
+  metricsSink?: (document: string) => void;
 }
 
 /** Builds the base runtime from an environment. Configuration errors throw here. */
@@ -47,11 +54,20 @@ export function createBaseRuntime(env: Env, overrides: BaseOverrides = {}): Base
     clock: overrides.clock ?? systemClock,
     ids: overrides.ids ?? ulidIds(),
     log: overrides.log ?? powertoolsLog(config.logLevel),
+    metrics:
+      overrides.metrics ??
+      new PowertoolsMetrics({ service: config.metricsService, sink: overrides.metricsSink }),
     channels: createChannelRegistry([userNamespace, ...featureNamespaces]),
     credentials: overrides.credentials ?? config.localCredentials,
     dispose() {},
   };
 }
+
+/**
+ * No metrics: for a runtime outside the Lambda handlers (the server library), which runs in another
+ * program's process and has no invocation whose end would write them.
+ */
+export const discardMetrics: MetricsBuffer = { ...noMetrics, flush: async () => {} };
 
 function ulidIds(): Ids {
   const ulid = monotonicFactory();

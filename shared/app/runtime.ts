@@ -5,7 +5,7 @@ import { features } from '../features';
 import type { Env } from './config';
 import { createTableRuntime, type TableOverrides, type TableRuntime } from './table-runtime';
 
-export type { BaseOverrides, BaseRuntime } from './base-runtime';
+export { type BaseOverrides, type BaseRuntime, discardMetrics } from './base-runtime';
 export type { Stores, TableOverrides, TableRuntime } from './table-runtime';
 
 /**
