@@ -1,5 +1,5 @@
 import { authorizeConnect } from '../core/auth/authorize-connect';
-import { bearerToken, createTokenVerifier, type TokenVerifier } from '../core/auth/jwt';
+import { createTokenVerifier, presentedToken, type TokenVerifier } from '../core/auth/jwt';
 import { principalToContext } from '../core/auth/principal';
 import type { Log } from '../core/ports';
 import { type Config, type Env, type LogLevel, loadConfig } from './config';
@@ -36,7 +36,7 @@ export function createAuthorizerRuntime(
 export function authorizerHandler(rt: AuthorizerRuntime) {
   return async (event: WsAuthorizerEvent): Promise<AuthorizerResult> => {
     const token =
-      event.queryStringParameters?.token || bearerToken(header(event.headers, 'authorization')) || null;
+      event.queryStringParameters?.token || presentedToken(header(event.headers, 'authorization')) || null;
     const decision = await authorizeConnect(rt, { token, origin: header(event.headers, 'origin') });
     if (decision.effect === 'unauthorized') {
       rt.log.info('connect refused', { reason: decision.reason });

@@ -1,10 +1,10 @@
-import { bearerToken, principalFromClaims } from '../core/auth/jwt';
+import { presentedToken } from '../core/auth/jwt';
 import { ANONYMOUS, type Principal } from '../core/auth/principal';
 import { asProtocolError, type ErrorCode, errorCodes, ProtocolError } from '../core/errors';
-import { idempotent } from '../core/idempotency';
+import { type Attempt, idempotent, keyInUse } from '../core/idempotency';
 import type { Operation, OperationInput, OperationResult } from '../core/operations';
 import type { IdempotencyStore } from '../core/ports';
-import { byteLength } from '../core/protocol';
+import { byteLength, checkDepth } from '../core/protocol';
 import type { BaseRuntime } from './base-runtime';
 import { type HttpEvent, type HttpResult, header } from './events';
 import {
@@ -67,7 +67,7 @@ export function httpHandler<L extends LambdaName>(
             principal,
             key,
             body,
-            () => operation(input),
+            (attempt) => operation({ ...input, attempt }),
           )
         : await operation(input);
       // An operation may answer a problem itself (POST /v1/sensor-data, with its report): counted the same.
@@ -98,16 +98,21 @@ const problemCode = (body: unknown): ErrorCode | undefined => {
   return typeof code === 'string' && Object.hasOwn(errorCodes, code) ? (code as ErrorCode) : undefined;
 };
 
+/**
+ * The caller, by one rule on every route that reads a token: a presented token is verified with the
+ * runtime's verifier (the WebSocket authorizer's, with its cached key set), and one that does not verify
+ * is 401, also on routes that serve anonymous callers. On `jwt` routes API Gateway's JWT authorizer has
+ * checked the token already, but the claims it hands on are flattened into strings (`["evil acme"]` and
+ * `["evil", "acme"]` both arrive as "[evil acme]"): the principal is read from the verified token instead.
+ */
 async function resolvePrincipal(deps: HttpBaseDeps, route: HttpRoute, event: HttpEvent): Promise<Principal> {
   if (route.auth === 'none') return ANONYMOUS;
-  if (route.auth === 'optional') {
-    const token = bearerToken(header(event.headers, 'authorization'));
-    return token ? deps.verifier.verify(token) : ANONYMOUS;
+  const token = presentedToken(header(event.headers, 'authorization'));
+  if (token === undefined) {
+    if (route.auth === 'optional') return ANONYMOUS;
+    throw new ProtocolError('UNAUTHORIZED', 'a bearer token is required');
   }
-  // API Gateway's JWT authorizer has verified the token; these are its claims.
-  const claims = event.requestContext.authorizer?.jwt?.claims;
-  if (!claims) throw new ProtocolError('UNAUTHORIZED', 'a bearer token is required');
-  const principal = principalFromClaims(claims, deps.config.auth);
+  const principal = await deps.verifier.verify(token);
   // API Gateway checked the scopes already; checked again so a misconfigured route fails closed.
   if (route.scopes && !route.scopes.some((s) => principal.scopes.includes(s))) {
     throw new ProtocolError('FORBIDDEN', `this route needs one of the scopes: ${route.scopes.join(', ')}`);
@@ -122,11 +127,15 @@ function parseBody(event: HttpEvent, route: HttpRoute): unknown {
   const size = byteLength(text);
   if (size > max)
     throw new ProtocolError('PAYLOAD_TOO_LARGE', `body is ${size} bytes; at most ${max} allowed`);
+  let body: unknown;
   try {
-    return JSON.parse(text);
+    body = JSON.parse(text);
   } catch {
     throw new ProtocolError('INVALID_JSON', 'body is not valid JSON');
   }
+  // Before anything that recurses (zod, the idempotency fingerprint, JSON.stringify) sees the body.
+  checkDepth(body);
+  return body;
 }
 
 function decodeParams(params: Record<string, string | undefined> | undefined): Record<string, string> {
@@ -176,7 +185,7 @@ async function idempotentOperation(
   principal: Principal,
   key: string,
   body: unknown,
-  run: () => Promise<OperationResult>,
+  run: (attempt: Attempt) => Promise<OperationResult>,
 ): Promise<OperationResult> {
   const outcome = await idempotent(
     deps,
@@ -194,7 +203,7 @@ async function idempotentOperation(
     case 'replay':
       return { ...outcome.result, headers: { ...outcome.result.headers, 'idempotent-replayed': 'true' } };
     case 'pending':
-      throw new ProtocolError('CONFLICT', 'a request with this idempotency key is still being processed');
+      throw keyInUse(outcome.retryAfterMs);
   }
 }
 
@@ -207,9 +216,14 @@ export function json(status: number, body?: unknown, headers?: Record<string, st
 }
 
 export function problem(error: ProtocolError, instance?: string): HttpResult {
+  const retryAfter =
+    error.retryAfterMs === undefined ? undefined : Math.max(1, Math.ceil(error.retryAfterMs / 1000));
   return {
     statusCode: error.status,
-    headers: { 'content-type': 'application/problem+json' },
+    headers: {
+      'content-type': 'application/problem+json',
+      ...(retryAfter === undefined ? {} : { 'retry-after': String(retryAfter) }),
+    },
     body: JSON.stringify(error.toProblem(instance)),
   };
 }
