@@ -32,6 +32,13 @@ export interface Subscriber {
   replayPending?: boolean;
 }
 
+/** Which subscribers of a channel to read, and how many a page. */
+export interface SubscriberQuery {
+  /** One shard of the channel; every shard (read in parallel, pages interleaved) when absent. */
+  shard?: number;
+  pageSize?: number;
+}
+
 export interface SubscribeResult {
   /** False when the connection was subscribed already. */
   added: boolean;
@@ -79,8 +86,10 @@ export interface ConnectionStore {
   setReplayedTo(connectionId: string, channel: string, seq: number): Promise<void>;
   /** One subscription, read consistently; null when there is none. */
   getSubscription(channel: string, connectionId: string): Promise<Subscriber | null>;
+  /** How many partitions hold the channel's subscriptions (its namespace's shard count; 1 when unsharded). */
+  subscriberShards(channel: string): number;
   /** The subscribers of a channel, page by page (a Query per page, never a Scan). */
-  subscribers(channel: string, pageSize?: number): AsyncIterable<Subscriber[]>;
+  subscribers(channel: string, query?: SubscriberQuery): AsyncIterable<Subscriber[]>;
   countSubscribers(channel: string): Promise<number>;
   connectionsOfUser(userId: string): Promise<string[]>;
   /** Counts one frame of a connection in the one-minute window starting at `windowStart` (epoch s). */
