@@ -73,6 +73,8 @@ export const envSchema = z.object({
   SENSOR_RETENTION_DAYS: int(D.SENSOR_RETENTION_DAYS, 1),
   /** The live-stats Lambda, which POST /v1/live-push starts at once (asynchronous Invoke). */
   LIVE_STATS_FUNCTION_NAME: z.string().min(1).optional(),
+  /** The after-connect Lambda, which `$connect` starts (asynchronous Invoke) for the work that follows a join. */
+  AFTER_CONNECT_FUNCTION_NAME: z.string().min(1).optional(),
   /** Where the Lambda Invoke API answers; AWS's regional endpoint when unset (the local stack sets its own). */
   LAMBDA_ENDPOINT: z.url().optional(),
 
@@ -99,7 +101,11 @@ export interface Config {
   limits: Limits;
   fanOut: FanOutSettings & { fastPost: boolean };
   /** Lambdas a handler starts itself: the Invoke API's endpoint and the functions' names. */
-  functions: { endpoint: string | undefined; liveStats: string | undefined };
+  functions: {
+    endpoint: string | undefined;
+    liveStats: string | undefined;
+    afterConnect: string | undefined;
+  };
   logLevel: LogLevel;
   /** The local stack's SDK credentials; undefined in AWS (the function's role, through the default chain). */
   localCredentials: { accessKeyId: string; secretAccessKey: string } | undefined;
@@ -165,7 +171,11 @@ export function loadConfig(env: Env): Config {
       pageSize: e.FANOUT_PAGE_SIZE,
       fastPost: e.MANAGEMENT_API_FAST_POST,
     },
-    functions: { endpoint: e.LAMBDA_ENDPOINT, liveStats: e.LIVE_STATS_FUNCTION_NAME },
+    functions: {
+      endpoint: e.LAMBDA_ENDPOINT,
+      liveStats: e.LIVE_STATS_FUNCTION_NAME,
+      afterConnect: e.AFTER_CONNECT_FUNCTION_NAME,
+    },
     logLevel: e.LOG_LEVEL ?? (e.LOCAL_STACK ? DEFAULTS.LOCAL_LOG_LEVEL : DEFAULTS.LOG_LEVEL),
     localCredentials: e.LOCAL_STACK
       ? { accessKeyId: e.LOCAL_ACCESS_KEY_ID, secretAccessKey: e.LOCAL_SECRET_ACCESS_KEY }

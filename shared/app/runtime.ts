@@ -107,9 +107,12 @@ export function createRuntime(env: Env, overrides: RuntimeOverrides = {}): Runti
       ...(credentials ? { credentials } : {}),
     }));
   const iot = overrides.iot ?? new DynamoIotStore(table(), config.tableName, clock);
+  const channels = createChannelRegistry([userNamespace, ...featureNamespaces]);
   const services = {
     config,
-    connections: overrides.connections ?? new DynamoConnectionStore(table(), config.tableName, clock),
+    connections:
+      overrides.connections ??
+      new DynamoConnectionStore(table(), config.tableName, clock, (c) => channels.subscriberShards(c)),
     messages: overrides.messages ?? new DynamoMessageStore(table(), config.tableName, clock),
     idempotency: overrides.idempotency ?? new DynamoIdempotencyStore(table(), config.tableName),
     chats: overrides.chats ?? new DynamoChatStore(table(), config.tableName, clock),
@@ -120,7 +123,7 @@ export function createRuntime(env: Env, overrides: RuntimeOverrides = {}): Runti
     clock,
     ids: overrides.ids ?? ulidIds(),
     log: overrides.log ?? powertoolsLog(config.logLevel),
-    channels: createChannelRegistry([userNamespace, ...featureNamespaces]),
+    channels,
     iotRegistry: new RegistryCache(iot, clock),
     credentials,
   };
