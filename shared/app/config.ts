@@ -83,6 +83,8 @@ export const envSchema = z.lazy(() =>
     IDEMPOTENCY_STALE_SECONDS: int(D.IDEMPOTENCY_STALE_SECONDS, 1, 24 * 3600),
     /** The live-stats Lambda, which POST /v1/live-push starts at once (asynchronous Invoke). */
     LIVE_STATS_FUNCTION_NAME: z.optional(z.string().check(z.minLength(1))),
+    /** The after-connect Lambda, which `$connect` starts (asynchronous Invoke) for the work that follows a join. */
+    AFTER_CONNECT_FUNCTION_NAME: z.optional(z.string().check(z.minLength(1))),
     /** Where the Lambda Invoke API answers; AWS's regional endpoint when unset (the local stack sets its own). */
     LAMBDA_ENDPOINT: z.optional(z.url()),
 
@@ -117,7 +119,11 @@ export interface Config {
   fanOut: FanOutSettings & { fastPost: boolean };
   publish: PublishSettings;
   /** Lambdas a handler starts itself: the Invoke API's endpoint and the functions' names. */
-  functions: { endpoint: string | undefined; liveStats: string | undefined };
+  functions: {
+    endpoint: string | undefined;
+    liveStats: string | undefined;
+    afterConnect: string | undefined;
+  };
   logLevel: LogLevel;
   /** The `service` dimension of every metric the handlers emit. */
   metricsService: string;
@@ -186,7 +192,11 @@ export function loadConfig(env: Env): Config {
       fastPost: e.MANAGEMENT_API_FAST_POST,
     },
     publish: { staleAfterMs: e.IDEMPOTENCY_STALE_SECONDS * 1000 },
-    functions: { endpoint: e.LAMBDA_ENDPOINT, liveStats: e.LIVE_STATS_FUNCTION_NAME },
+    functions: {
+      endpoint: e.LAMBDA_ENDPOINT,
+      liveStats: e.LIVE_STATS_FUNCTION_NAME,
+      afterConnect: e.AFTER_CONNECT_FUNCTION_NAME,
+    },
     logLevel: e.LOG_LEVEL ?? (e.LOCAL_STACK ? DEFAULTS.LOCAL_LOG_LEVEL : DEFAULTS.LOG_LEVEL),
     metricsService: e.POWERTOOLS_SERVICE_NAME,
     localCredentials: e.LOCAL_STACK

@@ -42,6 +42,15 @@ export const lambdas = {
     timeoutSeconds: 10,
     access: RW_POST,
   },
+  'after-connect': {
+    entry: 'lambdas/after-connect.ts',
+    description:
+      'After $connect (asynchronous Invoke): join notices to the others, welcome frames to the new connection',
+    memoryMb: 256,
+    // Notices to a large channel (a counter's user_count_update reaches every watcher) take a while.
+    timeoutSeconds: 29,
+    access: RW_POST,
+  },
   'ws-disconnect': {
     entry: 'lambdas/ws-disconnect.ts',
     description: '$disconnect: removes the connection and its subscriptions',
@@ -420,6 +429,8 @@ export interface AsyncInvocation {
  */
 export const asyncInvocations: readonly AsyncInvocation[] = [
   { from: 'http-live-push', to: 'live-stats', env: 'LIVE_STATS_FUNCTION_NAME' },
+  // $connect does a constant amount of work and leaves what grows with a channel to this one.
+  { from: 'ws-connect', to: 'after-connect', env: 'AFTER_CONNECT_FUNCTION_NAME' },
 ];
 
 /** Every Lambda the table uses, each once, in a stable order. */
@@ -431,5 +442,6 @@ export function usedLambdas(): LambdaName[] {
   }
   for (const r of httpRoutes) names.add(r.lambda);
   for (const s of schedules) names.add(s.lambda);
+  for (const a of asyncInvocations) names.add(a.to);
   return [...names];
 }

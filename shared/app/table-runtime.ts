@@ -58,7 +58,9 @@ export function createTableRuntime(env: Env, overrides: TableOverrides = {}): Ta
   const iot = overrides.iot ?? new DynamoIotStore(table(), config.tableName, clock);
   const rt = {
     ...base,
-    connections: overrides.connections ?? new DynamoConnectionStore(table(), config.tableName, clock),
+    connections:
+      overrides.connections ??
+      new DynamoConnectionStore(table(), config.tableName, clock, (c) => base.channels.subscriberShards(c)),
     messages: overrides.messages ?? new DynamoMessageStore(table(), config.tableName, clock),
     idempotency: overrides.idempotency ?? new DynamoIdempotencyStore(table(), config.tableName),
     chats: overrides.chats ?? new DynamoChatStore(table(), config.tableName, clock),
