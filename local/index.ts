@@ -148,7 +148,9 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
     // Invocations overlap (one runtime serves several): a document may hold what another one under way
     // recorded so far; the totals are the same.
     ended(lambda, ms) {
-      runtime?.metrics.flush();
+      runtime?.metrics
+        .flush()
+        .catch((error) => log.error(`writing ${lambda}'s metrics failed: ${errorText(error)}`));
       metrics.invocation(lambda, ms);
     },
     ...(workers ? { stopping: workers.stopping } : {}),

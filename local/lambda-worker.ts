@@ -37,7 +37,14 @@ try {
     } catch (error) {
       answer = { kind: 'threw', id: m.id, error: serializeError(error) };
     }
-    runtime.metrics.flush();
+    // Before the answer: the stack has them when the invoker sees the invocation end.
+    await runtime.metrics
+      .flush()
+      .catch((error: unknown) =>
+        console.error(
+          `writing ${m.lambda}'s metrics failed: ${error instanceof Error ? error.message : error}`,
+        ),
+      );
     try {
       post(answer);
     } catch (error) {
