@@ -10,7 +10,14 @@ import { credentialsFile, type LocalCredentials, loadLocalCredentials } from './
 import { createDevIssuer, type DevIssuer, loadDevKey } from './dev-issuer';
 import { createDynamoClient, ensureTable, startDynamoDb } from './dynamodb';
 import { callbackUrl, stackEnv } from './env';
-import { checkRouteTable, createInvoker, loadHandlerModules, makeHandlers, PROJECT_ROOT } from './handlers';
+import {
+  checkRouteTable,
+  createInvoker,
+  type Handler,
+  loadHandlerModules,
+  makeHandlers,
+  PROJECT_ROOT,
+} from './handlers';
 import { createHttpApi } from './http-api';
 import { sendJson } from './http-util';
 import { WS_STAGE } from './ids';
@@ -76,8 +83,6 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
   const log = createLog(o.logLevel);
   checkRouteTable(webSocketRoutes, httpRoutes, o.schedules);
   const lambdaNames: LambdaName[] = [...new Set([...usedLambdas(), ...o.schedules.map((s) => s.lambda)])];
-  // In this thread only without workers; each worker imports them itself (lambda-worker.ts).
-  const modules = o.lambdaWorkers === 0 ? await loadHandlerModules(lambdaNames) : undefined;
   const key = await loadDevKey(o.memory ? null : join(o.dataDir, 'dev-issuer.json'));
   const credentials = await loadLocalCredentials(o.memory ? null : credentialsFile(o.dataDir));
   const region = o.env.AWS_REGION ?? DEFAULT_REGION;
@@ -124,9 +129,12 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
   // in this thread serves every handler. Either way the runtime is built from the stack's environment.
   let workers: LambdaWorkers | undefined;
   let runtime: Runtime | undefined;
+  let handlers: ReadonlyMap<LambdaName, Handler>;
   try {
-    if (modules) runtime = createRuntime(env, { metricsSink: metrics.record });
-    else
+    if (o.lambdaWorkers === 0) {
+      runtime = createRuntime(env, { metricsSink: metrics.record });
+      handlers = makeHandlers(await loadHandlerModules(lambdaNames), runtime);
+    } else {
       workers = await startLambdaWorkers({
         count: o.lambdaWorkers,
         env,
@@ -134,12 +142,14 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
         metricsSink: metrics.record,
         log,
       });
+      handlers = workers.handlers;
+    }
   } catch (error) {
+    runtime?.dispose();
     await server.close(0);
     await undo();
     throw error;
   }
-  const handlers = runtime && modules ? makeHandlers(modules, runtime) : workers!.handlers;
 
   const invoker = createInvoker(handlers, {
     concurrency: o.lambdaConcurrency,
