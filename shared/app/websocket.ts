@@ -48,7 +48,12 @@ export function authorizerHandler(rt: Runtime) {
       return policy('denied', 'Deny', event.methodArn);
     }
     const { principal } = decision;
-    return policy(principal.sub ?? 'anonymous', 'Allow', event.methodArn, principalToContext(principal));
+    // The seed dialect rides in the context to every later frame of the connection: known without a read.
+    const dialect = event.queryStringParameters?.dialect;
+    return policy(principal.sub ?? 'anonymous', 'Allow', event.methodArn, {
+      ...principalToContext(principal),
+      ...(dialect ? { dialect } : {}),
+    });
   };
 }
 
@@ -84,6 +89,7 @@ export function connectHandler(rt: Runtime, afterConnect: AfterConnectStarter) {
         connectionId: ctx.connectionId,
         principal: principalFromContext(ctx.authorizer),
         channels: event.queryStringParameters?.channels,
+        dialect: event.queryStringParameters?.dialect || undefined,
         sourceIp: ctx.identity?.sourceIp,
         userAgent: ctx.identity?.userAgent,
       },
@@ -197,10 +203,12 @@ export function messageHandler(rt: Runtime) {
     const stage = rt.forEndpoint(callbackUrlOf(ctx));
     const body =
       event.isBase64Encoded && event.body ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+    const dialect = ctx.authorizer?.dialect;
     const frame = await handleFrame(stage, routerOf(stage), {
       connectionId: ctx.connectionId,
       principal: principalFromContext(ctx.authorizer),
       body,
+      dialect: typeof dialect === 'string' ? stage.dialects[dialect] : undefined,
     });
     const replies = frame.replies;
     const last = frame.closeAfterReply ? undefined : replies.pop();

@@ -98,6 +98,7 @@ export class FakeConnectionStore implements ConnectionStore {
         connectionId: record.connectionId,
         userId: record.principal.sub,
         username: record.principal.username,
+        ...(record.dialect ? { dialect: record.dialect } : {}),
       });
     }
   }
@@ -134,6 +135,7 @@ export class FakeConnectionStore implements ConnectionStore {
       connectionId: id,
       userId: record.principal.sub,
       username: record.principal.username,
+      ...(record.dialect ? { dialect: record.dialect } : {}),
       ...(options.replayPending ? { replayPending: true } : {}),
     });
     record.channels.push(channel);

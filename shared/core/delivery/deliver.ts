@@ -1,3 +1,4 @@
+import { type DialectRegistry, renderPayload } from '../dialect';
 import type { Clock, ConnectionStore, Gateway, Log, Subscriber } from '../ports';
 import type { FanOutSettings } from '../settings';
 import { Pool } from './pool';
@@ -6,7 +7,8 @@ import { postWithRetry, removeGone } from './post';
 /**
  * The one delivery path: every publisher (WebSocket frames, the HTTP API, the server library, the
  * features' pushes, presence and counter notices) ends here, through core/publish.ts or, for frames that
- * are not stored, directly. It posts one serialized frame per target to a set of targets, a connection at
+ * are not stored, directly. It posts one serialized frame per target (rendered once per seed dialect among
+ * its recipients, core/dialect.ts; never for native ones) to a set of targets, a connection at
  * most once, with bounded concurrency, retries and gone handling, and answers one DeliveryReport.
  *
  * Two seams are meant to be filled here and nowhere else:
@@ -22,6 +24,8 @@ export interface DeliveryDeps {
   clock: Clock;
   log: Log;
   config: { fanOut: FanOutSettings };
+  /** The seed dialects: a subscriber that speaks one gets the frame in its shape (core/dialect.ts). */
+  dialects?: DialectRegistry;
 }
 
 /** Where one frame goes: every subscriber of a channel, or exactly the connections named. */
@@ -99,6 +103,8 @@ class Run {
   readonly #reached = new Set<string>();
   readonly #gone: { connectionId: string; channel: string | undefined }[] = [];
   readonly #pool: Pool;
+  /** Per target, its payload in each dialect met so far: rendered once, whatever the audience. */
+  readonly #rendered = new Map<Target, Map<string, Uint8Array | null>>();
 
   constructor(
     private readonly deps: DeliveryDeps,
@@ -124,7 +130,12 @@ class Run {
           return;
         }
       }
-      const outcome = await postWithRetry(deps, connectionId, target.payload);
+      const payload = sub?.dialect === undefined ? target.payload : this.#inDialect(target, sub.dialect);
+      if (payload === null) {
+        report.recipients--; // its dialect has no such frame: it was never meant for it
+        return;
+      }
+      const outcome = await postWithRetry(deps, connectionId, payload);
       if (outcome === 'delivered') report.delivered++;
       else if (outcome === 'gone') this.#gone.push({ connectionId, channel: target.channel });
       else report.failed++;
@@ -137,6 +148,23 @@ class Run {
         error: error instanceof Error ? error.stack : String(error),
       });
     }
+  }
+
+  /** The target's frame as a dialect renders it (an unknown dialect: as it is). */
+  #inDialect(target: Target, name: string): Uint8Array | null {
+    const dialect = this.deps.dialects?.[name];
+    if (!dialect) return target.payload;
+    let byDialect = this.#rendered.get(target);
+    if (!byDialect) {
+      byDialect = new Map();
+      this.#rendered.set(target, byDialect);
+    }
+    let payload = byDialect.get(name);
+    if (payload === undefined) {
+      payload = renderPayload(dialect, target.payload);
+      byDialect.set(name, payload);
+    }
+    return payload;
   }
 
   async finish(): Promise<DeliveryReport> {

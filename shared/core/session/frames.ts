@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { AuthConfig } from '../auth/jwt';
 import type { Principal } from '../auth/principal';
 import type { Channel } from '../channels';
+import type { Dialect } from '../dialect';
 import { asProtocolError, ProtocolError } from '../errors';
 import type { Clock, ConnectionStore, Log } from '../ports';
 import { parseFrameText, validate } from '../protocol';
@@ -54,6 +55,8 @@ export interface IncomingFrame {
   connectionId: string;
   principal: Principal;
   body: string | null | undefined;
+  /** The connection's seed dialect (its frames are parsed and answered in it); absent: native. */
+  dialect?: Dialect | undefined;
 }
 
 export interface FrameDeps {
@@ -73,7 +76,8 @@ export async function handleFrame(
   router: FrameRouter,
   incoming: IncomingFrame,
 ): Promise<FrameContext> {
-  const ctx = new FrameContext(incoming.connectionId, incoming.principal, deps.clock);
+  const { dialect } = incoming;
+  const ctx = new FrameContext(incoming.connectionId, incoming.principal, deps.clock, dialect);
   let ref: string | undefined;
   try {
     if (tokenExpired(deps, incoming.principal)) {
@@ -90,6 +94,7 @@ export async function handleFrame(
     }
     ref = typeof raw.id === 'string' && raw.id.length <= 64 ? raw.id : undefined;
     if (limited) throw limited;
+    if (dialect) raw = dialect.parse(raw);
     const handler = selectHandler(router, raw);
     const frame = validate(handler.schema, raw);
     await handler.handle(ctx, frame);
