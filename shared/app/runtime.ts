@@ -18,6 +18,7 @@ import {
   createChannelRegistry,
   userNamespace,
 } from '../core/channels';
+import type { DialectRegistry } from '../core/dialect';
 import type { ParticipantCheck } from '../core/feature';
 import type {
   Clock,
@@ -38,6 +39,7 @@ import type { IotStore } from '../features/iot/store';
 import type { LivePushStore } from '../features/live-stats/store';
 import { featureNamespaces } from '../features/manifests';
 import { type Config, type Env, loadConfig } from './config';
+import { dialects } from './dialects';
 
 /**
  * Everything a handler is made from: the configuration, the stores, the Management API gateway, the token
@@ -60,6 +62,8 @@ export interface Runtime extends Stores {
   readonly gateway: Gateway;
   readonly hooks: ChannelHookRegistry;
   readonly access: ChannelAccess;
+  /** The seed dialects (./dialects/): the frames of connections opened through the seed paths. */
+  readonly dialects: DialectRegistry;
   /** For an SDK client a handler builds itself: the local stack's credentials; none in AWS (the role's). */
   readonly credentials: StaticCredentials | undefined;
   /**
@@ -124,6 +128,7 @@ export function createRuntime(env: Env, overrides: RuntimeOverrides = {}): Runti
     ids: overrides.ids ?? ulidIds(),
     log: overrides.log ?? powertoolsLog(config.logLevel),
     channels,
+    dialects,
     iotRegistry: new RegistryCache(iot, clock),
     credentials,
   };
