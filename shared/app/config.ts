@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { AuthConfig } from '../core/auth/jwt';
-import type { Limits as CoreLimits, FanOutSettings } from '../core/settings';
+import type { Limits as CoreLimits, FanOutSettings, PublishSettings } from '../core/settings';
 import { DEFAULTS } from './defaults';
 
 /**
@@ -71,6 +71,11 @@ export const envSchema = z.object({
   /** Post through the lean signed-request path (default) or through the SDK client (`false`). */
   MANAGEMENT_API_FAST_POST: bool(D.MANAGEMENT_API_FAST_POST),
   SENSOR_RETENTION_DAYS: int(D.SENSOR_RETENTION_DAYS, 1),
+  /**
+   * A request with an idempotency key still unfinished after this long is taken to have died: a retry takes
+   * it over, and a seq it took without storing its message is voided (core/idempotency.ts, core/recovery.ts).
+   */
+  IDEMPOTENCY_STALE_SECONDS: int(D.IDEMPOTENCY_STALE_SECONDS, 1, 24 * 3600),
   /** The live-stats Lambda, which POST /v1/live-push starts at once (asynchronous Invoke). */
   LIVE_STATS_FUNCTION_NAME: z.string().min(1).optional(),
   /** The after-connect Lambda, which `$connect` starts (asynchronous Invoke) for the work that follows a join. */
@@ -82,6 +87,8 @@ export const envSchema = z.object({
   LOCAL_STACK: bool(D.LOCAL_STACK),
   LOCAL_ACCESS_KEY_ID: z.string().min(1).default(D.LOCAL_ACCESS_KEY_ID),
   LOCAL_SECRET_ACCESS_KEY: z.string().min(1).default(D.LOCAL_SECRET_ACCESS_KEY),
+  /** The `service` dimension of the metrics (shared/core/metrics.ts): the stack name, set by infra/ and local/. */
+  POWERTOOLS_SERVICE_NAME: z.string().min(1).default(D.POWERTOOLS_SERVICE_NAME),
   /** Powertools' log level of the handlers; INFO in AWS, WARN in the local stack when unset. */
   LOG_LEVEL: z
     .string()
@@ -100,6 +107,7 @@ export interface Config {
   auth: AuthConfig;
   limits: Limits;
   fanOut: FanOutSettings & { fastPost: boolean };
+  publish: PublishSettings;
   /** Lambdas a handler starts itself: the Invoke API's endpoint and the functions' names. */
   functions: {
     endpoint: string | undefined;
@@ -107,6 +115,8 @@ export interface Config {
     afterConnect: string | undefined;
   };
   logLevel: LogLevel;
+  /** The `service` dimension of every metric the handlers emit. */
+  metricsService: string;
   /** The local stack's SDK credentials; undefined in AWS (the function's role, through the default chain). */
   localCredentials: { accessKeyId: string; secretAccessKey: string } | undefined;
 }
@@ -171,12 +181,14 @@ export function loadConfig(env: Env): Config {
       pageSize: e.FANOUT_PAGE_SIZE,
       fastPost: e.MANAGEMENT_API_FAST_POST,
     },
+    publish: { staleAfterMs: e.IDEMPOTENCY_STALE_SECONDS * 1000 },
     functions: {
       endpoint: e.LAMBDA_ENDPOINT,
       liveStats: e.LIVE_STATS_FUNCTION_NAME,
       afterConnect: e.AFTER_CONNECT_FUNCTION_NAME,
     },
     logLevel: e.LOG_LEVEL ?? (e.LOCAL_STACK ? DEFAULTS.LOCAL_LOG_LEVEL : DEFAULTS.LOG_LEVEL),
+    metricsService: e.POWERTOOLS_SERVICE_NAME,
     localCredentials: e.LOCAL_STACK
       ? { accessKeyId: e.LOCAL_ACCESS_KEY_ID, secretAccessKey: e.LOCAL_SECRET_ACCESS_KEY }
       : undefined,

@@ -32,7 +32,7 @@ const makeStore = () =>
     shardsOf,
   );
 
-export function connection(i: number, prefix = 'c'): ConnectionRecord {
+function connection(i: number, prefix = 'c'): ConnectionRecord {
   const anonymous = i % 7 === 6; // 7 and 20 coprime: every user still has connections
   const sub = `u${i % USERS}`;
   return {
