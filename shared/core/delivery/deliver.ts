@@ -44,6 +44,8 @@ export interface ConnectionsTarget {
   payload: Uint8Array;
   /** The channel the frame names, if any (a gone connection's subscription there is removed too). */
   channel?: string | undefined;
+  /** The seed dialects of those connections that speak one, when the caller read their records. */
+  dialects?: ReadonlyMap<string, string> | undefined;
 }
 
 /** What became of a delivery. Every recipient is exactly one of delivered, gone or failed. */
@@ -144,7 +146,12 @@ class Run {
           return;
         }
       }
-      const payload = sub?.dialect === undefined ? target.payload : this.#inDialect(target, sub.dialect);
+      const dialect = sub
+        ? sub.dialect
+        : 'dialects' in target
+          ? target.dialects?.get(connectionId)
+          : undefined;
+      const payload = dialect === undefined ? target.payload : this.#inDialect(target, dialect);
       if (payload === null) {
         report.recipients--; // its dialect has no such frame: it was never meant for it
         return;

@@ -7,7 +7,9 @@ import { connect } from '../../../shared/core/connections';
 import type { Dialect } from '../../../shared/core/dialect';
 import type { ServerFrame } from '../../../shared/core/protocol';
 import { handleFrame } from '../../../shared/core/session/frames';
+import { roomsOperations } from '../../../shared/features/rooms/push';
 import { type FakeWorld, fakeWorld } from '../../support/fakes';
+import { call } from '../../support/operations';
 import { anonymous, TestClient, user } from '../../support/world';
 
 /**
@@ -375,6 +377,39 @@ describe('seed dialects on a connection', () => {
       value: 1,
       timestamp: expect.any(String),
     });
+  });
+
+  it('000: a push to one user (target_user) reaches its seed page in the envelope, its native one as is', async () => {
+    const world = fakeWorld();
+    const page = await seedClient(world, 'page', 'seed000.test', user('7'), 'room:general');
+    const native = await TestClient.connect(world, 'app', user('7'), 'room:general');
+    const pushed = await call(
+      roomsOperations(world).roomMessage,
+      user('svc', { scopes: ['realtime:publish'] }),
+      {
+        params: { room: 'general' },
+        body: { message: 'Hello from REST API!', target_user: '7' },
+      },
+    );
+    expect(pushed.status).toBe(202);
+    expect(page.received().slice(-1)).toEqual([
+      {
+        message: {
+          content: 'Hello from REST API!',
+          sender: 'svc',
+          sender_id: 'svc',
+          type: 'api_message',
+          timestamp: expect.any(String),
+        },
+      },
+    ]);
+    expect(native.received()).toEqual([
+      expect.objectContaining({
+        type: 'api_message',
+        channel: 'room:general',
+        message: 'Hello from REST API!',
+      }),
+    ]);
   });
 
   it('refuses a dialect it does not know, at the handshake (400)', async () => {
