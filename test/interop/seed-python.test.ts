@@ -6,6 +6,7 @@ import type { LocalStack } from '../../local/index';
 import { unique } from '../integration/support/client';
 import { api } from '../integration/support/http';
 import { startTestStack, token } from '../integration/support/stack';
+import { seed002DeviceStatus, seed002SensorDataUpdate } from '../support/seed-examples';
 import { pythonLiteral, pythonPool, requirePythonModule } from './support/python';
 
 /**
@@ -72,28 +73,15 @@ describe('seed Python clients on the seed port', () => {
         : { printed: line },
     );
     const reading = await python.printedFrame((f) => f.type === 'sensor_data_update', 'its reading');
-    expect(reading).toEqual({
-      type: 'sensor_data_update',
-      sensor_id: 1,
-      sensor_type: 'temperature',
-      device_id: 1,
-      device_name: 'Hydroponic System 1',
-      value: 25.5,
-      unit: 'celsius',
-      timestamp: isoTime,
-    });
+    expect(reading).toEqual(seed002SensorDataUpdate(isoTime));
     const status = await api(stack.httpUrl, 'PUT', '/v1/devices/1/status', {
       bearer: admin,
       body: { status: 'active' },
     });
     expect(status.status).toBe(202);
-    expect(await python.printedFrame((f) => f.type === 'device_status', 'the status')).toEqual({
-      type: 'device_status',
-      device_id: 1,
-      device_name: 'Hydroponic System 1',
-      status: 'active',
-      timestamp: isoTime,
-    });
+    expect(await python.printedFrame((f) => f.type === 'device_status', 'the status')).toEqual(
+      seed002DeviceStatus(isoTime),
+    );
     expect(python.printed[0]).toEqual({ printed: 'Connection opened' });
     expect(python.printed.filter((f) => f.type === 'error')).toEqual([]);
   });

@@ -10,6 +10,7 @@ import { handleFrame } from '../../../shared/core/session/frames';
 import { roomsOperations } from '../../../shared/features/rooms/push';
 import { type FakeWorld, fakeWorld } from '../../support/fakes';
 import { call } from '../../support/operations';
+import { seed002DeviceStatus, seed002SensorDataUpdate } from '../../support/seed-examples';
 import { anonymous, TestClient, user } from '../../support/world';
 
 /**
@@ -160,16 +161,7 @@ describe('seed dialects: the native frames in the seed documents’ shapes', () 
           value: 25.5,
           unit: 'celsius',
         }),
-      ).toEqual({
-        type: 'sensor_data_update',
-        sensor_id: 1,
-        sensor_type: 'temperature',
-        device_id: 1,
-        device_name: 'Hydroponic System 1',
-        value: 25.5,
-        unit: 'celsius',
-        timestamp: ts,
-      });
+      ).toEqual(seed002SensorDataUpdate(ts));
       expect(
         render(name, {
           type: 'device_status',
@@ -179,13 +171,7 @@ describe('seed dialects: the native frames in the seed documents’ shapes', () 
           device_name: 'Hydroponic System 1',
           status: 'active',
         }),
-      ).toEqual({
-        type: 'device_status',
-        device_id: 1,
-        device_name: 'Hydroponic System 1',
-        status: 'active',
-        timestamp: ts,
-      });
+      ).toEqual(seed002DeviceStatus(ts));
     }
     expect(
       render('seed002.sensor', { type: 'error', code: 'NOT_FOUND', message: 'Error description', ref: 'r' }),
