@@ -93,11 +93,18 @@ describe('seed 001 in a browser', () => {
       { type: 'chat_message', message: 'Hello!', username: 'John', timestamp: isoTime },
     ]);
     const other = await clients.connect(`${rooms.seedUrl}chat/general/`);
+    // Its join is announced once its handshake is over (a socket closed before that is never announced).
+    expect((await frames(2))[1]).toEqual({
+      type: 'notification',
+      message: 'A user joined the room',
+      event: 'user_joined',
+    });
     await other.close();
-    expect((await frames(3)).slice(1)).toEqual([
-      { type: 'notification', message: 'A user joined the room', event: 'user_joined' },
-      { type: 'notification', message: 'A user left the room', event: 'user_left' },
-    ]);
+    expect((await frames(3))[2]).toEqual({
+      type: 'notification',
+      message: 'A user left the room',
+      event: 'user_left',
+    });
     expect(logs).toEqual(['John: Hello!', 'A user joined the room', 'A user left the room']);
   });
 
