@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { SCOPE_ADMIN, SCOPE_PUBLISH } from '../core/auth/principal';
 import { SESSION_FRAME_TYPES } from '../core/session/manifest';
 import { type FrameType, featureFrameTypes } from '../features/manifests';

@@ -49,7 +49,7 @@ export interface AfterConnectDeps {
   clock: Clock;
   log: Log;
   /** The seed dialects: a connection that speaks one is greeted in it (core/dialect.ts). */
-  dialects?: DialectRegistry;
+  dialects: DialectRegistry;
 }
 
 export interface AfterConnectReport {
@@ -70,7 +70,7 @@ export async function afterConnect(
   // A socket closed at once (or a $connect undone at its timeout) is not announced after its leave.
   const record = await deps.connections.get(connectionId);
   if (!record) return { ran: false, welcomed: 0 };
-  const dialect = record.dialect === undefined ? undefined : deps.dialects?.[record.dialect];
+  const dialect = record.dialect === undefined ? undefined : deps.dialects[record.dialect];
   const joins = job.channels
     .map((id) => parseStored(deps.channels, id))
     .filter((c): c is Channel => c !== null && hasAfterConnectWork(deps.hooks, [c]));

@@ -534,7 +534,7 @@ export class FakeMetrics implements MetricsBuffer {
   duration(name: DurationMetric, ms: number) {
     this.samples[name] = [...(this.samples[name] ?? []), ms];
   }
-  flush() {
+  async flush() {
     this.flushes++;
   }
 }

@@ -25,7 +25,7 @@ export interface DeliveryDeps {
   metrics: Metrics;
   config: { fanOut: FanOutSettings };
   /** The seed dialects: a subscriber that speaks one gets the frame in its shape (core/dialect.ts). */
-  dialects?: DialectRegistry;
+  dialects: DialectRegistry;
 }
 
 /** Where one frame goes: every subscriber of a channel, or exactly the connections named. */
@@ -173,7 +173,7 @@ class Run {
 
   /** The target's frame as a dialect renders it (an unknown dialect: as it is). */
   #inDialect(target: Target, name: string): Uint8Array | null {
-    const dialect = this.deps.dialects?.[name];
+    const dialect = this.deps.dialects[name];
     if (!dialect) return target.payload;
     let byDialect = this.#rendered.get(target);
     if (!byDialect) {
