@@ -46,3 +46,6 @@ export const historyOperation =
       },
     };
   };
+
+/** For the contract documents (contract/http.ts). */
+export { historyQuery };

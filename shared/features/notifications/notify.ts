@@ -73,3 +73,6 @@ export function notificationsOperations(deps: NotificationsDeps) {
   };
   return { notify };
 }
+
+/** For the contract documents (contract/http.ts). */
+export { notificationBody };
