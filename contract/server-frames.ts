@@ -51,8 +51,9 @@ export const replyFrames = {
     seq: z.optional(nonNegative()).register(z.globalRegistry, {
       description: "the channel's current seq, on channels that keep history",
     }),
-    recovered: z.optional(nonNegative()).register(z.globalRegistry, {
-      description: 'with `since`: how many stored messages follow this frame (recovery)',
+    recovered: z.optional(z.boolean()).register(z.globalRegistry, {
+      description:
+        'with `since`: the stored messages after `since` follow this frame; false when not all of them could (read the rest with GET /v1/channels/{channel}/history)',
     }),
   }),
   unsubscribed: z.object({ type: z.literal('unsubscribed'), channel: str() }),
