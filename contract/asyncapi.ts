@@ -174,6 +174,7 @@ export function asyncApiDocument(version: string): JsonSchema {
       ].join('\n\n'),
       messages: socketMessages,
       bindings: { ws: { method: 'GET', ...handshake, bindingVersion: '0.1.0' } },
+      'x-handshake-refusals': handshakeRefusals,
     },
   };
   const withPublication = (ns: NamespaceDefinition) => [

@@ -101,7 +101,6 @@ export const httpRouteDocs: Record<RouteKey, HttpRouteDoc> = {
     body: publishBody,
     status: 202,
     response: pushAnswerSchema,
-    problems: [413],
   },
   'GET /v1/channels/{channel}/history': {
     summary: "A channel's stored messages after `since`, oldest first, as they were delivered",
@@ -212,7 +211,6 @@ export const httpRouteDocs: Record<RouteKey, HttpRouteDoc> = {
     status: 202,
     response: ingestReport,
     also: { 207: { description: 'Some readings were rejected', response: ingestReport } },
-    problems: [413],
   },
   'POST /v1/orgs/{org}/events': {
     summary: "An event to an organisation's members (`event` on `org:{org}`)",

@@ -16,13 +16,14 @@ const problemStatuses = [...new Set(Object.values(errorCodes).map((e) => e.statu
 
 /**
  * The problems a route may answer besides its own (HttpRouteDoc.problems): every route can fail its input
- * (400) or fail (500); a route that reads a token can refuse it (401) or the caller (403); a POST can be
- * too large (413), reuse a key (422) or repeat one still in progress (409).
+ * (400) or fail (500); a route that reads a token can refuse it (401) or the caller (403); a body can be
+ * too large (413); a POST can reuse a key (422) or repeat one still in progress (409).
  */
 function problemsOf(route: HttpRoute, doc: HttpRouteDoc): number[] {
   const statuses = new Set([400, 500, ...(doc.problems ?? [])]);
   if (route.auth !== 'none') for (const s of [401, 403]) statuses.add(s);
-  if (route.method === 'POST') for (const s of [409, 413, 422]) statuses.add(s);
+  if (route.method === 'POST' || route.method === 'PUT') statuses.add(413);
+  if (route.method === 'POST') for (const s of [409, 422]) statuses.add(s);
   return [...statuses].sort((a, b) => a - b);
 }
 
