@@ -42,8 +42,8 @@ export const clientFrames: Record<FrameType, ClientFrameDoc> = {
   subscribe: {
     schema: subscribeFrame,
     summary:
-      'Subscribes to a channel; with `since` (a seq), every stored message after it follows the answer, in order',
-    replies: ['subscribed'],
+      'Subscribes to a channel; with `since` (a seq), every stored message after it follows the answer, in order (a `void` marker where a seq holds no message)',
+    replies: ['subscribed', 'void'],
   },
   unsubscribe: { schema: unsubscribeFrame, summary: 'Leaves a channel', replies: ['unsubscribed'] },
   publish: {

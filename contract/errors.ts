@@ -31,9 +31,16 @@ export const errorDescriptions: Record<ErrorCode, { when: string; websocket: boo
     when: 'an idempotency key (a frame `id`, an `Idempotency-Key`) sent again with another request within 24 hours',
     websocket: true,
   },
+  IDEMPOTENCY_KEY_IN_USE: {
+    when: 'the first request with that key (or frame `id`) is still in progress: send it again after `retry_after_ms`',
+    websocket: true,
+  },
   INTERNAL: { when: 'a fault on the server; the message says nothing of its internals', websocket: true },
   NOT_FOUND: { when: 'no such resource (chat, device, sensor, connection)', websocket: false },
-  CONFLICT: { when: 'a request with this idempotency key is still being processed', websocket: false },
+  CONFLICT: {
+    when: 'the resource is in a state that forbids the change (a chat at its participant limit)',
+    websocket: false,
+  },
   TOO_MANY_CONNECTIONS: {
     when: "the user's connection limit is reached (refuses a WebSocket handshake with 429)",
     websocket: false,

@@ -117,6 +117,9 @@ function problemResponses(): Record<string, JsonSchema> {
           description: `${codes.map((c) => errorCodes[c].title).join(', ')} (${codes.join(', ')})${
             gateway ? '; or API Gateway\'s own refusal, `{"message": …}`' : ''
           }`,
+          ...(codes.some((c) => c === 'IDEMPOTENCY_KEY_IN_USE')
+            ? { headers: { 'Retry-After': ref('headers', 'RetryAfter') } }
+            : {}),
           content: {
             [PROBLEM]: { schema: problem },
             ...(gateway ? { [JSON_TYPE]: { schema: ref('schemas', 'GatewayMessage') } } : {}),
@@ -173,6 +176,10 @@ export function openApiDocument(version: string): JsonSchema {
         },
       },
       headers: {
+        RetryAfter: {
+          description: 'seconds to wait before sending the same request again (IDEMPOTENCY_KEY_IN_USE)',
+          schema: { type: 'integer', minimum: 0 },
+        },
         IdempotentReplayed: {
           description: 'true when this is the stored answer of an earlier request with the same key',
           schema: { type: 'string', enum: ['true'] },
@@ -190,6 +197,12 @@ export function openApiDocument(version: string): JsonSchema {
             detail: { type: 'string' },
             code: codeSchema(Object.keys(errorCodes) as (keyof typeof errorCodes)[]),
             instance: { type: 'string', description: 'the request path' },
+            retry_after_ms: {
+              type: 'integer',
+              minimum: 0,
+              description:
+                'the same request may succeed when sent again after this long (IDEMPOTENCY_KEY_IN_USE)',
+            },
           },
         },
         GatewayMessage: {

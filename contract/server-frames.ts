@@ -57,6 +57,11 @@ export const replyFrames = {
     }),
   }),
   unsubscribed: z.object({ type: z.literal('unsubscribed'), channel: str() }),
+  /**
+   * A seq that holds no message (its publish died): never delivered live; recovery (and HTTP history)
+   * return it where the message would be.
+   */
+  void: z.object({ ...envelope('void'), seq: nonNegative() }),
   ack: z.object({
     type: z.literal('ack'),
     id: str().register(z.globalRegistry, { description: "the message's server id" }),
@@ -162,6 +167,9 @@ export const errorFrame = z.object({
   code: str(),
   message: str(),
   ref: z.optional(str()).register(z.globalRegistry, { description: "the client's `id`, when it sent one" }),
+  retry_after_ms: z.optional(nonNegative()).register(z.globalRegistry, {
+    description: 'the same frame may succeed when sent again after this long (IDEMPOTENCY_KEY_IN_USE)',
+  }),
 });
 
 export type ReplyFrameType = keyof typeof replyFrames;
