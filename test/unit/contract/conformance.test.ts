@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type $ZodType, safeParse } from 'zod/v4/core';
+import { type ClientFrameDoc, clientFrames, typelessFrames } from '../../../contract/client-frames';
 import { WEBSOCKET_CODES } from '../../../contract/errors';
 import { httpRouteDocs, type RouteKey } from '../../../contract/http';
 import { errorFrame, eventFrames, replyFrames, serviceEventFrame } from '../../../contract/server-frames';
@@ -150,6 +151,14 @@ const schemaOfFrame = (frame: Record<string, unknown>): $ZodType => {
   );
 };
 
+/** The documentation of a client frame: by its type, or by the field of a frame without one. */
+function documentedFrame(frame: unknown): ClientFrameDoc | undefined {
+  if (typeof frame !== 'object' || frame === null) return undefined;
+  const type = (frame as { type?: unknown }).type;
+  if (typeof type === 'string') return (clientFrames as Record<string, ClientFrameDoc>)[type];
+  return Object.entries(typelessFrames).find(([field]) => field in frame)?.[1];
+}
+
 describe('the documents against the real handlers', () => {
   it('every HTTP route answers its documented status and body; every server frame type is sent as documented', async () => {
     const world = fakeWorld();
@@ -158,7 +167,17 @@ describe('the documents against the real handlers', () => {
     const bob = await TestClient.connect(world, 'bob', anonymous);
     await TestClient.connect(world, 'victim', anonymous);
     const replies: Record<string, unknown>[] = [];
-    const send = async (client: TestClient, frame: unknown) => replies.push(...(await client.send(frame)));
+    /** A frame's first answer that its documentation does not name (besides `error`). */
+    const unexpectedAnswers: string[] = [];
+    const send = async (client: TestClient, frame: unknown) => {
+      const answers = await client.send(frame);
+      replies.push(...answers);
+      const doc = documentedFrame(frame);
+      const first = answers[0]?.type;
+      if (doc && first !== undefined && first !== 'error' && !doc.replies.includes(String(first))) {
+        unexpectedAnswers.push(`${JSON.stringify(frame)} → ${first}`);
+      }
+    };
     await send(alice, { type: 'hello' });
     await send(alice, { type: 'ping' });
     for (const channel of ['room:lobby', 'sensors', 'device:d1', 'org:acme', 'live']) {
@@ -220,6 +239,7 @@ describe('the documents against the real handlers', () => {
     const frames = [...replies, ...delivered];
     const wrong = frames.map((f) => problemsOf(schemaOfFrame(f), f)).filter(Boolean);
     expect(wrong).toEqual([]);
+    expect(unexpectedAnswers).toEqual([]);
     const errors = frames.filter((f) => f.type === 'error').map((f) => f.code);
     expect(errors.every((c) => WEBSOCKET_CODES.includes(c as never))).toBe(true);
 
