@@ -5,12 +5,12 @@ import { jsonSchemaOf } from '../../../contract/json-schema';
 
 /** The generator reads classic zod and zod/mini schemas alike, lazy ones included. */
 describe('jsonSchemaOf', () => {
-  const toString = (v: unknown) => (typeof v === 'number' ? String(v) : v);
+  const numberAsText = (v: unknown) => (typeof v === 'number' ? String(v) : v);
 
   it('zod/mini, built on first use: a preprocessed field stays required, defaults and optionals do not', () => {
     const schema = z.lazy(() =>
       z.object({
-        id: z.lazy(() => z.pipe(z.transform(toString), z.string().check(z.minLength(1)))),
+        id: z.lazy(() => z.pipe(z.transform(numberAsText), z.string().check(z.minLength(1)))),
         note: z.optional(z.string()),
         limit: z._default(z.number().check(z.int(), z.maximum(100)), 50),
       }),
@@ -28,7 +28,7 @@ describe('jsonSchemaOf', () => {
 
   it('classic zod: the same document', () => {
     const schema = classic.object({
-      id: classic.preprocess(toString, classic.string().min(1)),
+      id: classic.preprocess(numberAsText, classic.string().min(1)),
       note: classic.string().optional(),
     });
     expect(jsonSchemaOf(schema, 'draft-7')).toEqual({
