@@ -128,7 +128,9 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
     // As a Lambda's handler does after each invocation. Invocations overlap here (one runtime serves them
     // all): a document may hold what another one under way recorded so far; the totals are the same.
     ended(lambda, ms) {
-      runtime.metrics.flush();
+      runtime.metrics
+        .flush()
+        .catch((error) => log.error(`writing ${lambda}'s metrics failed: ${errorText(error)}`));
       metrics.invocation(lambda, ms);
     },
     ...(o.observe ? { observe: o.observe } : {}),

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { SCOPE_ADMIN, SCOPE_PUBLISH } from '../core/auth/principal';
 import { SESSION_FRAME_TYPES } from '../core/session/manifest';
 import { type FrameType, featureFrameTypes } from '../features/manifests';
@@ -40,6 +40,15 @@ export const lambdas = {
     description: '$connect: stores the connection, subscribes ?channels= and user:{sub}',
     memoryMb: 256,
     timeoutSeconds: 10,
+    access: RW_POST,
+  },
+  'after-connect': {
+    entry: 'lambdas/after-connect.ts',
+    description:
+      'After $connect (asynchronous Invoke): join notices to the others, welcome frames to the new connection',
+    memoryMb: 256,
+    // Notices to a large channel (a counter's user_count_update reaches every watcher) take a while.
+    timeoutSeconds: 29,
     access: RW_POST,
   },
   'ws-disconnect': {
@@ -420,6 +429,8 @@ export interface AsyncInvocation {
  */
 export const asyncInvocations: readonly AsyncInvocation[] = [
   { from: 'http-live-push', to: 'live-stats', env: 'LIVE_STATS_FUNCTION_NAME' },
+  // $connect does a constant amount of work and leaves what grows with a channel to this one.
+  { from: 'ws-connect', to: 'after-connect', env: 'AFTER_CONNECT_FUNCTION_NAME' },
 ];
 
 /** Every Lambda the table uses, each once, in a stable order. */
@@ -431,5 +442,6 @@ export function usedLambdas(): LambdaName[] {
   }
   for (const r of httpRoutes) names.add(r.lambda);
   for (const s of schedules) names.add(s.lambda);
+  for (const a of asyncInvocations) names.add(a.to);
   return [...names];
 }

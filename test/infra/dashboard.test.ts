@@ -98,7 +98,7 @@ describe('When the stack is synthesized with its defaults', () => {
     expect(linesOf('DynamoDB throttled requests')[0]).toMatchObject({
       expression: expect.stringMatching(/^SUM\(\[/),
     });
-    expect(linesOf('Dead-letter queues (messages)')).toHaveLength(2);
+    expect(linesOf('Dead-letter queues (messages)')).toHaveLength(3);
   });
 
   it('shows the state of every alarm of the stack', () => {

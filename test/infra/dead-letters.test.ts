@@ -22,10 +22,18 @@ describe('When the stack is synthesized with its defaults', () => {
   const resources = template.toJSON().Resources as Record<string, Resource>;
   const alarms = alarmsByName(template, stack.stackName);
   const queues = resourcesOf(template, 'AWS::SQS::Queue');
-  const [, config] = resourcesOf(template, 'AWS::Lambda::EventInvokeConfig')[0]!;
-  const failuresId = idOfArn(
-    (config.Properties.DestinationConfig as { OnFailure: { Destination: unknown } }).OnFailure.Destination,
-  );
+  /** The on-failure configuration of a function invoked asynchronously, and its queue. */
+  const failuresOf = (name: 'live-stats' | 'after-connect') => {
+    const [, config] = resourcesOf(template, 'AWS::Lambda::EventInvokeConfig').find(([, c]) =>
+      mentions(c.Properties.FunctionName, functionId(name)),
+    )!;
+    const queueId = idOfArn(
+      (config.Properties.DestinationConfig as { OnFailure: { Destination: unknown } }).OnFailure.Destination,
+    );
+    return { config, queueId };
+  };
+  const { config, queueId: failuresId } = failuresOf('live-stats');
+  const { queueId: afterConnectFailuresId } = failuresOf('after-connect');
   const [, rule] = resourcesOf(template, 'AWS::Events::Rule')[0]!;
   const [target] = rule.Properties.Targets as { DeadLetterConfig: { Arn: unknown }; RetryPolicy: unknown }[];
   const ticksId = idOfArn(target!.DeadLetterConfig.Arn);
@@ -33,9 +41,9 @@ describe('When the stack is synthesized with its defaults', () => {
     resourcesOf(template, 'AWS::SQS::QueuePolicy').find(([, p]) => mentions(p.Properties.Queues, queueId))![1]
       .Properties.PolicyDocument as { Statement: Record<string, unknown>[] };
 
-  it('has exactly two queues: the live-stats failures and the undelivered schedule ticks', () => {
-    expect(queues.map(([id]) => id).sort()).toEqual([failuresId, ticksId].sort());
-    expect(failuresId).not.toBe(ticksId);
+  it('has exactly three queues: the live-stats and after-connect failures, the undelivered schedule ticks', () => {
+    expect(queues.map(([id]) => id).sort()).toEqual([failuresId, afterConnectFailuresId, ticksId].sort());
+    expect(new Set([failuresId, afterConnectFailuresId, ticksId]).size).toBe(3);
   });
 
   it('sends the failed asynchronous invocations of live-stats to its queue, without retries', () => {
@@ -46,14 +54,17 @@ describe('When the stack is synthesized with its defaults', () => {
     });
   });
 
-  it('lets live-stats send to its failure queue (Lambda delivers with the function role), and to no other', () => {
-    const sends = statementsOf(template, functionId('live-stats')).filter((s) =>
-      actionsOf(s).includes('sqs:SendMessage'),
-    );
-    expect(sends.map((s) => s.Resource)).toEqual([{ 'Fn::GetAtt': [failuresId, 'Arn'] }]);
+  it('lets live-stats and after-connect send to their own failure queue (Lambda delivers with the function role), and to no other', () => {
+    const own = new Map([
+      ['live-stats', failuresId],
+      ['after-connect', afterConnectFailuresId],
+    ]);
     for (const name of stack.functions.keys()) {
-      if (name === 'live-stats') continue;
-      expect(statementsOf(template, functionId(name)).flatMap(actionsOf)).not.toContain('sqs:SendMessage');
+      const sends = statementsOf(template, functionId(name)).filter((s) =>
+        actionsOf(s).includes('sqs:SendMessage'),
+      );
+      const queue = own.get(name);
+      expect(sends.map((s) => s.Resource)).toEqual(queue ? [{ 'Fn::GetAtt': [queue, 'Arn'] }] : []);
     }
   });
 
@@ -75,6 +86,7 @@ describe('When the stack is synthesized with its defaults', () => {
 
   it.each([
     ['live-stats failures', () => failuresId],
+    ['after-connect failures', () => afterConnectFailuresId],
     ['undelivered ticks', () => ticksId],
   ])('keeps the %s queue encrypted (SQS-managed), for 14 days, reachable over TLS only', (_, id) => {
     expect(resources[id()]!.Properties).toMatchObject({
@@ -92,6 +104,7 @@ describe('When the stack is synthesized with its defaults', () => {
 
   it.each([
     ['live-stats-failures-dlq-depth', () => failuresId],
+    ['after-connect-failures-dlq-depth', () => afterConnectFailuresId],
     ['schedule-undelivered-dlq-depth', () => ticksId],
   ])('alarms (%s) on the first message in each dead-letter queue', (name, id) => {
     expect(alarms.get(name)).toMatchObject({
@@ -117,7 +130,11 @@ describe('When a schedule targets another function (a test schedule)', () => {
       flatten(c.Properties.FunctionName),
     );
     expect(targets.sort()).toEqual(
-      [`\${${functionId('http-health')}}`, `\${${functionId('live-stats')}}`].sort(),
+      [
+        `\${${functionId('http-health')}}`,
+        `\${${functionId('live-stats')}}`,
+        `\${${functionId('after-connect')}}`,
+      ].sort(),
     );
   });
 });

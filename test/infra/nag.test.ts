@@ -90,9 +90,9 @@ describe('When cdk-nag (AwsSolutions and Serverless) checks the stack with its d
       'AwsSolutions-APIG4': UNAUTHORIZED_ROUTES, // 18 today
       'AwsSolutions-IAM5': POSTING + 1, // @connections/* of the stage (12 today), X-Ray's `*`
       'AwsSolutions-IAM4': 1, // the account's API Gateway logging role
-      'AwsSolutions-SQS3': 2, // the two dead-letter queues
-      'Serverless-SQSRedrivePolicy': 2, // the same two
-      'Serverless-LambdaDLQ': usedLambdas().length, // 16 invoked synchronously only, and live-stats
+      'AwsSolutions-SQS3': 3, // the three dead-letter queues
+      'Serverless-SQSRedrivePolicy': 3, // the same three
+      'Serverless-LambdaDLQ': usedLambdas().length, // 16 invoked synchronously only, live-stats and after-connect
     });
   });
 

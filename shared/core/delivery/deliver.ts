@@ -97,7 +97,9 @@ function recordDelivery(metrics: Metrics, report: DeliveryReport, ms: number): v
 
 /** Every subscriber of the channel, in-process. (A queued tier for large channels would branch here.) */
 async function reachChannel(deps: DeliveryDeps, run: Run, target: ChannelTarget): Promise<void> {
-  for await (const page of deps.connections.subscribers(target.channel, deps.config.fanOut.pageSize)) {
+  for await (const page of deps.connections.subscribers(target.channel, {
+    pageSize: deps.config.fanOut.pageSize,
+  })) {
     for (const sub of page) {
       if (target.seq !== undefined && sub.replayedTo !== undefined && target.seq <= sub.replayedTo) continue;
       await run.reach(sub.connectionId, target, sub);

@@ -5,11 +5,12 @@ import type {
   RemovedConnection,
   SubscribeResult,
   Subscriber,
+  SubscriberQuery,
   UnsubscribeResult,
 } from '../ports';
 
 /**
- * A ConnectionStore whose subscriber lists are read once per channel and then reused, for work that fans
+ * A ConnectionStore whose subscriber lists are read once per channel (or shard) and then reused, for work that fans
  * out many events to the same few channels in one go (a batch of sensor readings: hundreds of events, three
  * channels each). Connections found gone are dropped from the snapshot, so later events do not post to
  * them again. A connection that subscribes while the batch runs gets the batch's later events only from
@@ -24,11 +25,13 @@ export class SubscriberSnapshot implements ConnectionStore {
     this.#store = store;
   }
 
-  async *subscribers(channel: string, pageSize = 1000): AsyncIterable<Subscriber[]> {
-    let list = this.#lists.get(channel);
+  async *subscribers(channel: string, query: SubscriberQuery = {}): AsyncIterable<Subscriber[]> {
+    const pageSize = query.pageSize ?? 1000;
+    const key = query.shard === undefined ? channel : `${channel}#${query.shard}`;
+    let list = this.#lists.get(key);
     if (!list) {
-      list = this.#read(channel, pageSize);
-      this.#lists.set(channel, list);
+      list = this.#read(channel, query);
+      this.#lists.set(key, list);
     }
     const live = (await list).filter((s) => !this.#gone.has(s.connectionId));
     for (let i = 0; i < live.length; i += pageSize) yield live.slice(i, i + pageSize);
@@ -39,10 +42,14 @@ export class SubscriberSnapshot implements ConnectionStore {
     return this.#store.remove(connectionId, channelHint);
   }
 
-  async #read(channel: string, pageSize: number): Promise<Subscriber[]> {
+  async #read(channel: string, query: SubscriberQuery): Promise<Subscriber[]> {
     const all: Subscriber[] = [];
-    for await (const page of this.#store.subscribers(channel, pageSize)) all.push(...page);
+    for await (const page of this.#store.subscribers(channel, query)) all.push(...page);
     return all;
+  }
+
+  subscriberShards(channel: string): number {
+    return this.#store.subscriberShards(channel);
   }
 
   put(record: ConnectionRecord): Promise<void> {

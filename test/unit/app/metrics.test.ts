@@ -74,7 +74,7 @@ describe('one fan-out', () => {
     });
     expect(publication.delivery).toEqual({ recipients: 3, delivered: 2, gone: 1, failed: 0 });
     expect(documents).toEqual([]); // recorded in memory until the invocation ends
-    runtime.metrics.flush();
+    await runtime.metrics.flush();
 
     expect(documents).toEqual([
       {
@@ -119,7 +119,7 @@ describe('one fan-out', () => {
     expect(documents[0]!._aws.Timestamp).toBeLessThanOrEqual(Date.now());
 
     // A flush forgets what it wrote: the next invocation starts from nothing.
-    runtime.metrics.flush();
+    await runtime.metrics.flush();
     expect(documents).toHaveLength(2);
   });
 });
@@ -127,17 +127,17 @@ describe('one fan-out', () => {
 describe('the Powertools adapter', () => {
   afterEach(() => vi.restoreAllMocks());
 
-  it('writes nothing for an invocation that recorded nothing, or only zeros', () => {
+  it('writes nothing for an invocation that recorded nothing, or only zeros', async () => {
     const documents: string[] = [];
     const metrics = new PowertoolsMetrics({ service: SERVICE, sink: (d) => documents.push(d) });
-    metrics.flush();
+    await metrics.flush();
     metrics.count('FailedPosts', 0);
     metrics.countBy('Errors', 'INTERNAL', 0);
-    metrics.flush();
+    await metrics.flush();
     expect(documents).toEqual([]);
   });
 
-  it('sums counts, keeps each duration, and writes one document per breakdown value', () => {
+  it('sums counts, keeps each duration, and writes one document per breakdown value', async () => {
     const documents: EmfDocument[] = [];
     const metrics = new PowertoolsMetrics({ service: SERVICE, sink: (d) => documents.push(JSON.parse(d)) });
     metrics.countBy('Errors', 'RATE_LIMITED');
@@ -145,7 +145,7 @@ describe('the Powertools adapter', () => {
     metrics.countBy('Errors', 'RATE_LIMITED');
     metrics.duration('FanOutDuration', 3);
     metrics.duration('FanOutDuration', 40);
-    metrics.flush();
+    await metrics.flush();
     expect(documents.map(({ _aws, ...values }) => [_aws.CloudWatchMetrics[0]!.Dimensions, values])).toEqual([
       [[['service']], { service: SERVICE, Errors: 3, FanOutDuration: [3, 40] }],
       [[['service', 'code']], { service: SERVICE, code: 'RATE_LIMITED', Errors: 2 }],
@@ -153,15 +153,15 @@ describe('the Powertools adapter', () => {
     ]);
   });
 
-  it('flushes before a duration reaches the 100 values EMF allows per metric, through its sink', () => {
+  it('flushes before a duration reaches the 100 values EMF allows per metric, through its sink', async () => {
     const documents: EmfDocument[] = [];
     const metrics = new PowertoolsMetrics({ service: SERVICE, sink: (d) => documents.push(JSON.parse(d)) });
     for (let i = 0; i < 150; i++) metrics.duration('FanOutDuration', i);
-    metrics.flush();
+    await metrics.flush();
     expect(documents.map((d) => (d.FanOutDuration as number[]).length)).toEqual([99, 51]);
   });
 
-  it('prints the documents on stdout without a sink, as Powertools does in Lambda', () => {
+  it('prints the documents on stdout without a sink, as Powertools does in Lambda', async () => {
     const lines: string[] = [];
     vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
       lines.push(String(chunk));
@@ -169,7 +169,7 @@ describe('the Powertools adapter', () => {
     });
     const metrics = new PowertoolsMetrics({ service: SERVICE });
     metrics.count('Connects');
-    metrics.flush();
+    await metrics.flush();
     vi.restoreAllMocks();
     expect(lines).toHaveLength(1);
     expect(lines[0]!.endsWith('\n')).toBe(true);
@@ -214,7 +214,7 @@ describe('the handlers', () => {
       try {
         return await make(rt)(event);
       } finally {
-        rt.metrics.flush(); // as lambdaHandler and the local invoker do after each invocation
+        await rt.metrics.flush(); // as lambdaHandler and the local invoker do after each invocation
       }
     };
     const alice = user('alice');
