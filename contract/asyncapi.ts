@@ -89,7 +89,8 @@ const handshake = {
       },
       dialect: {
         type: 'string',
-        description: 'Set by the seed paths (docs/migration.md); grants nothing',
+        description:
+          "Set by the seed paths (`seed001.chat` …, docs/migration.md): the connection speaks that seed's frames (PROTOCOL.md section 8; this document describes the native ones); grants nothing; an unknown one is refused 400",
       },
     },
   },
@@ -108,7 +109,7 @@ export const handshakeRefusals = [
   {
     status: 400,
     code: 'INVALID_CHANNEL',
-    when: 'a malformed channel in `channels`, or more channels than allowed (INVALID_MESSAGE)',
+    when: 'a malformed channel in `channels`, more channels than allowed (INVALID_MESSAGE), or an unknown `dialect`',
   },
   {
     status: 401,
@@ -169,7 +170,7 @@ export function asyncApiDocument(version: string): JsonSchema {
       title: 'The WebSocket connection',
       description: [
         `One connection carries every frame, JSON text both ways. API Gateway routes a client frame by \`${ROUTE_SELECTION_EXPRESSION}\`: ${webSocketRoutes.map((r) => `\`${r.routeKey}\``).join(', ')}.`,
-        'The server says nothing first: send `hello`. A frame that is not JSON, not an object, or not valid for its type gets an `error` frame; the connection stays open. A frame over 32 KB or a message over 128 KB closes it with 1009, a binary frame with 1003. Idle timeout 10 minutes, lifetime 2 hours.',
+        'The server says nothing first (except to a connection of a seed dialect): send `hello`. A frame that is not JSON, not an object, or not valid for its type gets an `error` frame; the connection stays open. A frame over 32 KB or a message over 128 KB closes it with 1009, a binary frame with 1003. Idle timeout 10 minutes, lifetime 2 hours.',
         `The handshake is refused with an HTTP status (no socket opens): ${handshakeRefusals.map((r) => `${r.status} ${r.code} (${r.when})`).join('; ')}.`,
       ].join('\n\n'),
       messages: socketMessages,
