@@ -6,7 +6,7 @@ import type { envSchema } from './config';
 
 /**
  * The one route table. infra/ creates a Lambda per entry of `lambdas`, and the WebSocket routes, HTTP
- * routes and schedules below from these lists; local/ mounts the very same handler modules from them.
+ * routes, schedules and queue triggers below from these lists; local/ mounts the very same handler modules from them.
  * A route added here exists in both places; nothing is listed anywhere else. The WebSocket frame routes
  * are not listed at all: they are every frame type of the session and of the features' manifests.
  *
@@ -147,6 +147,15 @@ export const lambdas = {
     memoryMb: 256,
     // A run covers a minute (RUN_WINDOW_MS) plus its last push; it ends itself before this.
     timeoutSeconds: 90,
+    access: RW_POST,
+  },
+  'fan-out-worker': {
+    entry: 'lambdas/fan-out-worker.ts',
+    description:
+      'Fan-out worker: delivers audiences too large for the publisher, paced to the Management API quota',
+    memoryMb: 512,
+    // It stops posting 10 s before this and passes what is left on (shared/app/queue.ts).
+    timeoutSeconds: 60,
     access: RW_POST,
   },
 } as const satisfies Record<string, LambdaSpec>;
@@ -421,6 +430,54 @@ export const asyncInvocations: readonly AsyncInvocation[] = [
   { from: 'http-live-push', to: 'live-stats', env: 'LIVE_STATS_FUNCTION_NAME' },
 ];
 
+/**
+ * A queue whose messages a Lambda consumes through an SQS event source mapping (in AWS), or through the
+ * local stack's emulation of one (local/sqs.ts): batches, partial batch failures (the function answers
+ * `batchItemFailures`), a maximum concurrency, redelivery after the visibility timeout and, after
+ * `maxReceiveCount` receives, the dead-letter queue.
+ */
+export interface QueueTrigger {
+  /** The queue's name: its alarms are `{stack}-{name}-…`; the local queue's URL ends in it. */
+  name: string;
+  /** What its messages are, for the alarms' descriptions. */
+  holds: string;
+  /** The Lambda that consumes it. */
+  lambda: LambdaName;
+  /** Messages per invocation at most (the event source's BatchSize). */
+  batchSize: number;
+  /** The variable whose value is the event source's maximum concurrency (a stack property). */
+  concurrencyEnv: EnvName;
+  /**
+   * How long a received message stays invisible before it is received again: AWS advises at least six
+   * times the function's timeout for an event source's queue.
+   */
+  visibilityTimeoutSeconds: number;
+  /** Receives before a message moves to the dead-letter queue. */
+  maxReceiveCount: number;
+  /** The oldest message waiting this long raises the queue's age alarm. */
+  maxAgeSeconds: number;
+  /**
+   * The variable that tells a sender the queue's URL. The senders are the Lambdas that post to
+   * connections (`queueSenders`): only they deliver, so only they may send (sqs:SendMessage, nothing else).
+   */
+  env: EnvName;
+}
+
+export const queueTriggers: readonly QueueTrigger[] = [
+  {
+    name: 'fan-out',
+    holds: 'fan-out messages (large audiences)',
+    lambda: 'fan-out-worker',
+    // 4 × 250 connections (CONNECTIONS_PER_MESSAGE): about a second of posting at a worker's default share.
+    batchSize: 4,
+    concurrencyEnv: 'FANOUT_WORKERS',
+    visibilityTimeoutSeconds: 6 * 60,
+    maxReceiveCount: 5,
+    maxAgeSeconds: 5 * 60,
+    env: 'FANOUT_QUEUE_URL',
+  },
+];
+
 /** Every Lambda the table uses, each once, in a stable order. */
 export function usedLambdas(): LambdaName[] {
   const names = new Set<LambdaName>();
@@ -430,5 +487,10 @@ export function usedLambdas(): LambdaName[] {
   }
   for (const r of httpRoutes) names.add(r.lambda);
   for (const s of schedules) names.add(s.lambda);
+  for (const q of queueTriggers) names.add(q.lambda);
   return [...names];
 }
+
+/** The Lambdas that may send to a trigger's queue: those that post to connections (every publisher). */
+export const queueSenders = (names: Iterable<LambdaName>): LambdaName[] =>
+  [...names].filter((name) => lambdas[name].access.manageConnections);

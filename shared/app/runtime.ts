@@ -11,6 +11,7 @@ import { DynamoLivePushStore } from '../adapters/dynamo/live-push-store';
 import { DynamoMessageStore } from '../adapters/dynamo/message-store';
 import type { StaticCredentials } from '../adapters/management-api/client';
 import { ManagementApiGateway } from '../adapters/management-api/gateway';
+import { SqsFanOutQueue } from '../adapters/sqs/fan-out-queue';
 import { createTokenVerifier, type TokenVerifier } from '../core/auth/jwt';
 import {
   type ChannelAccess,
@@ -22,6 +23,7 @@ import type { ParticipantCheck } from '../core/feature';
 import type {
   Clock,
   ConnectionStore,
+  FanOutQueue,
   Gateway,
   IdempotencyStore,
   Ids,
@@ -58,6 +60,8 @@ export interface Runtime extends Stores {
   readonly iotRegistry: RegistryCache;
   /** The Management API of WS_CALLBACK_URL (or of forEndpoint's endpoint). */
   readonly gateway: Gateway;
+  /** The fan-out workers' queue (FANOUT_QUEUE_URL); none: every audience is posted to in-process. */
+  readonly fanOutQueue: FanOutQueue | undefined;
   readonly hooks: ChannelHookRegistry;
   readonly access: ChannelAccess;
   /** For an SDK client a handler builds itself: the local stack's credentials; none in AWS (the role's). */
@@ -87,6 +91,8 @@ export interface RuntimeOverrides extends Partial<Stores> {
   credentials?: StaticCredentials;
   /** One gateway for every endpoint, instead of the Management API. */
   gateway?: Gateway;
+  /** A queue instead of FANOUT_QUEUE_URL's. */
+  fanOutQueue?: FanOutQueue;
   verifier?: TokenVerifier;
   clock?: Clock;
   ids?: Ids;
@@ -107,6 +113,11 @@ export function createRuntime(env: Env, overrides: RuntimeOverrides = {}): Runti
       ...(credentials ? { credentials } : {}),
     }));
   const iot = overrides.iot ?? new DynamoIotStore(table(), config.tableName, clock);
+  const { queueUrl } = config.fanOut;
+  const sqs =
+    overrides.fanOutQueue === undefined && queueUrl !== undefined
+      ? new SqsFanOutQueue({ queueUrl, region: config.region, ...(credentials ? { credentials } : {}) })
+      : undefined;
   const services = {
     config,
     connections: overrides.connections ?? new DynamoConnectionStore(table(), config.tableName, clock),
@@ -122,6 +133,7 @@ export function createRuntime(env: Env, overrides: RuntimeOverrides = {}): Runti
     log: overrides.log ?? powertoolsLog(config.logLevel),
     channels: createChannelRegistry([userNamespace, ...featureNamespaces]),
     iotRegistry: new RegistryCache(iot, clock),
+    fanOutQueue: overrides.fanOutQueue ?? sqs,
     credentials,
   };
 
@@ -168,6 +180,7 @@ export function createRuntime(env: Env, overrides: RuntimeOverrides = {}): Runti
   function dispose(): void {
     for (const gateway of gateways.values()) gateway.destroy();
     gateways.clear();
+    sqs?.destroy();
     db?.destroy();
   }
   return root;

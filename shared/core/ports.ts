@@ -32,6 +32,12 @@ export interface Subscriber {
   replayPending?: boolean;
 }
 
+export interface SubscriberQuery {
+  /** One shard of the channel; every shard (read in parallel, pages interleaved) when absent. */
+  shard?: number;
+  pageSize?: number;
+}
+
 export interface SubscribeResult {
   /** False when the connection was subscribed already. */
   added: boolean;
@@ -79,8 +85,10 @@ export interface ConnectionStore {
   setReplayedTo(connectionId: string, channel: string, seq: number): Promise<void>;
   /** One subscription, read consistently; null when there is none. */
   getSubscription(channel: string, connectionId: string): Promise<Subscriber | null>;
+  /** How many partitions hold the channel's subscriptions (its namespace's shard count; 1 when unsharded). */
+  subscriberShards(channel: string): number;
   /** The subscribers of a channel, page by page (a Query per page, never a Scan). */
-  subscribers(channel: string, pageSize?: number): AsyncIterable<Subscriber[]>;
+  subscribers(channel: string, query?: SubscriberQuery): AsyncIterable<Subscriber[]>;
   countSubscribers(channel: string): Promise<number>;
   connectionsOfUser(userId: string): Promise<string[]>;
   /** Counts one frame of a connection in the one-minute window starting at `windowStart` (epoch s). */
@@ -181,6 +189,21 @@ export class GatewayError extends SwitchboardError {
     this.retryable = details.retryable;
   }
 }
+
+/**
+ * The fan-out workers' queue (SQS in AWS, the local stack's emulation of it): where a delivery to an
+ * audience too large to post to in-process goes (core/delivery/fan-out.ts writes and reads its messages).
+ */
+export interface FanOutQueue {
+  /**
+   * Sends the messages (each at most FAN_OUT_MESSAGE_MAX_BYTES of UTF-8), in as few requests as the
+   * queue's limits allow. Resolves once the queue holds every one; throws when one could not be sent.
+   */
+  send(bodies: readonly string[], options?: { delaySeconds?: number }): Promise<void>;
+}
+
+/** SQS's largest message body (256 KiB). */
+export const FAN_OUT_MESSAGE_MAX_BYTES = 256 * 1024;
 
 export interface Clock {
   /** Epoch milliseconds. */

@@ -3,6 +3,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { SwitchboardAlarms } from '../../infra/constructs/alarms';
 import { MonitoredQueue } from '../../infra/constructs/queues';
+import type { LambdaName } from '../../shared/app/routes';
 import {
   actionsOf,
   alarmsByName,
@@ -33,8 +34,13 @@ describe('When the stack is synthesized with its defaults', () => {
     resourcesOf(template, 'AWS::SQS::QueuePolicy').find(([, p]) => mentions(p.Properties.Queues, queueId))![1]
       .Properties.PolicyDocument as { Statement: Record<string, unknown>[] };
 
-  it('has exactly two queues: the live-stats failures and the undelivered schedule ticks', () => {
-    expect(queues.map(([id]) => id).sort()).toEqual([failuresId, ticksId].sort());
+  const fanOut = stack.queues.get('fan-out')!;
+  const fanOutIds = [fanOut.queue, fanOut.deadLetterQueue].map((q) =>
+    stack.getLogicalId(q.node.defaultChild as CfnElement),
+  );
+
+  it('has exactly two failure queues besides the fan-out queue and its dead letters (test/infra/fan-out.test.ts)', () => {
+    expect(queues.map(([id]) => id).sort()).toEqual([failuresId, ticksId, ...fanOutIds].sort());
     expect(failuresId).not.toBe(ticksId);
   });
 
@@ -46,14 +52,15 @@ describe('When the stack is synthesized with its defaults', () => {
     });
   });
 
-  it('lets live-stats send to its failure queue (Lambda delivers with the function role), and to no other', () => {
-    const sends = statementsOf(template, functionId('live-stats')).filter((s) =>
-      actionsOf(s).includes('sqs:SendMessage'),
-    );
-    expect(sends.map((s) => s.Resource)).toEqual([{ 'Fn::GetAtt': [failuresId, 'Arn'] }]);
+  it('lets live-stats send to its failure queue (Lambda delivers with the function role), and no other function', () => {
+    const sendsTo = (name: LambdaName) =>
+      statementsOf(template, functionId(name))
+        .filter((s) => actionsOf(s).includes('sqs:SendMessage'))
+        .map((s) => s.Resource)
+        .filter((r) => !mentions(r, fanOutIds[0]!)); // the fan-out queue: test/infra/fan-out.test.ts
+    expect(sendsTo('live-stats')).toEqual([{ 'Fn::GetAtt': [failuresId, 'Arn'] }]);
     for (const name of stack.functions.keys()) {
-      if (name === 'live-stats') continue;
-      expect(statementsOf(template, functionId(name)).flatMap(actionsOf)).not.toContain('sqs:SendMessage');
+      if (name !== 'live-stats') expect(sendsTo(name)).toEqual([]);
     }
   });
 

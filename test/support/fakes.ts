@@ -28,6 +28,7 @@ import {
   type RemovedConnection,
   type SubscribeResult,
   type Subscriber,
+  type SubscriberQuery,
   type UnsubscribeResult,
 } from '../../shared/core/ports';
 import type { Chat, ChatStore } from '../../shared/features/chat/store';
@@ -136,7 +137,11 @@ export class FakeConnectionStore implements ConnectionStore {
     const s = this.subs.get(channel)?.get(id);
     return s ? { ...s } : null;
   }
-  async *subscribers(channel: string, pageSize = 1000): AsyncIterable<Subscriber[]> {
+  subscriberShards(_channel: string): number {
+    return 1;
+  }
+  async *subscribers(channel: string, query: SubscriberQuery = {}): AsyncIterable<Subscriber[]> {
+    const pageSize = query.pageSize ?? 1000;
     const all = [...(this.subs.get(channel)?.values() ?? [])].map((s) => ({ ...s }));
     for (let i = 0; i < all.length; i += pageSize) yield all.slice(i, i + pageSize);
   }

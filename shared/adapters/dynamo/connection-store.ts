@@ -16,6 +16,7 @@ import {
   type RemovedConnection,
   type SubscribeResult,
   type Subscriber,
+  type SubscriberQuery,
   type UnsubscribeResult,
 } from '../../core/ports';
 import { isConditionalCheckFailed } from './client';
@@ -208,7 +209,13 @@ export class DynamoConnectionStore implements ConnectionStore {
     }
   }
 
-  async *subscribers(channel: string, pageSize = 1000): AsyncIterable<Subscriber[]> {
+  /** Unsharded: one partition per channel. */
+  subscriberShards(_channel: string): number {
+    return 1;
+  }
+
+  async *subscribers(channel: string, query: SubscriberQuery = {}): AsyncIterable<Subscriber[]> {
+    const pageSize = query.pageSize ?? 1000;
     let start: Record<string, unknown> | undefined;
     const nowSec = this.clock.now() / 1000;
     do {

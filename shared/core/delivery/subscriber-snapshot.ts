@@ -5,6 +5,7 @@ import type {
   RemovedConnection,
   SubscribeResult,
   Subscriber,
+  SubscriberQuery,
   UnsubscribeResult,
 } from '../ports';
 
@@ -18,13 +19,20 @@ import type {
 export class SubscriberSnapshot implements ConnectionStore {
   readonly #store: ConnectionStore;
   readonly #lists = new Map<string, Promise<Subscriber[]>>();
+  readonly #counts = new Map<string, Promise<number>>();
   readonly #gone = new Set<string>();
 
   constructor(store: ConnectionStore) {
     this.#store = store;
   }
 
-  async *subscribers(channel: string, pageSize = 1000): AsyncIterable<Subscriber[]> {
+  /** Every shard at once: a snapshot is read whole. */
+  async *subscribers(channel: string, query: SubscriberQuery = {}): AsyncIterable<Subscriber[]> {
+    const pageSize = query.pageSize ?? 1000;
+    if (query.shard !== undefined) {
+      yield* this.#store.subscribers(channel, query);
+      return;
+    }
     let list = this.#lists.get(channel);
     if (!list) {
       list = this.#read(channel, pageSize);
@@ -34,6 +42,20 @@ export class SubscriberSnapshot implements ConnectionStore {
     for (let i = 0; i < live.length; i += pageSize) yield live.slice(i, i + pageSize);
   }
 
+  subscriberShards(channel: string): number {
+    return this.#store.subscriberShards(channel);
+  }
+
+  /** Read once per channel too: each event of the batch chooses its delivery tier by it. */
+  countSubscribers(channel: string): Promise<number> {
+    let count = this.#counts.get(channel);
+    if (!count) {
+      count = this.#store.countSubscribers(channel);
+      this.#counts.set(channel, count);
+    }
+    return count;
+  }
+
   async remove(connectionId: string, channelHint?: string): Promise<RemovedConnection | null> {
     this.#gone.add(connectionId);
     return this.#store.remove(connectionId, channelHint);
@@ -41,7 +63,7 @@ export class SubscriberSnapshot implements ConnectionStore {
 
   async #read(channel: string, pageSize: number): Promise<Subscriber[]> {
     const all: Subscriber[] = [];
-    for await (const page of this.#store.subscribers(channel, pageSize)) all.push(...page);
+    for await (const page of this.#store.subscribers(channel, { pageSize })) all.push(...page);
     return all;
   }
 
@@ -67,9 +89,6 @@ export class SubscriberSnapshot implements ConnectionStore {
   }
   getSubscription(channel: string, connectionId: string): Promise<Subscriber | null> {
     return this.#store.getSubscription(channel, connectionId);
-  }
-  countSubscribers(channel: string): Promise<number> {
-    return this.#store.countSubscribers(channel);
   }
   connectionsOfUser(userId: string): Promise<string[]> {
     return this.#store.connectionsOfUser(userId);

@@ -165,7 +165,9 @@ describe('DynamoConnectionStore queries', () => {
       })
       .resolvesOnce({ Items: [{ connectionId: 'b', replayedTo: 7, expiresAt: 4_000_000_000 }] });
     const pages: unknown[] = [];
-    for await (const page of new DynamoConnectionStore(doc(), 't', clock).subscribers('room:a', 2))
+    for await (const page of new DynamoConnectionStore(doc(), 't', clock).subscribers('room:a', {
+      pageSize: 2,
+    }))
       pages.push(page);
     expect(pages).toEqual([
       [{ connectionId: 'a', userId: 'u1' }],

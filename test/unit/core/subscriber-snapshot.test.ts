@@ -10,9 +10,9 @@ describe('SubscriberSnapshot', () => {
     for (const id of ['a', 'b', 'c']) await TestClient.connect(world, id, undefined, 'sensors');
     let reads = 0;
     const subscribers = world.connections.subscribers.bind(world.connections);
-    world.connections.subscribers = (channel, pageSize) => {
+    world.connections.subscribers = (channel, query) => {
       reads++;
-      return subscribers(channel, pageSize);
+      return subscribers(channel, query);
     };
     world.gateway.gone.add('b');
     world.clock.advance(60_000); // past the grace a connection still inside $connect gets (core/delivery/post.ts)
