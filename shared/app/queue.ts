@@ -30,6 +30,8 @@ export function fanOutWorkerHandler(rt: Runtime) {
     if (!deps) throw new Error('FANOUT_QUEUE_URL is not configured: the worker cannot pass work on');
     const deadline = rt.clock.now() + context.getRemainingTimeInMillis() - STOP_BEFORE_TIMEOUT_MS;
     return pacers.using(async (pacer) => {
+      const throttledBefore = pacer.throttles;
+      pacer.resetSlowest();
       const failures: SqsBatchResponse['batchItemFailures'] = [];
       await Promise.all(
         event.Records.map(async (record) => {
@@ -46,6 +48,13 @@ export function fanOutWorkerHandler(rt: Runtime) {
           }
         }),
       );
+      rt.log.debug('fan-out batch done', {
+        messages: event.Records.length,
+        failed: failures.length,
+        throttled: pacer.throttles - throttledBefore,
+        rate: Math.round(pacer.rate),
+        slowest: Math.round(pacer.slowest),
+      });
       return { batchItemFailures: failures };
     });
   };

@@ -28,6 +28,8 @@ export class Pacer {
   readonly floor: number;
   /** 429s this pacer was told of. */
   throttles = 0;
+  /** The lowest rate since the last `resetSlowest` (what a batch's log line reports). */
+  slowest: number;
   #rate: number;
   /** The theoretical arrival time of the next request (GCRA), epoch ms. */
   #next = 0;
@@ -43,7 +45,12 @@ export class Pacer {
     this.share = share;
     this.floor = Math.max(1, share / 100);
     this.#rate = share;
+    this.slowest = share;
     this.#lastGrowth = clock.now();
+  }
+
+  resetSlowest(): void {
+    this.slowest = this.#rate;
   }
 
   /** Requests a second it posts at now. */
@@ -78,6 +85,7 @@ export class Pacer {
     this.#lastDecrease = now;
     this.#lastGrowth = now;
     this.#rate = Math.max(this.floor, this.#rate * DECREASE);
+    this.slowest = Math.min(this.slowest, this.#rate);
     // Requests already given a slot keep it; new ones are spaced at the new rate from the last slot on.
   }
 }
