@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vi
 import { type Stub, startStub } from '../../bench/stub';
 import { connectionIds, writeSubscribers } from '../../bench/subscribers-table';
 import type { LocalStack } from '../../local/index';
+import { createSwitchboard } from '../../server/index';
 import { createDocumentClient } from '../../shared/adapters/dynamo/client';
 import { clientPool, unique } from './support/client';
 import { publish, startTestStack, token } from './support/stack';
@@ -61,6 +62,30 @@ describe('An audience over the threshold, on real sockets', () => {
     expect(queue.stats.sent - before.sent).toBeGreaterThanOrEqual(4);
     expect(queue.stats).toMatchObject({ redelivered: 0, deadLettered: 0 });
     expect(queue.stats.deleted).toBe(queue.stats.sent);
+  });
+
+  it('is queued by the server library given the stack’s fan-out queue, and delivered by the stack’s workers', async () => {
+    const room = unique('room:');
+    const sockets = await Promise.all(
+      [1, 2, 3].map(() => clients.connect(stack.wsUrl, { channels: [room] })),
+    );
+    const library = createSwitchboard({
+      tableName: stack.tableName,
+      callbackUrl: stack.callbackUrl,
+      endpoint: stack.dynamodbEndpoint,
+      credentials: stack.credentials,
+      fanOutQueueUrl: stack.queues.get('fan-out')!.url,
+      fanOutQueueThreshold: 2,
+    });
+    try {
+      const sent = await library.publish(room, 'from_the_backend', { n: 3 });
+      expect(sent).toMatchObject({ channel: room, recipients: 3, status: 'queued', delivered: 0, seq: 1 });
+      for (const socket of sockets) {
+        expect(await socket.nextOfType('from_the_backend')).toMatchObject({ id: sent.id, seq: 1, n: 3 });
+      }
+    } finally {
+      library.close();
+    }
   });
 });
 
