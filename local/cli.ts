@@ -34,9 +34,10 @@ async function main(): Promise<void> {
     `  Console    ${stack.httpUrl}/`,
     `  JWKS       ${stack.httpUrl}${JWKS_PATH}`,
     `  DynamoDB   ${stack.dynamodbDescription}`,
+    ...[...stack.queues].map(([name, q]) => `  SQS        ${q.url}   (the ${name} queue)`),
     ...args.banner,
     `  Token      npm run -s token -- --sub alice --scope realtime:publish${port === 8080 ? '' : ` --url ${stack.httpUrl}`}`,
-    `  AWS keys   ${credentials}   (signatures on @connections and the Invoke API are checked)`,
+    `  AWS keys   ${credentials}   (signatures on @connections, the Invoke API and SQS are checked)`,
     ...args.notices.map((notice) => `  Note: ${notice}`),
     `Switchboard local stack ready on ${stack.httpUrl}`,
   ];
