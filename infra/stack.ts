@@ -202,6 +202,7 @@ export class SwitchboardStack extends Stack {
       httpApi: this.httpApi,
       table: this.table.table,
       deadLetterQueues: deadLetterQueues.map((q) => q.queue),
+      workQueues: new Map([...queues].map(([name, q]) => [name, q.queue])),
       service: this.stackName,
     });
 

@@ -86,6 +86,8 @@ export const envSchema = z.object({
   LOCAL_STACK: bool(D.LOCAL_STACK),
   LOCAL_ACCESS_KEY_ID: z.string().min(1).default(D.LOCAL_ACCESS_KEY_ID),
   LOCAL_SECRET_ACCESS_KEY: z.string().min(1).default(D.LOCAL_SECRET_ACCESS_KEY),
+  /** The `service` dimension of the metrics (shared/core/metrics.ts): the stack name, set by infra/ and local/. */
+  POWERTOOLS_SERVICE_NAME: z.string().min(1).default(D.POWERTOOLS_SERVICE_NAME),
   /** Powertools' log level of the handlers; INFO in AWS, WARN in the local stack when unset. */
   LOG_LEVEL: z
     .string()
@@ -107,6 +109,8 @@ export interface Config {
   /** Lambdas a handler starts itself: the Invoke API's endpoint and the functions' names. */
   functions: { endpoint: string | undefined; liveStats: string | undefined };
   logLevel: LogLevel;
+  /** The `service` dimension of every metric the handlers emit. */
+  metricsService: string;
   /** The local stack's SDK credentials; undefined in AWS (the function's role, through the default chain). */
   localCredentials: { accessKeyId: string; secretAccessKey: string } | undefined;
 }
@@ -177,6 +181,7 @@ export function loadConfig(env: Env): Config {
     },
     functions: { endpoint: e.LAMBDA_ENDPOINT, liveStats: e.LIVE_STATS_FUNCTION_NAME },
     logLevel: e.LOG_LEVEL ?? (e.LOCAL_STACK ? DEFAULTS.LOCAL_LOG_LEVEL : DEFAULTS.LOG_LEVEL),
+    metricsService: e.POWERTOOLS_SERVICE_NAME,
     localCredentials: e.LOCAL_STACK
       ? { accessKeyId: e.LOCAL_ACCESS_KEY_ID, secretAccessKey: e.LOCAL_SECRET_ACCESS_KEY }
       : undefined,

@@ -37,6 +37,8 @@ export const DEFAULTS = {
   /** Powertools' level in AWS; the local stack's handlers log less unless told otherwise. */
   LOG_LEVEL: 'INFO',
   LOCAL_LOG_LEVEL: 'WARN',
+  /** The metrics' `service` dimension where nothing sets it: the default stack name (infra sets the stack's). */
+  POWERTOOLS_SERVICE_NAME: 'Switchboard',
   /** The credentials the local stack's SDK clients sign with (DynamoDB Local, the emulated APIs). */
   LOCAL_ACCESS_KEY_ID: 'local',
   LOCAL_SECRET_ACCESS_KEY: 'local',

@@ -1,6 +1,6 @@
 import { bearerToken, principalFromClaims } from '../core/auth/jwt';
 import { ANONYMOUS, type Principal } from '../core/auth/principal';
-import { asProtocolError, ProtocolError } from '../core/errors';
+import { asProtocolError, type ErrorCode, errorCodes, ProtocolError } from '../core/errors';
 import { idempotent } from '../core/idempotency';
 import type { Operation, OperationInput, OperationResult } from '../core/operations';
 import { byteLength } from '../core/protocol';
@@ -10,7 +10,7 @@ import type { Runtime } from './runtime';
 
 const DEFAULT_MAX_BODY = 64 * 1024;
 
-type HttpDeps = Pick<Runtime, 'config' | 'verifier' | 'idempotency' | 'clock' | 'ids' | 'log'>;
+type HttpDeps = Pick<Runtime, 'config' | 'verifier' | 'idempotency' | 'clock' | 'ids' | 'log' | 'metrics'>;
 
 /**
  * The Lambda handler of one HTTP module, made from a runtime and the module's operations; the route table
@@ -29,7 +29,7 @@ export function httpHandler<L extends LambdaName>(
   return async (event) => {
     const route = routes.get(event.routeKey);
     const path = event.requestContext?.http?.path ?? event.rawPath;
-    if (!route) return problem(new ProtocolError('NOT_FOUND', `no route ${event.routeKey}`), path);
+    if (!route) return failed(deps, new ProtocolError('NOT_FOUND', `no route ${event.routeKey}`), path);
     try {
       const principal = await resolvePrincipal(deps, route, event);
       const body = parseBody(event, route);
@@ -45,6 +45,9 @@ export function httpHandler<L extends LambdaName>(
       const result = key
         ? await idempotentOperation(deps, route, event, principal, key, body, () => operation(input))
         : await operation(input);
+      // An operation may answer a problem itself (POST /v1/sensor-data, with its report): counted the same.
+      const code = result.status >= 400 ? problemCode(result.body) : undefined;
+      if (code) deps.metrics.countBy('Errors', code);
       return json(result.status, result.body, result.headers);
     } catch (error) {
       const e = asProtocolError(error);
@@ -54,10 +57,21 @@ export function httpHandler<L extends LambdaName>(
           error: String((error as Error)?.stack ?? error),
         });
       }
-      return problem(e, path);
+      return failed(deps, e, path);
     }
   };
 }
+
+/** A problem answer, counted in Errors by its code. */
+function failed(deps: HttpDeps, error: ProtocolError, path: string): HttpResult {
+  deps.metrics.countBy('Errors', error.code);
+  return problem(error, path);
+}
+
+const problemCode = (body: unknown): ErrorCode | undefined => {
+  const code = (body as { code?: unknown } | null | undefined)?.code;
+  return typeof code === 'string' && Object.hasOwn(errorCodes, code) ? (code as ErrorCode) : undefined;
+};
 
 async function resolvePrincipal(deps: HttpDeps, route: HttpRoute, event: HttpEvent): Promise<Principal> {
   if (route.auth === 'none') return ANONYMOUS;

@@ -4,14 +4,22 @@ import { createRuntime, type Runtime } from './runtime';
  * A Lambda's exported `handler`: the handler `make` makes from a runtime built from process.env on the
  * first event and kept for the container's life (clients, key sets and caches outlive invocations).
  * Importing a handler module builds nothing; a configuration error surfaces at the first invocation, in
- * that invocation's logs.
+ * that invocation's logs. The metrics the invocation recorded are written at its end, failed or not, as
+ * Powertools' `logMetrics` does: one container runs one invocation at a time, so they are all its own.
  */
 export function lambdaHandler<E, R, C = unknown>(
   make: (runtime: Runtime) => (event: E, context: C) => Promise<R>,
 ): (event: E, context: C) => Promise<R> {
-  let handler: ((event: E, context: C) => Promise<R>) | undefined;
+  let made: { runtime: Runtime; handler: (event: E, context: C) => Promise<R> } | undefined;
   return async (event, context) => {
-    handler ??= make(createRuntime(process.env));
-    return handler(event, context);
+    if (!made) {
+      const runtime = createRuntime(process.env);
+      made = { runtime, handler: make(runtime) };
+    }
+    try {
+      return await made.handler(event, context);
+    } finally {
+      made.runtime.metrics.flush();
+    }
   };
 }

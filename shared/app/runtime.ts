@@ -11,6 +11,7 @@ import { DynamoLivePushStore } from '../adapters/dynamo/live-push-store';
 import { DynamoMessageStore } from '../adapters/dynamo/message-store';
 import type { StaticCredentials } from '../adapters/management-api/client';
 import { ManagementApiGateway } from '../adapters/management-api/gateway';
+import { type MetricsBuffer, PowertoolsMetrics } from '../adapters/powertools-metrics';
 import { SqsFanOutQueue } from '../adapters/sqs/fan-out-queue';
 import { createTokenVerifier, type TokenVerifier } from '../core/auth/jwt';
 import {
@@ -30,7 +31,7 @@ import type {
   Log,
   MessageStore,
 } from '../core/ports';
-import { systemClock } from '../core/ports';
+import { noMetrics, systemClock } from '../core/ports';
 import type { ChannelHookRegistry, ChannelHooks } from '../core/session/hooks';
 import { features } from '../features';
 import type { ChatStore } from '../features/chat/store';
@@ -54,6 +55,8 @@ export interface Runtime extends Stores {
   readonly clock: Clock;
   readonly ids: Ids;
   readonly log: Log;
+  /** Switchboard's own metrics; whoever runs the handler flushes them after each invocation. */
+  readonly metrics: MetricsBuffer;
   /** Every namespace: the protocol's `user` and the features'. */
   readonly channels: ChannelRegistry;
   /** The IoT registry lookups of this container. */
@@ -97,6 +100,10 @@ export interface RuntimeOverrides extends Partial<Stores> {
   clock?: Clock;
   ids?: Ids;
   log?: Log;
+  /** Metrics of another kind (a test's recorder, none at all) instead of Powertools'. */
+  metrics?: MetricsBuffer;
+  /** Where Powertools' EMF documents go instead of stdout (the local stack collects them). */
+  metricsSink?: (document: string) => void;
 }
 
 /** The one function that builds a runtime from an environment. Configuration errors throw here. */
@@ -131,6 +138,9 @@ export function createRuntime(env: Env, overrides: RuntimeOverrides = {}): Runti
     clock,
     ids: overrides.ids ?? ulidIds(),
     log: overrides.log ?? powertoolsLog(config.logLevel),
+    metrics:
+      overrides.metrics ??
+      new PowertoolsMetrics({ service: config.metricsService, sink: overrides.metricsSink }),
     channels: createChannelRegistry([userNamespace, ...featureNamespaces]),
     iotRegistry: new RegistryCache(iot, clock),
     fanOutQueue: overrides.fanOutQueue ?? sqs,
@@ -211,6 +221,12 @@ function composeAccess(base: FeatureBase): ChannelAccess {
       checks[channel.namespace.name]?.(channel, userId) ?? Promise.resolve(false),
   };
 }
+
+/**
+ * No metrics: for a runtime outside the Lambda handlers (the server library), which runs in another
+ * program's process and has no invocation whose end would write them.
+ */
+export const discardMetrics: MetricsBuffer = { ...noMetrics, flush() {} };
 
 const missing = () => Promise.reject(new Error('WS_CALLBACK_URL is not configured'));
 const missingGateway: Gateway = { post: missing, close: missing, info: missing };

@@ -15,6 +15,7 @@ import {
   type ConnectionStore,
   type Gateway,
   type Log,
+  type Metrics,
   type SubscribeResult,
 } from './ports';
 import type { FrameContext } from './session/context';
@@ -32,6 +33,7 @@ export interface MembershipDeps {
 export interface ConnectDeps extends MembershipDeps {
   gateway: Pick<Gateway, 'info'>;
   clock: Clock;
+  metrics: Metrics;
   channels: ChannelRegistry;
   access: ChannelAccess;
   config: {
@@ -44,6 +46,7 @@ export interface DisconnectDeps {
   channels: ChannelRegistry;
   hooks: ChannelHookRegistry;
   log: Log;
+  metrics: Metrics;
 }
 
 export interface ConnectInput {
@@ -78,16 +81,17 @@ export async function connect(deps: ConnectDeps, input: ConnectInput): Promise<C
     }
     for (const channel of channels) await authorizeSubscribe(principal, channel, deps.access);
   } catch (error) {
-    const e = asProtocolError(error);
-    return { ok: false, status: e.status, error: e };
+    return refuse(deps, asProtocolError(error));
   }
 
   if (principal.sub !== null && !(await underConnectionLimit(deps, principal.sub))) {
-    const error = new ProtocolError(
-      'TOO_MANY_CONNECTIONS',
-      `user has ${limits.connectionsPerUser} open connections already`,
+    return refuse(
+      deps,
+      new ProtocolError(
+        'TOO_MANY_CONNECTIONS',
+        `user has ${limits.connectionsPerUser} open connections already`,
+      ),
     );
-    return { ok: false, status: error.status, error };
   }
 
   const now = deps.clock.now();
@@ -109,7 +113,13 @@ export async function connect(deps: ConnectDeps, input: ConnectInput): Promise<C
     );
     throw error;
   }
+  deps.metrics.count('Connects');
   return { ok: true, channels: channels.map((c) => c.id) };
+}
+
+function refuse(deps: ConnectDeps, error: ProtocolError): ConnectResult {
+  deps.metrics.countBy('ConnectRefusals', String(error.status));
+  return { ok: false, status: error.status, error };
 }
 
 function connectChannels(
@@ -145,7 +155,8 @@ async function underConnectionLimit(deps: ConnectDeps, userId: string): Promise<
 /** `$disconnect` (and DELETE @connections): removes the connection and tells the channels it left. */
 export async function disconnect(deps: DisconnectDeps, connectionId: string): Promise<void> {
   const removed = await deps.connections.remove(connectionId);
-  if (!removed) return;
+  if (!removed) return; // removed already (by DELETE /v1/connections, or a fan-out that found it gone)
+  deps.metrics.count('Disconnects');
   const { principal } = removed.record;
   for (const { channel, count } of removed.remaining) {
     const parsed = safeParse(deps.channels, channel);

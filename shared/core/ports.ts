@@ -1,5 +1,6 @@
 import type { Principal } from './auth/principal';
 import { SwitchboardError } from './errors';
+import type { BreakdownMetric, CountMetric, DurationMetric } from './metrics';
 
 /**
  * The ports the protocol core works through. The core never imports the AWS SDK: the DynamoDB and
@@ -223,6 +224,20 @@ export interface Log {
   error(message: string, extra?: Record<string, unknown>): void;
 }
 
+/**
+ * Switchboard's own metrics (./metrics.ts names them), counted where the event happens: the core and the
+ * features say what happened, an adapter turns it into CloudWatch's embedded metric format at the end of
+ * the invocation (shared/adapters/metrics.ts). Nothing here waits or fails: recording is in memory.
+ */
+export interface Metrics {
+  /** `value` (default 1) more of a count; a zero is not recorded (CloudWatch then has no data point). */
+  count(name: CountMetric, value?: number): void;
+  /** `value` more of a count that has a breakdown: its total, and the total of its `by` dimension's value. */
+  countBy(name: BreakdownMetric, by: string, value?: number): void;
+  /** One sample of a duration in milliseconds (CloudWatch computes its percentiles). */
+  duration(name: DurationMetric, ms: number): void;
+}
+
 export class ConnectionGoneError extends Error {
   override name = 'ConnectionGoneError';
 }
@@ -237,3 +252,6 @@ export const systemClock: Clock = {
 };
 
 export const silentLog: Log = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** Records nothing: for a caller outside an invocation (the server library). */
+export const noMetrics: Metrics = { count() {}, countBy() {}, duration() {} };

@@ -111,6 +111,11 @@ async function publishOnce(deps: PublishDeps, input: PublishInput, id: string): 
     });
   }
   const delivery = await deliver(deps, targets, input.exclude ? { exclude: input.exclude } : {});
+  // Per target: each channel by its namespace, the connections by the channel they name, if any.
+  for (const channel of input.channels) deps.metrics.countBy('Publishes', channel.namespace.name);
+  if (input.connections && input.connections.ids.length > 0) {
+    deps.metrics.countBy('Publishes', input.connections.channel?.namespace.name ?? 'direct');
+  }
   return { id, timestamp, channels, delivery, duplicate: false };
 }
 

@@ -1,9 +1,10 @@
 import type { Channel } from './channels';
-import type { Clock, HistoryEntry, MessageStore } from './ports';
+import type { Clock, HistoryEntry, MessageStore, Metrics } from './ports';
 
 export interface RecoveryDeps {
   messages: Pick<MessageStore, 'history'>;
   clock: Clock;
+  metrics: Metrics;
 }
 
 /** The most frames one `subscribe` replays; past that, `recovered: false` sends the client to HTTP history. */
@@ -41,6 +42,7 @@ export async function readReplay(
     await deps.clock.sleep(delay);
   }
   const complete = entries.length === wanted && floor === since && upTo - since <= REPLAY_MAX;
+  deps.metrics.count('RecoveredMessages', entries.length);
   return { entries, recovered: complete };
 }
 

@@ -130,5 +130,17 @@ describe('A publish to 20,000 subscribers over HTTP', () => {
     stats = await stub.stats();
     expect(stats.unique).toBe(SUBSCRIBERS);
     expect(stats.delivered - stats.unique).toBe(0); // no connection got it twice
+
+    // The workers' metrics, written after each of their invocations as the publisher's are: the queued
+    // audience (and any continuation), then every post they made.
+    const counts: Record<string, number> = {};
+    const metrics = stack.metrics(600);
+    for (const bucket of metrics.buckets) {
+      for (const [name, n] of Object.entries(bucket.counts)) counts[name] = (counts[name] ?? 0) + n;
+    }
+    expect(counts.Deliveries).toBe(SUBSCRIBERS);
+    expect(counts.QueuedRecipients).toBeGreaterThanOrEqual(SUBSCRIBERS);
+    expect(counts.FailedPosts).toBeUndefined();
+    expect(metrics.buckets.some((b) => (b.durations.FanOutDuration?.count ?? 0) > 0)).toBe(true);
   });
 });

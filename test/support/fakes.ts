@@ -4,10 +4,12 @@
  * same as against the table. Extend a fake when you add a port method: the type checker lists what is
  * missing. `fakeWorld()` is a whole runtime (shared/app/runtime.ts) made of them.
  */
+import type { MetricsBuffer } from '../../shared/adapters/powertools-metrics';
 import type { Env } from '../../shared/app/config';
 import { createRuntime, type Runtime } from '../../shared/app/runtime';
 import type { TokenVerifier } from '../../shared/core/auth/jwt';
 import { TokenError } from '../../shared/core/auth/jwt';
+import type { BreakdownMetric, CountMetric, DurationMetric } from '../../shared/core/metrics';
 import {
   ChannelLimitError,
   type Clock,
@@ -488,6 +490,30 @@ export class MemoryLog implements Log {
   }
 }
 
+/** The metrics as the core records them (totals, breakdowns, samples), and how often they were flushed. */
+export class FakeMetrics implements MetricsBuffer {
+  readonly totals: Partial<Record<CountMetric | BreakdownMetric, number>> = {};
+  readonly breakdowns: Partial<Record<BreakdownMetric, Record<string, number>>> = {};
+  readonly samples: Partial<Record<DurationMetric, number[]>> = {};
+  flushes = 0;
+  count(name: CountMetric, value = 1) {
+    if (value !== 0) this.totals[name] = (this.totals[name] ?? 0) + value;
+  }
+  countBy(name: BreakdownMetric, by: string, value = 1) {
+    if (value === 0) return;
+    this.totals[name] = (this.totals[name] ?? 0) + value;
+    const values = this.breakdowns[name] ?? {};
+    values[by] = (values[by] ?? 0) + value;
+    this.breakdowns[name] = values;
+  }
+  duration(name: DurationMetric, ms: number) {
+    this.samples[name] = [...(this.samples[name] ?? []), ms];
+  }
+  flush() {
+    this.flushes++;
+  }
+}
+
 /** A runtime made of fakes, each reachable with its own type. */
 export type FakeWorld = Runtime & {
   connections: FakeConnectionStore;
@@ -502,6 +528,7 @@ export type FakeWorld = Runtime & {
   counters: FakeCounterStore;
   livePush: FakeLivePushStore;
   fanOutQueue: FakeFanOutQueue;
+  metrics: FakeMetrics;
 };
 
 /** The parts of a fake world, for a test that builds its own runtime from them (with a real gateway, say). */
@@ -518,6 +545,7 @@ export function fakeParts() {
     clock: new FakeClock(),
     ids: new SequentialIds(),
     log: new MemoryLog(),
+    metrics: new FakeMetrics(),
   };
 }
 

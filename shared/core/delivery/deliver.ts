@@ -1,4 +1,4 @@
-import type { Clock, ConnectionStore, FanOutQueue, Gateway, Log, Subscriber } from '../ports';
+import type { Clock, ConnectionStore, FanOutQueue, Gateway, Log, Metrics, Subscriber } from '../ports';
 import type { FanOutSettings } from '../settings';
 import { queueChannel } from './fan-out-queue';
 import type { PacedResult } from './pacing';
@@ -16,8 +16,9 @@ import { postWithRetry, removeGone } from './post';
  * (fan-out-queue.ts, worker.ts), and the report counts it `queued`. Without a queue (a server library given
  * none, tests) every audience is posted to in-process.
  *
- * Metrics belong around `deliver`: it is the one place a delivery starts and ends; its report has the
- * counts (delivered, gone, failed, queued) and its duration is the fan-out's.
+ * The delivery metrics are recorded here, where a delivery (or a worker's share of one,
+ * `deliverToSubscribers`) starts and ends: its report's counts (Deliveries, GoneConnections, FailedPosts,
+ * QueuedRecipients) and its duration (FanOutDuration).
  */
 
 export interface DeliveryDeps {
@@ -25,6 +26,7 @@ export interface DeliveryDeps {
   gateway: Gateway;
   clock: Clock;
   log: Log;
+  metrics: Metrics;
   config: { fanOut: Pick<FanOutSettings, 'concurrency' | 'pageSize' | 'queueThreshold'> };
   /** The fan-out workers' queue; without one, every audience is posted to in-process. */
   fanOutQueue?: FanOutQueue | undefined;
@@ -87,6 +89,7 @@ export async function deliver(
   targets: readonly Target[],
   options: DeliveryOptions = {},
 ): Promise<DeliveryReport> {
+  const started = deps.clock.now();
   const run = new Run(deps, options);
   for (const target of targets) {
     if ('connectionIds' in target) {
@@ -95,7 +98,22 @@ export async function deliver(
       await reachChannel(deps, run, target);
     }
   }
-  return run.finish();
+  const report = await run.finish();
+  recordDelivery(deps.metrics, report, deps.clock.now() - started);
+  return report;
+}
+
+/**
+ * A delivery's counts, and its duration when it posted to everyone itself (a publish to an empty channel
+ * is one Query, and one that queued its audience only sent a message: counted, their durations would only
+ * pull the percentiles down).
+ */
+function recordDelivery(metrics: Metrics, report: DeliveryReport, ms: number): void {
+  metrics.count('Deliveries', report.delivered);
+  metrics.count('GoneConnections', report.gone);
+  metrics.count('FailedPosts', report.failed);
+  metrics.count('QueuedRecipients', report.queued);
+  if (report.recipients > 0 && report.queued === 0) metrics.duration('FanOutDuration', ms);
 }
 
 /**
@@ -129,17 +147,22 @@ async function reachChannel(deps: DeliveryDeps, run: Run, target: ChannelTarget)
  * A fan-out worker's share of a queued delivery: the frame to these subscribers of the channel, each post
  * made by `post` (pacing.ts: paced to the worker's share of the quota). The connections `post` could not
  * reach in time are counted `queued` and listed in `later`, for a continuation; `failed` lists those that
- * failed for good.
+ * failed for good. In the `finalRound` there is no continuation: what it could not reach is failed, and
+ * counted so in the metrics.
  */
 export async function deliverToSubscribers(
   deps: DeliveryDeps,
   target: ChannelTarget,
   subscribers: readonly Subscriber[],
   post: Poster,
+  { finalRound = false }: { finalRound?: boolean } = {},
 ): Promise<{ report: DeliveryReport; later: string[]; failed: string[] }> {
+  const started = deps.clock.now();
   const run = new Run(deps, {}, post);
   for (const sub of subscribers) await run.reach(sub.connectionId, target, sub);
   const report = await run.finish();
+  if (finalRound) run.giveUpLater();
+  recordDelivery(deps.metrics, report, deps.clock.now() - started);
   return { report, later: run.later, failed: run.failed };
 }
 
@@ -217,6 +240,13 @@ class Run {
     }
     await this.#pool.drain();
     return this.report;
+  }
+
+  /** The connections passed on become failed ones: there is no one left to pass them on to. */
+  giveUpLater(): void {
+    this.report.queued -= this.later.length;
+    this.report.failed += this.later.length;
+    this.failed.push(...this.later.splice(0));
   }
 
   #fail(connectionId: string): void {

@@ -104,28 +104,26 @@ async function deliverConnections(
     ...(pending.has(connectionId) ? { replayPending: true } : {}),
   }));
   const target = { channel: job.channel, payload: new TextEncoder().encode(frame), seq: job.seq };
-  const { report, later, failed } = await deliverToSubscribers(deps, target, subscribers, (id, payload) =>
-    pacedPost(deps, pacer, deadline, id, payload),
+  const { report, later, failed } = await deliverToSubscribers(
+    deps,
+    target,
+    subscribers,
+    (id, payload) => pacedPost(deps, pacer, deadline, id, payload),
+    { finalRound: job.round >= MAX_ROUNDS },
   );
   const where = { channel: job.channel, seq: job.seq, round: job.round };
   if (later.length > 0) {
     const round = job.round + 1;
-    if (round > MAX_ROUNDS) {
-      report.queued -= later.length;
-      report.failed += later.length;
-      failed.push(...later);
-    } else {
-      const base = { channel: job.channel, round, ...(job.seq === undefined ? {} : { seq: job.seq }) };
-      const continuation = connectionsMessages(
-        base,
-        frame,
-        later.map((connectionId) => ({ connectionId })),
-      );
-      await deps.fanOutQueue.send(continuation, {
-        delaySeconds: Math.min(MAX_CONTINUATION_DELAY_S, 2 ** round),
-      });
-      deps.log.info('fan-out continues', { ...where, connections: later.length });
-    }
+    const base = { channel: job.channel, round, ...(job.seq === undefined ? {} : { seq: job.seq }) };
+    const continuation = connectionsMessages(
+      base,
+      frame,
+      later.map((connectionId) => ({ connectionId })),
+    );
+    await deps.fanOutQueue.send(continuation, {
+      delaySeconds: Math.min(MAX_CONTINUATION_DELAY_S, 2 ** round),
+    });
+    deps.log.info('fan-out continues', { ...where, connections: later.length });
   }
   if (failed.length > 0) {
     deps.log.error('fan-out gave up on connections', {

@@ -23,6 +23,31 @@ describe("a Lambda's handler", () => {
     made[0]?.dispose();
   });
 
+  it("writes each invocation's metrics at its end, failed or not, as EMF on stdout", async () => {
+    vi.stubEnv('POWERTOOLS_SERVICE_NAME', 'unit-stack');
+    const handler = lambdaHandler((rt: Runtime) => async (fail: boolean) => {
+      rt.metrics.count('Connects');
+      if (fail) throw new Error('boom');
+      rt.metrics.count('Connects');
+      return 'ok';
+    });
+    const lines: string[] = [];
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    try {
+      expect(await handler(false, {})).toBe('ok');
+      await expect(handler(true, {})).rejects.toThrow('boom');
+    } finally {
+      write.mockRestore();
+    }
+    expect(lines.map((line) => JSON.parse(line))).toEqual([
+      expect.objectContaining({ service: 'unit-stack', Connects: 2 }),
+      expect.objectContaining({ service: 'unit-stack', Connects: 1 }),
+    ]);
+  });
+
   it('reports a configuration error at the invocation, and works once the configuration is right', async () => {
     vi.stubEnv('MAX_DATA_BYTES', 'a lot');
     await expect(healthHandler(httpEvent('GET /v1/health'), {})).rejects.toThrow(ConfigError);

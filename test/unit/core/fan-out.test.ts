@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { SqsRecord } from '../../../shared/app/events';
 import { fanOutWorkerHandler } from '../../../shared/app/queue';
 import { ANONYMOUS } from '../../../shared/core/auth/principal';
 import {
@@ -12,6 +11,7 @@ import {
 import { MAX_ROUNDS } from '../../../shared/core/delivery/worker';
 import { FAN_OUT_MESSAGE_MAX_BYTES } from '../../../shared/core/ports';
 import { ackFrame, publish, pushAnswer } from '../../../shared/core/publish';
+import { sqsRecord } from '../../support/events';
 import { type FakeWorld, fakeWorld } from '../../support/fakes';
 
 const ROOM = 'room:big';
@@ -38,23 +38,6 @@ const event = { type: 'announcement', text: 'hello, everyone' };
 const publishTo = (world: FakeWorld, options: { exclude?: ReadonlySet<string> } = {}) =>
   publish(world, { channels: [world.channels.parse(ROOM)], event, ...options });
 
-const record = (body: string, messageId: string): SqsRecord => ({
-  messageId,
-  receiptHandle: `r-${messageId}`,
-  body,
-  attributes: {
-    ApproximateReceiveCount: '1',
-    SentTimestamp: '0',
-    SenderId: 'test',
-    ApproximateFirstReceiveTimestamp: '0',
-  },
-  messageAttributes: {},
-  md5OfBody: '',
-  eventSource: 'aws:sqs',
-  eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:fan-out',
-  awsRegion: 'us-east-1',
-});
-
 /**
  * Runs the fan-out worker on the fake queue until it is empty, batches of `batchSize` as the event source
  * takes them (a continuation's delay is not waited for: the fake clock has nothing to wait on). Each
@@ -69,7 +52,7 @@ async function drain(world: FakeWorld, { batchSize = 4, remainingMs = 1e9 } = {}
   while (world.fanOutQueue.sent.length > 0) {
     const batch = world.fanOutQueue.take(batchSize);
     delays.push(...batch.map((m) => m.delaySeconds));
-    const records = batch.map((m, i) => record(m.body, `m${invocations}-${i}`));
+    const records = batch.map((m, i) => sqsRecord(m.body, `m${invocations}-${i}`));
     const answer = await handler({ Records: records }, { getRemainingTimeInMillis: () => remainingMs });
     failed.push(...answer.batchItemFailures.map((f) => f.itemIdentifier));
     invocations++;
@@ -115,6 +98,10 @@ describe('The delivery tier a publish takes', () => {
     expect(job).toEqual({ kind: 'channel', channel: ROOM, shard: 0, seq: 1 });
     expect(frame).toBe(stored!.frame); // the frame exactly as stored, carried once
     expect(publication.delivery).toEqual({ recipients: 4, delivered: 0, gone: 0, failed: 0, queued: 4 });
+    // Counted queued, with no fan-out duration: the publisher only sent a message.
+    expect(world.metrics.totals).toMatchObject({ QueuedRecipients: 4 });
+    expect(world.metrics.totals.Deliveries).toBeUndefined();
+    expect(world.metrics.samples.FanOutDuration).toBeUndefined();
     expect(pushAnswer(publication)).toEqual({ id: publication.id, recipients: 4, seq: 1, status: 'queued' });
     expect(ackFrame(publication, world.channels.parse(ROOM), 'r1')).toEqual({
       type: 'ack',
@@ -171,6 +158,9 @@ describe('The fan-out workers', () => {
     const [stored] = world.messages.histories.get(ROOM)!;
     const payloads = new Set(world.gateway.posts.map((p) => new TextDecoder().decode(p.data)));
     expect([...payloads]).toEqual([stored!.frame]);
+    // The workers count what they posted as the in-process tier does; a duration per `connections` message.
+    expect(world.metrics.totals).toMatchObject({ QueuedRecipients: 1000, Deliveries: 998 });
+    expect(world.metrics.samples.FanOutDuration).toHaveLength(Math.ceil(998 / CONNECTIONS_PER_MESSAGE));
   });
 
   it('lose no delivery when half of a batch fails: that half continues in a new message, a round later, and nobody gets it twice', async () => {
@@ -232,6 +222,12 @@ describe('The fan-out workers', () => {
         }),
       }),
     ]);
+    // c4 is queued by the publish and passed on in each of the MAX_ROUNDS continuations, then failed once.
+    expect(world.metrics.totals).toMatchObject({
+      Deliveries: 4,
+      QueuedRecipients: 5 + MAX_ROUNDS,
+      FailedPosts: 1,
+    });
   });
 
   it('slow down in a 429 storm and still deliver everything, once', async () => {
@@ -262,7 +258,7 @@ describe('The fan-out workers', () => {
     subscribe(world, ROOM, 2);
     const good = connectionsMessages({ channel: ROOM, round: 0 }, '{"type":"x"}', [{ connectionId: 'c0' }]);
     const answer = await fanOutWorkerHandler(world)(
-      { Records: [record('not a fan-out message', 'bad'), record(good[0]!, 'good')] },
+      { Records: [sqsRecord('not a fan-out message', 'bad'), sqsRecord(good[0]!, 'good')] },
       { getRemainingTimeInMillis: () => 60_000 },
     );
     expect(answer.batchItemFailures).toEqual([{ itemIdentifier: 'bad' }]);
