@@ -155,6 +155,12 @@ const SETTINGS = {
     env: 'FANOUT_WORKERS',
     help: "Fan-out workers at once (the SQS event source's maximum concurrency, 2–1000); each posts quota ÷ workers a second.",
   },
+  idempotencyStaleSeconds: {
+    prop: 'idempotencyStaleSeconds',
+    kind: 'number',
+    env: 'IDEMPOTENCY_STALE_SECONDS',
+    help: "Seconds after which an unfinished publish (or request with an idempotency key) is taken to have died: a retry takes it over, a seq it took is voided. Longer than the functions' timeout.",
+  },
   throttlingRateLimit: {
     prop: 'throttlingRateLimit',
     kind: 'number',

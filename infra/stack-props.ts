@@ -90,6 +90,13 @@ export interface SwitchboardStackProps {
    * @default 30
    */
   readonly sensorRetentionDays?: number;
+  /**
+   * Seconds after which an unfinished publish (or request with an idempotency key) is taken to have died:
+   * a retry with its id takes it over, a seq it took without storing its message is voided. Keep it longer
+   * than the functions' timeout (29 s at most).
+   * @default 60
+   */
+  readonly idempotencyStaleSeconds?: number;
 
   /**
    * Channels with more subscribers than this are delivered by the fan-out workers (SQS) and their publish
@@ -320,6 +327,7 @@ export function stackPropsProblems(props: SwitchboardStackProps, jwtRoutes: read
     ['maxConnectionsPerUser', props.maxConnectionsPerUser, 1],
     ['presenceAnnounceMax', props.presenceAnnounceMax, 0],
     ['maxDataBytes', props.maxDataBytes, 1],
+    ['idempotencyStaleSeconds', props.idempotencyStaleSeconds, 1],
     ['sensorRetentionDays', props.sensorRetentionDays, 1],
     ['fanOutQueueThreshold', props.fanOutQueueThreshold, 0],
     ['managementApiQuota', props.managementApiQuota, 1],

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { AuthConfig } from '../core/auth/jwt';
-import type { Limits as CoreLimits, FanOutSettings, WorkerSettings } from '../core/settings';
+import type { Limits as CoreLimits, FanOutSettings, PublishSettings, WorkerSettings } from '../core/settings';
 import { DEFAULTS } from './defaults';
 
 /**
@@ -77,6 +77,11 @@ export const envSchema = z.object({
   /** Post through the lean signed-request path (default) or through the SDK client (`false`). */
   MANAGEMENT_API_FAST_POST: bool(D.MANAGEMENT_API_FAST_POST),
   SENSOR_RETENTION_DAYS: int(D.SENSOR_RETENTION_DAYS, 1),
+  /**
+   * A request with an idempotency key still unfinished after this long is taken to have died: a retry takes
+   * it over, and a seq it took without storing its message is voided (core/idempotency.ts, core/recovery.ts).
+   */
+  IDEMPOTENCY_STALE_SECONDS: int(D.IDEMPOTENCY_STALE_SECONDS, 1, 24 * 3600),
   /** The live-stats Lambda, which POST /v1/live-push starts at once (asynchronous Invoke). */
   LIVE_STATS_FUNCTION_NAME: z.string().min(1).optional(),
   /** Where the Lambda Invoke API answers; AWS's regional endpoint when unset (the local stack sets its own). */
@@ -106,6 +111,7 @@ export interface Config {
   auth: AuthConfig;
   limits: Limits;
   fanOut: FanOutSettings & WorkerSettings & { fastPost: boolean; queueUrl: string | undefined };
+  publish: PublishSettings;
   /** Lambdas a handler starts itself: the Invoke API's endpoint and the functions' names. */
   functions: { endpoint: string | undefined; liveStats: string | undefined };
   logLevel: LogLevel;
@@ -179,6 +185,7 @@ export function loadConfig(env: Env): Config {
       quotaPerSecond: e.MANAGEMENT_API_QUOTA,
       workers: e.FANOUT_WORKERS,
     },
+    publish: { staleAfterMs: e.IDEMPOTENCY_STALE_SECONDS * 1000 },
     functions: { endpoint: e.LAMBDA_ENDPOINT, liveStats: e.LIVE_STATS_FUNCTION_NAME },
     logLevel: e.LOG_LEVEL ?? (e.LOCAL_STACK ? DEFAULTS.LOCAL_LOG_LEVEL : DEFAULTS.LOG_LEVEL),
     metricsService: e.POWERTOOLS_SERVICE_NAME,

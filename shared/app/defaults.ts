@@ -33,6 +33,8 @@ export const DEFAULTS = {
   FANOUT_WORKERS: 10,
   MANAGEMENT_API_FAST_POST: true,
   SENSOR_RETENTION_DAYS: 30,
+  /** Longer than any publishing function's timeout (29 s): a publish unfinished after it has died. */
+  IDEMPOTENCY_STALE_SECONDS: 60,
   LOCAL_STACK: false,
   /** Powertools' level in AWS; the local stack's handlers log less unless told otherwise. */
   LOG_LEVEL: 'INFO',

@@ -1,9 +1,9 @@
-import { bearerToken, principalFromClaims } from '../core/auth/jwt';
+import { presentedToken } from '../core/auth/jwt';
 import { ANONYMOUS, type Principal } from '../core/auth/principal';
 import { asProtocolError, type ErrorCode, errorCodes, ProtocolError } from '../core/errors';
-import { idempotent } from '../core/idempotency';
+import { type Attempt, idempotent, keyInUse } from '../core/idempotency';
 import type { Operation, OperationInput, OperationResult } from '../core/operations';
-import { byteLength } from '../core/protocol';
+import { byteLength, checkDepth } from '../core/protocol';
 import { type HttpEvent, type HttpResult, header } from './events';
 import { type HttpRoute, httpRouteKey, httpRoutes, type LambdaName, type OperationsOf } from './routes';
 import type { Runtime } from './runtime';
@@ -43,7 +43,9 @@ export function httpHandler<L extends LambdaName>(
       const operation = operations[route.operation as OperationsOf<L>];
       const key = idempotencyKeyOf(route, event, body);
       const result = key
-        ? await idempotentOperation(deps, route, event, principal, key, body, () => operation(input))
+        ? await idempotentOperation(deps, route, event, principal, key, body, (attempt) =>
+            operation({ ...input, attempt }),
+          )
         : await operation(input);
       // An operation may answer a problem itself (POST /v1/sensor-data, with its report): counted the same.
       const code = result.status >= 400 ? problemCode(result.body) : undefined;
@@ -73,16 +75,21 @@ const problemCode = (body: unknown): ErrorCode | undefined => {
   return typeof code === 'string' && Object.hasOwn(errorCodes, code) ? (code as ErrorCode) : undefined;
 };
 
+/**
+ * The caller, by one rule on every route that reads a token: a presented token is verified with the
+ * runtime's verifier (the WebSocket authorizer's, with its cached key set), and one that does not verify
+ * is 401, also on routes that serve anonymous callers. On `jwt` routes API Gateway's JWT authorizer has
+ * checked the token already, but the claims it hands on are flattened into strings (`["evil acme"]` and
+ * `["evil", "acme"]` both arrive as "[evil acme]"): the principal is read from the verified token instead.
+ */
 async function resolvePrincipal(deps: HttpDeps, route: HttpRoute, event: HttpEvent): Promise<Principal> {
   if (route.auth === 'none') return ANONYMOUS;
-  if (route.auth === 'optional') {
-    const token = bearerToken(header(event.headers, 'authorization'));
-    return token ? deps.verifier.verify(token) : ANONYMOUS;
+  const token = presentedToken(header(event.headers, 'authorization'));
+  if (token === undefined) {
+    if (route.auth === 'optional') return ANONYMOUS;
+    throw new ProtocolError('UNAUTHORIZED', 'a bearer token is required');
   }
-  // API Gateway's JWT authorizer has verified the token; these are its claims.
-  const claims = event.requestContext.authorizer?.jwt?.claims;
-  if (!claims) throw new ProtocolError('UNAUTHORIZED', 'a bearer token is required');
-  const principal = principalFromClaims(claims, deps.config.auth);
+  const principal = await deps.verifier.verify(token);
   // API Gateway checked the scopes already; checked again so a misconfigured route fails closed.
   if (route.scopes && !route.scopes.some((s) => principal.scopes.includes(s))) {
     throw new ProtocolError('FORBIDDEN', `this route needs one of the scopes: ${route.scopes.join(', ')}`);
@@ -97,11 +104,15 @@ function parseBody(event: HttpEvent, route: HttpRoute): unknown {
   const size = byteLength(text);
   if (size > max)
     throw new ProtocolError('PAYLOAD_TOO_LARGE', `body is ${size} bytes; at most ${max} allowed`);
+  let body: unknown;
   try {
-    return JSON.parse(text);
+    body = JSON.parse(text);
   } catch {
     throw new ProtocolError('INVALID_JSON', 'body is not valid JSON');
   }
+  // Before anything that recurses (zod, the idempotency fingerprint, JSON.stringify) sees the body.
+  checkDepth(body);
+  return body;
 }
 
 function decodeParams(params: Record<string, string | undefined> | undefined): Record<string, string> {
@@ -145,7 +156,7 @@ async function idempotentOperation(
   principal: Principal,
   key: string,
   body: unknown,
-  run: () => Promise<OperationResult>,
+  run: (attempt: Attempt) => Promise<OperationResult>,
 ): Promise<OperationResult> {
   const outcome = await idempotent(
     deps,
@@ -163,7 +174,7 @@ async function idempotentOperation(
     case 'replay':
       return { ...outcome.result, headers: { ...outcome.result.headers, 'idempotent-replayed': 'true' } };
     case 'pending':
-      throw new ProtocolError('CONFLICT', 'a request with this idempotency key is still being processed');
+      throw keyInUse(outcome.retryAfterMs);
   }
 }
 
@@ -176,9 +187,14 @@ export function json(status: number, body?: unknown, headers?: Record<string, st
 }
 
 export function problem(error: ProtocolError, instance?: string): HttpResult {
+  const retryAfter =
+    error.retryAfterMs === undefined ? undefined : Math.max(1, Math.ceil(error.retryAfterMs / 1000));
   return {
     statusCode: error.status,
-    headers: { 'content-type': 'application/problem+json' },
+    headers: {
+      'content-type': 'application/problem+json',
+      ...(retryAfter === undefined ? {} : { 'retry-after': String(retryAfter) }),
+    },
     body: JSON.stringify(error.toProblem(instance)),
   };
 }

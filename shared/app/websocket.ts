@@ -1,5 +1,5 @@
 import { authorizeConnect } from '../core/auth/authorize-connect';
-import { bearerToken } from '../core/auth/jwt';
+import { presentedToken } from '../core/auth/jwt';
 import { principalFromContext, principalToContext } from '../core/auth/principal';
 import { connect, disconnect } from '../core/connections';
 import { createFrameRouter, type FrameRouter, handleFrame } from '../core/session/frames';
@@ -28,7 +28,7 @@ import type { Runtime } from './runtime';
 export function authorizerHandler(rt: Runtime) {
   return async (event: WsAuthorizerEvent): Promise<AuthorizerResult> => {
     const token =
-      event.queryStringParameters?.token || bearerToken(header(event.headers, 'authorization')) || null;
+      event.queryStringParameters?.token || presentedToken(header(event.headers, 'authorization')) || null;
     const decision = await authorizeConnect(rt, { token, origin: header(event.headers, 'origin') });
     if (decision.effect === 'unauthorized') {
       rt.log.info('connect refused', { reason: decision.reason });

@@ -4,7 +4,7 @@ import type { Principal } from '../auth/principal';
 import type { Channel } from '../channels';
 import { asProtocolError, ProtocolError } from '../errors';
 import type { Clock, ConnectionStore, Log, Metrics } from '../ports';
-import { parseFrameText, validate } from '../protocol';
+import { checkDepth, parseFrameText, validate } from '../protocol';
 import type { Limits } from '../settings';
 import { FrameContext } from './context';
 
@@ -97,6 +97,8 @@ export async function handleFrame(
     }
     ref = typeof raw.id === 'string' && raw.id.length <= 64 ? raw.id : undefined;
     if (limited) throw limited;
+    // Before anything that recurses (zod, the idempotency fingerprint, JSON.stringify) sees the frame.
+    checkDepth(raw);
     const selected = selectHandler(router, raw);
     kind = selected.kind;
     const frame = validate(selected.handler.schema, raw);

@@ -59,11 +59,11 @@ export function chatOperations(deps: ChatOperationsDeps) {
   };
 
   /** POST /v1/chats/{id}/messages {content} → 201: stored, then broadcast to the chat's connections. */
-  const sendMessage: Operation = async ({ principal, params, body }) => {
+  const sendMessage: Operation = async ({ principal, params, body, attempt }) => {
     userOf(principal);
     const channel = chatChannel(params.id ?? '');
     const { content } = validate(sendBody, body);
-    const { message } = await sendChatMessage(deps, principal, { channel, content });
+    const { message } = await sendChatMessage(deps, principal, { channel, content, attempt });
     if (!message) throw new Error('a send without an idempotency key is never a duplicate');
     return { status: 201, body: message };
   };

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { hasScope, SCOPE_PUBLISH } from '../../core/auth/principal';
 import { userChannelOf } from '../../core/channels';
 import { ProtocolError } from '../../core/errors';
+import type { Attempt } from '../../core/idempotency';
 import type { Operation } from '../../core/operations';
 import { checkDataSize, validate } from '../../core/protocol';
 import { type Publication, type PublishDeps, publish, pushAnswer } from '../../core/publish';
@@ -31,7 +32,7 @@ export async function notifyUser(
   deps: NotificationsDeps,
   userId: string,
   input: NotificationInput,
-  options: { idempotencyId?: string } = {},
+  options: { idempotencyId?: string; attempt?: Attempt | undefined } = {},
 ): Promise<Publication> {
   const channel = userChannelOf(userId);
   const n = validate(notificationInput, input);
@@ -50,6 +51,7 @@ export async function notifyUser(
     ...(options.idempotencyId === undefined
       ? {}
       : { idempotency: { key: `notification#${channel.id}#${options.idempotencyId}`, request: event } }),
+    attempt: options.attempt,
   });
 }
 
@@ -62,14 +64,14 @@ export function notificationsOperations(deps: NotificationsDeps) {
    * POST /v1/notifications: `user_id` defaults to the caller. A user may notify itself; notifying another
    * user takes `realtime:publish` (a service).
    */
-  const notify: Operation = async ({ principal, body }) => {
+  const notify: Operation = async ({ principal, body, attempt }) => {
     const { user_id, ...input } = validate(notificationBody, body ?? {});
     const userId = user_id ?? principal.sub;
     if (userId === null) throw new ProtocolError('INVALID_MESSAGE', 'user_id is required');
     if (userId !== principal.sub && !hasScope(principal, SCOPE_PUBLISH)) {
       throw new ProtocolError('FORBIDDEN', `notifying another user needs the scope ${SCOPE_PUBLISH}`);
     }
-    return { status: 202, body: pushAnswer(await notifyUser(deps, userId, input)) };
+    return { status: 202, body: pushAnswer(await notifyUser(deps, userId, input, { attempt })) };
   };
   return { notify };
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { type ChannelRegistry, userChannel } from '../../core/channels';
+import type { Attempt } from '../../core/idempotency';
 import type { Operation } from '../../core/operations';
 import { validate } from '../../core/protocol';
 import { type Publication, type PublishDeps, publish, pushAnswer } from '../../core/publish';
@@ -13,6 +14,7 @@ export const RESERVED_TYPES: ReadonlySet<string> = new Set([
   'unsubscribed',
   'connection.established',
   'publication',
+  'void',
 ]);
 
 /**
@@ -51,7 +53,11 @@ export type ServerPublishDeps = PublishDeps & { channels: ChannelRegistry };
  * channels (and `user:{id}` for user_ids) get their own seq and history, connection_ids are posted to
  * directly; one id for all, and a connection on several targets gets it once.
  */
-export async function publishToTargets(deps: ServerPublishDeps, body: PublishBody): Promise<Publication> {
+export async function publishToTargets(
+  deps: ServerPublishDeps,
+  body: PublishBody,
+  attempt?: Attempt,
+): Promise<Publication> {
   const input = validate(publishBody, body);
   const names = [
     ...(input.channel ? [input.channel] : []),
@@ -65,15 +71,16 @@ export async function publishToTargets(deps: ServerPublishDeps, body: PublishBod
     connections: { ids: [...new Set(input.connection_ids ?? [])] },
     event: { ...input.data, type: input.type },
     ...(input.exclude_connection_id ? { exclude: new Set([input.exclude_connection_id]) } : {}),
+    attempt,
   });
 }
 
 /** lambdas/http-publish.ts. */
 export function publishOperations(deps: ServerPublishDeps) {
   /** POST /v1/publish → 202 {id, recipients, delivered, gone, seq?}. Its body `id` is its idempotency key. */
-  const publishOperation: Operation = async ({ body }) => ({
+  const publishOperation: Operation = async ({ body, attempt }) => ({
     status: 202,
-    body: pushAnswer(await publishToTargets(deps, body as PublishBody)),
+    body: pushAnswer(await publishToTargets(deps, body as PublishBody, attempt)),
   });
   return { publish: publishOperation };
 }

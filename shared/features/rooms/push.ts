@@ -30,7 +30,7 @@ export function roomsOperations(deps: RoomsDeps) {
    * the room, with seq and history; with `target_user`, only that user's connections in the room get it,
    * posted to directly and not stored (seed 000's "select specific sockets, not broadcast to all").
    */
-  const roomMessage: Operation = async ({ principal, params, body }) => {
+  const roomMessage: Operation = async ({ principal, params, body, attempt }) => {
     const channel = channelIn(room, params.room ?? '');
     const input = validate(roomMessageBody, body ?? {});
     const message = chatText(input.message, 'message');
@@ -46,8 +46,9 @@ export function roomsOperations(deps: RoomsDeps) {
           channels: [],
           connections: { ids: await connectionsOfUserIn(channel, input.target_user), channel },
           event,
+          attempt,
         })
-      : await publish(deps, { channels: [channel], event });
+      : await publish(deps, { channels: [channel], event, attempt });
     return { status: 202, body: pushAnswer(publication) };
   };
 
@@ -66,7 +67,7 @@ export function roomsOperations(deps: RoomsDeps) {
    * `device:{device_id}` and, when given, `room:{room}`; one event, and a connection on both channels gets
    * it once. (`device:` is the IoT feature's namespace: named through the registry, not imported.)
    */
-  const location: Operation = async ({ body }) => {
+  const location: Operation = async ({ body, attempt }) => {
     const input = validate(locationBody, body ?? {});
     const channels = [
       deps.channels.parse(`device:${input.device_id}`),
@@ -80,6 +81,7 @@ export function roomsOperations(deps: RoomsDeps) {
         longitude: input.longitude,
         device_id: input.device_id,
       },
+      attempt,
     });
     return { status: 202, body: pushAnswer(publication) };
   };

@@ -141,6 +141,7 @@ describe('core frames', () => {
     await world.idempotency.claim('ws#room:a#busy', {
       id: 'm0',
       fingerprint: 'of another request',
+      owner: 'another attempt',
       now: world.clock.now(),
       staleAfterMs: 60_000,
     });
