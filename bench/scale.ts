@@ -14,6 +14,7 @@ import { startLocalStack } from '../local/index';
 import { createDocumentClient } from '../shared/adapters/dynamo/client';
 import { DEFAULTS } from '../shared/app/defaults';
 import { loadAverage, machine } from './lambdas';
+import { mint } from './local-fanout';
 import { type StubStats, startStub } from './stub';
 import { connectionIds, writeSubscribers } from './subscribers-table';
 
@@ -171,15 +172,6 @@ export async function benchScale(options: ScaleOptions): Promise<ScaleRun> {
 }
 
 const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;
-
-async function mint(httpUrl: string): Promise<string> {
-  const res = await fetch(`${httpUrl}/.local/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ sub: 'bench', scope: 'realtime:publish' }),
-  });
-  return ((await res.json()) as { token: string }).token;
-}
 
 /** The bench's report: the machine, the run's details and the result, then the JSON line. */
 export async function runScaleBench(argv: readonly string[]): Promise<void> {
