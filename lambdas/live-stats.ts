@@ -1,4 +1,5 @@
 import { lambdaHandler } from '../shared/app/lambda';
+import { createPublisherRuntime } from '../shared/app/publisher-runtime';
 import type { Runtime } from '../shared/app/runtime';
 import { type LiveRunResult, runLiveStats } from '../shared/features/live-stats/run';
 
@@ -16,4 +17,4 @@ export const makeHandler =
   async (_event: unknown, context?: RunContext): Promise<LiveRunResult> =>
     runLiveStats(rt, context ? { remainingTimeMs: () => context.getRemainingTimeInMillis() } : {});
 
-export const handler = lambdaHandler(makeHandler);
+export const handler = lambdaHandler(createPublisherRuntime, makeHandler);

@@ -3,6 +3,7 @@ import { seedPathsConfig } from '../edge/index';
 import { createDocumentClient } from '../shared/adapters/dynamo/client';
 import { type Env, loadConfig } from '../shared/app/config';
 import { DEFAULTS } from '../shared/app/defaults';
+import { createPublisherRuntime } from '../shared/app/publisher-runtime';
 import {
   httpCors,
   httpRoutes,
@@ -12,7 +13,6 @@ import {
   usedLambdas,
   webSocketRoutes,
 } from '../shared/app/routes';
-import { createRuntime } from '../shared/app/runtime';
 import { ConnectionRegistry } from './connection-registry';
 import { CONNECTIONS_PREFIX, createConnectionsApi } from './connections-api';
 import { credentialsFile, type LocalCredentials, loadLocalCredentials } from './credentials';
@@ -148,7 +148,7 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
   // One runtime for the stack: its handlers share clients, key sets and caches, as a warm container's do.
   // Their metrics documents come here rather than to stdout (local/metrics.ts).
   const metrics = createLocalMetrics({ service: loadConfig(env).metricsService, log });
-  const runtime = createRuntime(env, { metricsSink: metrics.record });
+  const runtime = createPublisherRuntime(env, { metricsSink: metrics.record });
   const { config } = runtime;
 
   const invoker = createInvoker(makeHandlers(modules, runtime), {
@@ -157,7 +157,9 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
     // As a Lambda's handler does after each invocation. Invocations overlap here (one runtime serves them
     // all): a document may hold what another one under way recorded so far; the totals are the same.
     ended(lambda, ms) {
-      runtime.metrics.flush();
+      runtime.metrics
+        .flush()
+        .catch((error) => log.error(`writing ${lambda}'s metrics failed: ${errorText(error)}`));
       metrics.invocation(lambda, ms);
     },
     ...(o.observe ? { observe: o.observe } : {}),

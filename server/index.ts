@@ -1,6 +1,7 @@
 import type { StaticCredentials } from '../shared/adapters/management-api/client';
 import type { Env } from '../shared/app/config';
-import { createRuntime, discardMetrics } from '../shared/app/runtime';
+import { createPublisherRuntime } from '../shared/app/publisher-runtime';
+import { discardMetrics } from '../shared/app/runtime';
 import { checkDataSize, validate } from '../shared/core/protocol';
 import { type DeliveryStatus, deliveryStatus, type Publication, publish } from '../shared/core/publish';
 import { type NotificationInput, notifyUser } from '../shared/features/notifications/notify';
@@ -111,7 +112,7 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
       : { FANOUT_QUEUE_THRESHOLD: String(options.fanOutQueueThreshold) }),
   };
   // No metrics: this runs inside another program, whose invocations and logs are its own.
-  const rt = createRuntime(env, {
+  const rt = createPublisherRuntime(env, {
     metrics: discardMetrics,
     ...(options.credentials ? { credentials: options.credentials } : {}),
   });

@@ -5,6 +5,12 @@
 
 export type Headers = Record<string, string | undefined>;
 
+/** The part of Lambda's context object the handlers read. */
+export interface LambdaContext {
+  /** Milliseconds until the function's timeout. */
+  getRemainingTimeInMillis(): number;
+}
+
 export interface WsRequestContext {
   routeKey: string;
   eventType: 'CONNECT' | 'MESSAGE' | 'DISCONNECT';

@@ -3,14 +3,31 @@ import { ANONYMOUS, type Principal } from '../core/auth/principal';
 import { asProtocolError, type ErrorCode, errorCodes, ProtocolError } from '../core/errors';
 import { type Attempt, idempotent, keyInUse } from '../core/idempotency';
 import type { Operation, OperationInput, OperationResult } from '../core/operations';
+import type { IdempotencyStore } from '../core/ports';
 import { byteLength, checkDepth } from '../core/protocol';
+import type { BaseRuntime } from './base-runtime';
 import { type HttpEvent, type HttpResult, header } from './events';
-import { type HttpRoute, httpRouteKey, httpRoutes, type LambdaName, type OperationsOf } from './routes';
-import type { Runtime } from './runtime';
+import {
+  type HttpRoute,
+  type HttpRouteEntry,
+  httpRouteKey,
+  httpRoutes,
+  type LambdaName,
+  type OperationsOf,
+} from './routes';
 
 const DEFAULT_MAX_BODY = 64 * 1024;
 
-type HttpDeps = Pick<Runtime, 'config' | 'verifier' | 'idempotency' | 'clock' | 'ids' | 'log' | 'metrics'>;
+type HttpBaseDeps = Pick<BaseRuntime, 'config' | 'verifier' | 'clock' | 'ids' | 'log' | 'metrics'>;
+
+/**
+ * What the wrapper uses of the runtime. The idempotency store only for a Lambda with a POST route (any POST
+ * may carry an Idempotency-Key): GET /v1/health's function has no table to keep keys in, nor needs one.
+ */
+export type HttpDeps<L extends LambdaName> = HttpBaseDeps &
+  ([Extract<HttpRouteEntry, { lambda: L; method: 'POST' }>] extends [never]
+    ? { idempotency?: IdempotencyStore }
+    : { idempotency: IdempotencyStore });
 
 /**
  * The Lambda handler of one HTTP module, made from a runtime and the module's operations; the route table
@@ -19,7 +36,7 @@ type HttpDeps = Pick<Runtime, 'config' | 'verifier' | 'idempotency' | 'clock' | 
  * and turns every error into an RFC 9457 problem: a client never sees a stack trace.
  */
 export function httpHandler<L extends LambdaName>(
-  deps: HttpDeps,
+  deps: HttpDeps<L>,
   lambda: L,
   operations: Record<OperationsOf<L>, Operation>,
 ): (event: HttpEvent) => Promise<HttpResult> {
@@ -43,8 +60,14 @@ export function httpHandler<L extends LambdaName>(
       const operation = operations[route.operation as OperationsOf<L>];
       const key = idempotencyKeyOf(route, event, body);
       const result = key
-        ? await idempotentOperation(deps, route, event, principal, key, body, (attempt) =>
-            operation({ ...input, attempt }),
+        ? await idempotentOperation(
+            { ...deps, idempotency: idempotencyOf(deps) },
+            route,
+            event,
+            principal,
+            key,
+            body,
+            (attempt) => operation({ ...input, attempt }),
           )
         : await operation(input);
       // An operation may answer a problem itself (POST /v1/sensor-data, with its report): counted the same.
@@ -65,7 +88,7 @@ export function httpHandler<L extends LambdaName>(
 }
 
 /** A problem answer, counted in Errors by its code. */
-function failed(deps: HttpDeps, error: ProtocolError, path: string): HttpResult {
+function failed(deps: HttpBaseDeps, error: ProtocolError, path: string): HttpResult {
   deps.metrics.countBy('Errors', error.code);
   return problem(error, path);
 }
@@ -82,7 +105,7 @@ const problemCode = (body: unknown): ErrorCode | undefined => {
  * checked the token already, but the claims it hands on are flattened into strings (`["evil acme"]` and
  * `["evil", "acme"]` both arrive as "[evil acme]"): the principal is read from the verified token instead.
  */
-async function resolvePrincipal(deps: HttpDeps, route: HttpRoute, event: HttpEvent): Promise<Principal> {
+async function resolvePrincipal(deps: HttpBaseDeps, route: HttpRoute, event: HttpEvent): Promise<Principal> {
   if (route.auth === 'none') return ANONYMOUS;
   const token = presentedToken(header(event.headers, 'authorization'));
   if (token === undefined) {
@@ -128,6 +151,12 @@ function decodeParams(params: Record<string, string | undefined> | undefined): R
   return out;
 }
 
+/** A key comes only with a POST, and a Lambda with a POST route has the store (HttpDeps): this never throws. */
+function idempotencyOf(deps: { idempotency?: IdempotencyStore | undefined }): IdempotencyStore {
+  if (!deps.idempotency) throw new Error('an idempotency key, but no idempotency store');
+  return deps.idempotency;
+}
+
 /** `Idempotency-Key` on a POST, or the body field the route table names as its key (POST /v1/publish's `id`). */
 function idempotencyKeyOf(route: HttpRoute, event: HttpEvent, body: unknown): string | undefined {
   if (route.method !== 'POST') return undefined;
@@ -150,7 +179,7 @@ function idempotencyKeyOf(route: HttpRoute, event: HttpEvent, body: unknown): st
  * method, path and body.
  */
 async function idempotentOperation(
-  deps: HttpDeps,
+  deps: HttpBaseDeps & { idempotency: IdempotencyStore },
   route: HttpRoute,
   event: HttpEvent,
   principal: Principal,

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { SCOPE_ADMIN, SCOPE_PUBLISH } from '../core/auth/principal';
 import { SESSION_FRAME_TYPES } from '../core/session/manifest';
 import { type FrameType, featureFrameTypes } from '../features/manifests';
@@ -20,12 +20,15 @@ export interface LambdaSpec {
   description: string;
   memoryMb: number;
   timeoutSeconds: number;
-  /** Least privilege: what the function may do to the table, and whether it calls the Management API. */
-  access: { table: 'none' | 'read' | 'readwrite'; manageConnections: boolean };
+  /**
+   * Least privilege: what the function may do to the table, whether it calls the Management API, and
+   * whether it delivers, and so may hand an audience too large for it to the fan-out queue.
+   */
+  access: { table: 'none' | 'read' | 'readwrite'; manageConnections: boolean; fanOutQueue: boolean };
 }
 
-const RW_POST = { table: 'readwrite', manageConnections: true } as const;
-const READ_ONLY = { table: 'read', manageConnections: false } as const;
+const RW_POST = { table: 'readwrite', manageConnections: true, fanOutQueue: true } as const;
+const READ_ONLY = { table: 'read', manageConnections: false, fanOutQueue: false } as const;
 
 export const lambdas = {
   'ws-authorizer': {
@@ -33,13 +36,24 @@ export const lambdas = {
     description: '$connect REQUEST authorizer: verifies the JWT and Origin',
     memoryMb: 256,
     timeoutSeconds: 10,
-    access: { table: 'none', manageConnections: false },
+    access: { table: 'none', manageConnections: false, fanOutQueue: false },
   },
   'ws-connect': {
     entry: 'lambdas/ws-connect.ts',
     description: '$connect: stores the connection, subscribes ?channels= and user:{sub}',
     memoryMb: 256,
     timeoutSeconds: 10,
+    // It asks the Management API whether a connection is still there, and delivers nothing: what a join
+    // at connect causes is after-connect's.
+    access: { table: 'readwrite', manageConnections: true, fanOutQueue: false },
+  },
+  'after-connect': {
+    entry: 'lambdas/after-connect.ts',
+    description:
+      'After $connect (asynchronous Invoke): join notices to the others, welcome frames to the new connection',
+    memoryMb: 256,
+    // Notices to a large channel (a counter's user_count_update reaches every watcher) take a while.
+    timeoutSeconds: 29,
     access: RW_POST,
   },
   'ws-disconnect': {
@@ -68,7 +82,7 @@ export const lambdas = {
     description: 'Channel history and presence',
     memoryMb: 256,
     timeoutSeconds: 10,
-    access: { table: 'read', manageConnections: false },
+    access: { table: 'read', manageConnections: false, fanOutQueue: false },
   },
   'http-chats': {
     entry: 'lambdas/http-chats.ts',
@@ -96,7 +110,7 @@ export const lambdas = {
     description: 'Health check',
     memoryMb: 128,
     timeoutSeconds: 5,
-    access: { table: 'none', manageConnections: false },
+    access: { table: 'none', manageConnections: false, fanOutQueue: false },
   },
   'http-rooms': {
     entry: 'lambdas/http-rooms.ts',
@@ -125,7 +139,7 @@ export const lambdas = {
     memoryMb: 256,
     timeoutSeconds: 10,
     // Writes the config only; the live-stats Lambda it starts does the posting.
-    access: { table: 'readwrite', manageConnections: false },
+    access: { table: 'readwrite', manageConnections: false, fanOutQueue: false },
   },
   'http-stats': {
     entry: 'lambdas/http-stats.ts',
@@ -429,6 +443,8 @@ export interface AsyncInvocation {
  */
 export const asyncInvocations: readonly AsyncInvocation[] = [
   { from: 'http-live-push', to: 'live-stats', env: 'LIVE_STATS_FUNCTION_NAME' },
+  // $connect does a constant amount of work and leaves what grows with a channel to this one.
+  { from: 'ws-connect', to: 'after-connect', env: 'AFTER_CONNECT_FUNCTION_NAME' },
 ];
 
 /**
@@ -458,8 +474,8 @@ export interface QueueTrigger {
   /** The oldest message waiting this long raises the queue's age alarm. */
   maxAgeSeconds: number;
   /**
-   * The variable that tells a sender the queue's URL. The senders are the Lambdas that post to
-   * connections (`queueSenders`): only they deliver, so only they may send (sqs:SendMessage, nothing else).
+   * The variable that tells a sender the queue's URL. The senders are the Lambdas that deliver
+   * (`queueSenders`, `access.fanOutQueue`): only they may send (sqs:SendMessage, nothing else).
    */
   env: EnvName;
 }
@@ -489,9 +505,10 @@ export function usedLambdas(): LambdaName[] {
   for (const r of httpRoutes) names.add(r.lambda);
   for (const s of schedules) names.add(s.lambda);
   for (const q of queueTriggers) names.add(q.lambda);
+  for (const a of asyncInvocations) names.add(a.to);
   return [...names];
 }
 
-/** The Lambdas that may send to a trigger's queue: those that post to connections (every publisher). */
+/** The Lambdas that may send to a trigger's queue: those that deliver (every publisher). */
 export const queueSenders = (names: Iterable<LambdaName>): LambdaName[] =>
-  [...names].filter((name) => lambdas[name].access.manageConnections);
+  [...names].filter((name) => lambdas[name].access.fanOutQueue);

@@ -34,6 +34,32 @@ export interface NamespaceDefinition {
   readonly history: History | null;
   /** Largest `data` a client may publish, in bytes of JSON (MAX_DATA_BYTES when absent). */
   readonly maxDataBytes?: number;
+  /**
+   * How many partitions hold a channel's subscriptions and counts (DEFAULT_SUBSCRIBER_SHARDS when absent):
+   * 1 where a channel is small by nature (`user:`, a private chat). More shards spread a large channel's
+   * joins and leaves over more partitions (each takes ~1,000 writes a second) and cost a Query each per
+   * fan-out. Changing it moves every channel of the namespace: only with no connection open
+   * (docs/dynamodb.md).
+   */
+  readonly subscriberShards?: number;
+}
+
+/** A namespace's shard count when it names none (docs/dynamodb.md has the arithmetic). */
+export const DEFAULT_SUBSCRIBER_SHARDS = 8;
+
+/**
+ * The shard of a connection's subscription on a channel of `shards` shards: a pure function of the
+ * connection id (FNV-1a), so subscribe and unsubscribe find it without reading anything, and a channel's
+ * connections spread evenly over its shards.
+ */
+export function shardOf(connectionId: string, shards: number): number {
+  if (shards <= 1) return 0;
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < connectionId.length; i++) {
+    hash ^= connectionId.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % shards;
 }
 
 export interface Channel {
@@ -54,6 +80,8 @@ export const userNamespace = {
   clientPublish: false,
   publishRequiresSubscription: false,
   history: { keep: 100, ttlSeconds: 7 * DAY_SECONDS },
+  // One user's connections (at most MAX_CONNECTIONS_PER_USER): one partition is plenty.
+  subscriberShards: 1,
 } as const satisfies NamespaceDefinition;
 
 /** Every namespace there is, by name: what parses a channel name that may be of any of them. */
@@ -61,6 +89,11 @@ export interface ChannelRegistry {
   readonly namespaces: readonly NamespaceDefinition[];
   /** Parses and validates a channel name; throws INVALID_CHANNEL saying what is wrong. */
   parse(input: unknown): Channel;
+  /**
+   * How many partitions hold the subscriptions of a stored channel name (its namespace's shard count;
+   * DEFAULT_SUBSCRIBER_SHARDS for a namespace this code does not know).
+   */
+  subscriberShards(channel: string): number;
 }
 
 export function createChannelRegistry(namespaces: readonly NamespaceDefinition[]): ChannelRegistry {
@@ -69,7 +102,24 @@ export function createChannelRegistry(namespaces: readonly NamespaceDefinition[]
     if (byName.has(ns.name)) throw new Error(`namespace "${ns.name}" is defined twice`);
     byName.set(ns.name, ns);
   }
-  return { namespaces, parse: (input) => parseIn(byName, input) };
+  return {
+    namespaces,
+    parse: (input) => parseIn(byName, input),
+    subscriberShards(channel) {
+      const colon = channel.indexOf(':');
+      const ns = byName.get(colon === -1 ? channel : channel.slice(0, colon));
+      return ns?.subscriberShards ?? DEFAULT_SUBSCRIBER_SHARDS;
+    },
+  };
+}
+
+/** A stored channel name parsed, or null when this code no longer knows its namespace (nothing to run for it). */
+export function parseStored(registry: ChannelRegistry, id: string): Channel | null {
+  try {
+    return registry.parse(id);
+  } catch {
+    return null;
+  }
 }
 
 /** A channel of a namespace the caller knows: `room` and `general` give `room:general`, checked as any other. */

@@ -1,9 +1,11 @@
+import { type AfterConnectJob, hasAfterConnectWork } from './after-connect';
 import type { Principal } from './auth/principal';
 import {
   authorizeSubscribe,
   type Channel,
   type ChannelAccess,
   type ChannelRegistry,
+  parseStored,
   userChannel,
 } from './channels';
 import { mapBounded } from './delivery/pool';
@@ -11,6 +13,7 @@ import { asProtocolError, ProtocolError } from './errors';
 import {
   ChannelLimitError,
   type Clock,
+  ConnectAbandonedError,
   ConnectionGoneError,
   type ConnectionStore,
   type Gateway,
@@ -30,7 +33,9 @@ export interface MembershipDeps {
   config: { limits: Pick<Limits, 'channelsPerConnection'> };
 }
 
-export interface ConnectDeps extends MembershipDeps {
+export interface ConnectDeps {
+  connections: Pick<ConnectionStore, 'put' | 'remove' | 'connectionsOfUser'>;
+  hooks: ChannelHookRegistry;
   gateway: Pick<Gateway, 'info'>;
   clock: Clock;
   metrics: Metrics;
@@ -42,7 +47,7 @@ export interface ConnectDeps extends MembershipDeps {
 }
 
 export interface DisconnectDeps {
-  connections: Pick<ConnectionStore, 'remove'>;
+  connections: Pick<ConnectionStore, 'remove' | 'countSubscribers'>;
   channels: ChannelRegistry;
   hooks: ChannelHookRegistry;
   log: Log;
@@ -58,16 +63,39 @@ export interface ConnectInput {
   userAgent?: string | undefined;
 }
 
+export interface ConnectOptions {
+  /** Milliseconds left before the Lambda's timeout (its context's getRemainingTimeInMillis); no limit when absent. */
+  remainingMs?: () => number;
+}
+
 export type ConnectResult =
-  | { ok: true; channels: string[] }
+  | {
+      ok: true;
+      channels: string[];
+      /** What is left to do once the handshake is over (core/after-connect.ts); null when nothing. */
+      afterConnect: AfterConnectJob | null;
+    }
   | { ok: false; status: number; error: ProtocolError };
 
 /**
- * `$connect`: checks the channels asked for and the user's connection limit, stores the connection and
- * subscribes it to those channels and to its own `user:{sub}`. A refusal carries the HTTP status API
- * Gateway answers the handshake with (400 bad channel list, 401/403 not allowed, 429 too many).
+ * Time a `$connect` keeps in hand to undo its writes: with less left it stops and undoes them, so that a
+ * Lambda stopped at its timeout never leaves a connection counted that API Gateway refused.
  */
-export async function connect(deps: ConnectDeps, input: ConnectInput): Promise<ConnectResult> {
+export const CONNECT_UNDO_RESERVE_MS = 3_000;
+
+/**
+ * `$connect`: checks the channels asked for and the user's connection limit, then stores the connection
+ * subscribed to those channels and to its own `user:{sub}` in one constant round of writes
+ * (ConnectionStore.put), which undoes itself if it fails or runs out of time. Nothing that grows with a
+ * channel's size runs here: the join hooks run after it (`afterConnect` of the result). A refusal carries
+ * the HTTP status API Gateway answers the handshake with (400 bad channel list, 401/403 not allowed, 429
+ * too many, 500 out of time).
+ */
+export async function connect(
+  deps: ConnectDeps,
+  input: ConnectInput,
+  options: ConnectOptions = {},
+): Promise<ConnectResult> {
   const { principal, connectionId } = input;
   const { limits } = deps.config;
   let channels: Channel[];
@@ -95,26 +123,38 @@ export async function connect(deps: ConnectDeps, input: ConnectInput): Promise<C
   }
 
   const now = deps.clock.now();
-  await deps.connections.put({
-    connectionId,
-    principal,
-    channels: [],
-    connectedAt: now,
-    expiresAt: Math.floor(now / 1000) + limits.connectionTtlSeconds,
-    ...(input.sourceIp ? { sourceIp: input.sourceIp } : {}),
-    ...(input.userAgent ? { userAgent: input.userAgent } : {}),
-  });
+  const ids = channels.map((c) => c.id);
+  const { remainingMs } = options;
   try {
-    for (const channel of channels) await join(deps, connectionId, principal, channel, null);
-  } catch (error) {
-    await deps.connections.remove(connectionId).catch((e: unknown) =>
-      // The join's error is what refuses the handshake; a record left behind expires with its TTL.
-      deps.log.warn('could not undo a refused connection', { connectionId, error: String(e) }),
+    await deps.connections.put(
+      {
+        connectionId,
+        principal,
+        channels: ids,
+        connectedAt: now,
+        expiresAt: Math.floor(now / 1000) + limits.connectionTtlSeconds,
+        ...(input.sourceIp ? { sourceIp: input.sourceIp } : {}),
+        ...(input.userAgent ? { userAgent: input.userAgent } : {}),
+      },
+      remainingMs ? { stop: () => remainingMs() < CONNECT_UNDO_RESERVE_MS } : {},
     );
-    throw error;
+  } catch (error) {
+    if (!(error instanceof ConnectAbandonedError)) throw error;
+    return refuse(
+      deps,
+      new ProtocolError('INTERNAL', 'the connection could not be stored in time; try again', {
+        cause: error,
+      }),
+    );
   }
   deps.metrics.count('Connects');
-  return { ok: true, channels: channels.map((c) => c.id) };
+  return {
+    ok: true,
+    channels: ids,
+    afterConnect: hasAfterConnectWork(deps.hooks, channels)
+      ? { connectionId, principal, channels: ids }
+      : null,
+  };
 }
 
 function refuse(deps: ConnectDeps, error: ProtocolError): ConnectResult {
@@ -152,21 +192,28 @@ async function underConnectionLimit(deps: ConnectDeps, userId: string): Promise<
   return alive.filter(Boolean).length < max;
 }
 
-/** `$disconnect` (and DELETE @connections): removes the connection and tells the channels it left. */
+/**
+ * `$disconnect` (and DELETE @connections): removes the connection (ConnectionStore.remove: its record,
+ * then everything else at once) and runs the leave hooks of the channels it left, in parallel.
+ */
 export async function disconnect(deps: DisconnectDeps, connectionId: string): Promise<void> {
   const removed = await deps.connections.remove(connectionId);
   if (!removed) return; // removed already (by DELETE /v1/connections, or a fan-out that found it gone)
   deps.metrics.count('Disconnects');
   const { principal } = removed.record;
-  for (const { channel, count } of removed.remaining) {
-    const parsed = safeParse(deps.channels, channel);
-    const hooks = parsed && deps.hooks[parsed.namespace.name];
-    if (!parsed || !hooks?.afterLeave) continue;
-    await runHook(deps.log, `afterLeave ${channel}`, () =>
-      hooks.afterLeave?.({ channel: parsed, connectionId, principal, count, reason: 'disconnect' }),
-    );
-  }
+  await mapBounded(removed.left, LEAVE_HOOKS_AT_ONCE, async (id) => {
+    const channel = parseStored(deps.channels, id);
+    const hook = channel && deps.hooks[channel.namespace.name]?.afterLeave;
+    if (!channel || !hook) return;
+    await runHook(deps.log, `afterLeave ${id}`, async () => {
+      const count = await deps.connections.countSubscribers(id);
+      await hook({ channel, connectionId, principal, count, reason: 'disconnect' });
+    });
+  });
 }
+
+/** Leave hooks of one disconnect running at once (a connection may be on up to 100 channels). */
+const LEAVE_HOOKS_AT_ONCE = 8;
 
 /** Stores a subscription (the caller has authorized it) and runs the namespace's join hook. */
 export async function join(
@@ -218,11 +265,3 @@ export async function leave(
   }
   return result;
 }
-
-const safeParse = (registry: ChannelRegistry, id: string): Channel | null => {
-  try {
-    return registry.parse(id);
-  } catch {
-    return null; // a subscription to a namespace this code no longer knows: nobody to tell
-  }
-};

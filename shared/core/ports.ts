@@ -33,6 +33,7 @@ export interface Subscriber {
   replayPending?: boolean;
 }
 
+/** Which subscribers of a channel to read, and how many a page. */
 export interface SubscriberQuery {
   /** One shard of the channel; every shard (read in parallel, pages interleaved) when absent. */
   shard?: number;
@@ -53,8 +54,17 @@ export interface UnsubscribeResult {
 
 export interface RemovedConnection {
   record: ConnectionRecord;
-  /** Per channel the connection was on: how many connections remain there. */
-  remaining: { channel: string; count: number }[];
+  /** The channels whose subscription this removal deleted (ConnectionStore.countSubscribers says who is left). */
+  left: string[];
+}
+
+/** How `$connect`'s writes may be cut short (ConnectionStore.put). */
+export interface PutOptions {
+  /**
+   * Asked between the steps: true when the caller has no time left (its Lambda nears its timeout). The
+   * store then undoes what it wrote and throws ConnectAbandonedError.
+   */
+  stop?: () => boolean;
 }
 
 /** Totals kept beside the connections (GET /v1/stats, live_stats). */
@@ -67,7 +77,13 @@ export interface ConnectionStats {
 }
 
 export interface ConnectionStore {
-  put(record: ConnectionRecord): Promise<void>;
+  /**
+   * `$connect`'s writes: the connection, its subscriptions to `record.channels` (checked and authorized by
+   * the caller, within the channel limit), its user's index and every count, as a constant number of
+   * writes whatever the channels' sizes. If any write fails, or `options.stop` says so, what it wrote is
+   * undone before it throws (ConnectAbandonedError for a stop): no half-stored connection is counted.
+   */
+  put(record: ConnectionRecord, options?: PutOptions): Promise<void>;
   get(connectionId: string): Promise<ConnectionRecord | null>;
   /**
    * Removes the connection, its subscriptions and its place in its user's index. Resolves null when it was
@@ -94,7 +110,7 @@ export interface ConnectionStore {
   connectionsOfUser(userId: string): Promise<string[]>;
   /** Counts one frame of a connection in the one-minute window starting at `windowStart` (epoch s). */
   countFrame(connectionId: string, windowStart: number): Promise<number>;
-  /** The totals, read with one GetItem (kept up to date by put, subscribe, unsubscribe and remove). */
+  /** The totals, summed over their shards in one read (kept by put, subscribe, unsubscribe and remove). */
   stats(): Promise<ConnectionStats>;
 }
 
@@ -272,6 +288,11 @@ export class ConnectionGoneError extends Error {
 
 export class ChannelLimitError extends Error {
   override name = 'ChannelLimitError';
+}
+
+/** ConnectionStore.put stopped because its caller ran out of time; nothing it wrote is left. */
+export class ConnectAbandonedError extends Error {
+  override name = 'ConnectAbandonedError';
 }
 
 export const systemClock: Clock = {

@@ -1,4 +1,5 @@
-import { type ZodError, z } from 'zod';
+import * as z from 'zod/mini';
+import english from 'zod/v4/locales/en.js';
 import { ProtocolError } from './errors';
 
 /**
@@ -8,8 +9,8 @@ import { ProtocolError } from './errors';
  */
 
 /** A client-chosen message id: the `id` of a frame, the `ref` of its answer. */
-export const clientMessageId = z.string().min(1).max(64);
-export const channelField = z.string().min(1).max(200);
+export const clientMessageId = z.lazy(() => z.string().check(z.minLength(1), z.maxLength(64)));
+export const channelField = z.lazy(() => z.string().check(z.minLength(1), z.maxLength(200)));
 
 /** What may follow `namespace:` in a channel: also what ids that become channel names must be. */
 const NAME_CHAR = '[A-Za-z0-9_\\-.@=]';
@@ -21,7 +22,9 @@ const ONE_NAME_CHAR = new RegExp(`^${NAME_CHAR}$`);
 export const isPlainNameChar = (c: string): boolean => c !== '=' && ONE_NAME_CHAR.test(c);
 
 /** A user id, device id or room name that becomes a channel name. */
-export const nameField = z.string().regex(CHANNEL_NAME, `must be ${CHANNEL_NAME_RULE}`);
+export const nameField = z.lazy(() =>
+  z.string().check(z.regex(CHANNEL_NAME, `must be ${CHANNEL_NAME_RULE}`)),
+);
 
 /** A frame the server sends: always a `type`, the rest depends on it. */
 export type ServerFrame = { type: string } & Record<string, unknown>;
@@ -42,6 +45,21 @@ export function parseFrameText(text: string | null | undefined): Record<string, 
   }
   return value as Record<string, unknown>;
 }
+
+/**
+ * zod's English messages. `zod/mini` loads no locale (its issues would all say "Invalid input"), and a
+ * global `z.config()` would be a side effect of importing this module: every parse names its locale
+ * instead, so the texts clients see are zod's English ones wherever the schema gives none of its own.
+ * Imported by its own path: `z.locales.en` would bundle every locale (~150 KB).
+ */
+const { localeError } = english();
+
+/**
+ * Parses with zod's English messages and each issue's input (so describeZodError can tell a missing field
+ * from one of the wrong type). The one way the code parses a schema.
+ */
+export const parseWithMessages = <S extends z.ZodMiniType>(schema: S, value: unknown) =>
+  schema.safeParse(value, { reportInput: true, error: localeError });
 
 /**
  * How deep objects and arrays may nest in a frame or an HTTP body, the frame or body itself being level 1
@@ -87,14 +105,13 @@ export function checkDepth(
 }
 
 /** Validates against a schema; INVALID_MESSAGE naming the first field at fault. */
-export function validate<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
-  // With the input on each issue, describeZodError can tell a missing field from one of the wrong type.
-  const result = schema.safeParse(value, { reportInput: true });
+export function validate<S extends z.ZodMiniType>(schema: S, value: unknown): z.infer<S> {
+  const result = parseWithMessages(schema, value);
   if (!result.success) throw new ProtocolError('INVALID_MESSAGE', describeZodError(result.error));
   return result.data;
 }
 
-export function describeZodError(error: ZodError): string {
+export function describeZodError(error: z.core.$ZodError): string {
   const issue = error.issues[0];
   if (!issue) return 'Invalid message';
   const path = issue.path.map(String).join('.');

@@ -39,6 +39,7 @@ describe('When the stack is synthesized with its defaults', () => {
         'dynamodb-throttled-requests',
         'failed-post-rate',
         'live-stats-failures-dlq-depth',
+        'after-connect-failures-dlq-depth',
         'schedule-undelivered-dlq-depth',
         // the fan-out queue (test/infra/fan-out.test.ts, dead-letters.test.ts)
         ...queueTriggers.flatMap((q) => [`${q.name}-queue-age`, `${q.name}-dlq-depth`]),

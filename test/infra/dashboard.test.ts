@@ -98,10 +98,10 @@ describe('When the stack is synthesized with its defaults', () => {
     expect(linesOf('DynamoDB throttled requests')[0]).toMatchObject({
       expression: expect.stringMatching(/^SUM\(\[/),
     });
-    // live-stats' failed invocations, the schedules' undelivered ticks, the fan-out queue's dead letters
+    // live-stats' and after-connect's failed invocations, the schedules' undelivered ticks, the fan-out queue's dead letters
     const deadLetters = stack.queues.get('fan-out')!.deadLetterQueue;
     const queueName = (l: { dimensions?: string[] }) => flatten(l.dimensions![1]);
-    expect(linesOf('Dead-letter queues (messages)')).toHaveLength(3);
+    expect(linesOf('Dead-letter queues (messages)')).toHaveLength(4);
     expect(linesOf('Dead-letter queues (messages)').map(queueName)).toContain(
       flatten(stack.resolve(deadLetters.queueName)),
     );

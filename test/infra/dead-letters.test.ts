@@ -3,7 +3,6 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { SwitchboardAlarms } from '../../infra/constructs/alarms';
 import { MonitoredQueue } from '../../infra/constructs/queues';
-import type { LambdaName } from '../../shared/app/routes';
 import {
   actionsOf,
   alarmsByName,
@@ -23,10 +22,18 @@ describe('When the stack is synthesized with its defaults', () => {
   const resources = template.toJSON().Resources as Record<string, Resource>;
   const alarms = alarmsByName(template, stack.stackName);
   const queues = resourcesOf(template, 'AWS::SQS::Queue');
-  const [, config] = resourcesOf(template, 'AWS::Lambda::EventInvokeConfig')[0]!;
-  const failuresId = idOfArn(
-    (config.Properties.DestinationConfig as { OnFailure: { Destination: unknown } }).OnFailure.Destination,
-  );
+  /** The on-failure configuration of a function invoked asynchronously, and its queue. */
+  const failuresOf = (name: 'live-stats' | 'after-connect') => {
+    const [, config] = resourcesOf(template, 'AWS::Lambda::EventInvokeConfig').find(([, c]) =>
+      mentions(c.Properties.FunctionName, functionId(name)),
+    )!;
+    const queueId = idOfArn(
+      (config.Properties.DestinationConfig as { OnFailure: { Destination: unknown } }).OnFailure.Destination,
+    );
+    return { config, queueId };
+  };
+  const { config, queueId: failuresId } = failuresOf('live-stats');
+  const { queueId: afterConnectFailuresId } = failuresOf('after-connect');
   const [, rule] = resourcesOf(template, 'AWS::Events::Rule')[0]!;
   const [target] = rule.Properties.Targets as { DeadLetterConfig: { Arn: unknown }; RetryPolicy: unknown }[];
   const ticksId = idOfArn(target!.DeadLetterConfig.Arn);
@@ -39,9 +46,11 @@ describe('When the stack is synthesized with its defaults', () => {
     stack.getLogicalId(q.node.defaultChild as CfnElement),
   );
 
-  it('has exactly two failure queues besides the fan-out queue and its dead letters (test/infra/fan-out.test.ts)', () => {
-    expect(queues.map(([id]) => id).sort()).toEqual([failuresId, ticksId, ...fanOutIds].sort());
-    expect(failuresId).not.toBe(ticksId);
+  it('has exactly three failure queues besides the fan-out queue and its dead letters (test/infra/fan-out.test.ts): the live-stats and after-connect failures, the undelivered schedule ticks', () => {
+    expect(queues.map(([id]) => id).sort()).toEqual(
+      [failuresId, afterConnectFailuresId, ticksId, ...fanOutIds].sort(),
+    );
+    expect(new Set([failuresId, afterConnectFailuresId, ticksId]).size).toBe(3);
   });
 
   it('sends the failed asynchronous invocations of live-stats to its queue, without retries', () => {
@@ -52,15 +61,18 @@ describe('When the stack is synthesized with its defaults', () => {
     });
   });
 
-  it('lets live-stats send to its failure queue (Lambda delivers with the function role), and no other function', () => {
-    const sendsTo = (name: LambdaName) =>
-      statementsOf(template, functionId(name))
-        .filter((s) => actionsOf(s).includes('sqs:SendMessage'))
-        .map((s) => s.Resource)
-        .filter((r) => !mentions(r, fanOutIds[0]!)); // the fan-out queue: test/infra/fan-out.test.ts
-    expect(sendsTo('live-stats')).toEqual([{ 'Fn::GetAtt': [failuresId, 'Arn'] }]);
+  it('lets live-stats and after-connect send to their own failure queue (Lambda delivers with the function role), and to no other', () => {
+    const own = new Map([
+      ['live-stats', failuresId],
+      ['after-connect', afterConnectFailuresId],
+    ]);
     for (const name of stack.functions.keys()) {
-      if (name !== 'live-stats') expect(sendsTo(name)).toEqual([]);
+      const sends = statementsOf(template, functionId(name)).filter(
+        // the fan-out queue: test/infra/fan-out.test.ts
+        (s) => actionsOf(s).includes('sqs:SendMessage') && !mentions(s.Resource, fanOutIds[0]!),
+      );
+      const queue = own.get(name);
+      expect(sends.map((s) => s.Resource)).toEqual(queue ? [{ 'Fn::GetAtt': [queue, 'Arn'] }] : []);
     }
   });
 
@@ -82,6 +94,7 @@ describe('When the stack is synthesized with its defaults', () => {
 
   it.each([
     ['live-stats failures', () => failuresId],
+    ['after-connect failures', () => afterConnectFailuresId],
     ['undelivered ticks', () => ticksId],
   ])('keeps the %s queue encrypted (SQS-managed), for 14 days, reachable over TLS only', (_, id) => {
     expect(resources[id()]!.Properties).toMatchObject({
@@ -99,6 +112,7 @@ describe('When the stack is synthesized with its defaults', () => {
 
   it.each([
     ['live-stats-failures-dlq-depth', () => failuresId],
+    ['after-connect-failures-dlq-depth', () => afterConnectFailuresId],
     ['schedule-undelivered-dlq-depth', () => ticksId],
   ])('alarms (%s) on the first message in each dead-letter queue', (name, id) => {
     expect(alarms.get(name)).toMatchObject({
@@ -124,7 +138,11 @@ describe('When a schedule targets another function (a test schedule)', () => {
       flatten(c.Properties.FunctionName),
     );
     expect(targets.sort()).toEqual(
-      [`\${${functionId('http-health')}}`, `\${${functionId('live-stats')}}`].sort(),
+      [
+        `\${${functionId('http-health')}}`,
+        `\${${functionId('live-stats')}}`,
+        `\${${functionId('after-connect')}}`,
+      ].sort(),
     );
   });
 });

@@ -70,7 +70,7 @@ describe('When the stack is synthesized with its defaults: the fan-out queue', (
   });
 
   it('lets every function that delivers send to it, SendMessage and nothing else, and tells it the URL', () => {
-    const senders = names.filter((n) => lambdas[n].access.manageConnections && n !== 'fan-out-worker');
+    const senders = names.filter((n) => lambdas[n].access.fanOutQueue && n !== 'fan-out-worker');
     expect(senders.length).toBeGreaterThan(8);
     for (const name of senders) {
       expect(
@@ -82,10 +82,11 @@ describe('When the stack is synthesized with its defaults: the fan-out queue', (
   });
 
   it('gives the functions that never deliver neither the permission nor the URL', () => {
-    const others = names.filter((n) => !lambdas[n].access.manageConnections);
+    const others = names.filter((n) => !lambdas[n].access.fanOutQueue);
     expect(others).toEqual(
       expect.arrayContaining([
         'ws-authorizer',
+        'ws-connect', // it posts to no audience: after-connect does
         'http-health',
         'http-stats',
         'http-channels',

@@ -1,6 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { asyncInvocations, schedules, usedLambdas } from '../../shared/app/routes';
+import { asyncInvocations, type LambdaName, schedules, usedLambdas } from '../../shared/app/routes';
 import {
   actionsOf,
   environmentOf,
@@ -53,40 +53,45 @@ describe('When the stack has the live-stats schedule of the route table', () => 
     expect(resources[functionId('live-stats')]!.Properties.Timeout).toBeGreaterThan(60);
   });
 
-  it('lets http-live-push invoke exactly the live-stats function, and tells it its name', () => {
+  it('lets each Lambda that starts another invoke exactly that one, and tells it its name', () => {
     expect(asyncInvocations).toEqual([
       { from: 'http-live-push', to: 'live-stats', env: 'LIVE_STATS_FUNCTION_NAME' },
+      { from: 'ws-connect', to: 'after-connect', env: 'AFTER_CONNECT_FUNCTION_NAME' },
     ]);
-    const grants = statementsOf(template, functionId('http-live-push')).filter((s) =>
-      actionsOf(s).includes(INVOKE),
-    );
-    expect(grants).toEqual([
-      { Action: INVOKE, Effect: 'Allow', Resource: { 'Fn::GetAtt': [functionId('live-stats'), 'Arn'] } },
-    ]);
-    expect(environmentOf(template, functionId('http-live-push')).LIVE_STATS_FUNCTION_NAME).toEqual({
-      Ref: functionId('live-stats'),
-    });
+    for (const { from, to, env } of asyncInvocations) {
+      const grants = statementsOf(template, functionId(from)).filter((s) => actionsOf(s).includes(INVOKE));
+      expect(grants).toEqual([
+        { Action: INVOKE, Effect: 'Allow', Resource: { 'Fn::GetAtt': [functionId(to), 'Arn'] } },
+      ]);
+      expect(environmentOf(template, functionId(from))[env]).toEqual({ Ref: functionId(to) });
+    }
   });
 
-  it.each(usedLambdas().filter((n) => n !== 'http-live-push'))('%s may invoke no Lambda', (name) => {
+  const starters = new Set<LambdaName>(asyncInvocations.map((a) => a.from));
+  it.each(usedLambdas().filter((n) => !starters.has(n)))('%s may invoke no Lambda', (name) => {
     const grants = statementsOf(template, functionId(name)).filter((s) =>
       actionsOf(s).some((a) => a.startsWith('lambda:')),
     );
     expect(grants).toEqual([]);
-    expect(environmentOf(template, functionId(name)).LIVE_STATS_FUNCTION_NAME).toBeUndefined();
+    for (const { env } of asyncInvocations)
+      expect(environmentOf(template, functionId(name))[env]).toBeUndefined();
   });
 
-  it('never has Lambda retry a failed live-stats run, and keeps the failure in its queue', () => {
-    const [, config] = resourcesOf(template, 'AWS::Lambda::EventInvokeConfig').find(([, c]) =>
-      mentions(c.Properties.FunctionName, functionId('live-stats')),
-    )!;
-    expect(config.Properties).toMatchObject({ Qualifier: '$LATEST', MaximumRetryAttempts: 0 });
-    const destination = (config.Properties.DestinationConfig as { OnFailure: { Destination: unknown } })
-      .OnFailure.Destination;
-    expect(resources[flatten(destination).match(/^\$\{(\w+)\.Arn\}$/)![1]!]!.Type).toBe('AWS::SQS::Queue');
-  });
+  const started = new Set<LambdaName>(asyncInvocations.map((a) => a.to));
+  it.each([...started])(
+    'never has Lambda retry a failed %s invocation, and keeps the failure in its queue',
+    (name) => {
+      const [, config] = resourcesOf(template, 'AWS::Lambda::EventInvokeConfig').find(([, c]) =>
+        mentions(c.Properties.FunctionName, functionId(name)),
+      )!;
+      expect(config.Properties).toMatchObject({ Qualifier: '$LATEST', MaximumRetryAttempts: 0 });
+      const destination = (config.Properties.DestinationConfig as { OnFailure: { Destination: unknown } })
+        .OnFailure.Destination;
+      expect(resources[flatten(destination).match(/^\$\{(\w+)\.Arn\}$/)![1]!]!.Type).toBe('AWS::SQS::Queue');
+    },
+  );
 
-  it.each(usedLambdas().filter((n) => n !== 'live-stats'))(
+  it.each(usedLambdas().filter((n) => !started.has(n)))(
     '%s has no asynchronous-invocation settings: only API Gateway invokes it, synchronously',
     (name) => {
       const configs = resourcesOf(template, 'AWS::Lambda::EventInvokeConfig').filter(([, c]) =>

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { PowertoolsMetrics } from '../../shared/adapters/powertools-metrics';
 import { usedLambdas } from '../../shared/app/routes';
 import { METRICS, type MetricName } from '../../shared/core/metrics';
@@ -24,7 +24,7 @@ describe('the metrics the stack reads and the metrics the handlers write', () =>
   const service = stack.stackName;
 
   /** Every EMF document the adapter writes when each metric of the list is recorded once. */
-  const written = (() => {
+  const writeAll = async () => {
     const documents: Record<string, unknown>[] = [];
     const metrics = new PowertoolsMetrics({ service, sink: (d) => documents.push(JSON.parse(d)) });
     for (const [name, spec] of Object.entries(METRICS.metrics) as [
@@ -35,7 +35,7 @@ describe('the metrics the stack reads and the metrics the handlers write', () =>
       else if ('by' in spec) metrics.countBy(name as 'Errors', 'some-value');
       else metrics.count(name as 'Connects');
     }
-    metrics.flush();
+    await metrics.flush();
     const out: { namespace: string; name: string; dimensions: Record<string, string> }[] = [];
     for (const doc of documents) {
       const aws = doc._aws as {
@@ -54,7 +54,11 @@ describe('the metrics the stack reads and the metrics the handlers write', () =>
       }
     }
     return out;
-  })();
+  };
+  let written: Awaited<ReturnType<typeof writeAll>> = [];
+  beforeAll(async () => {
+    written = await writeAll();
+  });
 
   /** Does the handlers' output hold this metric under these dimension names, with this service? */
   const isWritten = (ref: Reference) =>

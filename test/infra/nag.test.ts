@@ -90,9 +90,9 @@ describe('When cdk-nag (AwsSolutions and Serverless) checks the stack with its d
       'AwsSolutions-APIG4': UNAUTHORIZED_ROUTES, // 18 today
       'AwsSolutions-IAM5': POSTING + 1, // @connections/* of the stage (12 today), X-Ray's `*`
       'AwsSolutions-IAM4': 1, // the account's API Gateway logging role
-      'AwsSolutions-SQS3': 2, // the two failure queues, which no queue names as its dead-letter queue
-      'Serverless-SQSRedrivePolicy': 3, // the same two, and the fan-out queue's dead-letter queue
-      'Serverless-LambdaDLQ': usedLambdas().length, // 16 invoked synchronously only, live-stats, the fan-out worker
+      'AwsSolutions-SQS3': 3, // the three failure queues, which no queue names as its dead-letter queue
+      'Serverless-SQSRedrivePolicy': 4, // the same three, and the fan-out queue's dead-letter queue
+      'Serverless-LambdaDLQ': usedLambdas().length, // 16 invoked synchronously only, live-stats and after-connect, the fan-out worker
       'Serverless-LambdaEventSourceMappingDestination': queueTriggers.length, // SQS sources take none
     });
   });

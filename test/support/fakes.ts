@@ -8,10 +8,12 @@ import type { MetricsBuffer } from '../../shared/adapters/powertools-metrics';
 import { type Env, loadConfig } from '../../shared/app/config';
 import { createRuntime, type Runtime } from '../../shared/app/runtime';
 import { createTokenVerifier, TokenError, type TokenVerifier } from '../../shared/core/auth/jwt';
+import { createChannelRegistry, shardOf, userNamespace } from '../../shared/core/channels';
 import type { BreakdownMetric, CountMetric, DurationMetric } from '../../shared/core/metrics';
 import {
   ChannelLimitError,
   type Clock,
+  ConnectAbandonedError,
   ConnectionGoneError,
   type ConnectionInfo,
   type ConnectionRecord,
@@ -28,6 +30,7 @@ import {
   type Log,
   type MessageStore,
   type PostOutcome,
+  type PutOptions,
   type RemovedConnection,
   type SubscribeResult,
   type Subscriber,
@@ -52,6 +55,7 @@ import type {
   LivePushStore,
   LiveStatsTrigger,
 } from '../../shared/features/live-stats/store';
+import { featureNamespaces } from '../../shared/features/manifests';
 import { UNIT_AUTH_ENV } from './tokens';
 
 export class FakeClock implements Clock {
@@ -75,14 +79,31 @@ export class SequentialIds implements Ids {
   }
 }
 
+const namespaces = createChannelRegistry([userNamespace, ...featureNamespaces]);
+
 export class FakeConnectionStore implements ConnectionStore {
   readonly records = new Map<string, ConnectionRecord>();
   /** channel → connectionId → subscriber */
   readonly subs = new Map<string, Map<string, Subscriber>>();
   readonly frames = new Map<string, number>();
 
-  async put(record: ConnectionRecord): Promise<void> {
+  constructor(
+    /** How many shards a channel has: the namespaces' own counts, as the runtime's registry says. */
+    readonly shardsOf: (channel: string) => number = (channel) => namespaces.subscriberShards(channel),
+  ) {}
+
+  async put(record: ConnectionRecord, options: PutOptions = {}): Promise<void> {
+    if (options.stop?.()) throw new ConnectAbandonedError(record.connectionId);
     this.records.set(record.connectionId, { ...record, channels: [...record.channels] });
+    for (const channel of record.channels) {
+      const m = this.subs.get(channel) ?? new Map<string, Subscriber>();
+      this.subs.set(channel, m);
+      m.set(record.connectionId, {
+        connectionId: record.connectionId,
+        userId: record.principal.sub,
+        username: record.principal.username,
+      });
+    }
   }
   async get(id: string): Promise<ConnectionRecord | null> {
     const r = this.records.get(id);
@@ -95,12 +116,11 @@ export class FakeConnectionStore implements ConnectionStore {
       return null;
     }
     this.records.delete(id);
-    const remaining: RemovedConnection['remaining'] = [];
+    const left: string[] = [];
     for (const channel of new Set([...record.channels, ...(channelHint ? [channelHint] : [])])) {
-      const m = this.subs.get(channel);
-      if (m?.delete(id)) remaining.push({ channel, count: m.size });
+      if (this.subs.get(channel)?.delete(id)) left.push(channel);
     }
-    return { record, remaining };
+    return { record, left };
   }
   async subscribe(
     id: string,
@@ -141,12 +161,16 @@ export class FakeConnectionStore implements ConnectionStore {
     const s = this.subs.get(channel)?.get(id);
     return s ? { ...s } : null;
   }
-  subscriberShards(_channel: string): number {
-    return 1;
+  subscriberShards(channel: string): number {
+    return this.shardsOf(channel);
   }
+  /** One shard: the subscribers whose connection id hashes to it, as the table keeps them. */
   async *subscribers(channel: string, query: SubscriberQuery = {}): AsyncIterable<Subscriber[]> {
     const pageSize = query.pageSize ?? 1000;
-    const all = [...(this.subs.get(channel)?.values() ?? [])].map((s) => ({ ...s }));
+    const shards = this.shardsOf(channel);
+    const all = [...(this.subs.get(channel)?.values() ?? [])]
+      .filter((s) => query.shard === undefined || shardOf(s.connectionId, shards) === query.shard)
+      .map((s) => ({ ...s }));
     for (let i = 0; i < all.length; i += pageSize) yield all.slice(i, i + pageSize);
   }
   async countSubscribers(channel: string): Promise<number> {
@@ -539,7 +563,7 @@ export class FakeMetrics implements MetricsBuffer {
   duration(name: DurationMetric, ms: number) {
     this.samples[name] = [...(this.samples[name] ?? []), ms];
   }
-  flush() {
+  async flush() {
     this.flushes++;
   }
 }

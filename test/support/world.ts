@@ -1,4 +1,5 @@
 import { frameRouter } from '../../shared/app/websocket';
+import { afterConnect } from '../../shared/core/after-connect';
 import { ANONYMOUS, type Principal } from '../../shared/core/auth/principal';
 import { connect } from '../../shared/core/connections';
 import { handleFrame } from '../../shared/core/session/frames';
@@ -26,6 +27,8 @@ export class TestClient {
   static async connect(world: FakeWorld, id: string, principal: Principal = ANONYMOUS, channels?: string) {
     const result = await connect(world, { connectionId: id, principal, channels });
     if (!result.ok) throw new Error(`connect refused: ${result.status} ${result.error.message}`);
+    // What the after-connect Lambda does once the handshake is over (join notices, welcome frames).
+    if (result.afterConnect) await afterConnect(world, result.afterConnect);
     return new TestClient(world, id, principal);
   }
 

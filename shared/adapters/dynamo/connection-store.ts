@@ -1,4 +1,6 @@
 import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
   DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
@@ -7,12 +9,15 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { Principal } from '../../core/auth/principal';
+import { shardOf } from '../../core/channels';
 import {
   ChannelLimitError,
   type Clock,
+  ConnectAbandonedError,
   ConnectionGoneError,
   type ConnectionRecord,
   type ConnectionStore,
+  type PutOptions,
   type RemovedConnection,
   type SubscribeResult,
   type Subscriber,
@@ -20,7 +25,8 @@ import {
   type UnsubscribeResult,
 } from '../../core/ports';
 import { isConditionalCheckFailed } from './client';
-import { keys } from './table';
+import { type AtomicCounters, all, ConnectionCounts, TotalsError } from './counts';
+import { keys, type Shard, STATS_SHARDS } from './table';
 
 export interface Stats {
   connections: number;
@@ -29,30 +35,49 @@ export interface Stats {
 }
 
 /**
- * Connections, subscriptions and the counts kept beside them, in the one table:
- *   conn#{id} / meta          the connection, with its channels as a string set
- *   chan#{channel} / conn#{id} a subscription (the fan-out Query reads this partition)
- *   chan#{channel} / count     connections on the channel
- *   user#{sub} / conn#{id}     the user's connections; user#{sub} / count
- *   stats / global             connections, channels with a subscriber, users with a connection
- * No transactions (dynalite has none): each step is a single-item write ordered so that a crash or a race
- * leaves at worst an orphan subscription, which fan-out removes on its 410 and TTL removes anyway.
+ * Connections, subscriptions and the counts kept beside them, in the one table (docs/dynamodb.md):
+ *   conn#{id} / meta                 the connection, with its channels as a string set
+ *   chan#{channel}[#{shard}] / conn#{id}   a subscription, in the shard its connection id hashes to
+ *   chan#{channel}[#{shard}] / count  connections in that shard (a channel's count is the sum)
+ *   chan#{channel} / shards          of a sharded channel: how many of its shards have a connection
+ *   user#{sub} / conn#{id}           the user's connections; user#{sub} / count
+ *   stats#{0..15} / global           connections, channels with a subscriber, users with a connection
+ * A channel of one shard (its namespace says, shared/core/channels.ts) keeps the unsuffixed partition.
+ * No transactions (dynalite has none): each counted item is written before its count moves, and only
+ * whoever deletes it moves the count back (counts.ts proves the totals exact under any concurrency).
  */
 export class DynamoConnectionStore implements ConnectionStore {
+  readonly #counts: ConnectionCounts;
+
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,
     private readonly clock: Clock,
-  ) {}
+    /** How many shards a channel has (ChannelRegistry.subscriberShards). */
+    private readonly shardsOf: (channel: string) => number,
+  ) {
+    this.#counts = new ConnectionCounts(dynamoCounters(db, tableName), keys);
+  }
 
-  async put(record: ConnectionRecord): Promise<void> {
-    const { principal: p } = record;
+  subscriberShards(channel: string): number {
+    return this.shardsOf(channel);
+  }
+
+  /**
+   * The connection record first (everything else is found from it); then, all at once, the stats, each
+   * subscription with its shard's count, and the user's index entry with the user's count. A failed step,
+   * or `stop()` between the two rounds or after them, undoes it all before throwing.
+   */
+  async put(record: ConnectionRecord, options: PutOptions = {}): Promise<void> {
+    const stop = options.stop ?? (() => false);
+    const { principal: p, connectionId: id } = record;
+    const statsShard = statsShardOf(id);
     await this.db.send(
       new PutCommand({
         TableName: this.tableName,
         Item: {
-          ...keys.connection(record.connectionId),
-          connectionId: record.connectionId,
+          ...keys.connection(id),
+          connectionId: id,
           sub: p.sub ?? undefined,
           username: p.username,
           orgs: p.orgs,
@@ -66,16 +91,27 @@ export class DynamoConnectionStore implements ConnectionStore {
         },
       }),
     );
-    await this.bumpStat('connections', 1);
-    if (p.sub !== null) {
-      await this.db.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { ...keys.userConnection(p.sub, record.connectionId), expiresAt: record.expiresAt },
-        }),
-      );
-      if ((await this.add(keys.userCount(p.sub), 1)) === 1) await this.bumpStat('users', 1);
+    let counted = false;
+    let failure: unknown;
+    if (!stop()) {
+      try {
+        await all([
+          this.#counts.connection(statsShard, 1).then(() => {
+            counted = true;
+          }),
+          ...record.channels.map((channel) => this.#join(record, channel, statsShard)),
+          p.sub === null ? undefined : this.#indexUser(p.sub, id, record.expiresAt, statsShard),
+        ]);
+      } catch (error) {
+        failure = error;
+      }
     }
+    if (failure === undefined && !stop()) return;
+    await all([
+      this.db.send(new DeleteCommand({ TableName: this.tableName, Key: keys.connection(id) })),
+      this.#release(record, record.channels, counted),
+    ]);
+    throw failure ?? new ConnectAbandonedError(`connection ${id}: out of time; its writes were undone`);
   }
 
   async get(connectionId: string): Promise<ConnectionRecord | null> {
@@ -85,6 +121,7 @@ export class DynamoConnectionStore implements ConnectionStore {
     return Item ? toRecord(Item) : null;
   }
 
+  /** The record first (ReturnValues says which channels it had), then everything else at once. */
   async remove(connectionId: string, channelHint?: string): Promise<RemovedConnection | null> {
     const { Attributes } = await this.db.send(
       new DeleteCommand({
@@ -94,34 +131,18 @@ export class DynamoConnectionStore implements ConnectionStore {
       }),
     );
     if (!Attributes) {
-      if (channelHint) await this.deleteSubscription(channelHint, connectionId);
+      if (channelHint) await this.#leave(channelHint, connectionId, statsShardOf(connectionId));
       return null;
     }
     const record = toRecord(Attributes);
     const channels = new Set(record.channels);
     if (channelHint) channels.add(channelHint);
-    const remaining: RemovedConnection['remaining'] = [];
-    for (const channel of channels) {
-      const count = await this.deleteSubscription(channel, connectionId);
-      if (count !== null) remaining.push({ channel, count });
-    }
-    await this.bumpStat('connections', -1);
-    const { sub } = record.principal;
-    if (sub !== null) {
-      await this.db.send(
-        new DeleteCommand({ TableName: this.tableName, Key: keys.userConnection(sub, connectionId) }),
-      );
-      if ((await this.add(keys.userCount(sub), -1)) <= 0) {
-        await this.bumpStat('users', -1);
-        await this.deleteIfZero(keys.userCount(sub));
-      }
-    }
-    return { record, remaining };
+    return { record, left: await this.#release(record, channels, true) };
   }
 
   /**
-   * Subscription item first, then the count, then the channel in the connection's set, conditioned on the
-   * connection still being there and under its channel limit; a failed last step undoes the first two.
+   * Subscription item first, then its shard's count, then the channel in the connection's set, conditioned
+   * on the connection still being there and under its channel limit; a failed last step undoes the first two.
    */
   async subscribe(
     connectionId: string,
@@ -131,27 +152,9 @@ export class DynamoConnectionStore implements ConnectionStore {
   ): Promise<SubscribeResult> {
     const record = await this.get(connectionId);
     if (!record) throw new ConnectionGoneError(connectionId);
-    try {
-      await this.db.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: {
-            ...keys.subscription(channel, connectionId),
-            connectionId,
-            userId: record.principal.sub ?? undefined,
-            username: record.principal.username,
-            expiresAt: record.expiresAt,
-            ...(options.replayPending ? { replayPending: true } : {}),
-          },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
-    } catch (error) {
-      if (isConditionalCheckFailed(error))
-        return { added: false, count: await this.countSubscribers(channel) };
-      throw error;
-    }
-    const count = await this.add(keys.channelCount(channel), 1);
+    const statsShard = statsShardOf(connectionId);
+    const n = await this.#join(record, channel, statsShard, options);
+    if (n === null) return { added: false, count: await this.countSubscribers(channel) };
     try {
       await this.db.send(
         new UpdateCommand({
@@ -164,13 +167,14 @@ export class DynamoConnectionStore implements ConnectionStore {
         }),
       );
     } catch (error) {
-      await this.deleteSubscription(channel, connectionId);
+      await this.#leave(channel, connectionId, statsShard);
       if (!isConditionalCheckFailed(error)) throw error;
       if (await this.get(connectionId)) throw new ChannelLimitError(`${maxChannels} channels`);
       throw new ConnectionGoneError(connectionId);
     }
-    if (count === 1) await this.bumpStat('channels', 1);
-    return { added: true, count };
+    // Itself included, whatever a concurrent leave's decrement did to the sum meanwhile.
+    const count = this.shardsOf(channel) === 1 ? n : await this.countSubscribers(channel);
+    return { added: true, count: Math.max(1, count) };
   }
 
   async unsubscribe(connectionId: string, channel: string): Promise<UnsubscribeResult> {
@@ -187,10 +191,9 @@ export class DynamoConnectionStore implements ConnectionStore {
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error;
     }
-    const count = await this.deleteSubscription(channel, connectionId);
-    return count === null
-      ? { removed: false, count: await this.countSubscribers(channel) }
-      : { removed: true, count };
+    const n = await this.#leave(channel, connectionId, statsShardOf(connectionId));
+    const count = n !== null && this.shardsOf(channel) === 1 ? n : await this.countSubscribers(channel);
+    return { removed: n !== null, count: Math.max(0, count) };
   }
 
   async setReplayedTo(connectionId: string, channel: string, seq: number): Promise<void> {
@@ -198,7 +201,7 @@ export class DynamoConnectionStore implements ConnectionStore {
       await this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: keys.subscription(channel, connectionId),
+          Key: keys.subscription(channel, this.#shard(channel, connectionId), connectionId),
           UpdateExpression: 'SET replayedTo = :s REMOVE replayPending',
           ConditionExpression: 'attribute_exists(pk)',
           ExpressionAttributeValues: { ':s': seq },
@@ -209,49 +212,38 @@ export class DynamoConnectionStore implements ConnectionStore {
     }
   }
 
-  /** Unsharded: one partition per channel. */
-  subscriberShards(_channel: string): number {
-    return 1;
-  }
-
   async *subscribers(channel: string, query: SubscriberQuery = {}): AsyncIterable<Subscriber[]> {
+    const shards = this.shardsOf(channel);
     const pageSize = query.pageSize ?? 1000;
-    let start: Record<string, unknown> | undefined;
-    const nowSec = this.clock.now() / 1000;
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :conn)',
-          ExpressionAttributeValues: { ':pk': keys.subscriptionPartition(channel), ':conn': 'conn#' },
-          ProjectionExpression: 'connectionId, userId, username, replayedTo, replayPending, expiresAt',
-          Limit: pageSize,
-          ExclusiveStartKey: start,
-        }),
-      );
-      start = page.LastEvaluatedKey;
-      const subs: Subscriber[] = [];
-      for (const item of page.Items ?? []) {
-        if (typeof item.expiresAt === 'number' && item.expiresAt < nowSec) continue;
-        subs.push(toSubscriber(item));
+    if (query.shard !== undefined) {
+      if (Number.isInteger(query.shard) && query.shard >= 0 && query.shard < shards) {
+        yield* this.#shardPages(channel, { shard: query.shard, shards }, pageSize);
       }
-      if (subs.length > 0) yield subs;
-    } while (start);
+      return;
+    }
+    yield* interleave(
+      Array.from({ length: shards }, (_, shard) => this.#shardPages(channel, { shard, shards }, pageSize)),
+    );
   }
 
   async getSubscription(channel: string, connectionId: string): Promise<Subscriber | null> {
     const { Item } = await this.db.send(
       new GetCommand({
         TableName: this.tableName,
-        Key: keys.subscription(channel, connectionId),
+        Key: keys.subscription(channel, this.#shard(channel, connectionId), connectionId),
         ConsistentRead: true,
       }),
     );
     return Item ? toSubscriber(Item) : null;
   }
 
+  /** The sum of the channel's shard counts, read consistently in one request. */
   async countSubscribers(channel: string): Promise<number> {
-    return this.readCount(keys.channelCount(channel));
+    const shards = this.shardsOf(channel);
+    const items = await this.#getAll(
+      Array.from({ length: shards }, (_, shard) => keys.channelCount(channel, { shard, shards })),
+    );
+    return Math.max(0, sum(items, 'cnt'));
   }
 
   async connectionsOfUser(userId: string): Promise<string[]> {
@@ -285,72 +277,257 @@ export class DynamoConnectionStore implements ConnectionStore {
     return Number(Attributes?.n ?? 0);
   }
 
+  /** The totals: the sum of the STATS_SHARDS stats items, read consistently in one request. */
   async stats(): Promise<Stats> {
-    const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: keys.stats() }));
-    const n = (k: string) => Math.max(0, Number(Item?.[k] ?? 0));
+    const items = await this.#getAll(Array.from({ length: STATS_SHARDS }, (_, s) => keys.stats(s)));
+    const n = (k: keyof Stats) => Math.max(0, sum(items, k));
     return { connections: n('connections'), channels: n('channels'), users: n('users') };
   }
 
-  /** Deletes one subscription; resolves the channel's remaining count, or null if it was not there. */
-  private async deleteSubscription(channel: string, connectionId: string): Promise<number | null> {
+  #shard(channel: string, connectionId: string): Shard {
+    const shards = this.shardsOf(channel);
+    return { shard: shardOf(connectionId, shards), shards };
+  }
+
+  /**
+   * Stores a subscription and counts it; null when it was there already. A count that did not move takes
+   * its item back out, so that an undo (which subtracts every item it finds) stays exact.
+   */
+  async #join(
+    record: ConnectionRecord,
+    channel: string,
+    statsShard: number,
+    options: { replayPending?: boolean } = {},
+  ): Promise<number | null> {
+    const { connectionId, principal } = record;
+    const shard = this.#shard(channel, connectionId);
+    const key = keys.subscription(channel, shard, connectionId);
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...key,
+            connectionId,
+            userId: principal.sub ?? undefined,
+            username: principal.username,
+            expiresAt: record.expiresAt,
+            ...(options.replayPending ? { replayPending: true } : {}),
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return null;
+      throw error;
+    }
+    return this.#counted(key, () => this.#counts.joined(channel, shard, statsShard));
+  }
+
+  /** Deletes one subscription and, if this call deleted it, counts it out: its shard's new count, or null. */
+  async #leave(channel: string, connectionId: string, statsShard: number): Promise<number | null> {
+    const shard = this.#shard(channel, connectionId);
     const { Attributes } = await this.db.send(
       new DeleteCommand({
         TableName: this.tableName,
-        Key: keys.subscription(channel, connectionId),
+        Key: keys.subscription(channel, shard, connectionId),
         ReturnValues: 'ALL_OLD',
       }),
     );
     if (!Attributes) return null;
-    const count = await this.add(keys.channelCount(channel), -1);
-    if (count <= 0) {
-      await this.bumpStat('channels', -1);
-      await this.deleteIfZero(keys.channelCount(channel));
-    }
-    return Math.max(0, count);
+    return this.#counts.left(channel, shard, statsShard);
   }
 
-  private async add(key: { pk: string; sk: string }, by: number): Promise<number> {
+  async #indexUser(sub: string, connectionId: string, expiresAt: number, statsShard: number) {
+    const key = keys.userConnection(sub, connectionId);
+    await this.db.send(new PutCommand({ TableName: this.tableName, Item: { ...key, expiresAt } }));
+    await this.#counted(key, () => this.#counts.userConnected(sub, statsShard));
+  }
+
+  async #unindexUser(sub: string, connectionId: string, statsShard: number): Promise<void> {
     const { Attributes } = await this.db.send(
-      new UpdateCommand({
+      new DeleteCommand({
         TableName: this.tableName,
-        Key: key,
-        UpdateExpression: 'ADD cnt :by',
-        ExpressionAttributeValues: { ':by': by },
-        ReturnValues: 'UPDATED_NEW',
+        Key: keys.userConnection(sub, connectionId),
+        ReturnValues: 'ALL_OLD',
       }),
     );
-    return Number(Attributes?.cnt ?? 0);
+    if (Attributes) await this.#counts.userDisconnected(sub, statsShard);
   }
 
-  private async readCount(key: { pk: string; sk: string }): Promise<number> {
-    const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: key }));
-    return Math.max(0, Number(Item?.cnt ?? 0));
-  }
-
-  /** A count item that reached zero goes, unless a concurrent join has raised it again. */
-  private async deleteIfZero(key: { pk: string; sk: string }): Promise<void> {
+  /** Runs `count` for a stored item; if the count itself failed, the item goes again (uncounted). */
+  async #counted<T>(key: { pk: string; sk: string }, count: () => Promise<T>): Promise<T> {
     try {
-      await this.db.send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: key,
-          ConditionExpression: 'cnt <= :zero',
-          ExpressionAttributeValues: { ':zero': 0 },
-        }),
-      );
+      return await count();
     } catch (error) {
-      if (!isConditionalCheckFailed(error)) throw error;
+      if (!(error instanceof TotalsError)) {
+        try {
+          await this.db.send(new DeleteCommand({ TableName: this.tableName, Key: key }));
+        } catch {
+          // Left behind, uncounted: it expires with the connection (TTL).
+        }
+      }
+      throw error;
     }
   }
 
-  private async bumpStat(name: keyof Stats, by: number): Promise<void> {
-    await this.db.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: keys.stats(),
-        UpdateExpression: 'ADD #n :by',
-        ExpressionAttributeNames: { '#n': name },
-        ExpressionAttributeValues: { ':by': by },
+  /**
+   * Everything of a connection but its record: each subscription, its user's index entry, and the stats'
+   * connection when `counted`, all at once. Resolves the channels whose subscription it deleted.
+   */
+  async #release(record: ConnectionRecord, channels: Iterable<string>, counted: boolean): Promise<string[]> {
+    const { connectionId, principal } = record;
+    const statsShard = statsShardOf(connectionId);
+    const list = [...channels];
+    const deleted = list.map(() => false);
+    await all([
+      ...list.map(async (channel, i) => {
+        deleted[i] = (await this.#leave(channel, connectionId, statsShard)) !== null;
+      }),
+      principal.sub === null ? undefined : this.#unindexUser(principal.sub, connectionId, statsShard),
+      counted ? this.#counts.connection(statsShard, -1) : undefined,
+    ]);
+    return list.filter((_, i) => deleted[i]);
+  }
+
+  async *#shardPages(channel: string, shard: Shard, pageSize: number): AsyncIterable<Subscriber[]> {
+    let start: Record<string, unknown> | undefined;
+    const nowSec = this.clock.now() / 1000;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :conn)',
+          ExpressionAttributeValues: { ':pk': keys.subscriptionPartition(channel, shard), ':conn': 'conn#' },
+          ProjectionExpression: 'connectionId, userId, username, replayedTo, replayPending, expiresAt',
+          Limit: pageSize,
+          ExclusiveStartKey: start,
+        }),
+      );
+      start = page.LastEvaluatedKey;
+      const subs: Subscriber[] = [];
+      for (const item of page.Items ?? []) {
+        if (typeof item.expiresAt === 'number' && item.expiresAt < nowSec) continue;
+        subs.push(toSubscriber(item));
+      }
+      if (subs.length > 0) yield subs;
+    } while (start);
+  }
+
+  /** Items by key, consistently, in BatchGetItem requests of at most 100 keys (what is left unprocessed, again). */
+  async #getAll(itemKeys: { pk: string; sk: string }[]): Promise<Record<string, unknown>[]> {
+    if (itemKeys.length === 1) {
+      const { Item } = await this.db.send(
+        new GetCommand({ TableName: this.tableName, Key: itemKeys[0], ConsistentRead: true }),
+      );
+      return Item ? [Item] : [];
+    }
+    const found: Record<string, unknown>[] = [];
+    for (let i = 0; i < itemKeys.length; i += BATCH_GET_MAX) {
+      let pending: Record<string, unknown>[] | undefined = itemKeys.slice(i, i + BATCH_GET_MAX);
+      for (let attempt = 0; pending && pending.length > 0; attempt++) {
+        if (attempt > 0) await this.clock.sleep(Math.min(200, 10 * 2 ** attempt));
+        const out: BatchGetCommandOutput = await this.db.send(
+          new BatchGetCommand({
+            RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } },
+          }),
+        );
+        found.push(...(out.Responses?.[this.tableName] ?? []));
+        pending = out.UnprocessedKeys?.[this.tableName]?.Keys;
+      }
+    }
+    return found;
+  }
+}
+
+const BATCH_GET_MAX = 100;
+
+const statsShardOf = (connectionId: string): number => shardOf(connectionId, STATS_SHARDS);
+
+const sum = (items: Record<string, unknown>[], attribute: string): number =>
+  items.reduce((total, item) => total + Number(item[attribute] ?? 0), 0);
+
+/** The counters of the table: `cnt` of a count item, the named totals of a stats item. */
+function dynamoCounters(db: DynamoDBDocumentClient, tableName: string): AtomicCounters {
+  return {
+    async add(key, by) {
+      const { Attributes } = await db.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: key,
+          UpdateExpression: 'ADD cnt :by',
+          ExpressionAttributeValues: { ':by': by },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      );
+      return Number(Attributes?.cnt ?? 0);
+    },
+    async deleteIfZero(key) {
+      try {
+        await db.send(
+          new DeleteCommand({
+            TableName: tableName,
+            Key: key,
+            ConditionExpression: 'cnt = :zero',
+            ExpressionAttributeValues: { ':zero': 0 },
+          }),
+        );
+      } catch (error) {
+        if (!isConditionalCheckFailed(error)) throw error;
+      }
+    },
+    async addStats(shard, deltas) {
+      const names = Object.keys(deltas) as (keyof Stats)[];
+      if (names.length === 0) return;
+      await db.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: keys.stats(shard),
+          UpdateExpression: `ADD ${names.map((_, i) => `#n${i} :v${i}`).join(', ')}`,
+          ExpressionAttributeNames: Object.fromEntries(names.map((name, i) => [`#n${i}`, name])),
+          ExpressionAttributeValues: Object.fromEntries(names.map((name, i) => [`:v${i}`, deltas[name]])),
+        }),
+      );
+    },
+  };
+}
+
+/**
+ * Pages of several sources as they come: each source has one page in flight (read ahead while the caller
+ * works on the last), so the shards of a channel are read in parallel. A failing source fails the whole.
+ */
+export async function* interleave<T>(sources: readonly AsyncIterable<T>[]): AsyncIterable<T> {
+  if (sources.length === 1) {
+    yield* sources[0]!;
+    return;
+  }
+  type Next = { i: number; result?: IteratorResult<T>; error?: unknown };
+  const iterators = sources.map((s) => s[Symbol.asyncIterator]());
+  const pending = new Map<number, Promise<Next>>();
+  const pull = (i: number) =>
+    pending.set(
+      i,
+      iterators[i]!.next().then(
+        (result) => ({ i, result }),
+        (error: unknown) => ({ i, error }),
+      ),
+    );
+  for (let i = 0; i < iterators.length; i++) pull(i);
+  try {
+    while (pending.size > 0) {
+      const next = await Promise.race(pending.values());
+      pending.delete(next.i);
+      if (next.error !== undefined) throw next.error;
+      if (next.result?.done) continue;
+      pull(next.i);
+      yield next.result!.value;
+    }
+  } finally {
+    // A caller that stops early (or a failure): the other sources end their reads and are closed.
+    await Promise.allSettled(
+      [...pending.entries()].map(async ([i, p]) => {
+        await p;
+        await iterators[i]!.return?.();
       }),
     );
   }

@@ -25,6 +25,9 @@ export function createTableInput(tableName: string): CreateTableCommandInput {
   };
 }
 
+const channelPartition = (channel: string, { shard, shards }: Shard): string =>
+  shards === 1 ? `chan#${channel}` : `chan#${channel}#${shard}`;
+
 /**
  * Item keys (docs/dynamodb.md is the same list in prose). Every access pattern is a GetItem, a Query on one partition, or an
  * update of one item: nothing on a request path Scans.
@@ -32,19 +35,27 @@ export function createTableInput(tableName: string): CreateTableCommandInput {
 export const keys = {
   connection: (id: string) => ({ pk: `conn#${id}`, sk: 'meta' }),
   rateWindow: (id: string, windowStart: number) => ({ pk: `conn#${id}`, sk: `rate#${windowStart}` }),
-  subscription: (channel: string, connectionId: string) => ({
-    pk: `chan#${channel}`,
+  /** A subscription, in its shard: `chan#{channel}` when the channel has one shard, else `chan#{channel}#{shard}`. */
+  subscription: (channel: string, shard: Shard, connectionId: string) => ({
+    pk: channelPartition(channel, shard),
     sk: `conn#${connectionId}`,
   }),
-  subscriptionPartition: (channel: string) => `chan#${channel}`,
-  channelCount: (channel: string) => ({ pk: `chan#${channel}`, sk: 'count' }),
+  subscriptionPartition: (channel: string, shard: Shard) => channelPartition(channel, shard),
+  /** The connections of one shard of a channel (the channel's count is the sum over its shards). */
+  channelCount: (channel: string, shard: Shard) => ({
+    pk: channelPartition(channel, shard),
+    sk: 'count',
+  }),
+  /** How many of a sharded channel's shards have a connection (`channels` in the stats counts the channel while > 0). */
+  channelShards: (channel: string) => ({ pk: `chan#${channel}`, sk: 'shards' }),
   userConnection: (userId: string, connectionId: string) => ({
     pk: `user#${userId}`,
     sk: `conn#${connectionId}`,
   }),
   userPartition: (userId: string) => `user#${userId}`,
   userCount: (userId: string) => ({ pk: `user#${userId}`, sk: 'count' }),
-  stats: () => ({ pk: 'stats', sk: 'global' }),
+  /** One of STATS_SHARDS shards of the totals (GET /v1/stats sums them). */
+  stats: (shard: number) => ({ pk: `stats#${shard}`, sk: 'global' }),
   seq: (channel: string) => ({ pk: `seq#${channel}`, sk: 'seq' }),
   history: (channel: string, seq: number) => ({ pk: `hist#${channel}`, sk: padSeq(seq) }),
   historyPartition: (channel: string) => `hist#${channel}`,
@@ -67,6 +78,18 @@ export const keys = {
     sk: `slot#${padSeq(slot)}`,
   }),
 } as const;
+
+/** Which of a channel's `shards` partitions an item is in (`shard` < `shards`). */
+export interface Shard {
+  shard: number;
+  shards: number;
+}
+
+/**
+ * The totals of GET /v1/stats are spread over this many items, each written by the connections whose id
+ * hashes to it, and read together: 16 partitions take ~16,000 connects and disconnects a second.
+ */
+export const STATS_SHARDS = 16;
 
 /** Sort keys of history are zero-padded so that string order is numeric order. */
 export const padSeq = (seq: number): string => String(seq).padStart(12, '0');

@@ -10,7 +10,7 @@ import type {
 } from '../ports';
 
 /**
- * A ConnectionStore whose subscriber lists are read once per channel and then reused, for work that fans
+ * A ConnectionStore whose subscriber lists are read once per channel (or shard) and then reused, for work that fans
  * out many events to the same few channels in one go (a batch of sensor readings: hundreds of events, three
  * channels each). Connections found gone are dropped from the snapshot, so later events do not post to
  * them again. A connection that subscribes while the batch runs gets the batch's later events only from
@@ -26,24 +26,16 @@ export class SubscriberSnapshot implements ConnectionStore {
     this.#store = store;
   }
 
-  /** Every shard at once: a snapshot is read whole. */
   async *subscribers(channel: string, query: SubscriberQuery = {}): AsyncIterable<Subscriber[]> {
     const pageSize = query.pageSize ?? 1000;
-    if (query.shard !== undefined) {
-      yield* this.#store.subscribers(channel, query);
-      return;
-    }
-    let list = this.#lists.get(channel);
+    const key = query.shard === undefined ? channel : `${channel}#${query.shard}`;
+    let list = this.#lists.get(key);
     if (!list) {
-      list = this.#read(channel, pageSize);
-      this.#lists.set(channel, list);
+      list = this.#read(channel, query);
+      this.#lists.set(key, list);
     }
     const live = (await list).filter((s) => !this.#gone.has(s.connectionId));
     for (let i = 0; i < live.length; i += pageSize) yield live.slice(i, i + pageSize);
-  }
-
-  subscriberShards(channel: string): number {
-    return this.#store.subscriberShards(channel);
   }
 
   /** Read once per channel too: each event of the batch chooses its delivery tier by it. */
@@ -61,10 +53,14 @@ export class SubscriberSnapshot implements ConnectionStore {
     return this.#store.remove(connectionId, channelHint);
   }
 
-  async #read(channel: string, pageSize: number): Promise<Subscriber[]> {
+  async #read(channel: string, query: SubscriberQuery): Promise<Subscriber[]> {
     const all: Subscriber[] = [];
-    for await (const page of this.#store.subscribers(channel, { pageSize })) all.push(...page);
+    for await (const page of this.#store.subscribers(channel, query)) all.push(...page);
     return all;
+  }
+
+  subscriberShards(channel: string): number {
+    return this.#store.subscriberShards(channel);
   }
 
   put(record: ConnectionRecord): Promise<void> {

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import type { AuthConfig } from '../auth/jwt';
 import type { Principal } from '../auth/principal';
 import type { Channel } from '../channels';
@@ -13,12 +13,12 @@ import { FrameContext } from './context';
  * `type` (the route table routes exactly the declared types), or for the seed clients' frames without one
  * (`{"content": …}`, `{"action": …}`) the field that tells them apart.
  */
-export interface FrameHandler<S extends z.ZodType = z.ZodType> {
+export interface FrameHandler<S extends z.ZodMiniType = z.ZodMiniType> {
   schema: S;
   handle(ctx: FrameContext, frame: z.infer<S>): Promise<void>;
 }
 
-export const defineFrame = <S extends z.ZodType>(handler: FrameHandler<S>): FrameHandler =>
+export const defineFrame = <S extends z.ZodMiniType>(handler: FrameHandler<S>): FrameHandler =>
   handler as unknown as FrameHandler;
 
 /** Handlers by frame type, and those of typeless frames by the field that tells them apart. */

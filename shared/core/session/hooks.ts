@@ -1,6 +1,7 @@
 import type { Principal } from '../auth/principal';
 import type { Channel } from '../channels';
 import type { Log } from '../ports';
+import type { ServerFrame } from '../protocol';
 import type { FrameContext } from './context';
 
 /**
@@ -15,7 +16,10 @@ export interface JoinEvent {
   principal: Principal;
   /** Connections on the channel after the join. */
   count: number;
-  /** True at `$connect`, when nothing can be sent to the joining connection yet. */
+  /**
+   * True for a join at `$connect`: the hooks then run after it, in the after-connect Lambda
+   * (core/after-connect.ts), while the joiner's socket opens; `welcome` is how to send it something.
+   */
   atConnect: boolean;
 }
 
@@ -29,8 +33,17 @@ export interface LeaveEvent {
 }
 
 export interface ChannelHooks {
-  /** `ctx` is the frame being answered (subscribe), or null at `$connect`. */
+  /**
+   * `ctx` is the frame being answered (subscribe), or null for a join at `$connect`, which runs after the
+   * handshake (core/after-connect.ts), never inside it: whatever grows with the channel belongs here.
+   */
   afterJoin?(event: JoinEvent, ctx: FrameContext | null): Promise<void>;
+  /**
+   * For a join at `$connect`: frames the joining connection gets first, unasked (a server-first welcome).
+   * The after-connect Lambda posts them in order, retrying briefly while API Gateway still answers 410
+   * (it does until `$connect` has returned).
+   */
+  welcome?(event: JoinEvent): Promise<ServerFrame[]>;
   afterLeave?(event: LeaveEvent): Promise<void>;
   /** Adds replies to `hello` for a channel the connection joined at `$connect`. */
   onHello?(channel: Channel, ctx: FrameContext): Promise<void>;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { authorizeSubscribe, type ChannelAccess, type ChannelRegistry } from '../../core/channels';
 import { ProtocolError } from '../../core/errors';
 import type { Operation } from '../../core/operations';
@@ -6,10 +6,12 @@ import type { MessageStore } from '../../core/ports';
 import { validate } from '../../core/protocol';
 import { type RecoveryDeps, readRange } from '../../core/recovery';
 
-const historyQuery = z.object({
-  since: z.coerce.number().int().min(0).default(0),
-  limit: z.coerce.number().int().min(1).max(100).default(50),
-});
+const historyQuery = z.lazy(() =>
+  z.object({
+    since: z._default(z.coerce.number().check(z.int(), z.minimum(0)), 0),
+    limit: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(100)), 50),
+  }),
+);
 
 export type HistoryDeps = RecoveryDeps & {
   channels: ChannelRegistry;

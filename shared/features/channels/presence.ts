@@ -27,7 +27,9 @@ export interface PresenceDeps {
 export async function readPresence(deps: PresenceDeps, channel: string): Promise<Presence> {
   const users = new Map<string, string>();
   let anonymous = 0;
-  for await (const page of deps.connections.subscribers(channel, { pageSize: deps.config.fanOut.pageSize })) {
+  for await (const page of deps.connections.subscribers(channel, {
+    pageSize: deps.config.fanOut.pageSize,
+  })) {
     for (const sub of page) {
       if (sub.userId === null) anonymous++;
       else if (users.size < PRESENCE_MAX_USERS && !users.has(sub.userId)) {

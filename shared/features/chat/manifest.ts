@@ -9,6 +9,8 @@ export const chat = {
   clientPublish: true,
   publishRequiresSubscription: false,
   history: { keep: null, ttlSeconds: null },
+  // A private chat's few participants: one partition.
+  subscriberShards: 1,
 } as const satisfies NamespaceDefinition;
 
 export const chatManifest = {

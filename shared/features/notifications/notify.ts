@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { hasScope, SCOPE_PUBLISH } from '../../core/auth/principal';
 import { userChannelOf } from '../../core/channels';
 import { ProtocolError } from '../../core/errors';
@@ -10,13 +10,15 @@ import type { Limits } from '../../core/settings';
 
 export const PRIORITIES = ['low', 'normal', 'high'] as const;
 
-export const notificationInput = z.object({
-  title: z.string().trim().min(1).max(200),
-  message: z.string().trim().min(1).max(2000),
-  priority: z.enum(PRIORITIES).default('normal'),
-  link: z.string().min(1).max(2048).optional(),
-  data: z.record(z.string(), z.unknown()).optional(),
-});
+const notificationInputObject = () =>
+  z.object({
+    title: z.string().check(z.trim(), z.minLength(1), z.maxLength(200)),
+    message: z.string().check(z.trim(), z.minLength(1), z.maxLength(2000)),
+    priority: z._default(z.enum(PRIORITIES), 'normal'),
+    link: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
+    data: z.optional(z.record(z.string(), z.unknown())),
+  });
+export const notificationInput = z.lazy(notificationInputObject);
 
 export type NotificationInput = z.input<typeof notificationInput>;
 
@@ -56,7 +58,11 @@ export async function notifyUser(
 }
 
 // A user id is a token `sub` (any string), not a channel name: userChannelOf() makes it one.
-const notificationBody = notificationInput.extend({ user_id: z.string().min(1).max(255).optional() });
+const notificationBody = z.lazy(() =>
+  z.extend(notificationInputObject(), {
+    user_id: z.optional(z.string().check(z.minLength(1), z.maxLength(255))),
+  }),
+);
 
 /** lambdas/http-notifications.ts. */
 export function notificationsOperations(deps: NotificationsDeps) {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { hasScope, type Principal, SCOPE_PUBLISH } from '../../core/auth/principal';
 import { channelIn } from '../../core/channels';
 import { ProtocolError } from '../../core/errors';
@@ -14,10 +14,12 @@ import { org } from './manifest';
  * which only the organisation's members may subscribe to (their token's organisations claim) and which
  * keeps the last 100 events for 7 days, so a member who reconnects recovers what it missed.
  */
-export const orgEventInput = z.object({
-  event_type: z.string().min(1).max(64),
-  data: z.record(z.string(), z.unknown()).default({}),
-});
+export const orgEventInput = z.lazy(() =>
+  z.object({
+    event_type: z.string().check(z.minLength(1), z.maxLength(64)),
+    data: z._default(z.record(z.string(), z.unknown()), {}),
+  }),
+);
 
 export type OrgEventInput = z.input<typeof orgEventInput>;
 

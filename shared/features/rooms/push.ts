@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { senderOf } from '../../core/auth/principal';
 import { type Channel, channelIn } from '../../core/channels';
 import type { EventFields } from '../../core/delivery/envelope';
@@ -9,19 +9,23 @@ import { publish, pushAnswer } from '../../core/publish';
 import type { RoomsDeps } from './deps';
 import { room } from './manifest';
 
-const roomMessageBody = z.object({
-  message: z.string(),
-  // A user id is a token `sub` (any string), not a channel name.
-  target_user: z.string().min(1).max(255).nullish(),
-  data: z.record(z.string(), z.unknown()).nullish(),
-});
+const roomMessageBody = z.lazy(() =>
+  z.object({
+    message: z.string(),
+    // A user id is a token `sub` (any string), not a channel name.
+    target_user: z.nullish(z.string().check(z.minLength(1), z.maxLength(255))),
+    data: z.nullish(z.record(z.string(), z.unknown())),
+  }),
+);
 
-const locationBody = z.object({
-  latitude: z.number().min(-90).max(90),
-  longitude: z.number().min(-180).max(180),
-  device_id: nameField,
-  room: nameField.nullish(),
-});
+const locationBody = z.lazy(() =>
+  z.object({
+    latitude: z.number().check(z.minimum(-90), z.maximum(90)),
+    longitude: z.number().check(z.minimum(-180), z.maximum(180)),
+    device_id: nameField,
+    room: z.nullish(nameField),
+  }),
+);
 
 /** The REST push of seed 000 (lambdas/http-rooms.ts): room messages and locations. */
 export function roomsOperations(deps: RoomsDeps) {

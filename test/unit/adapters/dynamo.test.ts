@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
   DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
@@ -12,7 +13,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DynamoConnectionStore } from '../../../shared/adapters/dynamo/connection-store';
 import { DynamoIdempotencyStore } from '../../../shared/adapters/dynamo/idempotency-store';
 import { DynamoMessageStore } from '../../../shared/adapters/dynamo/message-store';
-import { ChannelLimitError, ConnectionGoneError } from '../../../shared/core/ports';
+import { STATS_SHARDS } from '../../../shared/adapters/dynamo/table';
+import { shardOf } from '../../../shared/core/channels';
+import { ChannelLimitError, ConnectAbandonedError, ConnectionGoneError } from '../../../shared/core/ports';
 import { FakeClock } from '../../support/fakes';
 
 const ddb = mockClient(DynamoDBDocumentClient);
@@ -46,39 +49,53 @@ const writes = () =>
       const key = cmd.input.Key ?? cmd.input.Item;
       return `${cmd.constructor.name.replace('Command', '')} ${key?.pk}|${key?.sk}`;
     })
-    .filter((s) => !s.startsWith('Get') && !s.startsWith('Query'));
+    .filter((s) => !s.startsWith('Get') && !s.startsWith('Query') && !s.startsWith('BatchGet'));
+
+/** Rooms have 8 shards here, everything else 1 (as the namespaces say). */
+const shardsOf = (channel: string) => (channel.startsWith('room:') ? 8 : 1);
+const store = () => new DynamoConnectionStore(doc(), 't', clock, shardsOf);
+/** The partition of c1's subscription on a room. */
+const roomPk = (room: string) => `chan#${room}#${shardOf('c1', 8)}`;
+const statsPk = `stats#${shardOf('c1', STATS_SHARDS)}`;
 
 describe('DynamoConnectionStore.subscribe', () => {
-  const store = () => new DynamoConnectionStore(doc(), 't', clock);
-
-  it('writes the subscription, raises the count, adds the channel to the connection, counts a new channel', async () => {
+  it("writes the subscription in its shard, raises that shard's count, adds the channel to the connection, counts a new channel", async () => {
     ddb.on(GetCommand, { Key: { pk: 'conn#c1', sk: 'meta' } }).resolves({ Item: meta });
     ddb.on(UpdateCommand).resolves({ Attributes: { cnt: 1 } });
-    expect(await store().subscribe('c1', 'room:b', 100)).toEqual({ added: true, count: 1 });
+    ddb.on(BatchGetCommand).resolves({ Responses: { t: [{ cnt: 1 }, { cnt: 2 }] } });
+    expect(await store().subscribe('c1', 'room:b', 100)).toEqual({ added: true, count: 3 });
     expect(writes()).toEqual([
-      'Put chan#room:b|conn#c1',
-      'Update chan#room:b|count',
+      `Put ${roomPk('room:b')}|conn#c1`,
+      `Update ${roomPk('room:b')}|count`,
+      'Update chan#room:b|shards', // the shard went 0 → 1
+      `Update ${statsPk}|global`, // and with it the channel: channels + 1
       'Update conn#c1|meta',
-      'Update stats|global',
     ]);
     const put = ddb.commandCalls(PutCommand)[0]?.args[0].input;
     expect(put).toMatchObject({
       ConditionExpression: 'attribute_not_exists(pk)',
       Item: { connectionId: 'c1', userId: 'alice', username: 'Alice', expiresAt: 4_000_000_000 },
     });
-    const update = ddb.commandCalls(UpdateCommand)[1]?.args[0].input;
+    const update = ddb.commandCalls(UpdateCommand).at(-1)?.args[0].input;
     expect(update?.ConditionExpression).toContain('size(channels) < :max');
     expect(update?.ExpressionAttributeValues).toMatchObject({ ':max': 100, ':c': new Set(['room:b']) });
+    // The count after the join: every shard's count, read in one consistent request.
+    const batch = ddb.commandCalls(BatchGetCommand)[0]?.args[0].input.RequestItems?.t;
+    expect(batch?.ConsistentRead).toBe(true);
+    expect(batch?.Keys).toEqual(
+      Array.from({ length: 8 }, (_, i) => ({ pk: `chan#room:b#${i}`, sk: 'count' })),
+    );
   });
 
   it('stores a recovering subscription as replay pending, and clears the mark with its replayedTo', async () => {
     ddb.on(GetCommand, { Key: { pk: 'conn#c1', sk: 'meta' } }).resolves({ Item: meta });
-    ddb.on(UpdateCommand).resolves({ Attributes: { cnt: 1 } });
+    ddb.on(UpdateCommand).resolves({ Attributes: { cnt: 2 } });
+    ddb.on(BatchGetCommand).resolves({ Responses: { t: [{ cnt: 2 }] } });
     await store().subscribe('c1', 'room:b', 100, { replayPending: true });
     expect(ddb.commandCalls(PutCommand)[0]?.args[0].input.Item).toMatchObject({ replayPending: true });
     await store().setReplayedTo('c1', 'room:b', 42);
     expect(ddb.commandCalls(UpdateCommand).at(-1)?.args[0].input).toMatchObject({
-      Key: { pk: 'chan#room:b', sk: 'conn#c1' },
+      Key: { pk: roomPk('room:b'), sk: 'conn#c1' },
       UpdateExpression: 'SET replayedTo = :s REMOVE replayPending',
       ExpressionAttributeValues: { ':s': 42 },
     });
@@ -86,19 +103,36 @@ describe('DynamoConnectionStore.subscribe', () => {
 
   it('changes nothing for a connection already subscribed', async () => {
     ddb.on(GetCommand, { Key: { pk: 'conn#c1', sk: 'meta' } }).resolves({ Item: meta });
-    ddb.on(GetCommand, { Key: { pk: 'chan#room:a', sk: 'count' } }).resolves({ Item: { cnt: 3 } });
+    ddb.on(GetCommand, { Key: { pk: 'chan#user:alice', sk: 'count' } }).resolves({ Item: { cnt: 3 } });
     ddb.on(PutCommand).rejects(conditionFailed());
-    expect(await store().subscribe('c1', 'room:a', 100)).toEqual({ added: false, count: 3 });
-    expect(writes()).toEqual(['Put chan#room:a|conn#c1']);
+    expect(await store().subscribe('c1', 'user:alice', 100)).toEqual({ added: false, count: 3 });
+    expect(writes()).toEqual(['Put chan#user:alice|conn#c1']);
   });
 
   it('undoes the subscription and count when the connection is at its channel limit', async () => {
     ddb.on(GetCommand, { Key: { pk: 'conn#c1', sk: 'meta' } }).resolves({ Item: meta });
-    ddb.on(UpdateCommand).resolves({ Attributes: { cnt: 1 } });
+    ddb.on(UpdateCommand).resolves({ Attributes: { cnt: 2 } });
     ddb.on(UpdateCommand, { Key: { pk: 'conn#c1', sk: 'meta' } }).rejects(conditionFailed());
     ddb.on(DeleteCommand).resolves({ Attributes: { pk: 'x' } });
     await expect(store().subscribe('c1', 'room:b', 2)).rejects.toBeInstanceOf(ChannelLimitError);
-    expect(writes()).toContain('Delete chan#room:b|conn#c1');
+    expect(writes()).toEqual([
+      `Put ${roomPk('room:b')}|conn#c1`,
+      `Update ${roomPk('room:b')}|count`,
+      'Update conn#c1|meta',
+      `Delete ${roomPk('room:b')}|conn#c1`,
+      `Update ${roomPk('room:b')}|count`,
+    ]);
+  });
+
+  it('takes the subscription back out when its count could not be raised', async () => {
+    ddb.on(GetCommand, { Key: { pk: 'conn#c1', sk: 'meta' } }).resolves({ Item: meta });
+    ddb.on(UpdateCommand).rejects(new Error('ProvisionedThroughputExceededException'));
+    await expect(store().subscribe('c1', 'room:b', 100)).rejects.toThrow('ProvisionedThroughput');
+    expect(writes()).toEqual([
+      `Put ${roomPk('room:b')}|conn#c1`,
+      `Update ${roomPk('room:b')}|count`,
+      `Delete ${roomPk('room:b')}|conn#c1`,
+    ]);
   });
 
   it('writes nothing for a connection that is gone', async () => {
@@ -108,47 +142,122 @@ describe('DynamoConnectionStore.subscribe', () => {
   });
 });
 
+describe('DynamoConnectionStore.put', () => {
+  const record = {
+    connectionId: 'c1',
+    principal: { sub: 'alice', username: 'Alice', orgs: [], scopes: [], exp: 2_000_000_000 },
+    channels: ['room:a', 'user:alice'],
+    connectedAt: 1,
+    expiresAt: 4_000_000_000,
+  };
+
+  it('writes the record with its channels, then every subscription, count and index entry at once', async () => {
+    ddb.on(UpdateCommand).resolves({ Attributes: { cnt: 5 } });
+    await store().put(record);
+    const all = writes();
+    expect(all[0]).toBe('Put conn#c1|meta');
+    expect(all.slice(1).sort()).toEqual(
+      [
+        `Update ${statsPk}|global`, // connections + 1
+        `Put ${roomPk('room:a')}|conn#c1`,
+        `Update ${roomPk('room:a')}|count`,
+        'Put chan#user:alice|conn#c1',
+        'Update chan#user:alice|count',
+        'Put user#alice|conn#c1',
+        'Update user#alice|count',
+      ].sort(),
+    );
+    expect(ddb.commandCalls(PutCommand)[0]?.args[0].input.Item).toMatchObject({
+      channels: new Set(['room:a', 'user:alice']),
+    });
+  });
+
+  it('undoes everything it wrote when a write fails, and throws that failure', async () => {
+    ddb.on(UpdateCommand).resolves({ Attributes: { cnt: 5 } });
+    ddb.on(PutCommand, { Item: { pk: 'user#alice' } }).rejects(new Error('InternalServerError'));
+    ddb.on(DeleteCommand).resolves({ Attributes: { pk: 'x' } });
+    ddb.on(DeleteCommand, { Key: { pk: 'user#alice', sk: 'conn#c1' } }).resolves({});
+    await expect(store().put(record)).rejects.toThrow('InternalServerError');
+    const undo = writes().slice(writes().indexOf(`Update ${roomPk('room:a')}|count`) + 1);
+    expect(undo.filter((w) => w.startsWith('Delete')).sort()).toEqual(
+      [
+        'Delete conn#c1|meta',
+        `Delete ${roomPk('room:a')}|conn#c1`,
+        'Delete chan#user:alice|conn#c1',
+        'Delete user#alice|conn#c1',
+      ].sort(),
+    );
+    // Each count it raised is lowered again, the connection's stats too; the user's count never moved.
+    const counts = ddb
+      .commandCalls(UpdateCommand)
+      .map((c) => c.args[0].input)
+      .filter(
+        (i) => i.ExpressionAttributeValues?.[':by'] === -1 || i.ExpressionAttributeValues?.[':v0'] === -1,
+      )
+      .map((i) => `${i.Key?.pk}|${i.Key?.sk}`);
+    expect(counts.sort()).toEqual(
+      [`${roomPk('room:a')}|count`, 'chan#user:alice|count', `${statsPk}|global`].sort(),
+    );
+  });
+
+  it('stops and undoes when its caller runs out of time', async () => {
+    ddb.on(UpdateCommand).resolves({ Attributes: { cnt: 5 } });
+    ddb.on(DeleteCommand).resolves({});
+    await expect(store().put(record, { stop: () => true })).rejects.toBeInstanceOf(ConnectAbandonedError);
+    expect(writes()).toEqual([
+      'Put conn#c1|meta',
+      'Delete conn#c1|meta',
+      `Delete ${roomPk('room:a')}|conn#c1`,
+      'Delete chan#user:alice|conn#c1',
+      'Delete user#alice|conn#c1',
+    ]);
+  });
+});
+
 describe('DynamoConnectionStore.remove', () => {
-  it('deletes the connection, each subscription, the user index entry, and lowers the counts', async () => {
+  it('deletes the connection, then each subscription, the user index entry, and lowers the counts', async () => {
     ddb.on(DeleteCommand, { Key: { pk: 'conn#c1', sk: 'meta' } }).resolves({ Attributes: meta });
     ddb
-      .on(DeleteCommand, { Key: { pk: 'chan#room:a', sk: 'conn#c1' } })
+      .on(DeleteCommand, { Key: { pk: roomPk('room:a'), sk: 'conn#c1' } })
       .resolves({ Attributes: { pk: 'x' } });
     ddb
       .on(DeleteCommand, { Key: { pk: 'chan#user:alice', sk: 'conn#c1' } })
       .resolves({ Attributes: { pk: 'x' } });
-    ddb.on(UpdateCommand, { Key: { pk: 'chan#room:a', sk: 'count' } }).resolves({ Attributes: { cnt: 4 } });
+    ddb.on(DeleteCommand, { Key: { pk: 'user#alice', sk: 'conn#c1' } }).resolves({ Attributes: { pk: 'x' } });
+    ddb
+      .on(UpdateCommand, { Key: { pk: roomPk('room:a'), sk: 'count' } })
+      .resolves({ Attributes: { cnt: 4 } });
     ddb
       .on(UpdateCommand, { Key: { pk: 'chan#user:alice', sk: 'count' } })
       .resolves({ Attributes: { cnt: 0 } });
     ddb.on(UpdateCommand, { Key: { pk: 'user#alice', sk: 'count' } }).resolves({ Attributes: { cnt: 1 } });
-    const removed = await new DynamoConnectionStore(doc(), 't', clock).remove('c1');
+    const removed = await store().remove('c1');
     expect(removed?.record).toMatchObject({
       connectionId: 'c1',
       principal: { sub: 'alice', orgs: ['acme'] },
     });
-    expect(removed?.remaining).toEqual([
-      { channel: 'room:a', count: 4 },
-      { channel: 'user:alice', count: 0 },
-    ]);
-    expect(writes()).toEqual([
-      'Delete conn#c1|meta',
-      'Delete chan#room:a|conn#c1',
-      'Update chan#room:a|count',
-      'Delete chan#user:alice|conn#c1',
-      'Update chan#user:alice|count',
-      'Update stats|global', // channels -1: user:alice is empty now
-      'Delete chan#user:alice|count',
-      'Update stats|global', // connections -1
-      'Delete user#alice|conn#c1',
-      'Update user#alice|count', // alice still has another connection: users unchanged
-    ]);
+    expect(removed?.left).toEqual(['room:a', 'user:alice']);
+    const all = writes();
+    expect(all[0]).toBe('Delete conn#c1|meta');
+    expect(all.slice(1).sort()).toEqual(
+      [
+        `Delete ${roomPk('room:a')}|conn#c1`,
+        `Update ${roomPk('room:a')}|count`,
+        'Delete chan#user:alice|conn#c1',
+        'Update chan#user:alice|count',
+        `Update ${statsPk}|global`, // channels -1: user:alice is empty now
+        'Delete chan#user:alice|count',
+        `Update ${statsPk}|global`, // connections -1
+        'Delete user#alice|conn#c1',
+        'Update user#alice|count', // alice still has another connection: users unchanged
+      ].sort(),
+    );
   });
 
   it('removes only the orphan subscription it was told of when the connection is gone already', async () => {
     ddb.on(DeleteCommand).resolves({});
-    expect(await new DynamoConnectionStore(doc(), 't', clock).remove('c1', 'room:z')).toBeNull();
-    expect(writes()).toEqual(['Delete conn#c1|meta', 'Delete chan#room:z|conn#c1']);
+    expect(await store().remove('c1', 'room:z')).toBeNull();
+    expect(writes()).toEqual(['Delete conn#c1|meta', `Delete ${roomPk('room:z')}|conn#c1`]);
   });
 });
 
@@ -161,25 +270,66 @@ describe('DynamoConnectionStore queries', () => {
           { connectionId: 'a', userId: 'u1', expiresAt: 4_000_000_000 },
           { connectionId: 'old', expiresAt: 1 },
         ],
-        LastEvaluatedKey: { pk: 'chan#room:a', sk: 'conn#old' },
+        LastEvaluatedKey: { pk: 'chan#user:u1', sk: 'conn#old' },
       })
       .resolvesOnce({ Items: [{ connectionId: 'b', replayedTo: 7, expiresAt: 4_000_000_000 }] });
     const pages: unknown[] = [];
-    for await (const page of new DynamoConnectionStore(doc(), 't', clock).subscribers('room:a', {
-      pageSize: 2,
-    }))
-      pages.push(page);
+    for await (const page of store().subscribers('user:u1', { pageSize: 2 })) pages.push(page);
     expect(pages).toEqual([
       [{ connectionId: 'a', userId: 'u1' }],
       [{ connectionId: 'b', userId: null, replayedTo: 7 }],
     ]);
     const second = ddb.commandCalls(QueryCommand)[1]?.args[0].input;
-    expect(second).toMatchObject({ Limit: 2, ExclusiveStartKey: { pk: 'chan#room:a', sk: 'conn#old' } });
+    expect(second).toMatchObject({ Limit: 2, ExclusiveStartKey: { pk: 'chan#user:u1', sk: 'conn#old' } });
+  });
+
+  it('reads every shard of a sharded channel at once, interleaving their pages; or one shard when asked', async () => {
+    const released: (() => void)[] = [];
+    ddb.on(QueryCommand).callsFake(async (input: { ExpressionAttributeValues: { ':pk': string } }) => {
+      const pk = input.ExpressionAttributeValues[':pk'];
+      // Each shard answers only once all eight were asked: a sequential reader would never finish.
+      await new Promise<void>((resolve) => {
+        released.push(resolve);
+        if (released.length === 8) for (const r of released) r();
+      });
+      return { Items: [{ connectionId: `in-${pk}`, expiresAt: 4_000_000_000 }] };
+    });
+    const seen: string[] = [];
+    for await (const page of store().subscribers('room:a')) seen.push(...page.map((s) => s.connectionId));
+    expect(seen.sort()).toEqual(Array.from({ length: 8 }, (_, i) => `in-chan#room:a#${i}`).sort());
+
+    ddb.reset();
+    ddb.on(QueryCommand).resolves({ Items: [{ connectionId: 'x', expiresAt: 4_000_000_000 }] });
+    const one: unknown[] = [];
+    for await (const page of store().subscribers('room:a', { shard: 3 })) one.push(page);
+    expect(one).toEqual([[{ connectionId: 'x', userId: null }]]);
+    expect(ddb.commandCalls(QueryCommand).map((c) => c.args[0].input.ExpressionAttributeValues)).toEqual([
+      { ':pk': 'chan#room:a#3', ':conn': 'conn#' },
+    ]);
+    for await (const page of store().subscribers('room:a', { shard: 8 })) one.push(page);
+    expect(one).toHaveLength(1); // no such shard: nothing, and no Query
+    expect(store().subscriberShards('room:a')).toBe(8);
+    expect(store().subscriberShards('user:u1')).toBe(1);
+  });
+
+  it('sums the stats over their shards in one consistent read', async () => {
+    ddb.on(BatchGetCommand).resolves({
+      Responses: {
+        t: [
+          { connections: 3, users: 1 },
+          { connections: 2, channels: 4, users: -1 },
+        ],
+      },
+    });
+    expect(await store().stats()).toEqual({ connections: 5, channels: 4, users: 0 });
+    const req = ddb.commandCalls(BatchGetCommand)[0]?.args[0].input.RequestItems?.t;
+    expect(req?.Keys).toHaveLength(STATS_SHARDS);
+    expect(req?.ConsistentRead).toBe(true);
   });
 
   it('counts frames per connection and minute window with an atomic ADD that expires', async () => {
     ddb.on(UpdateCommand).resolves({ Attributes: { n: 42 } });
-    expect(await new DynamoConnectionStore(doc(), 't', clock).countFrame('c1', 1_790_000_040)).toBe(42);
+    expect(await store().countFrame('c1', 1_790_000_040)).toBe(42);
     expect(ddb.commandCalls(UpdateCommand)[0]?.args[0].input).toMatchObject({
       Key: { pk: 'conn#c1', sk: 'rate#1790000040' },
       UpdateExpression: 'ADD n :one SET expiresAt = :exp',

@@ -7,6 +7,7 @@ import * as wsMessage from '../../../lambdas/ws-message';
 import { PowertoolsMetrics } from '../../../shared/adapters/powertools-metrics';
 import type { Env } from '../../../shared/app/config';
 import { createRuntime, type Runtime } from '../../../shared/app/runtime';
+import { shardOf } from '../../../shared/core/channels';
 import { CONNECTING_GRACE_MS } from '../../../shared/core/delivery/post';
 import { METRICS, type MetricName } from '../../../shared/core/metrics';
 import { GatewayError } from '../../../shared/core/ports';
@@ -75,7 +76,7 @@ describe('one fan-out', () => {
     });
     expect(publication.delivery).toEqual({ recipients: 3, delivered: 2, gone: 1, failed: 0, queued: 0 });
     expect(documents).toEqual([]); // recorded in memory until the invocation ends
-    runtime.metrics.flush();
+    await runtime.metrics.flush();
 
     expect(documents).toEqual([
       {
@@ -120,7 +121,7 @@ describe('one fan-out', () => {
     expect(documents[0]!._aws.Timestamp).toBeLessThanOrEqual(Date.now());
 
     // A flush forgets what it wrote: the next invocation starts from nothing.
-    runtime.metrics.flush();
+    await runtime.metrics.flush();
     expect(documents).toHaveLength(2);
   });
 });
@@ -128,17 +129,17 @@ describe('one fan-out', () => {
 describe('the Powertools adapter', () => {
   afterEach(() => vi.restoreAllMocks());
 
-  it('writes nothing for an invocation that recorded nothing, or only zeros', () => {
+  it('writes nothing for an invocation that recorded nothing, or only zeros', async () => {
     const documents: string[] = [];
     const metrics = new PowertoolsMetrics({ service: SERVICE, sink: (d) => documents.push(d) });
-    metrics.flush();
+    await metrics.flush();
     metrics.count('FailedPosts', 0);
     metrics.countBy('Errors', 'INTERNAL', 0);
-    metrics.flush();
+    await metrics.flush();
     expect(documents).toEqual([]);
   });
 
-  it('sums counts, keeps each duration, and writes one document per breakdown value', () => {
+  it('sums counts, keeps each duration, and writes one document per breakdown value', async () => {
     const documents: EmfDocument[] = [];
     const metrics = new PowertoolsMetrics({ service: SERVICE, sink: (d) => documents.push(JSON.parse(d)) });
     metrics.countBy('Errors', 'RATE_LIMITED');
@@ -146,7 +147,7 @@ describe('the Powertools adapter', () => {
     metrics.countBy('Errors', 'RATE_LIMITED');
     metrics.duration('FanOutDuration', 3);
     metrics.duration('FanOutDuration', 40);
-    metrics.flush();
+    await metrics.flush();
     expect(documents.map(({ _aws, ...values }) => [_aws.CloudWatchMetrics[0]!.Dimensions, values])).toEqual([
       [[['service']], { service: SERVICE, Errors: 3, FanOutDuration: [3, 40] }],
       [[['service', 'code']], { service: SERVICE, code: 'RATE_LIMITED', Errors: 2 }],
@@ -154,15 +155,15 @@ describe('the Powertools adapter', () => {
     ]);
   });
 
-  it('flushes before a duration reaches the 100 values EMF allows per metric, through its sink', () => {
+  it('flushes before a duration reaches the 100 values EMF allows per metric, through its sink', async () => {
     const documents: EmfDocument[] = [];
     const metrics = new PowertoolsMetrics({ service: SERVICE, sink: (d) => documents.push(JSON.parse(d)) });
     for (let i = 0; i < 150; i++) metrics.duration('FanOutDuration', i);
-    metrics.flush();
+    await metrics.flush();
     expect(documents.map((d) => (d.FanOutDuration as number[]).length)).toEqual([99, 51]);
   });
 
-  it('prints the documents on stdout without a sink, as Powertools does in Lambda', () => {
+  it('prints the documents on stdout without a sink, as Powertools does in Lambda', async () => {
     const lines: string[] = [];
     vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
       lines.push(String(chunk));
@@ -170,7 +171,7 @@ describe('the Powertools adapter', () => {
     });
     const metrics = new PowertoolsMetrics({ service: SERVICE });
     metrics.count('Connects');
-    metrics.flush();
+    await metrics.flush();
     vi.restoreAllMocks();
     expect(lines).toHaveLength(1);
     expect(lines[0]!.endsWith('\n')).toBe(true);
@@ -224,7 +225,7 @@ describe('the handlers', () => {
       try {
         return await make(rt)(event, context);
       } finally {
-        rt.metrics.flush(); // as lambdaHandler and the local invoker do after each invocation
+        await rt.metrics.flush(); // as lambdaHandler and the local invoker do after each invocation
       }
     };
     const alice = user('alice');
@@ -262,8 +263,9 @@ describe('the handlers', () => {
     await invoke(wsConnect.makeHandler, wsEvent('$connect', {}, alice, 'alice-2'));
     await frame({ type: 'subscribe', channel: 'room:lobby', since: 0 }, 'alice-2');
     await frame({ type: 'publish', channel: 'room:lobby', data: { n: 3 } });
-    // Two more subscribers: the next publish (n=4, from alice-2) is queued, and the fan-out worker delivers
-    // it to the four of them (its `channel` message, then the `connections` message that one sends).
+    // Two more subscribers: the next publish (n=4, from alice-2) is queued, and the fan-out workers deliver
+    // it to the four of them (a `channel` message per shard, then the `connections` message of each shard
+    // that has any of them).
     for (const id of ['bob-3', 'bob-4']) {
       await invoke(
         wsConnect.makeHandler,
@@ -284,6 +286,8 @@ describe('the handlers', () => {
 
     const metrics = emitted(documents);
     const s = `service=${SERVICE}`;
+    const shards = rt.channels.subscriberShards('room:lobby');
+    const shardsHolding = (ids: string[]) => new Set(ids.map((id) => shardOf(id, shards))).size;
     expect(Object.fromEntries(metrics)).toEqual({
       [`Connects [${s}]`]: 5,
       [`ConnectRefusals [${s}]`]: 1,
@@ -306,8 +310,9 @@ describe('the handlers', () => {
       [`FailedPosts [${s}]`]: 1,
       [`GoneConnections [${s}]`]: 1,
       [`RecoveredMessages [${s}]`]: 2,
-      // one sample per publish posted to in-process, and one for the worker's `connections` message
-      [`FanOutDuration [${s}]`]: 4,
+      // one sample per publish posted to in-process, and one per `connections` message of the workers: one
+      // per shard of room:lobby that holds one of the four
+      [`FanOutDuration [${s}]`]: 3 + shardsHolding(['alice-1', 'alice-2', 'bob-3', 'bob-4']),
       [`Disconnects [${s}]`]: 1,
     });
 

@@ -11,7 +11,16 @@ describe('connect', () => {
       principal: user('alice'),
       channels: ' room:a , room:a,,sensors ',
     });
-    expect(result).toEqual({ ok: true, channels: ['room:a', 'sensors', 'user:alice'] });
+    expect(result).toEqual({
+      ok: true,
+      channels: ['room:a', 'sensors', 'user:alice'],
+      // Rooms announce joins: that is left to the after-connect Lambda.
+      afterConnect: {
+        connectionId: 'c1',
+        principal: user('alice'),
+        channels: ['room:a', 'sensors', 'user:alice'],
+      },
+    });
     expect(world.connections.channelsOf('c1').sort()).toEqual(['room:a', 'sensors', 'user:alice']);
     const record = await world.connections.get('c1');
     expect(record?.expiresAt).toBe(Math.floor(world.clock.now() / 1000) + 7200);

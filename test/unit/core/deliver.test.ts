@@ -99,6 +99,7 @@ describe('When 2,500 subscribers over three Query pages get one frame and 250 of
       DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
       'table',
       clock,
+      () => 1,
     );
     const gateway = new ManagementApiGateway({
       endpoint: 'https://abc.execute-api.us-east-1.amazonaws.com/prod',

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fanOutWorkerHandler } from '../../../shared/app/queue';
 import { ANONYMOUS } from '../../../shared/core/auth/principal';
+import { shardOf } from '../../../shared/core/channels';
 import {
   CONNECTIONS_PER_MESSAGE,
   connectionsMessages,
@@ -35,6 +36,13 @@ function subscribe(world: FakeWorld, channel: string, n: number): string[] {
 }
 
 const event = { type: 'announcement', text: 'hello, everyone' };
+/** How many partitions hold ROOM's subscriptions (the room namespace's), and which one holds a connection's. */
+const shardsOfRoom = (world: FakeWorld) => world.channels.subscriberShards(ROOM);
+/** The connections of each shard of ROOM, by shard. */
+const byShard = (world: FakeWorld, ids: readonly string[]) => {
+  const shards = shardsOfRoom(world);
+  return Array.from({ length: shards }, (_, shard) => ids.filter((id) => shardOf(id, shards) === shard));
+};
 const publishTo = (world: FakeWorld, options: { exclude?: ReadonlySet<string> } = {}) =>
   publish(world, { channels: [world.channels.parse(ROOM)], event, ...options });
 
@@ -93,10 +101,13 @@ describe('The delivery tier a publish takes', () => {
 
     expect(world.gateway.posts).toEqual([]);
     const [stored] = world.messages.histories.get(ROOM)!;
-    expect(world.fanOutQueue.sent).toHaveLength(1);
-    const { job, frame } = decodeFanOutMessage(world.fanOutQueue.sent[0]!.body);
-    expect(job).toEqual({ kind: 'channel', channel: ROOM, shard: 0, seq: 1 });
-    expect(frame).toBe(stored!.frame); // the frame exactly as stored, carried once
+    const shards = shardsOfRoom(world);
+    expect(shards).toBeGreaterThan(1);
+    const messages = world.fanOutQueue.sent.map((m) => decodeFanOutMessage(m.body));
+    expect(messages.map((m) => m.job)).toEqual(
+      Array.from({ length: shards }, (_, shard) => ({ kind: 'channel', channel: ROOM, shard, seq: 1 })),
+    );
+    for (const { frame } of messages) expect(frame).toBe(stored!.frame); // the frame exactly as stored
     expect(publication.delivery).toEqual({ recipients: 4, delivered: 0, gone: 0, failed: 0, queued: 4 });
     // Counted queued, with no fan-out duration: the publisher only sent a message.
     expect(world.metrics.totals).toMatchObject({ QueuedRecipients: 4 });
@@ -113,13 +124,22 @@ describe('The delivery tier a publish takes', () => {
     });
   });
 
-  it('sends one message per shard of the channel, each naming its shard', async () => {
+  it('sends one message per shard of the channel, and the worker of each reads that shard only', async () => {
     const world = fakeWorld({ FANOUT_QUEUE_THRESHOLD: '3' });
-    subscribe(world, ROOM, 10);
-    world.connections.subscriberShards = () => 3;
+    const ids = subscribe(world, ROOM, 40);
     await publishTo(world);
-    const shards = world.fanOutQueue.sent.map((m) => decodeFanOutMessage(m.body).job);
-    expect(shards.map((j) => (j.kind === 'channel' ? j.shard : -1))).toEqual([0, 1, 2]);
+    const jobs = world.fanOutQueue.sent.map((m) => decodeFanOutMessage(m.body).job);
+    expect(jobs.map((j) => (j.kind === 'channel' ? j.shard : -1))).toEqual(
+      Array.from({ length: shardsOfRoom(world) }, (_, shard) => shard),
+    );
+    await drain(world);
+    const reads = world.log.lines
+      .filter((l) => l.message === 'fan-out shard read')
+      .map((l) => [l.extra?.shard, l.extra?.read]);
+    expect(reads.sort((a, b) => Number(a[0]) - Number(b[0]))).toEqual(
+      byShard(world, ids).map((inShard, shard) => [shard, inShard.length]),
+    );
+    expect([...postsPerConnection(world).keys()].sort()).toEqual([...ids].sort());
   });
 
   it('posts to every audience itself where there is no queue (a server library given none)', async () => {
@@ -153,14 +173,19 @@ describe('The fan-out workers', () => {
     const counts = postsPerConnection(world);
     expect([...counts.keys()].sort()).toEqual(ids.filter((id) => id !== 'c1' && id !== 'c3').sort());
     expect([...counts.values()].every((n) => n === 1)).toBe(true);
-    // One channel message, then 998 connections in messages of at most CONNECTIONS_PER_MESSAGE.
-    expect(invocations).toBe(Math.ceil((1 + Math.ceil(998 / CONNECTIONS_PER_MESSAGE)) / 4));
+    // A channel message per shard, then each shard's connections (998 in all) in messages of at most
+    // CONNECTIONS_PER_MESSAGE.
+    const connectionsMessagesOf = byShard(
+      world,
+      ids.filter((id) => id !== 'c1' && id !== 'c3'),
+    ).reduce((n, inShard) => n + Math.ceil(inShard.length / CONNECTIONS_PER_MESSAGE), 0);
+    expect(invocations).toBe(Math.ceil((shardsOfRoom(world) + connectionsMessagesOf) / 4));
     const [stored] = world.messages.histories.get(ROOM)!;
     const payloads = new Set(world.gateway.posts.map((p) => new TextDecoder().decode(p.data)));
     expect([...payloads]).toEqual([stored!.frame]);
     // The workers count what they posted as the in-process tier does; a duration per `connections` message.
     expect(world.metrics.totals).toMatchObject({ QueuedRecipients: 1000, Deliveries: 998 });
-    expect(world.metrics.samples.FanOutDuration).toHaveLength(Math.ceil(998 / CONNECTIONS_PER_MESSAGE));
+    expect(world.metrics.samples.FanOutDuration).toHaveLength(connectionsMessagesOf);
   });
 
   it('lose no delivery when half of a batch fails: that half continues in a new message, a round later, and nobody gets it twice', async () => {
@@ -182,13 +207,18 @@ describe('The fan-out workers', () => {
     const counts = postsPerConnection(world);
     expect([...counts.keys()].sort()).toEqual([...ids].sort());
     expect([...counts.values()].every((n) => n === 1)).toBe(true);
-    // One continuation per message of 250 (round 1, after 2 s): each with the 125 that had failed.
-    expect(delays.filter((d) => d > 0)).toEqual([2, 2, 2, 2]);
+    // One continuation per `connections` message (a shard's, at most 250; round 1, after 2 s): each with
+    // those of its connections that had failed.
+    const messages = byShard(world, ids).reduce(
+      (n, inShard) => n + Math.ceil(inShard.length / CONNECTIONS_PER_MESSAGE),
+      0,
+    );
+    expect(delays.filter((d) => d > 0)).toEqual(Array(messages).fill(2));
   });
 
   it('pass on what they could not post before their time ran out, and it is delivered by the next', async () => {
-    // 2000 a second for 10 workers: 200 each, so 250 connections take 1.25 s; the worker has 0.5 s.
-    const world = fakeWorld({ FANOUT_QUEUE_THRESHOLD: '10', MANAGEMENT_API_QUOTA: '2000' });
+    // 400 a second for 10 workers: 40 each, so a shard's ~31 connections take ~0.8 s; the worker has 0.5 s.
+    const world = fakeWorld({ FANOUT_QUEUE_THRESHOLD: '10', MANAGEMENT_API_QUOTA: '400' });
     const ids = subscribe(world, ROOM, 250);
     await publishTo(world);
     const { failed, delays } = await drain(world, { batchSize: 1, remainingMs: 10_500 });
@@ -265,16 +295,25 @@ describe('The fan-out workers', () => {
     expect(world.gateway.posts.map((p) => p.connectionId)).toEqual(['c0']);
   });
 
-  it('report a shard they could not read as failed, to be received again', async () => {
+  it('report a shard they could not read as failed, to be received again; the other shards are delivered', async () => {
     const world = fakeWorld({ FANOUT_QUEUE_THRESHOLD: '1' });
-    subscribe(world, ROOM, 2);
+    const ids = subscribe(world, ROOM, 40);
     await publishTo(world);
-    world.connections.subscribers = async function* () {
-      yield [];
-      throw new Error('ProvisionedThroughputExceededException');
+    const read = world.connections.subscribers.bind(world.connections);
+    world.connections.subscribers = async function* (channel, query) {
+      if (query?.shard === 0) {
+        yield [];
+        throw new Error('ProvisionedThroughputExceededException');
+      }
+      yield* read(channel, query);
     };
     const { failed } = await drain(world);
-    expect(failed).toEqual(['m0-0']);
+    expect(failed).toEqual(['m0-0']); // the first message: shard 0's
+    const [inShard0] = byShard(world, ids);
+    expect(inShard0!.length).toBeGreaterThan(0);
+    expect([...postsPerConnection(world).keys()].sort()).toEqual(
+      ids.filter((id) => !inShard0!.includes(id)).sort(),
+    );
   });
 });
 

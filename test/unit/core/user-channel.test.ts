@@ -28,6 +28,7 @@ describe('the channel of a user', () => {
     expect(await connect(world, { connectionId: 'c1', principal: user(sub) })).toEqual({
       ok: true,
       channels: ['user:auth0=7C5f7c8ec7c33c6c004bbafe82'],
+      afterConnect: null, // nothing happens on a join of a user channel
     });
     const other = await TestClient.connect(world, 'c2', user('auth0|other'));
     expect(await other.request({ type: 'subscribe', channel: userChannel(sub) })).toMatchObject({

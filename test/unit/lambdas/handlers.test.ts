@@ -5,6 +5,7 @@ import {
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
   DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
@@ -23,6 +24,8 @@ import * as wsMessage from '../../../lambdas/ws-message';
 import type { Env } from '../../../shared/app/config';
 import type { HttpEvent, WsEvent } from '../../../shared/app/events';
 import { createRuntime } from '../../../shared/app/runtime';
+import type { AfterConnectStarter } from '../../../shared/core/after-connect';
+import { shardOf } from '../../../shared/core/channels';
 import { httpEvent, wsEvent } from '../../support/events';
 import { AUDIENCE, ISSUER, testIssuer } from '../../support/tokens';
 import { user } from '../../support/world';
@@ -50,7 +53,8 @@ beforeAll(async () => {
 });
 
 /** Each Lambda module's handler, made from a runtime of `env` with the real adapters (the SDK is mocked). */
-const connectHandler = (e: WsEvent) => wsConnect.makeHandler(createRuntime(env))(e);
+const connectHandler = (e: WsEvent, context?: { getRemainingTimeInMillis(): number }) =>
+  wsConnect.makeHandler(createRuntime(env))(e, context);
 const disconnectHandler = (e: WsEvent) => wsDisconnect.makeHandler(createRuntime(env))(e);
 const messageHandler = (e: WsEvent) => wsMessage.makeHandler(createRuntime(env))(e);
 const healthHandler = (e: HttpEvent) => health.makeHandler(createRuntime(env))(e);
@@ -97,6 +101,58 @@ describe('ws-connect', () => {
     expect((await connectHandler(event)).statusCode).toBe(400);
   });
 
+  it('hands the join of a room to the after-connect Lambda, with the stage to post through', async () => {
+    ddb.on(QueryCommand).resolves({ Items: [] });
+    ddb.on(UpdateCommand).resolves({ Attributes: { cnt: 1 } });
+    const started: unknown[] = [];
+    const starter: AfterConnectStarter = {
+      async start(job, signal) {
+        expect(signal?.aborted).toBe(false);
+        started.push(job);
+      },
+    };
+    const event = wsEvent('$connect', { queryStringParameters: { channels: 'room:lobby' } });
+    const context = { getRemainingTimeInMillis: () => 9_000 };
+    expect(await wsConnect.makeHandler(createRuntime(env), starter)(event, context)).toEqual({
+      statusCode: 200,
+    });
+    expect(started).toEqual([
+      {
+        connectionId: 'L0SM9cOFvHcCIhw=',
+        principal: expect.objectContaining({ sub: 'alice' }),
+        channels: ['room:lobby', 'user:alice'],
+        endpoint: expect.stringContaining('/prod'),
+      },
+    ]);
+  });
+
+  it('keeps the connection when the after-connect Lambda cannot be started, and says so', async () => {
+    ddb.on(QueryCommand).resolves({ Items: [] });
+    ddb.on(UpdateCommand).resolves({ Attributes: { cnt: 1 } });
+    const starter: AfterConnectStarter = {
+      start: () => Promise.reject(new Error('TooManyRequestsException')),
+    };
+    const event = wsEvent('$connect', { queryStringParameters: { channels: 'room:lobby' } });
+    expect(await wsConnect.makeHandler(createRuntime(env), starter)(event)).toEqual({ statusCode: 200 });
+    expect(ddb.commandCalls(DeleteCommand)).toHaveLength(0); // nothing undone
+  });
+
+  it('undoes its writes and refuses with 500 when the Lambda nears its timeout', async () => {
+    ddb.on(QueryCommand).resolves({ Items: [] });
+    ddb.on(UpdateCommand).resolves({ Attributes: { cnt: 1 } });
+    ddb.on(DeleteCommand).resolves({});
+    let remaining = 9_000;
+    ddb.on(PutCommand).callsFake(() => {
+      remaining = 2_500; // DynamoDB was slow: less than the undo reserve is left
+      return {};
+    });
+    const event = wsEvent('$connect', { queryStringParameters: { channels: 'room:lobby' } });
+    const result = await connectHandler(event, { getRemainingTimeInMillis: () => remaining });
+    expect(result.statusCode).toBe(500);
+    const deleted = ddb.commandCalls(DeleteCommand).map((c) => c.args[0].input.Key?.pk);
+    expect(deleted).toContain('conn#L0SM9cOFvHcCIhw=');
+  });
+
   it('echoes the first sub-protocol the client offers, as API Gateway requires of $connect', async () => {
     ddb.on(QueryCommand).resolves({ Items: [] });
     ddb.on(GetCommand).resolves({ Item: { connectionId: 'x', expiresAt: 4e9 } });
@@ -122,7 +178,7 @@ describe('ws-disconnect', () => {
     const deleted = ddb.commandCalls(DeleteCommand).map((c) => c.args[0].input.Key);
     expect(deleted).toEqual([
       { pk: 'conn#L0SM9cOFvHcCIhw=', sk: 'meta' },
-      { pk: 'chan#room:a', sk: 'conn#L0SM9cOFvHcCIhw=' },
+      { pk: `chan#room:a#${shardOf('L0SM9cOFvHcCIhw=', 8)}`, sk: 'conn#L0SM9cOFvHcCIhw=' },
     ]);
   });
 });
@@ -141,6 +197,7 @@ describe('ws-message', () => {
       Item: { connectionId: 'L0SM9cOFvHcCIhw=', sub: 'alice', expiresAt: 4e9 },
     });
     ddb.on(GetCommand, { Key: { pk: 'seq#room:r', sk: 'seq' } }).resolves({ Item: { seq: 2 } });
+    ddb.on(BatchGetCommand).resolves({ Responses: { 'unit-test': [{ cnt: 1 }] } });
     ddb.on(QueryCommand).resolves({
       Items: [
         { seq: 1, frame: '{"type":"publication","seq":1}' },

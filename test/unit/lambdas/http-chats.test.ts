@@ -3,6 +3,7 @@ import {
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import {
+  BatchGetCommand,
   BatchWriteCommand,
   DynamoDBDocumentClient,
   GetCommand,
@@ -116,13 +117,17 @@ describe('http-chats', () => {
 
 describe('http-channels presence', () => {
   it('GET /v1/channels/{channel}/presence answers the count, the users and the anonymous connections', async () => {
-    ddb.on(GetCommand).resolves({ Item: { cnt: 3 } });
-    ddb.on(QueryCommand).resolves({
+    // A room's count is the sum of its shards' counts; its subscribers are in its shards' partitions.
+    ddb.on(BatchGetCommand).resolves({ Responses: { [env.TABLE_NAME!]: [{ cnt: 1 }, { cnt: 2 }] } });
+    ddb.on(QueryCommand).resolves({ Items: [] });
+    ddb.on(QueryCommand, { ExpressionAttributeValues: { ':pk': 'chan#room:lobby#2' } }).resolves({
       Items: [
         { connectionId: 'a', userId: 'alice', username: 'Alice', expiresAt: 4e9 },
-        { connectionId: 'b', userId: 'alice', username: 'Alice', expiresAt: 4e9 },
         { connectionId: 'c', expiresAt: 4e9 },
       ],
+    });
+    ddb.on(QueryCommand, { ExpressionAttributeValues: { ':pk': 'chan#room:lobby#5' } }).resolves({
+      Items: [{ connectionId: 'b', userId: 'alice', username: 'Alice', expiresAt: 4e9 }],
     });
     const result = await channelsHandler(
       await event('GET /v1/channels/{channel}/presence', { pathParameters: { channel: 'room%3Alobby' } }),

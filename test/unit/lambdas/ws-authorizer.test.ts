@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { makeHandler } from '../../../lambdas/ws-authorizer';
+import { createAuthorizerRuntime } from '../../../shared/app/authorizer';
 import type { Env } from '../../../shared/app/config';
 import type { WsAuthorizerEvent } from '../../../shared/app/events';
-import { createRuntime } from '../../../shared/app/runtime';
 import { principalFromContext } from '../../../shared/core/auth/principal';
 import {
   AUDIENCE,
@@ -56,7 +56,7 @@ beforeAll(async () => {
   };
 });
 
-const authorize = (event: WsAuthorizerEvent, e: Env = env) => makeHandler(createRuntime(e))(event);
+const authorize = (event: WsAuthorizerEvent, e: Env = env) => makeHandler(createAuthorizerRuntime(e))(event);
 
 const claims = (extra: Record<string, unknown> = {}) => ({
   sub: 'alice',

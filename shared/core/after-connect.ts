@@ -1,0 +1,139 @@
+import type { Principal } from './auth/principal';
+import { type Channel, type ChannelRegistry, parseStored } from './channels';
+import { mapBounded } from './delivery/pool';
+import { postWithRetry } from './delivery/post';
+import type { Clock, ConnectionStore, Gateway, Log } from './ports';
+import type { ServerFrame } from './protocol';
+import { type ChannelHookRegistry, type JoinEvent, runHook } from './session/hooks';
+
+/**
+ * The work of a `$connect` that must not be inside it: `$connect` does a constant amount of work whatever
+ * the size of the channels it joins (stores the connection, its subscriptions and counts) and hands the
+ * rest to the after-connect Lambda (lambdas/after-connect.ts, invoked asynchronously), which runs, per
+ * channel joined at connect:
+ *  - the namespace's `welcome` hook: frames for the new connection, posted in order with a short, bounded
+ *    retry on 410, since API Gateway answers 410 until `$connect` has returned;
+ *  - the namespace's `afterJoin` hook with `atConnect: true`: what is told to the others (a room's
+ *    presence notice, a counter's `user_count_update`), whose cost grows with the channel.
+ * This is the place for anything else a new connection should cause once it is open (issue 12's
+ * server-first welcome frames of a seed dialect: another source of frames in `welcomeFrames`).
+ */
+export interface AfterConnectJob {
+  connectionId: string;
+  principal: Principal;
+  /** The channels `$connect` subscribed it to. */
+  channels: string[];
+}
+
+/** Does a connect to these channels leave work for later? Only where a namespace has a join hook. */
+export function hasAfterConnectWork(hooks: ChannelHookRegistry, channels: readonly Channel[]): boolean {
+  return channels.some((c) => {
+    const h = hooks[c.namespace.name];
+    return h?.afterJoin !== undefined || h?.welcome !== undefined;
+  });
+}
+
+/** Starts an after-connect job elsewhere (the after-connect Lambda's asynchronous Invoke, shared/adapters/lambda.ts). */
+export interface AfterConnectStarter {
+  /** Resolves once the job is accepted (not run); `signal` aborts the hand-over. */
+  start(job: AfterConnectJob & { endpoint: string }, signal?: AbortSignal): Promise<void>;
+}
+
+export interface AfterConnectDeps {
+  connections: Pick<ConnectionStore, 'get' | 'countSubscribers'>;
+  channels: ChannelRegistry;
+  hooks: ChannelHookRegistry;
+  gateway: Gateway;
+  clock: Clock;
+  log: Log;
+}
+
+export interface AfterConnectReport {
+  /** False when the connection was gone already (closed, or its `$connect` undone): nothing was run. */
+  ran: boolean;
+  /** Welcome frames posted to the new connection. */
+  welcomed: number;
+}
+
+/** Waits before each new try of a welcome post that found the connection not open yet (~1.5 s in all). */
+export const WELCOME_RETRY_MS = [50, 100, 200, 400, 800] as const;
+
+export async function afterConnect(
+  deps: AfterConnectDeps,
+  job: AfterConnectJob,
+): Promise<AfterConnectReport> {
+  const { connectionId, principal } = job;
+  // A socket closed at once (or a $connect undone at its timeout) is not announced after its leave.
+  if (!(await deps.connections.get(connectionId))) return { ran: false, welcomed: 0 };
+  const joins = job.channels
+    .map((id) => parseStored(deps.channels, id))
+    .filter((c): c is Channel => c !== null && hasAfterConnectWork(deps.hooks, [c]));
+  const events = await mapBounded(joins, 8, async (channel): Promise<JoinEvent> => {
+    const count = await deps.connections.countSubscribers(channel.id);
+    return { channel, connectionId, principal, count: Math.max(1, count), atConnect: true };
+  });
+  // The new connection's frames and the others' notices go at the same time: neither waits for the other.
+  const [welcomed] = await Promise.all([
+    welcomeFrames(deps, events).then((frames) => postWelcome(deps, connectionId, frames)),
+    mapBounded(events, 8, (event) => {
+      const hook = deps.hooks[event.channel.namespace.name]?.afterJoin;
+      return hook
+        ? runHook(deps.log, `afterJoin ${event.channel.id}`, () => hook(event, null))
+        : Promise.resolve();
+    }),
+  ]);
+  return { ran: true, welcomed };
+}
+
+/** Every welcome frame of the joins, channel by channel in the order they were joined. */
+async function welcomeFrames(deps: AfterConnectDeps, events: readonly JoinEvent[]): Promise<ServerFrame[]> {
+  const lists = await mapBounded(events, 8, async (event) => {
+    const hook = deps.hooks[event.channel.namespace.name]?.welcome;
+    if (!hook) return [];
+    try {
+      return await hook(event);
+    } catch (error) {
+      deps.log.error(`channel hook failed: welcome ${event.channel.id}`, {
+        error: error instanceof Error ? error.stack : String(error),
+      });
+      return [];
+    }
+  });
+  return lists.flat();
+}
+
+/** Posts the frames in order; a connection still not open after the retries (or gone) gets none of the rest. */
+async function postWelcome(
+  deps: AfterConnectDeps,
+  connectionId: string,
+  frames: readonly ServerFrame[],
+): Promise<number> {
+  const encoder = new TextEncoder();
+  let posted = 0;
+  for (const frame of frames) {
+    const outcome = await postToNewConnection(deps, connectionId, encoder.encode(JSON.stringify(frame)));
+    if (outcome !== 'delivered') {
+      deps.log.info('welcome not delivered', { connectionId, outcome, left: frames.length - posted });
+      break;
+    }
+    posted++;
+  }
+  return posted;
+}
+
+/**
+ * A post to a connection whose `$connect` may not have returned yet: 410 is retried a few times (the
+ * socket is about to open) before it counts as gone. Never removes the connection: a 410 here says
+ * nothing about it being dead.
+ */
+export async function postToNewConnection(
+  deps: { gateway: Gateway; clock: Clock; log: Log },
+  connectionId: string,
+  payload: Uint8Array,
+): Promise<'delivered' | 'gone' | 'failed'> {
+  for (let attempt = 0; ; attempt++) {
+    const outcome = await postWithRetry(deps, connectionId, payload);
+    if (outcome !== 'gone' || attempt >= WELCOME_RETRY_MS.length) return outcome;
+    await deps.clock.sleep(WELCOME_RETRY_MS[attempt]!);
+  }
+}

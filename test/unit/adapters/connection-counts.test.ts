@@ -1,0 +1,70 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DynamoConnectionStore } from '../../../shared/adapters/dynamo/connection-store';
+import { type AtomicCounters, ConnectionCounts } from '../../../shared/adapters/dynamo/counts';
+import { keys } from '../../../shared/adapters/dynamo/table';
+import { CONNECTIONS, countsScenario, shardsOf } from '../../support/counts-scenario';
+import { FakeClock } from '../../support/fakes';
+import { MemoryTable } from '../../support/memory-table';
+
+/**
+ * The sharded counts of the connection store (shared/adapters/dynamo/counts.ts) under concurrency, on a
+ * table in memory whose every request takes effect at a random moment (test/support/memory-table.ts):
+ * whatever the interleaving, at rest each count equals what the table holds, and the totals are exact.
+ * test/integration/sharded-counts.test.ts runs the same scenario against DynamoDB Local.
+ */
+let table: MemoryTable;
+afterEach(() => table?.restore());
+
+describe('the sharded counts, with every request taking effect at a random moment', () => {
+  it.each([1, 2])(
+    `stay exact through ${CONNECTIONS} concurrent connects, then disconnects racing connects, subscribes and unsubscribes (seed %i)`,
+    { timeout: 60_000 },
+    async (seed) => {
+      table = new MemoryTable(seed);
+      const store = new DynamoConnectionStore(
+        DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
+        't',
+        new FakeClock(),
+        shardsOf,
+      );
+      await countsScenario(store, async () => [...table.items.values()]);
+    },
+  );
+
+  it("a leave whose decrement lands before the join's increment leaves no count and no channel counted", async () => {
+    const counts = new Map<string, number>();
+    const stats = { connections: 0, channels: 0, users: 0 };
+    const counters: AtomicCounters = {
+      async add(key, by) {
+        const n = (counts.get(`${key.pk}|${key.sk}`) ?? 0) + by;
+        counts.set(`${key.pk}|${key.sk}`, n);
+        return n;
+      },
+      async deleteIfZero(key) {
+        if (counts.get(`${key.pk}|${key.sk}`) === 0) counts.delete(`${key.pk}|${key.sk}`);
+      },
+      async addStats(_shard, deltas) {
+        for (const [k, v] of Object.entries(deltas)) stats[k as keyof typeof stats] += v;
+      },
+    };
+    const c = new ConnectionCounts(counters, keys);
+    const shard = { shard: 3, shards: 8 };
+    // The other shard of the room holds someone throughout: the room stays counted once.
+    await c.joined('room:a', { shard: 5, shards: 8 }, 0);
+    expect(await c.left('room:a', shard, 1)).toBe(-1);
+    expect(await c.joined('room:a', shard, 2)).toBe(0);
+    expect(stats.channels).toBe(1);
+    expect([...counts.keys()].sort()).toEqual(['chan#room:a#5|count', 'chan#room:a|shards']);
+    // And the same on a one-shard channel, alone: never counted, nothing left.
+    expect(await c.left('user:x', { shard: 0, shards: 1 }, 0)).toBe(-1);
+    expect(await c.joined('user:x', { shard: 0, shards: 1 }, 0)).toBe(0);
+    expect(stats.channels).toBe(1);
+    expect(counts.has('chan#user:x|count')).toBe(false);
+    // The last one leaves: the shard, then the room, go to 0 and their items with them.
+    await c.left('room:a', { shard: 5, shards: 8 }, 0);
+    expect(stats.channels).toBe(0);
+    expect(counts.size).toBe(0);
+  });
+});

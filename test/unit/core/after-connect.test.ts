@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import { afterConnectHandler } from '../../../shared/app/websocket';
+import { afterConnect, WELCOME_RETRY_MS } from '../../../shared/core/after-connect';
+import { connect } from '../../../shared/core/connections';
+import type { ChannelHooks } from '../../../shared/core/session/hooks';
+import { type FakeWorld, fakeWorld } from '../../support/fakes';
+import { TestClient, user } from '../../support/world';
+
+/** A connect as ws-connect does it: the job it leaves, or a failure. */
+async function connectOnly(world: FakeWorld, id: string, channels: string) {
+  const result = await connect(world, { connectionId: id, principal: user(id), channels });
+  if (!result.ok) throw new Error(result.error.message);
+  return result.afterConnect;
+}
+
+const welcoming = (world: FakeWorld, hooks: ChannelHooks): FakeWorld =>
+  ({ ...world, hooks: { ...world.hooks, room: { ...world.hooks.room, ...hooks } } }) as FakeWorld;
+
+describe('after $connect', () => {
+  it('$connect itself tells nobody; the after-connect work tells the others, not the joiner', async () => {
+    const world = fakeWorld();
+    const alice = await TestClient.connect(world, 'alice', user('alice'), 'room:lobby');
+    const job = await connectOnly(world, 'bob', 'room:lobby');
+    expect(world.gateway.posts).toEqual([]); // the handshake posted nothing
+    expect(job).toEqual({
+      connectionId: 'bob',
+      principal: user('bob'),
+      channels: ['room:lobby', 'user:bob'],
+    });
+    expect(await afterConnect(world, job!)).toEqual({ ran: true, welcomed: 0 });
+    expect(alice.received()).toEqual([
+      expect.objectContaining({
+        type: 'notification',
+        event: 'user_joined',
+        user: { id: 'bob', username: 'bob' },
+      }),
+    ]);
+    expect(world.gateway.framesTo('bob')).toEqual([]);
+  });
+
+  it('leaves nothing to do for channels without join hooks', async () => {
+    const world = fakeWorld();
+    expect(await connectOnly(world, 'x', 'sensors')).toBeNull();
+  });
+
+  it('does nothing for a connection gone before it ran (closed at once, or its $connect undone)', async () => {
+    const world = fakeWorld();
+    await TestClient.connect(world, 'alice', user('alice'), 'room:lobby');
+    const job = await connectOnly(world, 'bob', 'room:lobby');
+    await world.connections.remove('bob');
+    expect(await afterConnect(world, job!)).toEqual({ ran: false, welcomed: 0 });
+    expect(world.gateway.posts).toEqual([]);
+  });
+
+  it('posts the welcome frames in order, retrying while API Gateway answers 410 until $connect has returned', async () => {
+    const base = fakeWorld();
+    const world = welcoming(base, {
+      async welcome({ channel, count }) {
+        return [
+          { type: 'welcome', channel: channel.id, count },
+          { type: 'motd', text: 'hi' },
+        ];
+      },
+    });
+    const job = await connectOnly(world, 'bob', 'room:lobby');
+    // Not open for its first two posts (its $connect has not returned yet).
+    let notOpen = 2;
+    const post = base.gateway.post.bind(base.gateway);
+    base.gateway.post = async (id, data) => (id === 'bob' && notOpen-- > 0 ? 'gone' : post(id, data));
+    const t0 = base.clock.now();
+    expect(await afterConnect(world, job!)).toEqual({ ran: true, welcomed: 2 });
+    expect(base.gateway.framesTo('bob')).toEqual([
+      { type: 'welcome', channel: 'room:lobby', count: 1 },
+      { type: 'motd', text: 'hi' },
+    ]);
+    expect(base.clock.now() - t0).toBe(WELCOME_RETRY_MS[0] + WELCOME_RETRY_MS[1]);
+    expect(base.connections.records.has('bob')).toBe(true);
+  });
+
+  it('gives up on a connection that never opens after the bounded retries, and keeps it', async () => {
+    const base = fakeWorld();
+    const world = welcoming(base, { welcome: async () => [{ type: 'welcome' }, { type: 'more' }] });
+    const job = await connectOnly(world, 'bob', 'room:lobby');
+    base.gateway.gone.add('bob');
+    const t0 = base.clock.now();
+    expect(await afterConnect(world, job!)).toEqual({ ran: true, welcomed: 0 });
+    const waited = WELCOME_RETRY_MS.reduce((a, b) => a + b, 0);
+    expect(base.clock.now() - t0).toBe(waited); // ~1.5 s, once: the second frame is not tried
+    expect(waited).toBeLessThanOrEqual(2_000);
+    expect(base.connections.records.has('bob')).toBe(true);
+  });
+
+  it('the Lambda handler takes the event ws-connect sends, and fails on anything else', async () => {
+    const world = fakeWorld();
+    const alice = await TestClient.connect(world, 'alice', user('alice'), 'room:lobby');
+    await connectOnly(world, 'bob', 'room:lobby');
+    const handler = afterConnectHandler(world);
+    const event = {
+      connectionId: 'bob',
+      principal: { sub: 'bob', username: 'Bob', orgs: '[]', scopes: '', exp: '' },
+      channels: ['room:lobby', 'user:bob'],
+      endpoint: 'https://abc.execute-api.us-east-1.amazonaws.com/prod',
+    };
+    expect(await handler(event)).toEqual({ ran: true, welcomed: 0 });
+    expect(alice.received()).toEqual([
+      expect.objectContaining({ event: 'user_joined', user: { id: 'bob', username: 'Bob' } }),
+    ]);
+    await expect(handler({ connectionId: 'bob' })).rejects.toThrow('not an after-connect event');
+  });
+});
