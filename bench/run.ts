@@ -1,9 +1,10 @@
 /**
  * `npm run bench`: the performance figures of the project, printed as tables. Each part bounds itself in
- * count and time and runs on loopback only. `npm run bench -- post`, `-- fanout`, `-- client` or `-- lambdas`
- * runs one part. `npm run bench -- scale [--subscribers N] [--quota R] [--latency-ms L]` (bench/scale.ts,
- * a minute or two) runs only when named.
+ * count and time and runs on loopback only. `npm run bench -- post`, `-- fanout`, `-- client`, `-- lambdas` or
+ * `-- burst` runs one part. `npm run bench -- scale [--subscribers N] [--quota R] [--latency-ms L]`
+ * (bench/scale.ts, a minute or two) runs only when named.
  */
+import { benchBurst } from './burst';
 import { benchClientSize } from './client-size';
 import { benchLambdas, lambdasReport, loadAverage, machine } from './lambdas';
 import { benchLocalFanOut } from './local-fanout';
@@ -52,4 +53,13 @@ if (!only || only === 'lambdas') {
   console.log(lambdasReport(results));
   // Last line: the results as JSON, one object per function, for tests and docs.
   console.log(JSON.stringify(results));
+}
+
+if (!only || only === 'burst') {
+  console.log(
+    '\nA burst of connects: 1,000 sockets in batches of 100 at once into one room (local stack, in memory)\n',
+  );
+  const burst = await benchBurst();
+  console.table([burst]);
+  console.log(JSON.stringify(burst));
 }

@@ -33,6 +33,7 @@ async function main(): Promise<void> {
     `  HTTP API   ${stack.httpUrl}/`,
     `  Console    ${stack.httpUrl}/`,
     `  JWKS       ${stack.httpUrl}${JWKS_PATH}`,
+    `  Contract   ${stack.httpUrl}/openapi.json (HTTP API), ${stack.httpUrl}/asyncapi.json (WebSocket API)`,
     `  DynamoDB   ${stack.dynamodbDescription}`,
     ...[...stack.queues].map(([name, q]) => `  SQS        ${q.url}   (the ${name} queue)`),
     ...args.banner,

@@ -15,6 +15,7 @@ import {
 } from '../shared/app/routes';
 import { ConnectionRegistry } from './connection-registry';
 import { CONNECTIONS_PREFIX, createConnectionsApi } from './connections-api';
+import { createContractRoutes } from './contract-routes';
 import { credentialsFile, type LocalCredentials, loadLocalCredentials } from './credentials';
 import { createDevIssuer, type DevIssuer, loadDevKey } from './dev-issuer';
 import { createDynamoClient, ensureTable, startDynamoDb } from './dynamodb';
@@ -212,6 +213,7 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
   const statics = createStaticFiles(join(PROJECT_ROOT, 'web'));
   const metricsRoute = createMetricsRoute(metrics);
   const issuerRoutes = createIssuerRoutes(issuer);
+  const contractRoutes = createContractRoutes();
   const scheduler = createScheduler({ schedules: o.schedules, region, invoke: invoker.invoke, log });
   const documents = createDocumentClient({ region, endpoint: db.endpoint });
   const sweeper = createTtlSweeper({
@@ -234,6 +236,7 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
         const request = requestParts(req);
         if (await issuerRoutes(req, res, request)) return;
         if (metricsRoute(res, request)) return;
+        if (contractRoutes(res, request)) return;
         if (await statics(res, request.method, request.rawPath)) return;
         await httpApi(req, res, request);
       } catch (error) {
