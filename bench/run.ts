@@ -1,15 +1,19 @@
 /**
  * `npm run bench`: the performance figures of the project, printed as tables. Each part bounds itself in
- * count and time and runs on loopback only. `npm run bench -- post`, `-- fanout`, `-- client`, `-- lambdas` or `-- burst`
- * runs one part.
+ * count and time and runs on loopback only. `npm run bench -- post`, `-- fanout`, `-- client`, `-- lambdas` or
+ * `-- burst` runs one part. `npm run bench -- scale [--subscribers N] [--quota R] [--latency-ms L]`
+ * (bench/scale.ts, a minute or two) runs only when named.
  */
 import { benchBurst } from './burst';
 import { benchClientSize } from './client-size';
 import { benchLambdas, lambdasReport, loadAverage, machine } from './lambdas';
 import { benchLocalFanOut } from './local-fanout';
 import { benchPostPaths } from './post-path';
+import { runScaleBench } from './scale';
 
 const only = process.argv[2];
+
+if (only === 'scale') await runScaleBench(process.argv.slice(3));
 
 if (!only || only === 'post') {
   const rows = await benchPostPaths();

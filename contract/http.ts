@@ -54,15 +54,18 @@ const count = () => z.number().check(z.int(), z.minimum(0));
 const isoTime = () => z.string().check(z.iso.datetime());
 const text = () => z.string();
 
-/** What every push answers (core/publish.ts pushAnswer). */
-const pushAnswer = {
-  id: text(),
-  recipients: count(),
-  delivered: count(),
-  gone: count(),
-  seq: z.optional(count()),
+/**
+ * What every push answers (core/publish.ts pushAnswer): `delivered` with the counts of a delivery made
+ * before the answer, or `queued` (a large audience: the fan-out workers deliver it after the answer).
+ */
+const pushAnswer = <T extends Record<string, z.ZodMiniType>>(extra: T) => {
+  const base = { id: text(), recipients: count(), seq: z.optional(count()), ...extra };
+  return z.union([
+    z.object({ ...base, status: z.literal('delivered'), delivered: count(), gone: count() }),
+    z.object({ ...base, status: z.literal('queued') }),
+  ]);
 };
-const pushAnswerSchema = z.object(pushAnswer);
+const pushAnswerSchema = pushAnswer({});
 const chatView = z.object({
   id: text(),
   participants: z.array(text()),
@@ -174,7 +177,7 @@ export const httpRouteDocs: Record<RouteKey, HttpRouteDoc> = {
     params: id,
     body: deviceStatusBody,
     status: 202,
-    response: z.object({ ...pushAnswer, device: deviceView }),
+    response: pushAnswer({ device: deviceView }),
     problems: [404],
   },
   'PUT /v1/sensors/{id}': {
@@ -217,7 +220,7 @@ export const httpRouteDocs: Record<RouteKey, HttpRouteDoc> = {
     description: 'A member of the organisation, or a caller with `realtime:publish`.',
     body: orgEventInput,
     status: 202,
-    response: z.object({ ...pushAnswer, channel: text() }),
+    response: pushAnswer({ channel: text() }),
   },
   'GET /v1/health': { summary: 'Health check', status: 200, response: z.object({ status: z.literal('ok') }) },
   'POST /v1/rooms/{room}/messages': {

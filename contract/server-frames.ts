@@ -68,6 +68,10 @@ export const replyFrames = {
     ref: z.optional(str()).register(z.globalRegistry, { description: "the client's `id`, when it sent one" }),
     channel: z.optional(str()),
     seq: z.optional(nonNegative()),
+    status: z.optional(z.enum(['delivered', 'queued'])).register(z.globalRegistry, {
+      description:
+        '`delivered`: posted to every subscriber before this ack; `queued`: a large audience, the fan-out workers deliver it',
+    }),
     duplicate: z.optional(z.literal(true)).register(z.globalRegistry, {
       description: 'the `id` was seen on this channel within 24 hours: nothing was delivered or stored again',
     }),

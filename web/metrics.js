@@ -50,6 +50,13 @@ const CHARTS = [
       { name: 'Frames', colour: 'var(--out)', value: (b) => b.counts.Frames ?? 0 },
       { name: 'Deliveries', colour: 'var(--accent)', value: (b) => b.counts.Deliveries ?? 0 },
       {
+        // Recipients handed to the fan-out workers (a channel over the threshold): Deliveries follow.
+        name: 'QueuedRecipients',
+        label: 'Queued',
+        colour: 'var(--muted)',
+        value: (b) => b.counts.QueuedRecipients ?? 0,
+      },
+      {
         name: 'FailedPosts',
         label: 'Failed posts',
         colour: 'var(--error)',
