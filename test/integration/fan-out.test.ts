@@ -113,7 +113,8 @@ describe('A publish to 20,000 subscribers over HTTP', () => {
   });
 
   it('answers queued within a second, and every subscriber gets it once afterwards', {
-    timeout: 120_000,
+    // 20,000 records written into DynamoDB Local and read back by the workers: ~70 s seen on a loaded machine.
+    timeout: 240_000,
   }, async () => {
     const room = unique('room:');
     const db = createDocumentClient({ region: 'us-east-1', endpoint: inject('dynamodbEndpoint') });
