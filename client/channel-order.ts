@@ -10,6 +10,8 @@ import type { ChannelFrame } from './types';
  *   fans out concurrent publishes concurrently; a replay follows `subscribed`); after `gapWaitMs` they are
  *   read from HTTP history, a few times, because a seq is allocated a moment before its message is stored.
  *   What history does not have either (trimmed, or never stored) is reported lost and skipped.
+ * - A `void` frame (PROTOCOL.md section 3: a seq whose publish died) takes its seq's place and is skipped:
+ *   the application never sees it, and nothing is reported lost.
  */
 export interface OrderDeps {
   deliver(frame: ChannelFrame): void;
@@ -19,6 +21,8 @@ export interface OrderDeps {
   gapWaitMs: number;
 }
 
+/** The frame that stands for a seq without a message (its publish died): it fills the gap, nothing more. */
+const VOID = 'void';
 /** Re-reads of history before a gap is declared lost (after the first wait of `gapWaitMs`). */
 const REFILL_DELAYS_MS = [250, 500, 1000];
 /** The most frames held behind a gap; past it the gap is given up at once. */
@@ -75,6 +79,7 @@ export class ChannelOrder {
     if (this.last === undefined || this.#stopped) return;
     for (let next = this.#held.get(this.last + 1); next; next = this.#held.get(this.last + 1)) {
       this.#held.delete(++this.last);
+      if (next.type === VOID) continue;
       this.deps.deliver(next);
       if (this.#stopped) return;
     }

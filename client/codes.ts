@@ -14,6 +14,9 @@ export type ProtocolCode =
   | 'UNAUTHORIZED'
   | 'FORBIDDEN'
   | 'RATE_LIMITED'
+  | 'IDEMPOTENCY_KEY_REUSED'
+  /** The first publish with that id is still in progress: the client sends it again after `retryAfterMs`. */
+  | 'IDEMPOTENCY_KEY_IN_USE'
   | 'INTERNAL'
   // HTTP API only
   | 'NOT_FOUND'
@@ -49,6 +52,8 @@ export interface ErrorDetails {
   ref?: string;
   /** MESSAGES_LOST: the first and last seq that were lost. */
   lost?: [number, number];
+  /** When the same request may succeed if sent again (IDEMPOTENCY_KEY_IN_USE). */
+  retryAfterMs?: number;
 }
 
 export class SwitchboardError extends Error {
@@ -56,6 +61,7 @@ export class SwitchboardError extends Error {
   status?: number;
   ref?: string;
   lost?: [number, number];
+  retryAfterMs?: number;
 
   constructor(
     readonly code: ErrorCode,

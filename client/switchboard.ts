@@ -90,6 +90,8 @@ interface Outgoing {
   /** The connection it went out on and awaits its ack from; none while it waits in the queue. */
   conn?: Connection;
   timer?: ReturnType<typeof setTimeout>;
+  /** Waiting to be sent again: the server said its first attempt is still in progress. */
+  held?: boolean;
   resolve(ack: Ack): void;
   reject(error: SwitchboardError): void;
 }
@@ -482,7 +484,15 @@ export class Switchboard extends Emitter<SwitchboardEvents> {
     } else if (type === 'error') {
       const error = new SwitchboardError((frame.code ?? 'INTERNAL') as ErrorCode, String(frame.message), {
         ...(typeof ref === 'string' ? { ref } : {}),
+        ...(typeof frame.retry_after_ms === 'number' ? { retryAfterMs: frame.retry_after_ms } : {}),
       });
+      if (
+        error.code === 'IDEMPOTENCY_KEY_IN_USE' &&
+        typeof ref === 'string' &&
+        this.#resendLater(ref, error)
+      ) {
+        return;
+      }
       const mine =
         typeof ref === 'string' &&
         (this.#settle(ref, undefined, error) || conn.settle(undefined, ref, error));
@@ -524,6 +534,27 @@ export class Switchboard extends Emitter<SwitchboardEvents> {
     return true;
   }
 
+  /**
+   * A publish whose first attempt is still in progress on the server (sent again after a reconnect while
+   * the first was at work, or after the server restarted): it stays queued and goes again after the
+   * server's `retry_after_ms`, until it is acked (stored once, or answered duplicate) or times out.
+   */
+  #resendLater(ref: string, error: SwitchboardError): boolean {
+    const p = this.#outbox.find((o) => o.ref === ref);
+    if (!p) return false;
+    clearTimeout(p.timer);
+    const conn = p.conn;
+    delete p.conn;
+    p.held = true;
+    p.timer = setTimeout(() => {
+      delete p.timer;
+      p.held = false;
+      this.#flush();
+    }, error.retryAfterMs ?? 1000);
+    if (conn && this.#retiring.has(conn) && !this.#carries(conn)) conn.close(1000, 'replaced');
+    return true;
+  }
+
   #carries(conn: Connection): boolean {
     return this.#outbox.some((p) => p.conn === conn);
   }
@@ -537,7 +568,7 @@ export class Switchboard extends Emitter<SwitchboardEvents> {
     const conn = this.#primary;
     if (!conn) return;
     for (const p of this.#outbox) {
-      if (p.conn || conn.subscribing(p.channel) || !conn.send(p.frame)) continue;
+      if (p.conn || p.held || conn.subscribing(p.channel) || !conn.send(p.frame)) continue;
       p.conn = conn;
       p.timer = setTimeout(() => this.#settle(p.ref), this.#o.timeoutMs);
     }

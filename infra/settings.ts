@@ -137,6 +137,12 @@ const SETTINGS = {
     env: 'SENSOR_RETENTION_DAYS',
     help: 'How long sensor readings are kept.',
   },
+  idempotencyStaleSeconds: {
+    prop: 'idempotencyStaleSeconds',
+    kind: 'number',
+    env: 'IDEMPOTENCY_STALE_SECONDS',
+    help: "Seconds after which an unfinished publish (or request with an idempotency key) is taken to have died: a retry takes it over, a seq it took is voided. Longer than the functions' timeout.",
+  },
   throttlingRateLimit: {
     prop: 'throttlingRateLimit',
     kind: 'number',

@@ -90,6 +90,13 @@ export interface SwitchboardStackProps {
    * @default 30
    */
   readonly sensorRetentionDays?: number;
+  /**
+   * Seconds after which an unfinished publish (or request with an idempotency key) is taken to have died:
+   * a retry with its id takes it over, a seq it took without storing its message is voided. Keep it longer
+   * than the functions' timeout (29 s at most).
+   * @default 60
+   */
+  readonly idempotencyStaleSeconds?: number;
 
   /**
    * WebSocket stage default route throttling: steady requests per second, per route.
@@ -300,6 +307,7 @@ export function stackPropsProblems(props: SwitchboardStackProps, jwtRoutes: read
     ['maxConnectionsPerUser', props.maxConnectionsPerUser, 1],
     ['presenceAnnounceMax', props.presenceAnnounceMax, 0],
     ['maxDataBytes', props.maxDataBytes, 1],
+    ['idempotencyStaleSeconds', props.idempotencyStaleSeconds, 1],
     ['sensorRetentionDays', props.sensorRetentionDays, 1],
     ['throttlingRateLimit', props.throttlingRateLimit, 1],
     ['throttlingBurstLimit', props.throttlingBurstLimit, 1],

@@ -1,9 +1,9 @@
 import { httpHandler } from '../shared/app/http';
 import { lambdaHandler } from '../shared/app/lambda';
-import type { Runtime } from '../shared/app/runtime';
-import { adminOperations } from '../shared/features/admin/operations';
+import { createRuntime, type Runtime } from '../shared/app/runtime';
+import { closeOperation } from '../shared/features/admin/operations';
 
 export const makeHandler = (rt: Runtime) =>
-  httpHandler(rt, 'http-connections', { close: adminOperations(rt).close });
+  httpHandler(rt, 'http-connections', { close: closeOperation(rt) });
 
-export const handler = lambdaHandler(makeHandler);
+export const handler = lambdaHandler(createRuntime, makeHandler);

@@ -1,7 +1,7 @@
 import { LambdaLiveStatsTrigger } from '../shared/adapters/lambda';
 import { httpHandler } from '../shared/app/http';
 import { lambdaHandler } from '../shared/app/lambda';
-import type { Runtime } from '../shared/app/runtime';
+import { createTableRuntime, type TableRuntime } from '../shared/app/table-runtime';
 import { livePushOperations } from '../shared/features/live-stats/operations';
 import type { LiveStatsTrigger } from '../shared/features/live-stats/store';
 
@@ -9,10 +9,10 @@ import type { LiveStatsTrigger } from '../shared/features/live-stats/store';
  * The trigger is built here, not in the runtime, so that only this Lambda bundles the Lambda client
  * (~80 KB); `trigger` lets a test give a fake.
  */
-export const makeHandler = (rt: Runtime, trigger: LiveStatsTrigger = liveStatsTrigger(rt)) =>
+export const makeHandler = (rt: TableRuntime, trigger: LiveStatsTrigger = liveStatsTrigger(rt)) =>
   httpHandler(rt, 'http-live-push', livePushOperations(rt, trigger));
 
-const liveStatsTrigger = (rt: Runtime): LiveStatsTrigger =>
+const liveStatsTrigger = (rt: TableRuntime): LiveStatsTrigger =>
   new LambdaLiveStatsTrigger({
     functionName: rt.config.functions.liveStats,
     region: rt.config.region,
@@ -21,4 +21,4 @@ const liveStatsTrigger = (rt: Runtime): LiveStatsTrigger =>
     log: rt.log,
   });
 
-export const handler = lambdaHandler((rt) => makeHandler(rt));
+export const handler = lambdaHandler(createTableRuntime, (rt) => makeHandler(rt));

@@ -1,9 +1,9 @@
 import { httpHandler } from '../shared/app/http';
 import { lambdaHandler } from '../shared/app/lambda';
-import type { Runtime } from '../shared/app/runtime';
+import { createRuntime, type Runtime } from '../shared/app/runtime';
 import { notificationsOperations } from '../shared/features/notifications/notify';
 
 export const makeHandler = (rt: Runtime) =>
   httpHandler(rt, 'http-notifications', notificationsOperations(rt));
 
-export const handler = lambdaHandler(makeHandler);
+export const handler = lambdaHandler(createRuntime, makeHandler);

@@ -1,8 +1,8 @@
 import { httpHandler } from '../shared/app/http';
 import { lambdaHandler } from '../shared/app/lambda';
-import type { Runtime } from '../shared/app/runtime';
+import { createRuntime, type Runtime } from '../shared/app/runtime';
 import { publishOperations } from '../shared/features/publish/publish';
 
 export const makeHandler = (rt: Runtime) => httpHandler(rt, 'http-publish', publishOperations(rt));
 
-export const handler = lambdaHandler(makeHandler);
+export const handler = lambdaHandler(createRuntime, makeHandler);

@@ -1,9 +1,8 @@
 import { httpHandler } from '../shared/app/http';
 import { lambdaHandler } from '../shared/app/lambda';
-import type { Runtime } from '../shared/app/runtime';
-import { adminOperations } from '../shared/features/admin/operations';
+import { createTableRuntime, type TableRuntime } from '../shared/app/table-runtime';
+import { statsOperation } from '../shared/features/admin/operations';
 
-export const makeHandler = (rt: Runtime) =>
-  httpHandler(rt, 'http-stats', { stats: adminOperations(rt).stats });
+export const makeHandler = (rt: TableRuntime) => httpHandler(rt, 'http-stats', { stats: statsOperation(rt) });
 
-export const handler = lambdaHandler(makeHandler);
+export const handler = lambdaHandler(createTableRuntime, makeHandler);

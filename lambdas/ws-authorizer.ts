@@ -1,5 +1,5 @@
+import { authorizerHandler, createAuthorizerRuntime } from '../shared/app/authorizer';
 import { lambdaHandler } from '../shared/app/lambda';
-import { authorizerHandler } from '../shared/app/websocket';
 
 export const makeHandler = authorizerHandler;
-export const handler = lambdaHandler(makeHandler);
+export const handler = lambdaHandler(createAuthorizerRuntime, makeHandler);

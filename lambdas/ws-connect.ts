@@ -1,6 +1,6 @@
 import { LambdaAfterConnectStarter } from '../shared/adapters/lambda';
 import { lambdaHandler } from '../shared/app/lambda';
-import type { Runtime } from '../shared/app/runtime';
+import { createRuntime, type Runtime } from '../shared/app/runtime';
 import { connectHandler } from '../shared/app/websocket';
 import type { AfterConnectStarter } from '../shared/core/after-connect';
 
@@ -20,4 +20,4 @@ const afterConnectStarter = (rt: Runtime): AfterConnectStarter =>
     log: rt.log,
   });
 
-export const handler = lambdaHandler((rt) => makeHandler(rt));
+export const handler = lambdaHandler(createRuntime, (rt) => makeHandler(rt));

@@ -9,7 +9,7 @@ import {
   type JWTPayload,
   SignJWT,
 } from 'jose';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { readJsonFile, writePrivateJson } from './json-file';
 
 /**
@@ -51,11 +51,10 @@ const MAX_TOKEN_TTL_SECONDS = 30 * 24 * 3600;
 
 /** A token request from HTTP or the CLI: `orgs` may be a list or comma-separated, `scope` a list or a string. */
 export const tokenRequestSchema = z.object({
-  sub: z.string().min(1).max(128),
-  orgs: z
-    .union([z.array(z.string().min(1)), z.string()])
-    .optional()
-    .transform((v) =>
+  sub: z.string().check(z.minLength(1), z.maxLength(128)),
+  orgs: z.pipe(
+    z.optional(z.union([z.array(z.string().check(z.minLength(1))), z.string()])),
+    z.transform((v: string[] | string | undefined) =>
       typeof v === 'string'
         ? v
             .split(',')
@@ -63,12 +62,13 @@ export const tokenRequestSchema = z.object({
             .filter(Boolean)
         : v,
     ),
-  scope: z
-    .union([z.array(z.string().min(1)), z.string()])
-    .optional()
-    .transform((v) => (Array.isArray(v) ? v.join(' ') : v)),
-  name: z.string().min(1).max(128).optional(),
-  ttl: z.number().int().min(1).max(MAX_TOKEN_TTL_SECONDS).optional(),
+  ),
+  scope: z.pipe(
+    z.optional(z.union([z.array(z.string().check(z.minLength(1))), z.string()])),
+    z.transform((v: string[] | string | undefined) => (Array.isArray(v) ? v.join(' ') : v)),
+  ),
+  name: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
+  ttl: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(MAX_TOKEN_TTL_SECONDS))),
 });
 
 export async function loadDevKey(file: string | null): Promise<DevKey> {

@@ -1,4 +1,4 @@
-import { handlerEnvironment } from '../infra/settings';
+import { DEFAULT_STACK_NAME, handlerEnvironment } from '../infra/settings';
 import { type Env, loadConfig } from '../shared/app/config';
 import { asyncInvocations } from '../shared/app/routes';
 import type { LocalCredentials } from './credentials';
@@ -42,6 +42,9 @@ export function stackEnv(input: StackEnvInput): Env {
     // Inline, where AWS finds the keys by OIDC discovery: the handlers need not call back into the stack.
     JWT_JWKS: JSON.stringify(input.issuer.jwks),
     LOG_LEVEL: input.handlerLogLevel,
+    // The `service` dimension of the metrics, as infra sets it on every function: the stack's name (a
+    // default deployment's here; the local stack has no CloudFormation name of its own).
+    POWERTOOLS_SERVICE_NAME: DEFAULT_STACK_NAME,
     // The Lambda Invoke API (lambda-api.ts) answers on the same port, knowing functions by their table names.
     LAMBDA_ENDPOINT: lambdaEndpoint(input.port),
     ...Object.fromEntries(asyncInvocations.map((i) => [i.env, i.to])),

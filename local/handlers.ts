@@ -103,6 +103,12 @@ export interface InvokerOptions {
    */
   concurrency: number;
   observe?: InvocationObserver;
+  /**
+   * Called as each invocation ends, however it ended, with how long it ran (from its start, not from its
+   * wait for a slot): the stack writes the invocation's metrics then, as a Lambda's handler does
+   * (shared/app/lambda.ts), and times it (Lambda's Duration).
+   */
+  ended?: (lambda: LambdaName, ms: number) => void;
   log: LocalLog;
 }
 
@@ -110,7 +116,7 @@ export interface InvokerOptions {
 const THROTTLE_REPORT_MS = 1_000;
 
 export function createInvoker(handlers: ReadonlyMap<LambdaName, Handler>, options: InvokerOptions): Invoker {
-  const { concurrency, observe = {}, log } = options;
+  const { concurrency, observe = {}, ended, log } = options;
   const inflight = new Set<Promise<unknown>>();
   let stopping = false;
   let running = 0;
@@ -152,6 +158,7 @@ export function createInvoker(handlers: ReadonlyMap<LambdaName, Handler>, option
     const handler = handlers.get(lambda);
     if (!handler) throw new Error(`Lambda ${lambda} is not mounted`);
     await observe.before?.(lambda, event);
+    const started = performance.now();
     let timer: NodeJS.Timeout | undefined;
     const timeoutMs = lambdas[lambda].timeoutSeconds * 1000;
     const deadline = Date.now() + timeoutMs;
@@ -169,11 +176,15 @@ export function createInvoker(handlers: ReadonlyMap<LambdaName, Handler>, option
       );
       timer.unref();
     });
+    // Before the observers: what the invocation recorded is written when they see it end.
+    const end = () => ended?.(lambda, performance.now() - started);
     try {
       const result = await Promise.race([(async () => handler(event, context))(), timeout]);
+      end();
       observe.after?.(lambda, event, { result });
       return result;
     } catch (error) {
+      end();
       observe.after?.(lambda, event, { error });
       throw error;
     } finally {

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { seedPathsConfig } from '../edge/index';
 import { createDocumentClient } from '../shared/adapters/dynamo/client';
-import type { Env } from '../shared/app/config';
+import { type Env, loadConfig } from '../shared/app/config';
 import { httpCors, httpRoutes, type LambdaName, usedLambdas, webSocketRoutes } from '../shared/app/routes';
 import { createRuntime } from '../shared/app/runtime';
 import { ConnectionRegistry } from './connection-registry';
@@ -18,6 +18,7 @@ import { createIssuerRoutes } from './issuer-routes';
 import { createJwtAuthorizer } from './jwt-authorizer';
 import { createLambdaApi, LAMBDA_INVOKE_PREFIX } from './lambda-api';
 import { createLog, errorText, handlerLogLevel } from './log';
+import { createLocalMetrics, createMetricsRoute, type MetricsSnapshot } from './metrics';
 import { type LocalStackOptions, resolveOptions } from './options';
 import { requestParts } from './request-parts';
 import { createScheduler } from './scheduler';
@@ -56,6 +57,8 @@ export interface LocalStack {
   /** Mints tokens in-process (tests). */
   issuer: DevIssuer;
   scheduler: { runNow(name: string): Promise<unknown> };
+  /** The handlers' metrics of the last `seconds` (what `GET /.local/metrics` answers). */
+  metrics(seconds?: number): MetricsSnapshot;
   /** One TTL sweep now; resolves with the number of items deleted. */
   sweepNow(): Promise<number>;
   /** Closes every socket (each gets `$disconnect`), stops the server, then DynamoDB (if it started one). */
@@ -113,12 +116,22 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
     overrides: o.env,
   });
   // One runtime for the stack: its handlers share clients, key sets and caches, as a warm container's do.
-  const runtime = createRuntime(env);
+  // Their metrics documents come here rather than to stdout (local/metrics.ts).
+  const metrics = createLocalMetrics({ service: loadConfig(env).metricsService, log });
+  const runtime = createRuntime(env, { metricsSink: metrics.record });
   const { config } = runtime;
 
   const invoker = createInvoker(makeHandlers(modules, runtime), {
     concurrency: o.lambdaConcurrency,
     log,
+    // As a Lambda's handler does after each invocation. Invocations overlap here (one runtime serves them
+    // all): a document may hold what another one under way recorded so far; the totals are the same.
+    ended(lambda, ms) {
+      runtime.metrics
+        .flush()
+        .catch((error) => log.error(`writing ${lambda}'s metrics failed: ${errorText(error)}`));
+      metrics.invocation(lambda, ms);
+    },
     ...(o.observe ? { observe: o.observe } : {}),
   });
   const registry = new ConnectionRegistry();
@@ -152,6 +165,7 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
     port,
   });
   const statics = createStaticFiles(join(PROJECT_ROOT, 'web'));
+  const metricsRoute = createMetricsRoute(metrics);
   const issuerRoutes = createIssuerRoutes(issuer);
   const scheduler = createScheduler({ schedules: o.schedules, region, invoke: invoker.invoke, log });
   const documents = createDocumentClient({ region, endpoint: db.endpoint });
@@ -174,6 +188,7 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
         if (rawPath.startsWith(LAMBDA_INVOKE_PREFIX)) return await lambdaApi(req, res, rawPath);
         const request = requestParts(req);
         if (await issuerRoutes(req, res, request)) return;
+        if (metricsRoute(res, request)) return;
         if (await statics(res, request.method, request.rawPath)) return;
         await httpApi(req, res, request);
       } catch (error) {
@@ -244,6 +259,7 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
     credentials,
     issuer,
     scheduler: { runNow: (name) => scheduler.runNow(name) },
+    metrics: (seconds) => metrics.snapshot(seconds),
     sweepNow: () => sweeper.sweepNow(),
     stop() {
       stopped ??= stop();

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { describeZodError } from '../shared/core/protocol';
+import { describeZodError, parseWithMessages } from '../shared/core/protocol';
 import { type DevIssuer, tokenRequestSchema } from './dev-issuer';
 import { BodyTooLargeError, readBody, sendJson } from './http-util';
 import type { RequestParts } from './request-parts';
@@ -52,7 +52,7 @@ export function createIssuerRoutes(issuer: DevIssuer) {
       sendJson(res, 400, { message });
       return true;
     }
-    const parsed = tokenRequestSchema.safeParse(body);
+    const parsed = parseWithMessages(tokenRequestSchema, body);
     if (!parsed.success) {
       sendJson(res, 400, { message: describeZodError(parsed.error) });
       return true;

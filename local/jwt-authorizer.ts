@@ -1,12 +1,20 @@
 import { type JWTPayload, errors as joseErrors, jwtVerify } from 'jose';
-import { type AuthConfig, keySet } from '../shared/core/auth/jwt';
+import {
+  type AuthConfig,
+  audienceMatches,
+  issuedInTheFuture,
+  keySet,
+  scopesOf,
+} from '../shared/core/auth/jwt';
 
 /**
  * The HTTP API's native JWT authorizer, with the checks its documentation lists: the token from
  * `Authorization` (bare or after `Bearer `), an RSA signature against the issuer's key set ("currently,
  * only RSA-based algorithms are supported" — an ES256 token fails here exactly as it would in AWS), `iss`,
  * `aud` or `client_id` against the audiences, `exp`, `nbf`, `iat`; then the route's scopes against the
- * token's `scope` or `scp`. Claims reach the handler as API Gateway hands them over: every value a string.
+ * token's `scope` or `scp` (the one reading of scopes, shared/core/auth/jwt.ts `scopesOf`). Claims reach
+ * the handler as API Gateway hands them over: every value a string, an array flattened into `[a b]`, which
+ * is why no handler reads them (shared/app/http.ts reads the verified token itself).
  */
 export type JwtAuthorization =
   | { ok: true; jwt: { claims: Record<string, string>; scopes: string[] | null } }
@@ -37,7 +45,8 @@ export function createJwtAuthorizer(auth: AuthConfig): JwtAuthorizer {
     } catch (error) {
       return unauthorized(describe(error));
     }
-    if (typeof payload.iat === 'number' && payload.iat > Date.now() / 1000) {
+    // "iat: must be before the current time" (API Gateway's list of the claims it evaluates): no skew.
+    if (issuedInTheFuture(payload, Date.now() / 1000, 0)) {
       return unauthorized('the token was issued in the future');
     }
     if (auth.audience.length > 0 && !audienceMatches(payload, auth.audience)) {
@@ -61,21 +70,6 @@ export function createJwtAuthorizer(auth: AuthConfig): JwtAuthorizer {
   };
 }
 
-/**
- * The scopes API Gateway reads from a token: its `scope` and `scp` claims, a string being a list separated
- * by spaces (RFC 6749 section 3.3: nothing else delimits a scope, so `a,b` is one scope named "a,b"), an
- * array (Okta's `scp`) one scope per element, as it is.
- */
-export function scopesOf(payload: JWTPayload): string[] {
-  return [...scopeList(payload.scope), ...scopeList(payload.scp)];
-}
-
-function scopeList(value: unknown): string[] {
-  if (typeof value === 'string') return value.split(' ').filter(Boolean);
-  if (Array.isArray(value)) return value.filter((v): v is string => typeof v === 'string');
-  return [];
-}
-
 const unauthorized = (description: string): JwtAuthorization => ({
   ok: false,
   status: 401,
@@ -84,12 +78,6 @@ const unauthorized = (description: string): JwtAuthorization => ({
     ? `Bearer scope="" error="invalid_token" error_description="${description}"`
     : 'Bearer',
 });
-
-function audienceMatches(payload: JWTPayload, audiences: readonly string[]): boolean {
-  const aud = Array.isArray(payload.aud) ? payload.aud : payload.aud === undefined ? [] : [payload.aud];
-  const clientId = typeof payload.client_id === 'string' ? [payload.client_id] : [];
-  return [...aud, ...clientId].some((a) => audiences.includes(a));
-}
 
 function describe(error: unknown): string {
   if (error instanceof joseErrors.JWTExpired) return 'the token has expired';

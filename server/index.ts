@@ -1,6 +1,6 @@
 import type { StaticCredentials } from '../shared/adapters/management-api/client';
 import type { Env } from '../shared/app/config';
-import { createRuntime } from '../shared/app/runtime';
+import { createRuntime, discardMetrics } from '../shared/app/runtime';
 import { checkDataSize, validate } from '../shared/core/protocol';
 import { type Publication, publish } from '../shared/core/publish';
 import { type NotificationInput, notifyUser } from '../shared/features/notifications/notify';
@@ -93,7 +93,11 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
     ...(options.endpoint ? { DYNAMODB_ENDPOINT: options.endpoint } : {}),
     ...(options.concurrency ? { FANOUT_CONCURRENCY: String(options.concurrency) } : {}),
   };
-  const rt = createRuntime(env, options.credentials ? { credentials: options.credentials } : {});
+  // No metrics: this runs inside another program, whose invocations and logs are its own.
+  const rt = createRuntime(env, {
+    metrics: discardMetrics,
+    ...(options.credentials ? { credentials: options.credentials } : {}),
+  });
 
   return {
     async publish(channelName, type, data = {}, opts = {}) {

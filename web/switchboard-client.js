@@ -12,9 +12,11 @@ var SwitchboardError = class extends Error {
   status;
   ref;
   lost;
+  retryAfterMs;
 };
 
 // client/channel-order.ts
+var VOID = "void";
 var REFILL_DELAYS_MS = [250, 500, 1e3];
 var MAX_HELD = 1e3;
 var MAX_IDS = 500;
@@ -61,6 +63,7 @@ var ChannelOrder = class {
     if (this.last === void 0 || this.#stopped) return;
     for (let next = this.#held.get(this.last + 1); next; next = this.#held.get(this.last + 1)) {
       this.#held.delete(++this.last);
+      if (next.type === VOID) continue;
       this.deps.deliver(next);
       if (this.#stopped) return;
     }
@@ -702,8 +705,12 @@ var Switchboard = class extends Emitter {
       this.#settle(ref, frame);
     } else if (type === "error") {
       const error = new SwitchboardError(frame.code ?? "INTERNAL", String(frame.message), {
-        ...typeof ref === "string" ? { ref } : {}
+        ...typeof ref === "string" ? { ref } : {},
+        ...typeof frame.retry_after_ms === "number" ? { retryAfterMs: frame.retry_after_ms } : {}
       });
+      if (error.code === "IDEMPOTENCY_KEY_IN_USE" && typeof ref === "string" && this.#resendLater(ref, error)) {
+        return;
+      }
       const mine = typeof ref === "string" && (this.#settle(ref, void 0, error) || conn.settle(void 0, ref, error));
       if (!mine) this.emit("error", error);
       this.#promoteWhenReady(conn);
@@ -739,6 +746,26 @@ var Switchboard = class extends Emitter {
     if (p.conn && this.#retiring.has(p.conn) && !this.#carries(p.conn)) p.conn.close(1e3, "replaced");
     return true;
   }
+  /**
+   * A publish whose first attempt is still in progress on the server (sent again after a reconnect while
+   * the first was at work, or after the server restarted): it stays queued and goes again after the
+   * server's `retry_after_ms`, until it is acked (stored once, or answered duplicate) or times out.
+   */
+  #resendLater(ref, error) {
+    const p = this.#outbox.find((o) => o.ref === ref);
+    if (!p) return false;
+    clearTimeout(p.timer);
+    const conn = p.conn;
+    delete p.conn;
+    p.held = true;
+    p.timer = setTimeout(() => {
+      delete p.timer;
+      p.held = false;
+      this.#flush();
+    }, error.retryAfterMs ?? 1e3);
+    if (conn && this.#retiring.has(conn) && !this.#carries(conn)) conn.close(1e3, "replaced");
+    return true;
+  }
   #carries(conn) {
     return this.#outbox.some((p) => p.conn === conn);
   }
@@ -751,7 +778,7 @@ var Switchboard = class extends Emitter {
     const conn = this.#primary;
     if (!conn) return;
     for (const p of this.#outbox) {
-      if (p.conn || conn.subscribing(p.channel) || !conn.send(p.frame)) continue;
+      if (p.conn || p.held || conn.subscribing(p.channel) || !conn.send(p.frame)) continue;
       p.conn = conn;
       p.timer = setTimeout(() => this.#settle(p.ref), this.#o.timeoutMs);
     }

@@ -9,7 +9,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { EnvName, LambdaName, LambdaSpec } from '../../shared/app/routes';
-import { METRICS } from '../metrics';
+import { METRICS } from '../../shared/core/metrics';
 import { projectRoot } from '../project';
 
 /** An environment variable a handler reads (shared/app/config.ts): a typo fails to compile. */
@@ -47,7 +47,7 @@ export interface SwitchboardFunctionProps {
   readonly tracing?: IManagedPolicy;
   /**
    * Powertools' service name (POWERTOOLS_SERVICE_NAME): the `service` dimension of every metric the handler
-   * emits (infra/metrics.ts), so metrics of two stacks in one account stay apart.
+   * emits (shared/core/metrics.ts), so metrics of two stacks in one account stay apart.
    * @default - Powertools' own default
    */
   readonly metricsService?: string;

@@ -11,7 +11,7 @@ import {
 import { Operation, type Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { METRICS, type MetricName } from '../metrics';
+import { METRICS, type MetricName } from '../../shared/core/metrics';
 import type { SwitchboardAlarms } from './alarms';
 import { type FunctionsByName, type SwitchboardFunction, TABLE_ACTIONS } from './function';
 import type { SwitchboardHttpApi } from './http-api';
@@ -51,7 +51,7 @@ export interface SwitchboardMonitoringProps {
   readonly table: Table;
   /** The dead-letter queues (their alarms exist already; the dashboard shows their depth). */
   readonly deadLetterQueues: readonly IQueue[];
-  /** The `service` dimension value of Switchboard's own metrics: the stack name (infra/metrics.ts). */
+  /** The `service` dimension value of Switchboard's own metrics: the stack name (shared/core/metrics.ts). */
   readonly service: string;
 }
 

@@ -1,6 +1,7 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { AuthConfig } from '../core/auth/jwt';
-import type { Limits as CoreLimits, FanOutSettings } from '../core/settings';
+import { parseWithMessages } from '../core/protocol';
+import type { Limits as CoreLimits, FanOutSettings, PublishSettings } from '../core/settings';
 import { DEFAULTS } from './defaults';
 
 /**
@@ -9,86 +10,102 @@ import { DEFAULTS } from './defaults';
  * ./defaults.ts; the limits' are those of PROTOCOL.md section 7.
  */
 const list = (fallback: readonly string[]) =>
-  z
-    .string()
-    .optional()
-    .transform((v) =>
+  z.pipe(
+    z.optional(z.string()),
+    z.transform((v: string | undefined) =>
       v === undefined
         ? [...fallback]
         : v
             .split(',')
             .map((s) => s.trim())
             .filter(Boolean),
-    );
+    ),
+  );
 const int = (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
-  z.coerce.number().int().min(min).max(max).default(fallback);
+  z._default(z.coerce.number().check(z.int(), z.minimum(min), z.maximum(max)), fallback);
+const BOOLEANS = ['true', 'false', '1', '0'] as const;
 const bool = (fallback: boolean) =>
-  z
-    .enum(['true', 'false', '1', '0'])
-    .optional()
-    .transform((v) => (v === undefined ? fallback : v === 'true' || v === '1'));
+  z.pipe(
+    z.optional(z.enum(BOOLEANS)),
+    z.transform((v: (typeof BOOLEANS)[number] | undefined) =>
+      v === undefined ? fallback : v === 'true' || v === '1',
+    ),
+  );
 
 export const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 const D = DEFAULTS;
 
-export const envSchema = z.object({
-  TABLE_NAME: z.string().min(3).default(D.TABLE_NAME),
-  DYNAMODB_ENDPOINT: z.url().optional(),
-  AWS_REGION: z.string().default(D.AWS_REGION),
-  /** Where the Management API of the WebSocket stage answers: https://{api}.execute-api.{region}.amazonaws.com/{stage}. */
-  WS_CALLBACK_URL: z.url().optional(),
+export const envSchema = z.lazy(() =>
+  z.object({
+    TABLE_NAME: z._default(z.string().check(z.minLength(3)), D.TABLE_NAME),
+    DYNAMODB_ENDPOINT: z.optional(z.url()),
+    AWS_REGION: z._default(z.string(), D.AWS_REGION),
+    /** Where the Management API of the WebSocket stage answers: https://{api}.execute-api.{region}.amazonaws.com/{stage}. */
+    WS_CALLBACK_URL: z.optional(z.url()),
 
-  JWT_ISSUER: z.string().optional(),
-  JWT_AUDIENCE: list([]),
-  /** Remote key set (production: the OIDC issuer's jwks_uri). */
-  JWKS_URL: z.url().optional(),
-  /** An inline JSON Web Key Set, for issuers without a URL (the local dev issuer, tests). */
-  JWT_JWKS: z.string().optional(),
-  /** A remote key set is refetched at most this often for a token with an unknown `kid` (key rotation). */
-  JWKS_COOLDOWN_SECONDS: int(D.JWKS_COOLDOWN_SECONDS, 0, 3600),
-  /** How long a fetched remote key set is used before it is fetched again. */
-  JWKS_CACHE_SECONDS: int(D.JWKS_CACHE_SECONDS, 0, 24 * 3600),
-  JWT_ALGORITHMS: list(D.JWT_ALGORITHMS),
-  JWT_CLOCK_TOLERANCE_SECONDS: int(D.JWT_CLOCK_TOLERANCE_SECONDS, 0, 300),
-  ORGS_CLAIM: z.string().default(D.ORGS_CLAIM),
-  /** Stripped from each organisation claim value, e.g. `/orgs/` for Keycloak groups such as `/orgs/acme`. */
-  ORGS_PREFIX: z.string().default(D.ORGS_PREFIX),
-  USERNAME_CLAIMS: list(D.USERNAME_CLAIMS),
-  ALLOW_ANONYMOUS: bool(D.ALLOW_ANONYMOUS),
-  /** Origins allowed to open a WebSocket; empty means any. Requests without an Origin (non-browser) pass. */
-  ALLOWED_ORIGINS: list(D.ALLOWED_ORIGINS),
+    JWT_ISSUER: z.optional(z.string()),
+    JWT_AUDIENCE: list([]),
+    /** Remote key set (production: the OIDC issuer's jwks_uri). */
+    JWKS_URL: z.optional(z.url()),
+    /** An inline JSON Web Key Set, for issuers without a URL (the local dev issuer, tests). */
+    JWT_JWKS: z.optional(z.string()),
+    /** A remote key set is refetched at most this often for a token with an unknown `kid` (key rotation). */
+    JWKS_COOLDOWN_SECONDS: int(D.JWKS_COOLDOWN_SECONDS, 0, 3600),
+    /** How long a fetched remote key set is used before it is fetched again. */
+    JWKS_CACHE_SECONDS: int(D.JWKS_CACHE_SECONDS, 0, 24 * 3600),
+    JWT_ALGORITHMS: list(D.JWT_ALGORITHMS),
+    JWT_CLOCK_TOLERANCE_SECONDS: int(D.JWT_CLOCK_TOLERANCE_SECONDS, 0, 300),
+    ORGS_CLAIM: z._default(z.string(), D.ORGS_CLAIM),
+    /** Stripped from each organisation claim value, e.g. `/orgs/` for Keycloak groups such as `/orgs/acme`. */
+    ORGS_PREFIX: z._default(z.string(), D.ORGS_PREFIX),
+    USERNAME_CLAIMS: list(D.USERNAME_CLAIMS),
+    ALLOW_ANONYMOUS: bool(D.ALLOW_ANONYMOUS),
+    /** Origins allowed to open a WebSocket; empty means any. Requests without an Origin (non-browser) pass. */
+    ALLOWED_ORIGINS: list(D.ALLOWED_ORIGINS),
 
-  RATE_LIMIT_PER_MINUTE: int(D.RATE_LIMIT_PER_MINUTE, 1),
-  MAX_CHANNELS_PER_CONNECTION: int(D.MAX_CHANNELS_PER_CONNECTION, 1),
-  MAX_CONNECTIONS_PER_USER: int(D.MAX_CONNECTIONS_PER_USER, 1),
-  PRESENCE_ANNOUNCE_MAX: int(D.PRESENCE_ANNOUNCE_MAX, 0),
-  MAX_DATA_BYTES: int(D.MAX_DATA_BYTES, 1),
-  CONNECTION_TTL_SECONDS: int(D.CONNECTION_TTL_SECONDS, 60),
-  FANOUT_CONCURRENCY: int(D.FANOUT_CONCURRENCY, 1, 1024),
-  FANOUT_PAGE_SIZE: int(D.FANOUT_PAGE_SIZE, 1, 10_000),
-  /** Post through the lean signed-request path (default) or through the SDK client (`false`). */
-  MANAGEMENT_API_FAST_POST: bool(D.MANAGEMENT_API_FAST_POST),
-  SENSOR_RETENTION_DAYS: int(D.SENSOR_RETENTION_DAYS, 1),
-  /** The live-stats Lambda, which POST /v1/live-push starts at once (asynchronous Invoke). */
-  LIVE_STATS_FUNCTION_NAME: z.string().min(1).optional(),
-  /** The after-connect Lambda, which `$connect` starts (asynchronous Invoke) for the work that follows a join. */
-  AFTER_CONNECT_FUNCTION_NAME: z.string().min(1).optional(),
-  /** Where the Lambda Invoke API answers; AWS's regional endpoint when unset (the local stack sets its own). */
-  LAMBDA_ENDPOINT: z.url().optional(),
+    RATE_LIMIT_PER_MINUTE: int(D.RATE_LIMIT_PER_MINUTE, 1),
+    MAX_CHANNELS_PER_CONNECTION: int(D.MAX_CHANNELS_PER_CONNECTION, 1),
+    MAX_CONNECTIONS_PER_USER: int(D.MAX_CONNECTIONS_PER_USER, 1),
+    PRESENCE_ANNOUNCE_MAX: int(D.PRESENCE_ANNOUNCE_MAX, 0),
+    MAX_DATA_BYTES: int(D.MAX_DATA_BYTES, 1),
+    CONNECTION_TTL_SECONDS: int(D.CONNECTION_TTL_SECONDS, 60),
+    FANOUT_CONCURRENCY: int(D.FANOUT_CONCURRENCY, 1, 1024),
+    FANOUT_PAGE_SIZE: int(D.FANOUT_PAGE_SIZE, 1, 10_000),
+    /** Post through the lean signed-request path (default) or through the SDK client (`false`). */
+    MANAGEMENT_API_FAST_POST: bool(D.MANAGEMENT_API_FAST_POST),
+    SENSOR_RETENTION_DAYS: int(D.SENSOR_RETENTION_DAYS, 1),
+    /**
+     * A request with an idempotency key still unfinished after this long is taken to have died: a retry takes
+     * it over, and a seq it took without storing its message is voided (core/idempotency.ts, core/recovery.ts).
+     */
+    IDEMPOTENCY_STALE_SECONDS: int(D.IDEMPOTENCY_STALE_SECONDS, 1, 24 * 3600),
+    /** The live-stats Lambda, which POST /v1/live-push starts at once (asynchronous Invoke). */
+    LIVE_STATS_FUNCTION_NAME: z.optional(z.string().check(z.minLength(1))),
+    /** The after-connect Lambda, which `$connect` starts (asynchronous Invoke) for the work that follows a join. */
+    AFTER_CONNECT_FUNCTION_NAME: z.optional(z.string().check(z.minLength(1))),
+    /** Where the Lambda Invoke API answers; AWS's regional endpoint when unset (the local stack sets its own). */
+    LAMBDA_ENDPOINT: z.optional(z.url()),
 
-  /** Set by the local stack (local/env.ts): its SDK clients sign with LOCAL_ACCESS_KEY_ID / _SECRET_. */
-  LOCAL_STACK: bool(D.LOCAL_STACK),
-  LOCAL_ACCESS_KEY_ID: z.string().min(1).default(D.LOCAL_ACCESS_KEY_ID),
-  LOCAL_SECRET_ACCESS_KEY: z.string().min(1).default(D.LOCAL_SECRET_ACCESS_KEY),
-  /** Powertools' log level of the handlers; INFO in AWS, WARN in the local stack when unset. */
-  LOG_LEVEL: z
-    .string()
-    .transform((v) => v.toUpperCase())
-    .pipe(z.enum(LOG_LEVELS))
-    .optional(),
-});
+    /** Set by the local stack (local/env.ts): its SDK clients sign with LOCAL_ACCESS_KEY_ID / _SECRET_. */
+    LOCAL_STACK: bool(D.LOCAL_STACK),
+    LOCAL_ACCESS_KEY_ID: z._default(z.string().check(z.minLength(1)), D.LOCAL_ACCESS_KEY_ID),
+    LOCAL_SECRET_ACCESS_KEY: z._default(z.string().check(z.minLength(1)), D.LOCAL_SECRET_ACCESS_KEY),
+    /** The `service` dimension of the metrics (shared/core/metrics.ts): the stack name, set by infra/ and local/. */
+    POWERTOOLS_SERVICE_NAME: z._default(z.string().check(z.minLength(1)), D.POWERTOOLS_SERVICE_NAME),
+    /** Powertools' log level of the handlers; INFO in AWS, WARN in the local stack when unset. */
+    LOG_LEVEL: z.optional(
+      z.pipe(
+        z.pipe(
+          z.string(),
+          z.transform((v: string) => v.toUpperCase()),
+        ),
+        z.enum(LOG_LEVELS),
+      ),
+    ),
+  }),
+);
 
 export type Env = Record<string, string | undefined>;
 
@@ -100,6 +117,7 @@ export interface Config {
   auth: AuthConfig;
   limits: Limits;
   fanOut: FanOutSettings & { fastPost: boolean };
+  publish: PublishSettings;
   /** Lambdas a handler starts itself: the Invoke API's endpoint and the functions' names. */
   functions: {
     endpoint: string | undefined;
@@ -107,6 +125,8 @@ export interface Config {
     afterConnect: string | undefined;
   };
   logLevel: LogLevel;
+  /** The `service` dimension of every metric the handlers emit. */
+  metricsService: string;
   /** The local stack's SDK credentials; undefined in AWS (the function's role, through the default chain). */
   localCredentials: { accessKeyId: string; secretAccessKey: string } | undefined;
 }
@@ -124,7 +144,7 @@ export class ConfigError extends Error {
 
 /** Parses the environment once; every problem is reported in one message. */
 export function loadConfig(env: Env): Config {
-  const parsed = envSchema.safeParse(env);
+  const parsed = parseWithMessages(envSchema, env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new ConfigError(`Invalid configuration: ${problems}`);
@@ -171,12 +191,14 @@ export function loadConfig(env: Env): Config {
       pageSize: e.FANOUT_PAGE_SIZE,
       fastPost: e.MANAGEMENT_API_FAST_POST,
     },
+    publish: { staleAfterMs: e.IDEMPOTENCY_STALE_SECONDS * 1000 },
     functions: {
       endpoint: e.LAMBDA_ENDPOINT,
       liveStats: e.LIVE_STATS_FUNCTION_NAME,
       afterConnect: e.AFTER_CONNECT_FUNCTION_NAME,
     },
     logLevel: e.LOG_LEVEL ?? (e.LOCAL_STACK ? DEFAULTS.LOCAL_LOG_LEVEL : DEFAULTS.LOG_LEVEL),
+    metricsService: e.POWERTOOLS_SERVICE_NAME,
     localCredentials: e.LOCAL_STACK
       ? { accessKeyId: e.LOCAL_ACCESS_KEY_ID, secretAccessKey: e.LOCAL_SECRET_ACCESS_KEY }
       : undefined,

@@ -27,10 +27,14 @@ export const DEFAULTS = {
   FANOUT_PAGE_SIZE: 1000,
   MANAGEMENT_API_FAST_POST: true,
   SENSOR_RETENTION_DAYS: 30,
+  /** Longer than any publishing function's timeout (29 s): a publish unfinished after it has died. */
+  IDEMPOTENCY_STALE_SECONDS: 60,
   LOCAL_STACK: false,
   /** Powertools' level in AWS; the local stack's handlers log less unless told otherwise. */
   LOG_LEVEL: 'INFO',
   LOCAL_LOG_LEVEL: 'WARN',
+  /** The metrics' `service` dimension where nothing sets it: the default stack name (infra sets the stack's). */
+  POWERTOOLS_SERVICE_NAME: 'Switchboard',
   /** The credentials the local stack's SDK clients sign with (DynamoDB Local, the emulated APIs). */
   LOCAL_ACCESS_KEY_ID: 'local',
   LOCAL_SECRET_ACCESS_KEY: 'local',

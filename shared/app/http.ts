@@ -1,16 +1,33 @@
-import { bearerToken, principalFromClaims } from '../core/auth/jwt';
+import { presentedToken } from '../core/auth/jwt';
 import { ANONYMOUS, type Principal } from '../core/auth/principal';
-import { asProtocolError, ProtocolError } from '../core/errors';
-import { idempotent } from '../core/idempotency';
+import { asProtocolError, type ErrorCode, errorCodes, ProtocolError } from '../core/errors';
+import { type Attempt, idempotent, keyInUse } from '../core/idempotency';
 import type { Operation, OperationInput, OperationResult } from '../core/operations';
-import { byteLength } from '../core/protocol';
+import type { IdempotencyStore } from '../core/ports';
+import { byteLength, checkDepth } from '../core/protocol';
+import type { BaseRuntime } from './base-runtime';
 import { type HttpEvent, type HttpResult, header } from './events';
-import { type HttpRoute, httpRouteKey, httpRoutes, type LambdaName, type OperationsOf } from './routes';
-import type { Runtime } from './runtime';
+import {
+  type HttpRoute,
+  type HttpRouteEntry,
+  httpRouteKey,
+  httpRoutes,
+  type LambdaName,
+  type OperationsOf,
+} from './routes';
 
 const DEFAULT_MAX_BODY = 64 * 1024;
 
-type HttpDeps = Pick<Runtime, 'config' | 'verifier' | 'idempotency' | 'clock' | 'ids' | 'log'>;
+type HttpBaseDeps = Pick<BaseRuntime, 'config' | 'verifier' | 'clock' | 'ids' | 'log' | 'metrics'>;
+
+/**
+ * What the wrapper uses of the runtime. The idempotency store only for a Lambda with a POST route (any POST
+ * may carry an Idempotency-Key): GET /v1/health's function has no table to keep keys in, nor needs one.
+ */
+export type HttpDeps<L extends LambdaName> = HttpBaseDeps &
+  ([Extract<HttpRouteEntry, { lambda: L; method: 'POST' }>] extends [never]
+    ? { idempotency?: IdempotencyStore }
+    : { idempotency: IdempotencyStore });
 
 /**
  * The Lambda handler of one HTTP module, made from a runtime and the module's operations; the route table
@@ -19,7 +36,7 @@ type HttpDeps = Pick<Runtime, 'config' | 'verifier' | 'idempotency' | 'clock' | 
  * and turns every error into an RFC 9457 problem: a client never sees a stack trace.
  */
 export function httpHandler<L extends LambdaName>(
-  deps: HttpDeps,
+  deps: HttpDeps<L>,
   lambda: L,
   operations: Record<OperationsOf<L>, Operation>,
 ): (event: HttpEvent) => Promise<HttpResult> {
@@ -29,7 +46,7 @@ export function httpHandler<L extends LambdaName>(
   return async (event) => {
     const route = routes.get(event.routeKey);
     const path = event.requestContext?.http?.path ?? event.rawPath;
-    if (!route) return problem(new ProtocolError('NOT_FOUND', `no route ${event.routeKey}`), path);
+    if (!route) return failed(deps, new ProtocolError('NOT_FOUND', `no route ${event.routeKey}`), path);
     try {
       const principal = await resolvePrincipal(deps, route, event);
       const body = parseBody(event, route);
@@ -43,8 +60,19 @@ export function httpHandler<L extends LambdaName>(
       const operation = operations[route.operation as OperationsOf<L>];
       const key = idempotencyKeyOf(route, event, body);
       const result = key
-        ? await idempotentOperation(deps, route, event, principal, key, body, () => operation(input))
+        ? await idempotentOperation(
+            { ...deps, idempotency: idempotencyOf(deps) },
+            route,
+            event,
+            principal,
+            key,
+            body,
+            (attempt) => operation({ ...input, attempt }),
+          )
         : await operation(input);
+      // An operation may answer a problem itself (POST /v1/sensor-data, with its report): counted the same.
+      const code = result.status >= 400 ? problemCode(result.body) : undefined;
+      if (code) deps.metrics.countBy('Errors', code);
       return json(result.status, result.body, result.headers);
     } catch (error) {
       const e = asProtocolError(error);
@@ -54,21 +82,37 @@ export function httpHandler<L extends LambdaName>(
           error: String((error as Error)?.stack ?? error),
         });
       }
-      return problem(e, path);
+      return failed(deps, e, path);
     }
   };
 }
 
-async function resolvePrincipal(deps: HttpDeps, route: HttpRoute, event: HttpEvent): Promise<Principal> {
+/** A problem answer, counted in Errors by its code. */
+function failed(deps: HttpBaseDeps, error: ProtocolError, path: string): HttpResult {
+  deps.metrics.countBy('Errors', error.code);
+  return problem(error, path);
+}
+
+const problemCode = (body: unknown): ErrorCode | undefined => {
+  const code = (body as { code?: unknown } | null | undefined)?.code;
+  return typeof code === 'string' && Object.hasOwn(errorCodes, code) ? (code as ErrorCode) : undefined;
+};
+
+/**
+ * The caller, by one rule on every route that reads a token: a presented token is verified with the
+ * runtime's verifier (the WebSocket authorizer's, with its cached key set), and one that does not verify
+ * is 401, also on routes that serve anonymous callers. On `jwt` routes API Gateway's JWT authorizer has
+ * checked the token already, but the claims it hands on are flattened into strings (`["evil acme"]` and
+ * `["evil", "acme"]` both arrive as "[evil acme]"): the principal is read from the verified token instead.
+ */
+async function resolvePrincipal(deps: HttpBaseDeps, route: HttpRoute, event: HttpEvent): Promise<Principal> {
   if (route.auth === 'none') return ANONYMOUS;
-  if (route.auth === 'optional') {
-    const token = bearerToken(header(event.headers, 'authorization'));
-    return token ? deps.verifier.verify(token) : ANONYMOUS;
+  const token = presentedToken(header(event.headers, 'authorization'));
+  if (token === undefined) {
+    if (route.auth === 'optional') return ANONYMOUS;
+    throw new ProtocolError('UNAUTHORIZED', 'a bearer token is required');
   }
-  // API Gateway's JWT authorizer has verified the token; these are its claims.
-  const claims = event.requestContext.authorizer?.jwt?.claims;
-  if (!claims) throw new ProtocolError('UNAUTHORIZED', 'a bearer token is required');
-  const principal = principalFromClaims(claims, deps.config.auth);
+  const principal = await deps.verifier.verify(token);
   // API Gateway checked the scopes already; checked again so a misconfigured route fails closed.
   if (route.scopes && !route.scopes.some((s) => principal.scopes.includes(s))) {
     throw new ProtocolError('FORBIDDEN', `this route needs one of the scopes: ${route.scopes.join(', ')}`);
@@ -83,11 +127,15 @@ function parseBody(event: HttpEvent, route: HttpRoute): unknown {
   const size = byteLength(text);
   if (size > max)
     throw new ProtocolError('PAYLOAD_TOO_LARGE', `body is ${size} bytes; at most ${max} allowed`);
+  let body: unknown;
   try {
-    return JSON.parse(text);
+    body = JSON.parse(text);
   } catch {
     throw new ProtocolError('INVALID_JSON', 'body is not valid JSON');
   }
+  // Before anything that recurses (zod, the idempotency fingerprint, JSON.stringify) sees the body.
+  checkDepth(body);
+  return body;
 }
 
 function decodeParams(params: Record<string, string | undefined> | undefined): Record<string, string> {
@@ -101,6 +149,12 @@ function decodeParams(params: Record<string, string | undefined> | undefined): R
     }
   }
   return out;
+}
+
+/** A key comes only with a POST, and a Lambda with a POST route has the store (HttpDeps): this never throws. */
+function idempotencyOf(deps: { idempotency?: IdempotencyStore | undefined }): IdempotencyStore {
+  if (!deps.idempotency) throw new Error('an idempotency key, but no idempotency store');
+  return deps.idempotency;
 }
 
 /** `Idempotency-Key` on a POST, or the body field the route table names as its key (POST /v1/publish's `id`). */
@@ -125,13 +179,13 @@ function idempotencyKeyOf(route: HttpRoute, event: HttpEvent, body: unknown): st
  * method, path and body.
  */
 async function idempotentOperation(
-  deps: HttpDeps,
+  deps: HttpBaseDeps & { idempotency: IdempotencyStore },
   route: HttpRoute,
   event: HttpEvent,
   principal: Principal,
   key: string,
   body: unknown,
-  run: () => Promise<OperationResult>,
+  run: (attempt: Attempt) => Promise<OperationResult>,
 ): Promise<OperationResult> {
   const outcome = await idempotent(
     deps,
@@ -149,7 +203,7 @@ async function idempotentOperation(
     case 'replay':
       return { ...outcome.result, headers: { ...outcome.result.headers, 'idempotent-replayed': 'true' } };
     case 'pending':
-      throw new ProtocolError('CONFLICT', 'a request with this idempotency key is still being processed');
+      throw keyInUse(outcome.retryAfterMs);
   }
 }
 
@@ -162,9 +216,14 @@ export function json(status: number, body?: unknown, headers?: Record<string, st
 }
 
 export function problem(error: ProtocolError, instance?: string): HttpResult {
+  const retryAfter =
+    error.retryAfterMs === undefined ? undefined : Math.max(1, Math.ceil(error.retryAfterMs / 1000));
   return {
     statusCode: error.status,
-    headers: { 'content-type': 'application/problem+json' },
+    headers: {
+      'content-type': 'application/problem+json',
+      ...(retryAfter === undefined ? {} : { 'retry-after': String(retryAfter) }),
+    },
     body: JSON.stringify(error.toProblem(instance)),
   };
 }

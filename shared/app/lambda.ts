@@ -1,17 +1,35 @@
-import { createRuntime, type Runtime } from './runtime';
+import type { Config, Env } from './config';
+
+/** What the wrapper uses of any runtime: the metrics its handlers recorded, when it has metrics. */
+interface LambdaRuntime {
+  readonly config: Config;
+  readonly metrics?: { flush(): Promise<void> };
+}
 
 /**
- * A Lambda's exported `handler`: the handler `make` makes from a runtime built from process.env on the
- * first event and kept for the container's life (clients, key sets and caches outlive invocations).
- * Importing a handler module builds nothing; a configuration error surfaces at the first invocation, in
- * that invocation's logs.
+ * A Lambda's exported `handler`: the handler `make` makes from a runtime that `create` builds from
+ * process.env on the first event, kept for the container's life (clients, key sets and caches outlive
+ * invocations). `create` is the narrowest runtime factory that has what `make` uses (./authorizer.ts,
+ * ./base-runtime.ts, ./table-runtime.ts, ./runtime.ts): the Lambda module imports it, so its bundle holds
+ * that runtime's SDK clients and no other. Importing a handler module builds nothing; a configuration
+ * error surfaces at the first invocation, in that invocation's logs. The metrics the invocation recorded
+ * are written at its end, failed or not, as Powertools' `logMetrics` does: one container runs one
+ * invocation at a time, so they are all its own (the authorizer's runtime records none).
  */
-export function lambdaHandler<E, R, C = unknown>(
-  make: (runtime: Runtime) => (event: E, context: C) => Promise<R>,
+export function lambdaHandler<Rt extends LambdaRuntime, E, R, C = unknown>(
+  create: (env: Env) => Rt,
+  make: (runtime: Rt) => (event: E, context: C) => Promise<R>,
 ): (event: E, context: C) => Promise<R> {
-  let handler: ((event: E, context: C) => Promise<R>) | undefined;
+  let made: { runtime: Rt; handler: (event: E, context: C) => Promise<R> } | undefined;
   return async (event, context) => {
-    handler ??= make(createRuntime(process.env));
-    return handler(event, context);
+    if (!made) {
+      const runtime = create(process.env);
+      made = { runtime, handler: make(runtime) };
+    }
+    try {
+      return await made.handler(event, context);
+    } finally {
+      await made.runtime.metrics?.flush();
+    }
   };
 }

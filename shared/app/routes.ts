@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { SCOPE_ADMIN, SCOPE_PUBLISH } from '../core/auth/principal';
 import { SESSION_FRAME_TYPES } from '../core/session/manifest';
 import { type FrameType, featureFrameTypes } from '../features/manifests';
@@ -193,8 +193,9 @@ export const webSocketRoutes: readonly WebSocketRoute[] = [
 
 /**
  * `none`: no token looked at. `optional`: a token, when sent, is verified by the handler (API Gateway's JWT
- * authorizer cannot be optional); anonymous otherwise. `jwt`: API Gateway's JWT authorizer, with `scopes`
- * (any one of them) when given.
+ * authorizer cannot be optional), and one that does not verify is 401; anonymous otherwise. `jwt`: API
+ * Gateway's JWT authorizer, with `scopes` (any one of them) when given; the handler reads the caller from
+ * the token, verified again (shared/app/http.ts), not from the authorizer's flattened claims.
  */
 export type HttpAuth = 'none' | 'optional' | 'jwt';
 

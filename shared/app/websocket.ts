@@ -6,65 +6,20 @@ import {
   type AfterConnectStarter,
   afterConnect,
 } from '../core/after-connect';
-import { authorizeConnect } from '../core/auth/authorize-connect';
-import { bearerToken } from '../core/auth/jwt';
-import { principalFromContext, principalToContext } from '../core/auth/principal';
+import { principalFromContext } from '../core/auth/principal';
 import { connect, disconnect } from '../core/connections';
 import { createFrameRouter, type FrameRouter, handleFrame } from '../core/session/frames';
 import { sessionFrames } from '../core/session/session-frames';
 import { features } from '../features';
-import {
-  type AuthorizerResult,
-  callbackUrlOf,
-  header,
-  type LambdaContext,
-  type WsAuthorizerEvent,
-  type WsEvent,
-  type WsResult,
-} from './events';
+import { callbackUrlOf, header, type LambdaContext, type WsEvent, type WsResult } from './events';
 import type { Runtime } from './runtime';
 
 /**
- * The WebSocket API's handlers, each made from a runtime (lambdas/ws-*.ts are these and nothing else). A
+ * The WebSocket API's handlers, each made from a runtime (lambdas/ws-*.ts are these and nothing else; the
+ * `$connect` authorizer, which has a runtime of its own, is ./authorizer.ts). A
  * WebSocket event names the stage it came through; replies and deliveries go back through that stage's
  * Management API (Runtime.forEndpoint).
  */
-
-/**
- * The $connect REQUEST authorizer. Allow: the principal travels as context to every later route of the
- * connection. Deny: API Gateway answers the handshake 403. Throwing "Unauthorized": it answers 401.
- */
-export function authorizerHandler(rt: Runtime) {
-  return async (event: WsAuthorizerEvent): Promise<AuthorizerResult> => {
-    const token =
-      event.queryStringParameters?.token || bearerToken(header(event.headers, 'authorization')) || null;
-    const decision = await authorizeConnect(rt, { token, origin: header(event.headers, 'origin') });
-    if (decision.effect === 'unauthorized') {
-      rt.log.info('connect refused', { reason: decision.reason });
-      throw new Error('Unauthorized');
-    }
-    if (decision.effect === 'deny') {
-      rt.log.info('connect denied', { reason: decision.reason });
-      return policy('denied', 'Deny', event.methodArn);
-    }
-    const { principal } = decision;
-    return policy(principal.sub ?? 'anonymous', 'Allow', event.methodArn, principalToContext(principal));
-  };
-}
-
-const policy = (
-  principalId: string,
-  effect: 'Allow' | 'Deny',
-  resource: string,
-  context?: Record<string, string>,
-): AuthorizerResult => ({
-  principalId,
-  policyDocument: {
-    Version: '2012-10-17',
-    Statement: [{ Action: 'execute-api:Invoke', Effect: effect, Resource: resource }],
-  },
-  ...(context ? { context } : {}),
-});
 
 /**
  * $connect: a non-2xx status refuses the handshake with that status and no socket opens. API Gateway does

@@ -18,6 +18,7 @@ import {
   type ConnectionStore,
   type Gateway,
   type Log,
+  type Metrics,
   type SubscribeResult,
 } from './ports';
 import type { FrameContext } from './session/context';
@@ -37,6 +38,7 @@ export interface ConnectDeps {
   hooks: ChannelHookRegistry;
   gateway: Pick<Gateway, 'info'>;
   clock: Clock;
+  metrics: Metrics;
   channels: ChannelRegistry;
   access: ChannelAccess;
   config: {
@@ -49,6 +51,7 @@ export interface DisconnectDeps {
   channels: ChannelRegistry;
   hooks: ChannelHookRegistry;
   log: Log;
+  metrics: Metrics;
 }
 
 export interface ConnectInput {
@@ -106,16 +109,17 @@ export async function connect(
     }
     for (const channel of channels) await authorizeSubscribe(principal, channel, deps.access);
   } catch (error) {
-    const e = asProtocolError(error);
-    return { ok: false, status: e.status, error: e };
+    return refuse(deps, asProtocolError(error));
   }
 
   if (principal.sub !== null && !(await underConnectionLimit(deps, principal.sub))) {
-    const error = new ProtocolError(
-      'TOO_MANY_CONNECTIONS',
-      `user has ${limits.connectionsPerUser} open connections already`,
+    return refuse(
+      deps,
+      new ProtocolError(
+        'TOO_MANY_CONNECTIONS',
+        `user has ${limits.connectionsPerUser} open connections already`,
+      ),
     );
-    return { ok: false, status: error.status, error };
   }
 
   const now = deps.clock.now();
@@ -136,11 +140,14 @@ export async function connect(
     );
   } catch (error) {
     if (!(error instanceof ConnectAbandonedError)) throw error;
-    const e = new ProtocolError('INTERNAL', 'the connection could not be stored in time; try again', {
-      cause: error,
-    });
-    return { ok: false, status: e.status, error: e };
+    return refuse(
+      deps,
+      new ProtocolError('INTERNAL', 'the connection could not be stored in time; try again', {
+        cause: error,
+      }),
+    );
   }
+  deps.metrics.count('Connects');
   return {
     ok: true,
     channels: ids,
@@ -148,6 +155,11 @@ export async function connect(
       ? { connectionId, principal, channels: ids }
       : null,
   };
+}
+
+function refuse(deps: ConnectDeps, error: ProtocolError): ConnectResult {
+  deps.metrics.countBy('ConnectRefusals', String(error.status));
+  return { ok: false, status: error.status, error };
 }
 
 function connectChannels(
@@ -186,7 +198,8 @@ async function underConnectionLimit(deps: ConnectDeps, userId: string): Promise<
  */
 export async function disconnect(deps: DisconnectDeps, connectionId: string): Promise<void> {
   const removed = await deps.connections.remove(connectionId);
-  if (!removed) return;
+  if (!removed) return; // removed already (by DELETE /v1/connections, or a fan-out that found it gone)
+  deps.metrics.count('Disconnects');
   const { principal } = removed.record;
   await mapBounded(removed.left, LEAVE_HOOKS_AT_ONCE, async (id) => {
     const channel = parseStored(deps.channels, id);

@@ -16,6 +16,8 @@ export const errorCodes = {
   RATE_LIMITED: { status: 429, title: 'Rate limited' },
   /** An idempotency key (a frame's `id`, an `Idempotency-Key`) sent again with another request. */
   IDEMPOTENCY_KEY_REUSED: { status: 422, title: 'Idempotency key reused' },
+  /** The first request with that key is still being processed: send it again after `retry_after_ms`. */
+  IDEMPOTENCY_KEY_IN_USE: { status: 409, title: 'Idempotency key in use' },
   INTERNAL: { status: 500, title: 'Internal error' },
   // HTTP-only codes: a WebSocket client never sees these.
   NOT_FOUND: { status: 404, title: 'Not found' },
@@ -35,15 +37,24 @@ export class ProtocolError extends SwitchboardError {
   override name = 'ProtocolError';
   readonly code: ErrorCode;
   readonly status: number;
+  /** When the same request may succeed if sent again (milliseconds): `retry_after_ms`, HTTP Retry-After. */
+  readonly retryAfterMs: number | undefined;
 
-  constructor(code: ErrorCode, message: string, options?: ErrorOptions) {
+  constructor(code: ErrorCode, message: string, options?: ErrorOptions & { retryAfterMs?: number }) {
     super(message, options);
     this.code = code;
     this.status = errorCodes[code].status;
+    this.retryAfterMs = options?.retryAfterMs;
   }
 
   toFrame(ref?: string): ErrorFrame {
-    return { type: 'error', code: this.code, message: this.message, ...(ref === undefined ? {} : { ref }) };
+    return {
+      type: 'error',
+      code: this.code,
+      message: this.message,
+      ...(ref === undefined ? {} : { ref }),
+      ...(this.retryAfterMs === undefined ? {} : { retry_after_ms: this.retryAfterMs }),
+    };
   }
 
   toProblem(instance?: string): Problem {
@@ -54,6 +65,7 @@ export class ProtocolError extends SwitchboardError {
       detail: this.message,
       code: this.code,
       ...(instance === undefined ? {} : { instance }),
+      ...(this.retryAfterMs === undefined ? {} : { retry_after_ms: this.retryAfterMs }),
     };
   }
 }
@@ -63,6 +75,7 @@ export type ErrorFrame = {
   code: ErrorCode;
   message: string;
   ref?: string;
+  retry_after_ms?: number;
 };
 
 /** RFC 9457 problem details, with the protocol `code` as an extension member. */

@@ -40,27 +40,37 @@ type PerNamespace<M extends FeatureManifest, V, F> = F & { readonly [N in Namesp
  * The feature's code, each part made from `D`, the slice of the runtime the feature uses (shared/app/
  * features.ts makes them once per runtime). `hooks` and `participants` are made before the runtime has
  * hooks (they must not need them); `frames` is required exactly when the manifest declares frames.
+ * `participants` takes its own slice `A`: functions that only read (GET history) build the channel access
+ * from a runtime without a Management API (shared/app/table-runtime.ts).
  */
-export type FeatureCode<M extends FeatureManifest, D, T = unknown, U = unknown, H = unknown, P = unknown> = {
+export type FeatureCode<
+  M extends FeatureManifest,
+  D,
+  T = unknown,
+  U = unknown,
+  H = unknown,
+  P = unknown,
+  A = unknown,
+> = {
   readonly hooks?: (deps: D) => PerNamespace<M, ChannelHooks, H>;
-  readonly participants?: (deps: D) => PerNamespace<M, ParticipantCheck, P>;
+  readonly participants?: (deps: A) => PerNamespace<M, ParticipantCheck, P>;
 } & ([M['frames'][number] | M['typeless'][number]] extends [never]
   ? { readonly frames?: undefined }
   : { readonly frames: (deps: D) => FeatureFrames<M, T, U> });
 
-export type Feature<M extends FeatureManifest, D> = {
+export type Feature<M extends FeatureManifest, D, A = unknown> = {
   readonly manifest: M;
   readonly hooks?: (deps: D) => Readonly<Record<string, ChannelHooks | undefined>>;
-  readonly participants?: (deps: D) => Readonly<Record<string, ParticipantCheck | undefined>>;
+  readonly participants?: (deps: A) => Readonly<Record<string, ParticipantCheck | undefined>>;
   readonly frames?: (deps: D) => {
     typed: Readonly<Record<string, FrameHandler>>;
     typeless: Readonly<Record<string, FrameHandler>>;
   };
 };
 
-export function defineFeature<M extends FeatureManifest, D, T, U, H, P>(
+export function defineFeature<M extends FeatureManifest, D, T, U, H, P, A = unknown>(
   manifest: M,
-  code: FeatureCode<M, D, T, U, H, P>,
-): Feature<M, D> {
-  return { manifest, ...(code as Omit<Feature<M, D>, 'manifest'>) };
+  code: FeatureCode<M, D, T, U, H, P, A>,
+): Feature<M, D, A> {
+  return { manifest, ...(code as Omit<Feature<M, D, A>, 'manifest'>) };
 }

@@ -1,4 +1,5 @@
 import type { Principal } from './auth/principal';
+import type { Attempt } from './idempotency';
 
 /**
  * An HTTP operation in the protocol's terms: what the HTTP wrapper (shared/app/http.ts) hands it once the
@@ -14,6 +15,11 @@ export interface OperationInput {
   body: unknown;
   /** The request's path: the `instance` of a problem document. */
   path: string;
+  /**
+   * The claim of a request with an idempotency key: an operation that publishes hands it to `publish`
+   * (core/publish.ts `attempt`), which makes the publish crash-safe under that key.
+   */
+  attempt?: Attempt | undefined;
 }
 
 export interface OperationResult {

@@ -1,5 +1,6 @@
 import type { Principal } from './auth/principal';
 import { SwitchboardError } from './errors';
+import type { BreakdownMetric, CountMetric, DurationMetric } from './metrics';
 
 /**
  * The ports the protocol core works through. The core never imports the AWS SDK: the DynamoDB and
@@ -115,8 +116,13 @@ export interface ConnectionStore {
 
 export interface HistoryEntry {
   seq: number;
-  /** The frame exactly as it was delivered, serialized. */
+  /** The frame exactly as it was delivered, serialized (or a `void` marker: core/recovery.ts). */
   frame: string;
+  /**
+   * When its seq was taken (epoch ms), by which a reader tells a seq whose publish died from one still
+   * being written (core/recovery.ts). Absent on void markers and on entries stored before it was kept.
+   */
+  at?: number;
 }
 
 export interface HistoryPage {
@@ -126,11 +132,18 @@ export interface HistoryPage {
 }
 
 export interface MessageStore {
-  /** Atomically allocates the next sequence number of a channel (1, 2, ...). */
+  /** Atomically allocates the next sequence number of a channel (1, 2, ...), noting when. */
   nextSeq(channel: string): Promise<number>;
   /** The last allocated sequence number (0 when none). */
   currentSeq(channel: string): Promise<number>;
-  appendHistory(channel: string, entry: HistoryEntry, expiresAt: number | null): Promise<void>;
+  /** The last allocated sequence number and when it was taken (epoch ms; null when not known). */
+  lastSeq(channel: string): Promise<{ seq: number; at: number | null }>;
+  /**
+   * Stores the entry unless its seq holds one already: a seq holds one entry for good. Resolves null when
+   * it was stored, else the entry found there (the same message, stored by an earlier attempt of its
+   * publish, or a void marker).
+   */
+  appendHistory(channel: string, entry: HistoryEntry, expiresAt: number | null): Promise<HistoryEntry | null>;
   /** Entries with seq > afterSeq, oldest first. */
   history(channel: string, afterSeq: number, limit: number): Promise<HistoryPage>;
   /**
@@ -145,7 +158,11 @@ export interface MessageStore {
  * fingerprint), and once done the answer every repeat gets.
  */
 export type IdempotencyClaim<T> =
-  | { claimed: true }
+  /**
+   * The caller owns the key: a new claim with the caller's id, or one taken over from an owner that died,
+   * with that owner's id, the time the first owner claimed it, and the seqs it had reserved (channel → seq).
+   */
+  | { claimed: true; id: string; startedAt: number; reserved: Record<string, number> }
   | { claimed: false; state: 'pending'; id: string; createdAt: number; fingerprint: string | undefined }
   | {
       claimed: false;
@@ -158,17 +175,29 @@ export type IdempotencyClaim<T> =
 
 export interface IdempotencyStore {
   /**
-   * Claims a key for 24 h. Resolves `claimed: true` for the first caller; a later caller gets the record:
-   * `done` with the stored result, or `pending` while the first is still at work. `id` is the id the
-   * claimer will use; `fingerprint` says what it was asked. A pending claim older than `staleAfterMs` is
-   * taken over (its owner died).
+   * Claims a key for 24 h for `owner` (one attempt of the request). Resolves `claimed` for the first
+   * caller; a later caller gets the record: `done` with the stored result, or `pending` while its owner is
+   * at work. `id` is the id the claimer will use; `fingerprint` says what it was asked. A pending claim
+   * older than `staleAfterMs` (its owner died) is taken over by a caller with the same fingerprint: it
+   * gets the dead owner's id and reservations.
    */
   claim<T>(
     key: string,
-    claim: { id: string; fingerprint: string; now: number; staleAfterMs: number },
+    claim: { id: string; fingerprint: string; owner: string; now: number; staleAfterMs: number },
   ): Promise<IdempotencyClaim<T>>;
-  complete<T>(key: string, result: T, now: number): Promise<void>;
-  release(key: string): Promise<void>;
+  /**
+   * Notes in the claim the seq its owner took for a channel, before the message is stored there. False when
+   * the claim is no longer this owner's (another attempt took it over).
+   */
+  reserve(key: string, owner: string, channel: string, seq: number): Promise<boolean>;
+  /** Keeps the answer for repeats. False when the claim is no longer this owner's. */
+  complete<T>(key: string, owner: string, result: T, now: number): Promise<boolean>;
+  /**
+   * Gives the key up after a failure, if it is still this owner's: deleted when nothing was reserved;
+   * otherwise kept with its reservations but made stale at once, so the next attempt takes it over and
+   * finishes the message where this one left it.
+   */
+  release(key: string, owner: string): Promise<void>;
 }
 
 export interface ConnectionInfo {
@@ -224,6 +253,20 @@ export interface Log {
   error(message: string, extra?: Record<string, unknown>): void;
 }
 
+/**
+ * Switchboard's own metrics (./metrics.ts names them), counted where the event happens: the core and the
+ * features say what happened, an adapter turns it into CloudWatch's embedded metric format at the end of
+ * the invocation (shared/adapters/metrics.ts). Nothing here waits or fails: recording is in memory.
+ */
+export interface Metrics {
+  /** `value` (default 1) more of a count; a zero is not recorded (CloudWatch then has no data point). */
+  count(name: CountMetric, value?: number): void;
+  /** `value` more of a count that has a breakdown: its total, and the total of its `by` dimension's value. */
+  countBy(name: BreakdownMetric, by: string, value?: number): void;
+  /** One sample of a duration in milliseconds (CloudWatch computes its percentiles). */
+  duration(name: DurationMetric, ms: number): void;
+}
+
 export class ConnectionGoneError extends Error {
   override name = 'ConnectionGoneError';
 }
@@ -243,3 +286,6 @@ export const systemClock: Clock = {
 };
 
 export const silentLog: Log = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** Records nothing: for a caller outside an invocation (the server library). */
+export const noMetrics: Metrics = { count() {}, countBy() {}, duration() {} };

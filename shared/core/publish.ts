@@ -1,20 +1,21 @@
-import type { Channel } from './channels';
-import {
-  type DeliveryDeps,
-  type DeliveryReport,
-  deliver,
-  emptyReport,
-  type Target,
-} from './delivery/deliver';
+import type { Channel, History } from './channels';
+import { type DeliveryDeps, type DeliveryReport, deliver, type Target } from './delivery/deliver';
 import { type EventFields, encodeFrame, frameOf } from './delivery/envelope';
-import { type IdempotencyDeps, idempotent } from './idempotency';
+import { type Attempt, type IdempotencyDeps, idempotent, keyInUse } from './idempotency';
 import type { Ids, MessageStore } from './ports';
 import { isoTime, type ServerFrame } from './protocol';
+import { voidSeq } from './recovery';
 
 /**
  * Publishing one event: idempotency (when the publisher has a key), then per channel a seq and a history
  * entry where the namespace keeps history, then one delivery to every target. Every publisher of the
  * project comes through here (or, for frames that are not events of a channel, through delivery directly).
+ *
+ * Crash-safe (issue 14): an idempotent publish reserves each seq in its claim before it stores the message
+ * there, and a seq holds one entry for good; so a retry after a crash at any point finds what the dead
+ * attempt did: the message stored (it is delivered again, at its seq), or not (the seq it had taken is
+ * voided, and the message stored at a new one and delivered). Until the first attempt is taken for dead, a
+ * retry is told it is in progress (IDEMPOTENCY_KEY_IN_USE).
  */
 
 /** What an event builder learns before it builds the frame (chat messages embed their own id and seq). */
@@ -37,6 +38,12 @@ export interface PublishInput {
   id?: string;
   /** A scoped key and what the request asked (core/idempotency.ts): a repeat stores and delivers nothing. */
   idempotency?: { key: string; request: unknown };
+  /**
+   * The claim of the idempotent request this publish belongs to, where its caller holds one (an HTTP
+   * operation: shared/app/http.ts): the event gets its id, and its seqs are reserved there. Not together
+   * with `idempotency`.
+   */
+  attempt?: Attempt | undefined;
   exclude?: ReadonlySet<string>;
   /** Deliver without a seq and without storing it, even where the namespace keeps history (presence notices). */
   ephemeral?: boolean;
@@ -62,44 +69,47 @@ export type PublishDeps = DeliveryDeps &
   };
 
 export async function publish(deps: PublishDeps, input: PublishInput): Promise<Publication> {
+  if (input.idempotency === undefined) return publishOnce(deps, input, input.attempt);
   const id = input.id ?? deps.ids.next();
-  if (input.idempotency === undefined) return publishOnce(deps, input, id);
-  const run = await idempotent(deps, { ...input.idempotency, id }, () => publishOnce(deps, input, id));
+  const run = await idempotent(deps, { ...input.idempotency, id }, (attempt) =>
+    publishOnce(deps, input, attempt),
+  );
   switch (run.outcome) {
     case 'first':
       return run.result;
     case 'replay':
       return { ...run.result, duplicate: true };
     case 'pending':
-      // The first request is still being delivered: it will reach everyone, so this one does nothing.
-      return {
-        id: run.id,
-        timestamp: isoTime(run.createdAt),
-        channels: input.channels.map((c) => ({ channel: c.id })),
-        delivery: emptyReport(),
-        duplicate: true,
-      };
+      // Nothing may be said of the message yet: the first attempt may still store it, or may have died.
+      throw keyInUse(run.retryAfterMs);
   }
 }
 
-async function publishOnce(deps: PublishDeps, input: PublishInput, id: string): Promise<Publication> {
-  const now = deps.clock.now();
+async function publishOnce(
+  deps: PublishDeps,
+  input: PublishInput,
+  attempt: Attempt | undefined,
+): Promise<Publication> {
+  const id = attempt?.id ?? input.id ?? deps.ids.next();
+  // A retry that finishes a dead attempt's message gives it the same time as that attempt did.
+  const now = attempt?.startedAt ?? deps.clock.now();
   const timestamp = isoTime(input.timestamp ?? now);
   const targets: Target[] = [];
   const channels: Publication['channels'] = [];
   for (const channel of input.channels) {
     const history = input.ephemeral ? null : channel.namespace.history;
-    const seq = history ? await deps.messages.nextSeq(channel.id) : undefined;
-    const event = eventOf(input, { id, seq, timestamp });
-    const serialized = JSON.stringify(
-      frameOf({ type: event.type, channel: channel.id, id, timestamp, seq }, event),
-    );
-    if (history && seq !== undefined) {
-      const expiresAt = history.ttlSeconds === null ? null : Math.floor(now / 1000) + history.ttlSeconds;
-      await deps.messages.appendHistory(channel.id, { seq, frame: serialized }, expiresAt);
+    if (history) {
+      const stored = await storeInHistory(deps, input, channel, history, { id, timestamp, now }, attempt);
+      targets.push({ channel: channel.id, payload: new TextEncoder().encode(stored.frame), seq: stored.seq });
+      channels.push({ channel: channel.id, seq: stored.seq });
+    } else {
+      const event = eventOf(input, { id, seq: undefined, timestamp });
+      targets.push({
+        channel: channel.id,
+        payload: encodeFrame(frameOf({ type: event.type, channel: channel.id, id, timestamp }, event)),
+      });
+      channels.push({ channel: channel.id });
     }
-    targets.push({ channel: channel.id, payload: new TextEncoder().encode(serialized), seq });
-    channels.push({ channel: channel.id, ...(seq === undefined ? {} : { seq }) });
   }
   if (input.connections && input.connections.ids.length > 0) {
     const event = eventOf(input, { id, seq: undefined, timestamp });
@@ -111,8 +121,68 @@ async function publishOnce(deps: PublishDeps, input: PublishInput, id: string): 
     });
   }
   const delivery = await deliver(deps, targets, input.exclude ? { exclude: input.exclude } : {});
+  // Per target: each channel by its namespace, the connections by the channel they name, if any.
+  for (const channel of input.channels) deps.metrics.countBy('Publishes', channel.namespace.name);
+  if (input.connections && input.connections.ids.length > 0) {
+    deps.metrics.countBy('Publishes', input.connections.channel?.namespace.name ?? 'direct');
+  }
   return { id, timestamp, channels, delivery, duplicate: false };
 }
+
+/** How many seqs one message may find voided before it gives up (each void means a publish took >1 min). */
+const MAX_SEQ_TRIES = 3;
+
+/**
+ * The message's one entry in a channel's history, and its seq. A retry that took over from a dead attempt
+ * first settles the seq that attempt reserved: if the message is there, that is its entry (delivered again
+ * as it was stored); if not, the seq is voided, never filled this late (a subscriber that recovered past
+ * it meanwhile would never get it: deliveries skip what a replay covered), and the message takes a new
+ * seq. A new seq is reserved in the claim before the message is stored there (when the publish is
+ * idempotent), and found voided (a reader took this publish for dead: core/recovery.ts) it is given up
+ * for another.
+ */
+async function storeInHistory(
+  deps: PublishDeps,
+  input: PublishInput,
+  channel: Channel,
+  history: History,
+  meta: { id: string; timestamp: string; now: number },
+  attempt: Attempt | undefined,
+): Promise<{ seq: number; frame: string }> {
+  const reserved = attempt?.reserved[channel.id];
+  if (reserved !== undefined) {
+    const found = await voidSeq(deps, channel, reserved);
+    if (idOfFrame(found.frame) === meta.id) return { seq: reserved, frame: found.frame };
+  }
+  const expiresAt = history.ttlSeconds === null ? null : Math.floor(meta.now / 1000) + history.ttlSeconds;
+  for (let tries = 0; tries < MAX_SEQ_TRIES; tries++) {
+    const seq = await deps.messages.nextSeq(channel.id);
+    const at = deps.clock.now();
+    if (attempt) await reserve(deps, attempt, channel, seq);
+    const event = eventOf(input, { id: meta.id, seq, timestamp: meta.timestamp });
+    const frame = JSON.stringify(
+      frameOf({ type: event.type, channel: channel.id, id: meta.id, timestamp: meta.timestamp, seq }, event),
+    );
+    if ((await deps.messages.appendHistory(channel.id, { seq, frame, at }, expiresAt)) === null) {
+      return { seq, frame };
+    }
+  }
+  throw new Error(`${channel.id}: ${MAX_SEQ_TRIES} seqs in a row were voided before ${meta.id} was stored`);
+}
+
+/** Reserves the seq in the claim; one taken by an attempt that lost its claim is voided, not left a gap. */
+async function reserve(deps: PublishDeps, attempt: Attempt, channel: Channel, seq: number): Promise<void> {
+  try {
+    await attempt.reserve(channel.id, seq);
+  } catch (error) {
+    await voidSeq(deps, channel, seq).catch((e: unknown) =>
+      deps.log.warn('could not void a seq', { channel: channel.id, seq, error: String(e) }),
+    );
+    throw error;
+  }
+}
+
+const idOfFrame = (frame: string): unknown => (JSON.parse(frame) as { id?: unknown }).id;
 
 const eventOf = (input: PublishInput, meta: EventMeta): EventFields =>
   typeof input.event === 'function' ? input.event(meta) : input.event;

@@ -16,6 +16,15 @@ export interface Limits {
   connectionTtlSeconds: number;
 }
 
+/**
+ * How long a publish (any request with an idempotency key) may run: one unfinished after `staleAfterMs` has
+ * died (a crash, a function stopped at its timeout), so a retry takes its key over and a seq it took without
+ * storing its message is voided. Longer than any function's timeout.
+ */
+export interface PublishSettings {
+  staleAfterMs: number;
+}
+
 /** How a delivery posts: requests in flight at once, and subscribers read per Query page. */
 export interface FanOutSettings {
   concurrency: number;

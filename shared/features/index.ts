@@ -21,5 +21,5 @@ type NeedsCode = {
  * that is missing here, and a key that is not a feature of the registry.
  */
 export const features = { rooms, counters, chat, iot } satisfies {
-  readonly [K in NeedsCode]: Feature<ManifestOf<K>, never>;
-} & { readonly [K in FeatureName]?: Feature<ManifestOf<K>, never> };
+  readonly [K in NeedsCode]: Feature<ManifestOf<K>, never, never>;
+} & { readonly [K in FeatureName]?: Feature<ManifestOf<K>, never, never> };

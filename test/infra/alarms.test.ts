@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { TABLE_ACTIONS } from '../../infra/constructs/function';
 import { ALARM_THRESHOLDS } from '../../infra/constructs/monitoring';
-import { METRICS } from '../../infra/metrics';
 import { usedLambdas } from '../../shared/app/routes';
+import { METRICS } from '../../shared/core/metrics';
 import { alarmsByName, flatten, resourcesOf, synth, VALID_PROPS } from './synth';
 
 interface MetricStat {

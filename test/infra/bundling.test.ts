@@ -9,13 +9,14 @@ import { Template } from 'aws-cdk-lib/assertions';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { build } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
-import { bundlingOptions } from '../../bench/lambdas';
+import { bundlingOptions, TARGETS } from '../../bench/lambdas';
 import { projectRoot } from '../../infra/project';
 import { SwitchboardStack } from '../../infra/stack';
-import { type LambdaName, lambdas, usedLambdas } from '../../shared/app/routes';
+import { asyncInvocations, type LambdaName, lambdas, usedLambdas } from '../../shared/app/routes';
 import { cdkJsonContext, environmentOf, type Resource, VALID_PROPS } from './synth';
 
 const OPTIONAL_SDK_ADDONS = ['@aws-sdk/signature-v4-crt', '@aws-sdk/signature-v4a'];
+const NODE_MODULE = /(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)\//;
 
 /**
  * The one suite that really bundles: every handler through the local esbuild, as `cdk synth` does, and then
@@ -70,6 +71,46 @@ describe('When the handlers are really bundled', () => {
     );
     // The SDK's optional SigV4a / CRT signers stay behind a try-require, as in any bundle; nothing else.
     expect(imported.filter((pkg) => !OPTIONAL_SDK_ADDONS.includes(pkg!))).toEqual([]);
+  });
+
+  /** The files with code in a bundle: the `sources` of its source map (esbuild lists what it emitted). */
+  const sourcesIn = (name: LambdaName): string[] =>
+    (JSON.parse(readFileSync(`${bundleOf(name)}.map`, 'utf8')) as { sources: string[] }).sources;
+  const packagesIn = (name: LambdaName): Set<string> =>
+    new Set(sourcesIn(name).map((s) => NODE_MODULE.exec(s)?.[1] ?? '(project)'));
+
+  // Issue 15's budgets: the authorizer runs before every handshake, and every function's cold start
+  // grows with its bundle. docs/performance.md has the sizes and import times these keep.
+  it.each(usedLambdas())('keeps %s within its size budget', (name) => {
+    const maxKb = name === 'ws-authorizer' ? TARGETS.authorizerKb : TARGETS.functionKb;
+    expect(statSync(bundleOf(name)).size / 1024).toBeLessThanOrEqual(maxKb);
+  });
+
+  it.each(usedLambdas())(
+    'bundles into %s the SDK clients its access in the route table allows, and no other',
+    (name) => {
+      const packages = packagesIn(name);
+      const { access } = lambdas[name];
+      expect({
+        dynamodb: packages.has('@aws-sdk/client-dynamodb'),
+        managementApi: packages.has('@aws-sdk/client-apigatewaymanagementapi'),
+        lambda: packages.has('@aws-sdk/client-lambda'),
+      }).toEqual({
+        dynamodb: access.table !== 'none',
+        managementApi: access.manageConnections,
+        lambda: asyncInvocations.some((i) => i.from === name),
+      });
+    },
+  );
+
+  it.each(usedLambdas())('validates with zod/mini in %s: no full zod build, one locale', (name) => {
+    const zod = sourcesIn(name).filter((s) => s.includes('node_modules/zod/'));
+    expect(zod.filter((s) => /\/zod\/(v3|v4\/classic)\//.test(s))).toEqual([]);
+    expect(zod.filter((s) => s.includes('/locales/') && !s.endsWith('/locales/en.js'))).toEqual([]);
+  });
+
+  it('keeps the $connect authorizer to jose, zod/mini and our own code', () => {
+    expect([...packagesIn('ws-authorizer')].sort()).toEqual(['(project)', 'jose', 'zod']);
   });
 
   it('bundles as `npm run bench -- lambdas` does: byte for byte', async () => {

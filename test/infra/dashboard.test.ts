@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { METRICS } from '../../infra/metrics';
 import { usedLambdas } from '../../shared/app/routes';
+import { METRICS } from '../../shared/core/metrics';
 import { flatten, resourcesOf, synth } from './synth';
 
 interface Widget {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { METRICS } from '../../infra/metrics';
 import { usedLambdas } from '../../shared/app/routes';
+import { METRICS } from '../../shared/core/metrics';
 import {
   actionsOf,
   environmentOf,
@@ -86,9 +86,9 @@ describe('When tracing is turned off', () => {
   });
 });
 
-describe('The metric names the handlers will import (infra/metrics.ts)', () => {
+describe('The metric names the handlers emit (shared/core/metrics.ts)', () => {
   it('are pure data: the module imports nothing, so a Lambda bundles it for free', () => {
-    const source = readFileSync(new URL('../../infra/metrics.ts', import.meta.url), 'utf8');
+    const source = readFileSync(new URL('../../shared/core/metrics.ts', import.meta.url), 'utf8');
     expect(source).not.toMatch(/^\s*import\s/m);
     expect(source).not.toMatch(/require\(/);
   });

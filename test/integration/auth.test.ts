@@ -6,7 +6,7 @@ import type { LocalStack } from '../../local/index';
 import { AUDIENCE, hs256WithPublicKey, ISSUER, nowSec, testIssuer, unsignedToken } from '../support/tokens';
 import { clientPool, TestClient, unique } from './support/client';
 import { api } from './support/http';
-import { recorder, shared, startTestStack } from './support/stack';
+import { recorder, shared, startTestStack, wsContext } from './support/stack';
 
 /**
  * Production-grade auth over the real local stack, configured as a production stack would be: an OIDC
@@ -165,6 +165,106 @@ describe('the security matrix', () => {
     });
     expect(refusal.status).toBe(403);
     expect(calls.of('ws-connect')).toHaveLength(connectsBefore);
+  });
+
+  describe('claims read exactly (issue 14): a space or a comma in a name grants nothing else', () => {
+    const headers = { Origin: APP_ORIGIN };
+    const orgPost = (bearer: string) =>
+      api(stack.httpUrl, 'POST', `/v1/orgs/${org}/events`, {
+        bearer,
+        body: { event_type: 'probe', data: {} },
+      });
+
+    it.each([[`evil ${org}`], [`evil,${org}`], [`${org} evil`], [`[${org}]`]])(
+      'an organisation named %j is not the organisation: 403 over HTTP, 403 at connect, FORBIDDEN at subscribe',
+      async (name) => {
+        const member = await clients.connect(stack.wsUrl, {
+          token: await issuer.sign(claims()),
+          channels: [`org:${org}`],
+          headers,
+        });
+        const mallory = await issuer.sign(claims({ orgs: [name] }));
+        const posted = await orgPost(mallory);
+        expect(posted).toMatchObject({ status: 403, body: { code: 'FORBIDDEN' } });
+        // What the emulated JWT authorizer handed the Lambda is AWS's flattened form, which is not read.
+        const invocation = calls.of('http-orgs').at(-1);
+        const event = invocation?.event as {
+          requestContext: { authorizer: { jwt: { claims: Record<string, string> } } };
+        };
+        expect(event.requestContext.authorizer.jwt.claims.orgs).toBe(`[${name}]`);
+        expect(
+          (await TestClient.refused(stack.wsUrl, { token: mallory, channels: [`org:${org}`], headers }))
+            .status,
+        ).toBe(403);
+        const client = await clients.connect(stack.wsUrl, { token: mallory, headers });
+        expect(await client.request({ type: 'subscribe', channel: `org:${org}` }, 'error')).toMatchObject({
+          code: 'FORBIDDEN',
+        });
+        expect((await member.sync()).filter((f) => f.type === 'event')).toEqual([]);
+      },
+    );
+
+    it.each<[Record<string, unknown>]>([
+      [{ scp: ['x realtime:admin'] }],
+      [{ scp: ['x realtime:publish'] }],
+      [{ scope: 'x,realtime:publish' }],
+      [{ scp: 'x,realtime:admin' }],
+    ])(
+      'scopes %j grant neither realtime:publish nor realtime:admin, over HTTP or WebSocket',
+      async (scopes) => {
+        const bearer = await issuer.sign(claims({ orgs: [], ...scopes }));
+        // A route whose scopes the JWT authorizer checks, and one whose operation does (a user may notify itself).
+        const published = await api(stack.httpUrl, 'POST', '/v1/publish', {
+          bearer,
+          body: { channel: 'room:lobby', type: 'x', data: {} },
+        });
+        expect(published.status).toBe(403);
+        const notified = await api(stack.httpUrl, 'POST', '/v1/notifications', {
+          bearer,
+          body: { user_id: unique('victim-'), title: 't', message: 'm' },
+        });
+        expect(notified).toMatchObject({ status: 403, body: { code: 'FORBIDDEN' } });
+        expect((await orgPost(bearer)).status).toBe(403);
+        // Over WebSocket: the principal every route of the connection gets has none of them either.
+        await clients.connect(stack.wsUrl, { token: bearer, headers });
+        const connect = calls.of('ws-connect').at(-1)?.event;
+        const { authorizer: context } = wsContext(connect) as unknown as { authorizer: { scopes: string } };
+        expect(context.scopes.split(' ')).not.toContain('realtime:admin');
+        expect(context.scopes.split(' ')).not.toContain('realtime:publish');
+      },
+    );
+  });
+
+  describe('one token rule on every path (issue 14)', () => {
+    const historyPath = () => `/v1/channels/${encodeURIComponent(unique('room:'))}/history`;
+
+    it('refuses a token issued an hour in the future: the handshake, a JWT route and a route that also serves anonymous callers', async () => {
+      const ahead = await issuer.sign(claims(), { issuedAt: nowSec() + 3600 });
+      await expectRefused(ahead);
+      expect((await api(stack.httpUrl, 'GET', historyPath(), { bearer: ahead })).status).toBe(401);
+      expect(
+        (await api(stack.httpUrl, 'GET', `/v1/channels/room:lobby/presence`, { bearer: ahead })).status,
+      ).toBe(401);
+    });
+
+    it('answers 401 to a presented token that does not verify on a route that also serves anonymous callers', async () => {
+      const path = historyPath();
+      expect((await api(stack.httpUrl, 'GET', path)).status).toBe(200);
+      const expired = await issuer.sign(claims(), { expiresIn: nowSec() - 60 });
+      for (const authorization of [
+        `Bearer ${expired}`,
+        'Bearer not.a.jwt',
+        'Basic dXNlcjpwYXNz',
+        'garbage',
+      ]) {
+        const res = await api(stack.httpUrl, 'GET', path, { headers: { authorization } });
+        expect({ authorization, status: res.status, code: res.body.code }).toEqual({
+          authorization,
+          status: 401,
+          code: 'UNAUTHORIZED',
+        });
+      }
+    });
   });
 
   it('closes a connection whose token expired: UNAUTHORIZED on its next frame, then the close', async () => {

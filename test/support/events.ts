@@ -1,16 +1,16 @@
+import { decodeJwt } from 'jose';
+import { stringifyClaims } from '../../local/jwt-authorizer';
 import type { HttpEvent, WsEvent } from '../../shared/app/events';
 import { type Principal, principalToContext } from '../../shared/core/auth/principal';
 
 /**
- * An HTTP API payload-2.0 event for `routeKey` ('POST /v1/publish'), as API Gateway sends it. `claims` puts
- * the JWT authorizer's claims on it, as API Gateway does on 'jwt' routes.
+ * An HTTP API payload-2.0 event for `routeKey` ('POST /v1/publish'), as API Gateway sends it. `token` is
+ * the caller's bearer token: its `Authorization` header, and the JWT authorizer's claims as API Gateway
+ * puts them on 'jwt' routes (flattened into strings).
  */
-export function httpEvent(
-  routeKey: string,
-  extra: Partial<HttpEvent> = {},
-  claims?: Record<string, unknown>,
-): HttpEvent {
+export function httpEvent(routeKey: string, extra: Partial<HttpEvent> = {}, token?: string): HttpEvent {
   const [method = 'GET', path = '/'] = routeKey.split(' ');
+  const claims = token === undefined ? undefined : stringifyClaims(decodeJwt(token));
   return {
     version: '2.0',
     routeKey,
@@ -32,6 +32,11 @@ export function httpEvent(
     },
     isBase64Encoded: false,
     ...extra,
+    ...(token === undefined
+      ? {}
+      : {
+          headers: { 'content-type': 'application/json', ...extra.headers, authorization: `Bearer ${token}` },
+        }),
   };
 }
 

@@ -4,11 +4,12 @@
  * same as against the table. Extend a fake when you add a port method: the type checker lists what is
  * missing. `fakeWorld()` is a whole runtime (shared/app/runtime.ts) made of them.
  */
-import type { Env } from '../../shared/app/config';
+import type { MetricsBuffer } from '../../shared/adapters/powertools-metrics';
+import { type Env, loadConfig } from '../../shared/app/config';
 import { createRuntime, type Runtime } from '../../shared/app/runtime';
-import type { TokenVerifier } from '../../shared/core/auth/jwt';
-import { TokenError } from '../../shared/core/auth/jwt';
+import { createTokenVerifier, TokenError, type TokenVerifier } from '../../shared/core/auth/jwt';
 import { createChannelRegistry, shardOf, userNamespace } from '../../shared/core/channels';
+import type { BreakdownMetric, CountMetric, DurationMetric } from '../../shared/core/metrics';
 import {
   ChannelLimitError,
   type Clock,
@@ -53,6 +54,7 @@ import type {
   LiveStatsTrigger,
 } from '../../shared/features/live-stats/store';
 import { featureNamespaces } from '../../shared/features/manifests';
+import { UNIT_AUTH_ENV } from './tokens';
 
 export class FakeClock implements Clock {
   constructor(public t = Date.UTC(2026, 10, 23, 12, 0, 0)) {}
@@ -196,21 +198,31 @@ export class FakeConnectionStore implements ConnectionStore {
 
 export class FakeMessageStore implements MessageStore {
   readonly seqs = new Map<string, number>();
+  readonly seqTakenAt = new Map<string, number>();
   readonly histories = new Map<string, HistoryEntry[]>();
+
+  constructor(private readonly clock: Clock = new FakeClock()) {}
 
   async nextSeq(channel: string): Promise<number> {
     const n = (this.seqs.get(channel) ?? 0) + 1;
     this.seqs.set(channel, n);
+    this.seqTakenAt.set(channel, this.clock.now());
     return n;
   }
   async currentSeq(channel: string): Promise<number> {
     return this.seqs.get(channel) ?? 0;
   }
-  async appendHistory(channel: string, entry: HistoryEntry): Promise<void> {
+  async lastSeq(channel: string): Promise<{ seq: number; at: number | null }> {
+    return { seq: this.seqs.get(channel) ?? 0, at: this.seqTakenAt.get(channel) ?? null };
+  }
+  async appendHistory(channel: string, entry: HistoryEntry): Promise<HistoryEntry | null> {
     const list = this.histories.get(channel) ?? [];
-    list.push(entry);
+    const found = list.find((e) => e.seq === entry.seq);
+    if (found) return { ...found };
+    list.push({ ...entry });
     list.sort((a, b) => a.seq - b.seq);
     this.histories.set(channel, list);
+    return null;
   }
   async history(channel: string, afterSeq: number, limit: number): Promise<HistoryPage> {
     const after = (this.histories.get(channel) ?? []).filter((e) => e.seq > afterSeq);
@@ -230,7 +242,10 @@ interface IdempotencyRecord {
   state: 'pending' | 'done';
   id: string;
   fingerprint: string;
+  owner: string;
   createdAt: number;
+  startedAt: number;
+  seqs: Record<string, number>;
   result?: unknown;
 }
 
@@ -239,17 +254,19 @@ export class FakeIdempotencyStore implements IdempotencyStore {
 
   async claim<T>(
     key: string,
-    claim: { id: string; fingerprint: string; now: number; staleAfterMs: number },
+    claim: { id: string; fingerprint: string; owner: string; now: number; staleAfterMs: number },
   ): Promise<IdempotencyClaim<T>> {
     const existing = this.records.get(key);
-    if (!existing || (existing.state === 'pending' && existing.createdAt < claim.now - claim.staleAfterMs)) {
-      this.records.set(key, {
-        state: 'pending',
-        id: claim.id,
-        fingerprint: claim.fingerprint,
+    if (!existing) {
+      const record = {
+        state: 'pending' as const,
+        ...claim,
         createdAt: claim.now,
-      });
-      return { claimed: true };
+        startedAt: claim.now,
+        seqs: {},
+      };
+      this.records.set(key, record);
+      return { claimed: true, id: claim.id, startedAt: claim.now, reserved: {} };
     }
     const base = {
       claimed: false as const,
@@ -257,17 +274,32 @@ export class FakeIdempotencyStore implements IdempotencyStore {
       createdAt: existing.createdAt,
       fingerprint: existing.fingerprint,
     };
-    return existing.state === 'done'
-      ? { ...base, state: 'done', result: structuredClone(existing.result) as T }
-      : { ...base, state: 'pending' };
+    if (existing.state === 'done') {
+      return { ...base, state: 'done', result: structuredClone(existing.result) as T };
+    }
+    const stale = existing.createdAt < claim.now - claim.staleAfterMs;
+    if (!stale || existing.fingerprint !== claim.fingerprint) return { ...base, state: 'pending' };
+    Object.assign(existing, { owner: claim.owner, createdAt: claim.now });
+    return { claimed: true, id: existing.id, startedAt: existing.startedAt, reserved: { ...existing.seqs } };
   }
-  async complete<T>(key: string, result: T): Promise<void> {
+  async reserve(key: string, owner: string, channel: string, seq: number): Promise<boolean> {
     const e = this.records.get(key);
-    // Kept as the table keeps it: a copy, not the caller's object.
-    if (e) Object.assign(e, { state: 'done', result: structuredClone(result) });
+    if (e?.owner !== owner || e.state !== 'pending') return false;
+    e.seqs[channel] = seq;
+    return true;
   }
-  async release(key: string): Promise<void> {
-    this.records.delete(key);
+  async complete<T>(key: string, owner: string, result: T): Promise<boolean> {
+    const e = this.records.get(key);
+    if (e?.owner !== owner) return false;
+    // Kept as the table keeps it: a copy, not the caller's object.
+    Object.assign(e, { state: 'done', result: structuredClone(result) });
+    return true;
+  }
+  async release(key: string, owner: string): Promise<void> {
+    const e = this.records.get(key);
+    if (e?.owner !== owner) return;
+    if (Object.keys(e.seqs).length === 0) this.records.delete(key);
+    else if (e.state === 'pending') e.createdAt = 0;
   }
 }
 
@@ -481,6 +513,30 @@ export class MemoryLog implements Log {
   }
 }
 
+/** The metrics as the core records them (totals, breakdowns, samples), and how often they were flushed. */
+export class FakeMetrics implements MetricsBuffer {
+  readonly totals: Partial<Record<CountMetric | BreakdownMetric, number>> = {};
+  readonly breakdowns: Partial<Record<BreakdownMetric, Record<string, number>>> = {};
+  readonly samples: Partial<Record<DurationMetric, number[]>> = {};
+  flushes = 0;
+  count(name: CountMetric, value = 1) {
+    if (value !== 0) this.totals[name] = (this.totals[name] ?? 0) + value;
+  }
+  countBy(name: BreakdownMetric, by: string, value = 1) {
+    if (value === 0) return;
+    this.totals[name] = (this.totals[name] ?? 0) + value;
+    const values = this.breakdowns[name] ?? {};
+    values[by] = (values[by] ?? 0) + value;
+    this.breakdowns[name] = values;
+  }
+  duration(name: DurationMetric, ms: number) {
+    this.samples[name] = [...(this.samples[name] ?? []), ms];
+  }
+  async flush() {
+    this.flushes++;
+  }
+}
+
 /** A runtime made of fakes, each reachable with its own type. */
 export type FakeWorld = Runtime & {
   connections: FakeConnectionStore;
@@ -494,26 +550,35 @@ export type FakeWorld = Runtime & {
   log: MemoryLog;
   counters: FakeCounterStore;
   livePush: FakeLivePushStore;
+  metrics: FakeMetrics;
 };
 
 /** The parts of a fake world, for a test that builds its own runtime from them (with a real gateway, say). */
 export function fakeParts() {
+  const clock = new FakeClock();
   return {
     connections: new FakeConnectionStore(),
-    messages: new FakeMessageStore(),
+    messages: new FakeMessageStore(clock),
     idempotency: new FakeIdempotencyStore(),
     chats: new FakeChatStore(),
     iot: new FakeIotStore(),
     counters: new FakeCounterStore(),
     livePush: new FakeLivePushStore(),
-    clock: new FakeClock(),
+    clock,
     ids: new SequentialIds(),
     log: new MemoryLog(),
+    metrics: new FakeMetrics(),
   };
 }
 
-/** A whole runtime of fakes, built by the one function that builds every runtime. */
-export function fakeWorld(env: Env = {}, verifier: TokenVerifier = rejectingVerifier): FakeWorld {
+/**
+ * A whole runtime of fakes, built by the one function that builds every runtime. Its verifier is the real
+ * one, trusting the unit tests' issuer (test/support/tokens.ts `unitToken`) unless `env` names another.
+ */
+export function fakeWorld(
+  env: Env = {},
+  verifier: TokenVerifier = createTokenVerifier(loadConfig({ ...UNIT_AUTH_ENV, ...env }).auth),
+): FakeWorld {
   const parts = { ...fakeParts(), gateway: new FakeGateway() };
   // Every port is one of `parts`: the runtime holds these very objects, so the narrower type is true.
   return createRuntime(env, { ...parts, verifier }) as FakeWorld;

@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, generateKeyPairSync } from 'node:crypto';
 import { exportJWK, exportSPKI, generateKeyPair, type JWTPayload, SignJWT } from 'jose';
 
 export const ISSUER = 'https://issuer.test/realms/switchboard';
@@ -11,16 +11,16 @@ export async function testIssuer(kid = 'test-key-1', alg: 'RS256' | 'ES256' = 'R
   const spki = await exportSPKI(publicKey);
   const sign = (
     claims: JWTPayload,
-    opts: { expiresIn?: string | number; issuer?: string; audience?: string } = {},
+    opts: { expiresIn?: string | number; issuer?: string; audience?: string; issuedAt?: number } = {},
   ) =>
     new SignJWT(claims)
       .setProtectedHeader({ alg, kid, typ: 'JWT' })
       .setIssuer(opts.issuer ?? ISSUER)
       .setAudience(opts.audience ?? AUDIENCE)
-      .setIssuedAt()
+      .setIssuedAt(opts.issuedAt)
       .setExpirationTime(opts.expiresIn ?? '1h')
       .sign(privateKey);
-  return { kid, alg, jwk, jwks: { keys: [jwk] }, spki, sign };
+  return { kid, alg, jwk, jwks: { keys: [jwk] }, spki, sign, privateKey };
 }
 
 const b64url = (s: string | Buffer) => Buffer.from(s).toString('base64url');
@@ -42,3 +42,26 @@ export function hs256WithPublicKey(claims: JWTPayload, publicKeyPem: string, kid
 }
 
 export const nowSec = () => Math.floor(Date.now() / 1000);
+
+/**
+ * The unit tests' own issuer: an EC key made at once (no wait for RSA), the environment a runtime that
+ * trusts it takes (test/support/fakes.ts fakeWorld uses it), and its tokens.
+ */
+const unitKey = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+export const UNIT_AUTH_ENV = {
+  JWT_ISSUER: ISSUER,
+  JWT_AUDIENCE: AUDIENCE,
+  JWT_JWKS: JSON.stringify({
+    keys: [{ ...unitKey.publicKey.export({ format: 'jwk' }), kid: 'unit-1', alg: 'ES256', use: 'sig' }],
+  }),
+};
+
+/** A token of the unit tests' issuer with these claims (iss, aud, iat now or `issuedAt`, a 1 h exp). */
+export const unitToken = (claims: JWTPayload, opts: { issuedAt?: number } = {}): Promise<string> =>
+  new SignJWT(claims)
+    .setProtectedHeader({ alg: 'ES256', kid: 'unit-1', typ: 'JWT' })
+    .setIssuer(ISSUER)
+    .setAudience(AUDIENCE)
+    .setIssuedAt(opts.issuedAt)
+    .setExpirationTime('1h')
+    .sign(unitKey.privateKey);

@@ -12,10 +12,14 @@ import { keys } from './table';
 const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
 
 /**
- *   idem#{key} / idem   state (pending | done), id, fingerprint, createdAt, result once done; 24 h TTL
+ *   idem#{key} / idem   state (pending | done), id, fingerprint, owner (the attempt at work), createdAt (when
+ *                       that owner claimed it), startedAt (when the first did), seqs (channel → seq its
+ *                       owners reserved), result once done; 24 h TTL
  *
- * The claim is one conditional put: it succeeds where there is no record, an expired one, or a pending one
- * older than `staleAfterMs` (its owner died); a `done` record is only ever replaced once it expired.
+ * A claim is a conditional put where there is no record (or an expired one); a pending record older than
+ * `staleAfterMs` with the same fingerprint is taken over by a conditional update of its owner, which keeps
+ * its id and reservations, and succeeds for one caller only. A `done` record is only ever replaced once it
+ * expired. Every later write of an owner is conditional on still being the owner.
  */
 export class DynamoIdempotencyStore implements IdempotencyStore {
   constructor(
@@ -25,8 +29,9 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
 
   async claim<T>(
     key: string,
-    claim: { id: string; fingerprint: string; now: number; staleAfterMs: number },
+    claim: { id: string; fingerprint: string; owner: string; now: number; staleAfterMs: number },
   ): Promise<IdempotencyClaim<T>> {
+    const nowSec = Math.floor(claim.now / 1000);
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
         await this.db.send(
@@ -37,21 +42,18 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
               state: 'pending',
               id: claim.id,
               fingerprint: claim.fingerprint,
+              owner: claim.owner,
               createdAt: claim.now,
-              expiresAt: Math.floor(claim.now / 1000) + IDEMPOTENCY_TTL_SECONDS,
+              startedAt: claim.now,
+              seqs: {},
+              expiresAt: nowSec + IDEMPOTENCY_TTL_SECONDS,
             },
             // Expired records may linger until DynamoDB's TTL gets to them: they count as absent.
-            ConditionExpression:
-              'attribute_not_exists(pk) OR expiresAt < :nowSec OR (#state = :pending AND createdAt < :stale)',
-            ExpressionAttributeNames: { '#state': 'state' },
-            ExpressionAttributeValues: {
-              ':nowSec': Math.floor(claim.now / 1000),
-              ':pending': 'pending',
-              ':stale': claim.now - claim.staleAfterMs,
-            },
+            ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :nowSec',
+            ExpressionAttributeValues: { ':nowSec': nowSec },
           }),
         );
-        return { claimed: true };
+        return { claimed: true, id: claim.id, startedAt: claim.now, reserved: {} };
       } catch (error) {
         if (!isConditionalCheckFailed(error)) throw error;
       }
@@ -65,26 +67,119 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
         createdAt: Number(Item.createdAt),
         fingerprint: typeof Item.fingerprint === 'string' ? Item.fingerprint : undefined,
       };
-      return Item.state === 'done'
-        ? { ...base, state: 'done', result: Item.result as T }
-        : { ...base, state: 'pending' };
+      if (Item.state === 'done') return { ...base, state: 'done', result: Item.result as T };
+      const stale = base.createdAt < claim.now - claim.staleAfterMs;
+      const sameRequest = base.fingerprint === undefined || base.fingerprint === claim.fingerprint;
+      if (!stale || !sameRequest) return { ...base, state: 'pending' };
+      if (await this.takeOver(key, Item, claim)) {
+        const startedAt = typeof Item.startedAt === 'number' ? Item.startedAt : base.createdAt;
+        return { claimed: true, id: base.id, startedAt, reserved: reservationsOf(Item.seqs) };
+      }
+      // Another caller took it over (or it changed) between our read and our update: read it again.
     }
     throw new Error(`idempotency key ${key} kept changing`);
   }
 
-  async complete<T>(key: string, result: T, now: number): Promise<void> {
-    await this.db.send(
+  /** The dead owner's record becomes the caller's, exactly as it was read (so one caller wins). */
+  private async takeOver(
+    key: string,
+    seen: Record<string, unknown>,
+    claim: { owner: string; now: number },
+  ): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.idempotency(key),
+          // A record from before reservations were kept gets the map reserve() writes into.
+          UpdateExpression: 'SET #owner = :me, createdAt = :now, seqs = if_not_exists(seqs, :none)',
+          ConditionExpression:
+            seen.owner === undefined
+              ? '#state = :pending AND createdAt = :seenAt AND attribute_not_exists(#owner)'
+              : '#state = :pending AND createdAt = :seenAt AND #owner = :seenOwner',
+          ExpressionAttributeNames: { '#owner': 'owner', '#state': 'state' },
+          ExpressionAttributeValues: {
+            ':me': claim.owner,
+            ':now': claim.now,
+            ':pending': 'pending',
+            ':none': {},
+            ':seenAt': seen.createdAt,
+            ...(seen.owner === undefined ? {} : { ':seenOwner': seen.owner }),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  async reserve(key: string, owner: string, channel: string, seq: number): Promise<boolean> {
+    return this.ifOwner(
       new UpdateCommand({
         TableName: this.tableName,
         Key: keys.idempotency(key),
-        UpdateExpression: 'SET #state = :done, #result = :r, completedAt = :now',
-        ExpressionAttributeNames: { '#state': 'state', '#result': 'result' },
-        ExpressionAttributeValues: { ':done': 'done', ':r': result, ':now': now },
+        UpdateExpression: 'SET seqs.#channel = :seq',
+        ConditionExpression: '#owner = :me AND #state = :pending',
+        ExpressionAttributeNames: { '#channel': channel, '#owner': 'owner', '#state': 'state' },
+        ExpressionAttributeValues: { ':seq': seq, ':me': owner, ':pending': 'pending' },
       }),
     );
   }
 
-  async release(key: string): Promise<void> {
-    await this.db.send(new DeleteCommand({ TableName: this.tableName, Key: keys.idempotency(key) }));
+  async complete<T>(key: string, owner: string, result: T, now: number): Promise<boolean> {
+    return this.ifOwner(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keys.idempotency(key),
+        UpdateExpression: 'SET #state = :done, #result = :r, completedAt = :now',
+        ConditionExpression: '#owner = :me',
+        ExpressionAttributeNames: { '#state': 'state', '#result': 'result', '#owner': 'owner' },
+        ExpressionAttributeValues: { ':done': 'done', ':r': result, ':now': now, ':me': owner },
+      }),
+    );
   }
+
+  async release(key: string, owner: string): Promise<void> {
+    const deleted = await this.ifOwner(
+      new DeleteCommand({
+        TableName: this.tableName,
+        Key: keys.idempotency(key),
+        ConditionExpression: '#owner = :me AND (attribute_not_exists(seqs) OR size(seqs) = :none)',
+        ExpressionAttributeNames: { '#owner': 'owner' },
+        ExpressionAttributeValues: { ':me': owner, ':none': 0 },
+      }),
+    );
+    if (deleted) return;
+    // Seqs were reserved: the record stays for the next attempt, which may take it over at once.
+    await this.ifOwner(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keys.idempotency(key),
+        UpdateExpression: 'SET createdAt = :long_ago',
+        ConditionExpression: '#owner = :me AND #state = :pending',
+        ExpressionAttributeNames: { '#owner': 'owner', '#state': 'state' },
+        ExpressionAttributeValues: { ':me': owner, ':pending': 'pending', ':long_ago': 0 },
+      }),
+    );
+  }
+
+  /** Sends a write conditional on ownership: false when the condition failed. */
+  private async ifOwner(command: UpdateCommand | DeleteCommand): Promise<boolean> {
+    try {
+      await this.db.send(command);
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+}
+
+function reservationsOf(value: unknown): Record<string, number> {
+  if (typeof value !== 'object' || value === null) return {};
+  return Object.fromEntries(
+    Object.entries(value).filter((e): e is [string, number] => typeof e[1] === 'number'),
+  );
 }

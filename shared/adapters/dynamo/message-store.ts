@@ -6,11 +6,13 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { Clock, HistoryEntry, HistoryPage, MessageStore } from '../../core/ports';
+import { isConditionalCheckFailed } from './client';
 import { keys, padSeq } from './table';
 
 /**
- *   seq#{channel} / seq        the channel's last seq (atomic ADD)
- *   hist#{channel} / {seq:012} a delivered frame, as it was serialized
+ *   seq#{channel} / seq        the channel's last seq (atomic ADD), and when it was taken (at, epoch ms)
+ *   hist#{channel} / {seq:012} a delivered frame, as it was serialized (or a void marker); at: when its seq
+ *                              was taken. Written once: a conditional put, so a seq holds one entry for good.
  */
 export class DynamoMessageStore implements MessageStore {
   constructor(
@@ -24,8 +26,9 @@ export class DynamoMessageStore implements MessageStore {
       new UpdateCommand({
         TableName: this.tableName,
         Key: keys.seq(channel),
-        UpdateExpression: 'ADD seq :one',
-        ExpressionAttributeValues: { ':one': 1 },
+        UpdateExpression: 'ADD seq :one SET #at = :now',
+        ExpressionAttributeNames: { '#at': 'at' },
+        ExpressionAttributeValues: { ':one': 1, ':now': this.clock.now() },
         ReturnValues: 'UPDATED_NEW',
       }),
     );
@@ -39,18 +42,42 @@ export class DynamoMessageStore implements MessageStore {
     return Number(Item?.seq ?? 0);
   }
 
-  async appendHistory(channel: string, entry: HistoryEntry, expiresAt: number | null): Promise<void> {
-    await this.db.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: {
-          ...keys.history(channel, entry.seq),
-          seq: entry.seq,
-          frame: entry.frame,
-          ...(expiresAt === null ? {} : { expiresAt }),
-        },
-      }),
+  async lastSeq(channel: string): Promise<{ seq: number; at: number | null }> {
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.seq(channel), ConsistentRead: true }),
     );
+    return { seq: Number(Item?.seq ?? 0), at: typeof Item?.at === 'number' ? Item.at : null };
+  }
+
+  async appendHistory(
+    channel: string,
+    entry: HistoryEntry,
+    expiresAt: number | null,
+  ): Promise<HistoryEntry | null> {
+    const key = keys.history(channel, entry.seq);
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...key,
+            seq: entry.seq,
+            frame: entry.frame,
+            ...(entry.at === undefined ? {} : { at: entry.at }),
+            ...(expiresAt === null ? {} : { expiresAt }),
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return null;
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }),
+    );
+    if (!Item) throw new Error(`history entry ${channel} ${entry.seq} exists and does not`);
+    return entryOf(Item);
   }
 
   async history(channel: string, afterSeq: number, limit: number): Promise<HistoryPage> {
@@ -88,8 +115,14 @@ export class DynamoMessageStore implements MessageStore {
     const nowSec = this.clock.now() / 1000;
     const entries = items
       .filter((i) => !(typeof i.expiresAt === 'number' && i.expiresAt < nowSec))
-      .map((i) => ({ seq: Number(i.seq), frame: String(i.frame) }));
+      .map(entryOf);
     const last = items.at(-1);
     return { entries, next: more && last ? Number(last.seq) : null };
   }
 }
+
+const entryOf = (item: Record<string, unknown>): HistoryEntry => ({
+  seq: Number(item.seq),
+  frame: String(item.frame),
+  ...(typeof item.at === 'number' ? { at: item.at } : {}),
+});

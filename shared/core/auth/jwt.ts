@@ -45,8 +45,11 @@ export type ClaimConfig = Pick<AuthConfig, 'orgsClaim' | 'orgsPrefix' | 'usernam
 
 /**
  * Verifies JWTs with `jose`: signature against the issuer's key set (remote JWKS with caching and
- * rotation, or an inline set), issuer, audience, an algorithm allow-list of asymmetric algorithms only
- * (so `alg: none` and an HS256 token "signed" with a public key both fail), expiry with a clock skew.
+ * rotation, or an inline set), issuer, an algorithm allow-list of asymmetric algorithms only (so
+ * `alg: none` and an HS256 token "signed" with a public key both fail), expiry and not-before with a clock
+ * skew, `iat` not in the future beyond that skew, and the audience as API Gateway's JWT authorizer checks
+ * it (`aud`, or `client_id` when there is no `aud`). The one verifier of every path: the WebSocket
+ * authorizer and every HTTP route that reads a token (shared/app/http.ts).
  */
 export function createTokenVerifier(auth: AuthConfig): TokenVerifier {
   const keys = keySet(auth);
@@ -58,7 +61,6 @@ export function createTokenVerifier(auth: AuthConfig): TokenVerifier {
       try {
         ({ payload } = await jwtVerify(token, keys, {
           issuer: auth.issuer,
-          ...(auth.audience.length > 0 ? { audience: auth.audience } : {}),
           algorithms: auth.algorithms,
           clockTolerance: auth.clockToleranceSeconds,
           requiredClaims: ['sub', 'exp'],
@@ -66,9 +68,34 @@ export function createTokenVerifier(auth: AuthConfig): TokenVerifier {
       } catch (error) {
         throw new TokenError(describeJoseError(error), { cause: error });
       }
+      if (issuedInTheFuture(payload, Date.now() / 1000, auth.clockToleranceSeconds)) {
+        throw new TokenError('claim "iat" invalid: the token was issued in the future');
+      }
+      if (auth.audience.length > 0 && !audienceMatches(payload, auth.audience)) {
+        throw new TokenError('claim "aud" invalid: not an accepted audience');
+      }
       return principalFromClaims(payload, auth);
     },
   };
+}
+
+/**
+ * `iat` later than now (epoch seconds) by more than the skew. jose checks `iat` only with a maximum token
+ * age; API Gateway's JWT authorizer refuses a token issued in the future, and so does every path here.
+ */
+export const issuedInTheFuture = (payload: JWTPayload, nowSec: number, toleranceSec: number): boolean =>
+  typeof payload.iat === 'number' && payload.iat > nowSec + toleranceSec;
+
+/**
+ * API Gateway's audience rule: the token's `aud` (a string or a list) names one of the audiences; a token
+ * without `aud` may name one in `client_id` instead (Cognito access tokens do).
+ */
+export function audienceMatches(payload: JWTPayload, audiences: readonly string[]): boolean {
+  if (payload.aud !== undefined) {
+    const aud = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+    return aud.some((a) => audiences.includes(a));
+  }
+  return typeof payload.client_id === 'string' && audiences.includes(payload.client_id);
 }
 
 /** Where a token's keys come from: JWKS_URL, an inline set, or the issuer's OIDC discovery (also local/). */
@@ -127,8 +154,9 @@ function describeJoseError(error: unknown): string {
 }
 
 /**
- * Claims to a principal. Works on a verified `jose` payload and on the claims API Gateway's JWT
- * authorizer puts in HTTP API events, where every value is a string and arrays look like "[a b c]".
+ * A verified token's claims to a principal: the one reading of claims, for the WebSocket authorizer and the
+ * HTTP API alike. Organisations and scopes are exactly the token's: nothing is split that the issuer did
+ * not separate (an organisation called "evil acme" is one organisation, never "acme").
  */
 export function principalFromClaims(claims: Record<string, unknown>, cfg: ClaimConfig): Principal {
   const sub = typeof claims.sub === 'string' ? claims.sub : '';
@@ -137,25 +165,53 @@ export function principalFromClaims(claims: Record<string, unknown>, cfg: ClaimC
     cfg.usernameClaims
       .map((c) => claims[c])
       .find((v): v is string => typeof v === 'string' && v.length > 0) ?? sub;
-  const orgs = listClaim(claims[cfg.orgsClaim])
+  const orgs = orgsOf(claims[cfg.orgsClaim])
     .filter((o) => o.startsWith(cfg.orgsPrefix))
     .map((o) => o.slice(cfg.orgsPrefix.length))
     .filter(Boolean);
-  const scopes = [...listClaim(claims.scope), ...listClaim(claims.scp)];
   const exp = Number(claims.exp);
-  return { sub, username, orgs, scopes: [...new Set(scopes)], exp: Number.isFinite(exp) ? exp : null };
+  return {
+    sub,
+    username,
+    orgs: [...new Set(orgs)],
+    scopes: scopesOf(claims),
+    exp: Number.isFinite(exp) ? exp : null,
+  };
 }
 
-/** A list-valued claim: a JSON array, a space- or comma-separated string, or API Gateway's "[a b]". */
-export function listClaim(value: unknown): string[] {
+/**
+ * The organisations claim: a JSON array, one organisation per element (Keycloak's `groups`, Cognito's
+ * `cognito:groups`, Okta's and Azure's `groups` are arrays), or a string, which is one organisation.
+ */
+function orgsOf(value: unknown): string[] {
   if (Array.isArray(value)) return value.filter((v): v is string => typeof v === 'string');
-  if (typeof value !== 'string') return [];
-  const s = value.startsWith('[') && value.endsWith(']') ? value.slice(1, -1) : value;
-  return s.split(/[\s,]+/).filter(Boolean);
+  return typeof value === 'string' ? [value] : [];
 }
 
-/** The bearer token of a header value, or null. */
-export function bearerToken(header: string | undefined): string | null {
-  const m = header?.match(/^Bearer\s+(\S+)\s*$/i);
-  return m?.[1] ?? null;
+/**
+ * A token's scopes, as API Gateway's JWT authorizer reads them for a route's authorization scopes: from
+ * `scope` and `scp`, a string being a list separated by spaces (RFC 6749 section 3.3, RFC 8693: nothing
+ * else delimits a scope, so `a,b` is one scope named "a,b"), an array (Okta's and Azure's `scp`) one scope
+ * per element. An element that is not a scope token (empty, or with white space in it) is no scope at all:
+ * `scp: ["x realtime:admin"]` grants nothing.
+ */
+export function scopesOf(claims: Record<string, unknown>): string[] {
+  return [...new Set([...scopeList(claims.scope), ...scopeList(claims.scp)])];
+}
+
+function scopeList(value: unknown): string[] {
+  const list = typeof value === 'string' ? value.split(' ') : Array.isArray(value) ? value : [];
+  return list.filter((v): v is string => typeof v === 'string' && /^\S+$/.test(v));
+}
+
+/**
+ * The token an `Authorization` header presents, read as API Gateway's JWT authorizer reads its identity
+ * source: the value, or what follows `Bearer `. Undefined only when no header (or an empty one) was sent:
+ * a header with anything in it presents a token, and a presented token that does not verify is refused
+ * (401), never taken for no token at all, also where anonymous callers are served.
+ */
+export function presentedToken(header: string | undefined): string | undefined {
+  const value = header?.trim();
+  if (!value) return undefined;
+  return value.replace(/^Bearer\s+/i, '');
 }

@@ -1,4 +1,4 @@
-import type { Clock, ConnectionStore, Gateway, Log, Subscriber } from '../ports';
+import type { Clock, ConnectionStore, Gateway, Log, Metrics, Subscriber } from '../ports';
 import type { FanOutSettings } from '../settings';
 import { Pool } from './pool';
 import { postWithRetry, removeGone } from './post';
@@ -9,11 +9,10 @@ import { postWithRetry, removeGone } from './post';
  * are not stored, directly. It posts one serialized frame per target to a set of targets, a connection at
  * most once, with bounded concurrency, retries and gone handling, and answers one DeliveryReport.
  *
- * Two seams are meant to be filled here and nowhere else:
- *  - a queued tier for large audiences: `reachChannel` is where a channel target would be handed to fan-out
- *    workers (SQS) instead of being posted to in-process;
- *  - metrics: `deliver` is the one place a delivery starts and ends; its report has the counts (delivered,
- *    gone, failed) and its duration is the fan-out's.
+ * A queued tier for large audiences is meant to be added here and nowhere else: `reachChannel` is where a
+ * channel target would be handed to fan-out workers (SQS) instead of being posted to in-process.
+ * The delivery metrics are recorded here, the one place a delivery starts and ends: its report's counts
+ * (Deliveries, GoneConnections, FailedPosts) and its duration (FanOutDuration).
  */
 
 export interface DeliveryDeps {
@@ -21,6 +20,7 @@ export interface DeliveryDeps {
   gateway: Gateway;
   clock: Clock;
   log: Log;
+  metrics: Metrics;
   config: { fanOut: FanOutSettings };
 }
 
@@ -70,6 +70,7 @@ export async function deliver(
   targets: readonly Target[],
   options: DeliveryOptions = {},
 ): Promise<DeliveryReport> {
+  const started = deps.clock.now();
   const run = new Run(deps, options);
   for (const target of targets) {
     if ('connectionIds' in target) {
@@ -78,7 +79,20 @@ export async function deliver(
       await reachChannel(deps, run, target);
     }
   }
-  return run.finish();
+  const report = await run.finish();
+  recordDelivery(deps.metrics, report, deps.clock.now() - started);
+  return report;
+}
+
+/**
+ * A delivery's counts, and its duration when it had someone to post to (a publish to an empty channel is
+ * one Query, not a fan-out: counted, its duration would only pull the percentiles down).
+ */
+function recordDelivery(metrics: Metrics, report: DeliveryReport, ms: number): void {
+  metrics.count('Deliveries', report.delivered);
+  metrics.count('GoneConnections', report.gone);
+  metrics.count('FailedPosts', report.failed);
+  if (report.recipients > 0) metrics.duration('FanOutDuration', ms);
 }
 
 /** Every subscriber of the channel, in-process. (A queued tier for large channels would branch here.) */

@@ -1,10 +1,10 @@
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import type { AuthConfig } from '../auth/jwt';
 import type { Principal } from '../auth/principal';
 import type { Channel } from '../channels';
 import { asProtocolError, ProtocolError } from '../errors';
-import type { Clock, ConnectionStore, Log } from '../ports';
-import { parseFrameText, validate } from '../protocol';
+import type { Clock, ConnectionStore, Log, Metrics } from '../ports';
+import { checkDepth, parseFrameText, validate } from '../protocol';
 import type { Limits } from '../settings';
 import { FrameContext } from './context';
 
@@ -13,12 +13,12 @@ import { FrameContext } from './context';
  * `type` (the route table routes exactly the declared types), or for the seed clients' frames without one
  * (`{"content": …}`, `{"action": …}`) the field that tells them apart.
  */
-export interface FrameHandler<S extends z.ZodType = z.ZodType> {
+export interface FrameHandler<S extends z.ZodMiniType = z.ZodMiniType> {
   schema: S;
   handle(ctx: FrameContext, frame: z.infer<S>): Promise<void>;
 }
 
-export const defineFrame = <S extends z.ZodType>(handler: FrameHandler<S>): FrameHandler =>
+export const defineFrame = <S extends z.ZodMiniType>(handler: FrameHandler<S>): FrameHandler =>
   handler as unknown as FrameHandler;
 
 /** Handlers by frame type, and those of typeless frames by the field that tells them apart. */
@@ -60,6 +60,7 @@ export interface FrameDeps {
   connections: Pick<ConnectionStore, 'countFrame'>;
   clock: Clock;
   log: Log;
+  metrics: Metrics;
   config: { limits: Pick<Limits, 'ratePerMinute'>; auth: Pick<AuthConfig, 'clockToleranceSeconds'> };
 }
 
@@ -67,6 +68,10 @@ export interface FrameDeps {
  * Handles one client frame end to end: token expiry, the per-connection rate limit, JSON, the frame's
  * kind, its schema, then its handler. Every failure a client caused becomes an `error` frame (with `ref`
  * = the client's `id`); anything else becomes INTERNAL and is logged. Nothing here throws.
+ *
+ * Metrics: every frame counts in Frames by the kind its handler is registered under (the type, or for a
+ * typeless frame the field that told it apart), `unknown` when none was selected (so a client cannot mint
+ * dimension values); every error frame in Errors by code; a refusal of the rate limit in RateLimitedFrames.
  */
 export async function handleFrame(
   deps: FrameDeps,
@@ -75,6 +80,7 @@ export async function handleFrame(
 ): Promise<FrameContext> {
   const ctx = new FrameContext(incoming.connectionId, incoming.principal, deps.clock);
   let ref: string | undefined;
+  let kind = 'unknown';
   try {
     if (tokenExpired(deps, incoming.principal)) {
       ctx.closeAfterReply = true;
@@ -82,6 +88,7 @@ export async function handleFrame(
     }
     // Every frame counts, a malformed one too; the client's id is read first so the refusal can name it.
     const limited = await rateLimited(deps, incoming.connectionId);
+    if (limited) deps.metrics.count('RateLimitedFrames');
     let raw: Record<string, unknown>;
     try {
       raw = parseFrameText(incoming.body);
@@ -90,9 +97,12 @@ export async function handleFrame(
     }
     ref = typeof raw.id === 'string' && raw.id.length <= 64 ? raw.id : undefined;
     if (limited) throw limited;
-    const handler = selectHandler(router, raw);
-    const frame = validate(handler.schema, raw);
-    await handler.handle(ctx, frame);
+    // Before anything that recurses (zod, the idempotency fingerprint, JSON.stringify) sees the frame.
+    checkDepth(raw);
+    const selected = selectHandler(router, raw);
+    kind = selected.kind;
+    const frame = validate(selected.handler.schema, raw);
+    await selected.handler.handle(ctx, frame);
   } catch (error) {
     const e = asProtocolError(error);
     if (e.code === 'INTERNAL') {
@@ -101,22 +111,28 @@ export async function handleFrame(
         error: error instanceof Error ? error.stack : String(error),
       });
     }
+    deps.metrics.countBy('Errors', e.code);
     ctx.replies.length = 0;
     ctx.reply(e.toFrame(ref));
   }
+  deps.metrics.countBy('Frames', kind);
   return ctx;
 }
 
-function selectHandler(router: FrameRouter, raw: Record<string, unknown>): FrameHandler {
+/** The frame's handler, and the key it is registered under (a type, or a typeless frame's field). */
+function selectHandler(
+  router: FrameRouter,
+  raw: Record<string, unknown>,
+): { kind: string; handler: FrameHandler } {
   if ('type' in raw) {
     if (typeof raw.type !== 'string') throw new ProtocolError('INVALID_MESSAGE', 'type must be a string');
     const handler = router.typed.get(raw.type);
     if (!handler) throw new ProtocolError('UNKNOWN_TYPE', `Unknown frame type "${raw.type.slice(0, 64)}"`);
-    return handler;
+    return { kind: raw.type, handler };
   }
   const found = router.typeless.find(([field]) => field in raw);
   if (!found) throw new ProtocolError('INVALID_MESSAGE', 'type is required');
-  return found[1];
+  return { kind: found[0], handler: found[1] };
 }
 
 function tokenExpired(deps: FrameDeps, principal: Principal): boolean {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { senderOf } from '../auth/principal';
 import {
   authorizeClientPublish,
@@ -18,23 +18,31 @@ import { runHook } from './hooks';
 import type { SessionFrameType } from './manifest';
 
 /** Client frames of PROTOCOL.md section 3 that every namespace shares; unknown extra fields are ignored. */
-export const helloFrame = z.object({ type: z.literal('hello') });
-export const pingFrame = z.object({
-  type: z.literal('ping'),
-  timestamp: z.union([z.string().max(64), z.number()]).optional(),
-});
-export const subscribeFrame = z.object({
-  type: z.literal('subscribe'),
-  channel: channelField,
-  since: z.number().int().min(0).optional(),
-});
-export const unsubscribeFrame = z.object({ type: z.literal('unsubscribe'), channel: channelField });
-export const publishFrame = z.object({
-  type: z.literal('publish'),
-  channel: channelField,
-  data: z.record(z.string(), z.unknown()),
-  id: clientMessageId.optional(),
-});
+export const helloFrame = z.lazy(() => z.object({ type: z.literal('hello') }));
+export const pingFrame = z.lazy(() =>
+  z.object({
+    type: z.literal('ping'),
+    timestamp: z.optional(z.union([z.string().check(z.maxLength(64)), z.number()])),
+  }),
+);
+export const subscribeFrame = z.lazy(() =>
+  z.object({
+    type: z.literal('subscribe'),
+    channel: channelField,
+    since: z.optional(z.number().check(z.int(), z.minimum(0))),
+  }),
+);
+export const unsubscribeFrame = z.lazy(() =>
+  z.object({ type: z.literal('unsubscribe'), channel: channelField }),
+);
+export const publishFrame = z.lazy(() =>
+  z.object({
+    type: z.literal('publish'),
+    channel: channelField,
+    data: z.record(z.string(), z.unknown()),
+    id: z.optional(clientMessageId),
+  }),
+);
 
 export type SessionDeps = PublishDeps &
   MembershipDeps &

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { channelField, clientMessageId } from '../../core/protocol';
 import { ackFrame } from '../../core/publish';
 import { defineFrame, type FrameHandler, frameIdempotency } from '../../core/session/frames';
@@ -11,12 +11,14 @@ import { type ChatMessagesDeps, sendChatMessage } from './messages';
  * `{"type": "message", "content": …}`; `channel` may be left out on a connection that is on one chat.
  * Any other field (a `sender`, say) is ignored: the sender is the connection's token.
  */
-const chatMessageFrame = z.object({
-  type: z.literal('message').optional(),
-  content: z.string(),
-  channel: channelField.optional(),
-  id: clientMessageId.optional(),
-});
+const chatMessageFrame = z.lazy(() =>
+  z.object({
+    type: z.optional(z.literal('message')),
+    content: z.string(),
+    channel: z.optional(channelField),
+    id: z.optional(clientMessageId),
+  }),
+);
 
 export type ChatFrameDeps = ChatMessagesDeps & ResolveDeps;
 

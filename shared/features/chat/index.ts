@@ -9,5 +9,5 @@ export const chat = defineFeature(chatManifest, {
     const message = chatMessage(deps);
     return { typed: { message }, typeless: { content: message } };
   },
-  participants: (deps: ChatFrameDeps) => ({ chat: chatAccess(deps.chats).isParticipant }),
+  participants: (deps: Pick<ChatFrameDeps, 'chats'>) => ({ chat: chatAccess(deps.chats).isParticipant }),
 });

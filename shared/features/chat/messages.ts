@@ -1,6 +1,7 @@
 import type { Principal } from '../../core/auth/principal';
 import { authorizeSubscribe, type Channel } from '../../core/channels';
 import { ProtocolError } from '../../core/errors';
+import type { Attempt } from '../../core/idempotency';
 import type { MessageStore } from '../../core/ports';
 import { chatText } from '../../core/protocol';
 import { type Publication, type PublishDeps, publish } from '../../core/publish';
@@ -31,6 +32,8 @@ export interface SendInput {
   content: string;
   /** A WebSocket message's `id` (core/session/frames.ts frameIdempotency); HTTP sends are made idempotent by the HTTP wrapper. */
   idempotency?: { key: string; request: unknown } | undefined;
+  /** An HTTP send's claim (its Idempotency-Key: core/operations.ts). */
+  attempt?: Attempt | undefined;
 }
 
 export interface SendResult {
@@ -65,6 +68,7 @@ export async function sendChatMessage(
       return { type: 'message', message };
     },
     ...(input.idempotency ? { idempotency: input.idempotency } : {}),
+    attempt: input.attempt,
   });
   return { publication, ...(message && !publication.duplicate ? { message } : {}) };
 }

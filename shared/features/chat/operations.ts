@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { authorizeSubscribe } from '../../core/channels';
 import { ProtocolError } from '../../core/errors';
 import type { Operation } from '../../core/operations';
@@ -17,15 +17,19 @@ import type { Chat } from './store';
 
 /** The HTTP API of chats (PROTOCOL.md section 5); lambdas/http-chats.ts serves these. */
 
-const userId = z.string().min(1).max(256);
+const userId = z.lazy(() => z.string().check(z.minLength(1), z.maxLength(256)));
 
-const createBody = z.object({ participants: z.array(userId).min(1).max(100) });
-const participantBody = z.object({ user_id: userId });
-const sendBody = z.object({ content: z.string() });
-const listQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(50),
-  cursor: z.string().min(1).max(64).optional(),
-});
+const createBody = z.lazy(() =>
+  z.object({ participants: z.array(userId).check(z.minLength(1), z.maxLength(100)) }),
+);
+const participantBody = z.lazy(() => z.object({ user_id: userId }));
+const sendBody = z.lazy(() => z.object({ content: z.string() }));
+const listQuery = z.lazy(() =>
+  z.object({
+    limit: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(100)), 50),
+    cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(64))),
+  }),
+);
 
 const chatBody = (chat: Chat) => ({
   id: chat.id,
@@ -59,11 +63,11 @@ export function chatOperations(deps: ChatOperationsDeps) {
   };
 
   /** POST /v1/chats/{id}/messages {content} → 201: stored, then broadcast to the chat's connections. */
-  const sendMessage: Operation = async ({ principal, params, body }) => {
+  const sendMessage: Operation = async ({ principal, params, body, attempt }) => {
     userOf(principal);
     const channel = chatChannel(params.id ?? '');
     const { content } = validate(sendBody, body);
-    const { message } = await sendChatMessage(deps, principal, { channel, content });
+    const { message } = await sendChatMessage(deps, principal, { channel, content, attempt });
     if (!message) throw new Error('a send without an idempotency key is never a duplicate');
     return { status: 201, body: message };
   };

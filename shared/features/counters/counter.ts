@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { Channel } from '../../core/channels';
 import { frameOf } from '../../core/delivery/envelope';
 import { channelField, isoTime, type ServerFrame } from '../../core/protocol';
@@ -16,18 +16,20 @@ export type CountersDeps = PublishDeps & ResolveDeps & { counters: CounterStore 
 /** The largest step of one change, either way. */
 export const COUNTER_STEP_MAX = 1_000_000;
 
-const step = z.number().int().min(-COUNTER_STEP_MAX).max(COUNTER_STEP_MAX);
+const step = z.lazy(() =>
+  z.number().check(z.int(), z.minimum(-COUNTER_STEP_MAX), z.maximum(COUNTER_STEP_MAX)),
+);
 
 /** `{action, value}`: increment and decrement need an integer value; reset ignores whatever value it has. */
-const changeOptions = <T extends z.ZodRawShape>(extra: T) =>
+const changeOptions = <T extends z.core.$ZodShape>(extra: T) =>
   z.discriminatedUnion('action', [
     z.object({ action: z.literal('increment'), value: step, ...extra }),
     z.object({ action: z.literal('decrement'), value: step, ...extra }),
-    z.object({ action: z.literal('reset'), value: z.unknown().optional(), ...extra }),
+    z.object({ action: z.literal('reset'), value: z.optional(z.unknown()), ...extra }),
   ]);
 
-export const counterChangeBody = changeOptions({});
-export const counterFrameSchema = changeOptions({ channel: channelField.optional() });
+export const counterChangeBody = z.lazy(() => changeOptions({}));
+export const counterFrameSchema = z.lazy(() => changeOptions({ channel: z.optional(channelField) }));
 
 export type CounterChangeInput = z.infer<typeof counterChangeBody>;
 

@@ -1,15 +1,17 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { ProtocolError } from '../../core/errors';
 import { clientMessageId } from '../../core/protocol';
 import { defineFrame, type FrameHandler } from '../../core/session/frames';
 import type { IotDeps } from './deps';
 import { ingestReadings } from './ingest';
-import { readingSchema } from './schemas';
+import { readingSchemaObject } from './schemas';
 
-export const sensorDataFrame = readingSchema.extend({
-  type: z.literal('sensor_data'),
-  id: clientMessageId.optional(),
-});
+export const sensorDataFrame = z.lazy(() =>
+  z.extend(readingSchemaObject(), {
+    type: z.literal('sensor_data'),
+    id: z.optional(clientMessageId),
+  }),
+);
 
 /**
  * `sensor_data`: a device (or anyone: the namespace is anonymous, as in the seed) sends one reading; no

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { ChannelRegistry } from '../../core/channels';
 import { ProtocolError } from '../../core/errors';
 import type { Operation } from '../../core/operations';
@@ -10,10 +10,15 @@ import type { LivePushConfig, LivePushStore, LiveStatsTrigger } from './store';
 export const DEFAULT_LIVE_CHANNEL = 'live';
 export const DEFAULT_INTERVAL_SECONDS = 5;
 
-const startBody = z.object({
-  channel: z.string().min(1).max(200).default(DEFAULT_LIVE_CHANNEL),
-  interval_seconds: z.number().int().min(1).max(60).default(DEFAULT_INTERVAL_SECONDS),
-});
+const startBody = z.lazy(() =>
+  z.object({
+    channel: z._default(z.string().check(z.minLength(1), z.maxLength(200)), DEFAULT_LIVE_CHANNEL),
+    interval_seconds: z._default(
+      z.number().check(z.int(), z.minimum(1), z.maximum(60)),
+      DEFAULT_INTERVAL_SECONDS,
+    ),
+  }),
+);
 
 /** The push as GET, POST and DELETE /v1/live-push answer it. */
 function statusOf(config: LivePushConfig | null) {

@@ -1,7 +1,8 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { hasScope, SCOPE_PUBLISH } from '../../core/auth/principal';
 import { userChannelOf } from '../../core/channels';
 import { ProtocolError } from '../../core/errors';
+import type { Attempt } from '../../core/idempotency';
 import type { Operation } from '../../core/operations';
 import { checkDataSize, validate } from '../../core/protocol';
 import { type Publication, type PublishDeps, publish, pushAnswer } from '../../core/publish';
@@ -9,13 +10,15 @@ import type { Limits } from '../../core/settings';
 
 export const PRIORITIES = ['low', 'normal', 'high'] as const;
 
-export const notificationInput = z.object({
-  title: z.string().trim().min(1).max(200),
-  message: z.string().trim().min(1).max(2000),
-  priority: z.enum(PRIORITIES).default('normal'),
-  link: z.string().min(1).max(2048).optional(),
-  data: z.record(z.string(), z.unknown()).optional(),
-});
+const notificationInputObject = () =>
+  z.object({
+    title: z.string().check(z.trim(), z.minLength(1), z.maxLength(200)),
+    message: z.string().check(z.trim(), z.minLength(1), z.maxLength(2000)),
+    priority: z._default(z.enum(PRIORITIES), 'normal'),
+    link: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
+    data: z.optional(z.record(z.string(), z.unknown())),
+  });
+export const notificationInput = z.lazy(notificationInputObject);
 
 export type NotificationInput = z.input<typeof notificationInput>;
 
@@ -31,7 +34,7 @@ export async function notifyUser(
   deps: NotificationsDeps,
   userId: string,
   input: NotificationInput,
-  options: { idempotencyId?: string } = {},
+  options: { idempotencyId?: string; attempt?: Attempt | undefined } = {},
 ): Promise<Publication> {
   const channel = userChannelOf(userId);
   const n = validate(notificationInput, input);
@@ -50,11 +53,16 @@ export async function notifyUser(
     ...(options.idempotencyId === undefined
       ? {}
       : { idempotency: { key: `notification#${channel.id}#${options.idempotencyId}`, request: event } }),
+    attempt: options.attempt,
   });
 }
 
 // A user id is a token `sub` (any string), not a channel name: userChannelOf() makes it one.
-const notificationBody = notificationInput.extend({ user_id: z.string().min(1).max(255).optional() });
+const notificationBody = z.lazy(() =>
+  z.extend(notificationInputObject(), {
+    user_id: z.optional(z.string().check(z.minLength(1), z.maxLength(255))),
+  }),
+);
 
 /** lambdas/http-notifications.ts. */
 export function notificationsOperations(deps: NotificationsDeps) {
@@ -62,14 +70,14 @@ export function notificationsOperations(deps: NotificationsDeps) {
    * POST /v1/notifications: `user_id` defaults to the caller. A user may notify itself; notifying another
    * user takes `realtime:publish` (a service).
    */
-  const notify: Operation = async ({ principal, body }) => {
+  const notify: Operation = async ({ principal, body, attempt }) => {
     const { user_id, ...input } = validate(notificationBody, body ?? {});
     const userId = user_id ?? principal.sub;
     if (userId === null) throw new ProtocolError('INVALID_MESSAGE', 'user_id is required');
     if (userId !== principal.sub && !hasScope(principal, SCOPE_PUBLISH)) {
       throw new ProtocolError('FORBIDDEN', `notifying another user needs the scope ${SCOPE_PUBLISH}`);
     }
-    return { status: 202, body: pushAnswer(await notifyUser(deps, userId, input)) };
+    return { status: 202, body: pushAnswer(await notifyUser(deps, userId, input, { attempt })) };
   };
   return { notify };
 }

@@ -1,7 +1,8 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { hasScope, type Principal, SCOPE_PUBLISH } from '../../core/auth/principal';
 import { channelIn } from '../../core/channels';
 import { ProtocolError } from '../../core/errors';
+import type { Attempt } from '../../core/idempotency';
 import type { Operation } from '../../core/operations';
 import { checkDataSize, validate } from '../../core/protocol';
 import { type Publication, type PublishDeps, publish, pushAnswer } from '../../core/publish';
@@ -13,10 +14,12 @@ import { org } from './manifest';
  * which only the organisation's members may subscribe to (their token's organisations claim) and which
  * keeps the last 100 events for 7 days, so a member who reconnects recovers what it missed.
  */
-export const orgEventInput = z.object({
-  event_type: z.string().min(1).max(64),
-  data: z.record(z.string(), z.unknown()).default({}),
-});
+export const orgEventInput = z.lazy(() =>
+  z.object({
+    event_type: z.string().check(z.minLength(1), z.maxLength(64)),
+    data: z._default(z.record(z.string(), z.unknown()), {}),
+  }),
+);
 
 export type OrgEventInput = z.input<typeof orgEventInput>;
 
@@ -25,6 +28,8 @@ export type OrgsDeps = PublishDeps & { config: { limits: Pick<Limits, 'maxDataBy
 export interface OrgEventOptions {
   /** A repeat with the same id within 24 h delivers nothing (the first result is returned). */
   idempotencyId?: string;
+  /** The claim of the HTTP request it is published for (core/operations.ts). */
+  attempt?: Attempt | undefined;
 }
 
 /** Publishes one organisation event. Throws INVALID_CHANNEL for a bad org id, INVALID_MESSAGE, PAYLOAD_TOO_LARGE. */
@@ -48,6 +53,7 @@ export async function publishOrgEvent(
             request: { event_type, data },
           },
         }),
+    attempt: options.attempt,
   });
 }
 
@@ -63,11 +69,11 @@ export function authorizeOrgPublish(principal: Principal, orgId: string): void {
 /** lambdas/http-orgs.ts. */
 export function orgsOperations(deps: OrgsDeps) {
   /** POST /v1/orgs/{org}/events {event_type, data} → 202 {id, channel, recipients, delivered, gone, seq}. */
-  const orgEvent: Operation = async ({ principal, params, body }) => {
+  const orgEvent: Operation = async ({ principal, params, body, attempt }) => {
     const orgId = params.org ?? '';
     const channel = channelIn(org, orgId);
     authorizeOrgPublish(principal, orgId);
-    const publication = await publishOrgEvent(deps, orgId, validate(orgEventInput, body));
+    const publication = await publishOrgEvent(deps, orgId, validate(orgEventInput, body), { attempt });
     return { status: 202, body: { ...pushAnswer(publication), channel: channel.id } };
   };
   return { orgEvent };

@@ -1,5 +1,6 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { type ChannelRegistry, userChannel } from '../../core/channels';
+import type { Attempt } from '../../core/idempotency';
 import type { Operation } from '../../core/operations';
 import { validate } from '../../core/protocol';
 import { type Publication, type PublishDeps, publish, pushAnswer } from '../../core/publish';
@@ -13,6 +14,7 @@ export const RESERVED_TYPES: ReadonlySet<string> = new Set([
   'unsubscribed',
   'connection.established',
   'publication',
+  'void',
 ]);
 
 /**
@@ -20,27 +22,37 @@ export const RESERVED_TYPES: ReadonlySet<string> = new Set([
  * choosing but none the server reserves, and `data` whose fields are spread into the frame beside the
  * envelope (which they cannot override).
  */
-export const serviceEvent = z.object({
-  type: z
-    .string()
-    .min(1)
-    .max(64)
-    .refine((t) => !RESERVED_TYPES.has(t), { message: 'is reserved for the server' }),
-  data: z.record(z.string(), z.unknown()).default({}),
-});
-
-const publishBody = serviceEvent
-  .extend({
-    channel: z.string().min(1).optional(),
-    channels: z.array(z.string().min(1)).max(100).optional(),
-    user_ids: z.array(z.string().min(1).max(128)).max(100).optional(),
-    connection_ids: z.array(z.string().min(1).max(128)).max(1000).optional(),
-    exclude_connection_id: z.string().min(1).optional(),
-    id: z.string().min(1).max(64).optional(),
-  })
-  .refine((b) => b.channel || b.channels?.length || b.user_ids?.length || b.connection_ids?.length, {
-    message: 'at least one target is required: channel, channels, user_ids or connection_ids',
+const serviceEventObject = () =>
+  z.object({
+    type: z.string().check(
+      z.minLength(1),
+      z.maxLength(64),
+      z.refine((t) => !RESERVED_TYPES.has(t), { message: 'is reserved for the server' }),
+    ),
+    data: z._default(z.record(z.string(), z.unknown()), {}),
   });
+export const serviceEvent = z.lazy(serviceEventObject);
+
+const publishBody = z.lazy(() =>
+  z
+    .extend(serviceEventObject(), {
+      channel: z.optional(z.string().check(z.minLength(1))),
+      channels: z.optional(z.array(z.string().check(z.minLength(1))).check(z.maxLength(100))),
+      user_ids: z.optional(
+        z.array(z.string().check(z.minLength(1), z.maxLength(128))).check(z.maxLength(100)),
+      ),
+      connection_ids: z.optional(
+        z.array(z.string().check(z.minLength(1), z.maxLength(128))).check(z.maxLength(1000)),
+      ),
+      exclude_connection_id: z.optional(z.string().check(z.minLength(1))),
+      id: z.optional(z.string().check(z.minLength(1), z.maxLength(64))),
+    })
+    .check(
+      z.refine((b) => b.channel || b.channels?.length || b.user_ids?.length || b.connection_ids?.length, {
+        message: 'at least one target is required: channel, channels, user_ids or connection_ids',
+      }),
+    ),
+);
 
 export type PublishBody = z.input<typeof publishBody>;
 
@@ -51,7 +63,11 @@ export type ServerPublishDeps = PublishDeps & { channels: ChannelRegistry };
  * channels (and `user:{id}` for user_ids) get their own seq and history, connection_ids are posted to
  * directly; one id for all, and a connection on several targets gets it once.
  */
-export async function publishToTargets(deps: ServerPublishDeps, body: PublishBody): Promise<Publication> {
+export async function publishToTargets(
+  deps: ServerPublishDeps,
+  body: PublishBody,
+  attempt?: Attempt,
+): Promise<Publication> {
   const input = validate(publishBody, body);
   const names = [
     ...(input.channel ? [input.channel] : []),
@@ -65,15 +81,16 @@ export async function publishToTargets(deps: ServerPublishDeps, body: PublishBod
     connections: { ids: [...new Set(input.connection_ids ?? [])] },
     event: { ...input.data, type: input.type },
     ...(input.exclude_connection_id ? { exclude: new Set([input.exclude_connection_id]) } : {}),
+    attempt,
   });
 }
 
 /** lambdas/http-publish.ts. */
 export function publishOperations(deps: ServerPublishDeps) {
   /** POST /v1/publish → 202 {id, recipients, delivered, gone, seq?}. Its body `id` is its idempotency key. */
-  const publishOperation: Operation = async ({ body }) => ({
+  const publishOperation: Operation = async ({ body, attempt }) => ({
     status: 202,
-    body: pushAnswer(await publishToTargets(deps, body as PublishBody)),
+    body: pushAnswer(await publishToTargets(deps, body as PublishBody, attempt)),
   });
   return { publish: publishOperation };
 }

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { type Principal, senderOf } from '../../core/auth/principal';
 import { ProtocolError } from '../../core/errors';
 import { channelField, characters, chatText, clientMessageId } from '../../core/protocol';
@@ -12,13 +12,15 @@ import { room } from './manifest';
 export const USERNAME_MAX = 50;
 export const ANONYMOUS_NAME = 'Anonymous';
 
-export const chatMessageFrame = z.object({
-  type: z.literal('chat_message'),
-  message: z.string(),
-  username: z.string().nullish(),
-  channel: channelField.optional(),
-  id: clientMessageId.optional(),
-});
+export const chatMessageFrame = z.lazy(() =>
+  z.object({
+    type: z.literal('chat_message'),
+    message: z.string(),
+    username: z.nullish(z.string()),
+    channel: z.optional(channelField),
+    id: z.optional(clientMessageId),
+  }),
+);
 
 /**
  * The name shown with a chat message. An authenticated connection is always shown with its token's

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { senderOf } from '../../core/auth/principal';
 import { type Channel, channelIn } from '../../core/channels';
 import type { EventFields } from '../../core/delivery/envelope';
@@ -9,19 +9,23 @@ import { publish, pushAnswer } from '../../core/publish';
 import type { RoomsDeps } from './deps';
 import { room } from './manifest';
 
-const roomMessageBody = z.object({
-  message: z.string(),
-  // A user id is a token `sub` (any string), not a channel name.
-  target_user: z.string().min(1).max(255).nullish(),
-  data: z.record(z.string(), z.unknown()).nullish(),
-});
+const roomMessageBody = z.lazy(() =>
+  z.object({
+    message: z.string(),
+    // A user id is a token `sub` (any string), not a channel name.
+    target_user: z.nullish(z.string().check(z.minLength(1), z.maxLength(255))),
+    data: z.nullish(z.record(z.string(), z.unknown())),
+  }),
+);
 
-const locationBody = z.object({
-  latitude: z.number().min(-90).max(90),
-  longitude: z.number().min(-180).max(180),
-  device_id: nameField,
-  room: nameField.nullish(),
-});
+const locationBody = z.lazy(() =>
+  z.object({
+    latitude: z.number().check(z.minimum(-90), z.maximum(90)),
+    longitude: z.number().check(z.minimum(-180), z.maximum(180)),
+    device_id: nameField,
+    room: z.nullish(nameField),
+  }),
+);
 
 /** The REST push of seed 000 (lambdas/http-rooms.ts): room messages and locations. */
 export function roomsOperations(deps: RoomsDeps) {
@@ -30,7 +34,7 @@ export function roomsOperations(deps: RoomsDeps) {
    * the room, with seq and history; with `target_user`, only that user's connections in the room get it,
    * posted to directly and not stored (seed 000's "select specific sockets, not broadcast to all").
    */
-  const roomMessage: Operation = async ({ principal, params, body }) => {
+  const roomMessage: Operation = async ({ principal, params, body, attempt }) => {
     const channel = channelIn(room, params.room ?? '');
     const input = validate(roomMessageBody, body ?? {});
     const message = chatText(input.message, 'message');
@@ -46,8 +50,9 @@ export function roomsOperations(deps: RoomsDeps) {
           channels: [],
           connections: { ids: await connectionsOfUserIn(channel, input.target_user), channel },
           event,
+          attempt,
         })
-      : await publish(deps, { channels: [channel], event });
+      : await publish(deps, { channels: [channel], event, attempt });
     return { status: 202, body: pushAnswer(publication) };
   };
 
@@ -66,7 +71,7 @@ export function roomsOperations(deps: RoomsDeps) {
    * `device:{device_id}` and, when given, `room:{room}`; one event, and a connection on both channels gets
    * it once. (`device:` is the IoT feature's namespace: named through the registry, not imported.)
    */
-  const location: Operation = async ({ body }) => {
+  const location: Operation = async ({ body, attempt }) => {
     const input = validate(locationBody, body ?? {});
     const channels = [
       deps.channels.parse(`device:${input.device_id}`),
@@ -80,6 +85,7 @@ export function roomsOperations(deps: RoomsDeps) {
         longitude: input.longitude,
         device_id: input.device_id,
       },
+      attempt,
     });
     return { status: 202, body: pushAnswer(publication) };
   };

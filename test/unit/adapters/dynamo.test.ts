@@ -341,13 +341,28 @@ describe('DynamoConnectionStore queries', () => {
 describe('DynamoMessageStore', () => {
   const store = () => new DynamoMessageStore(doc(), 't', clock);
 
-  it('allocates seqs with an atomic ADD', async () => {
+  it('allocates seqs with an atomic ADD, noting when', async () => {
     ddb.on(UpdateCommand).resolves({ Attributes: { seq: 8 } });
     expect(await store().nextSeq('room:a')).toBe(8);
     expect(ddb.commandCalls(UpdateCommand)[0]?.args[0].input).toMatchObject({
       Key: { pk: 'seq#room:a', sk: 'seq' },
-      UpdateExpression: 'ADD seq :one',
+      UpdateExpression: 'ADD seq :one SET #at = :now',
+      ExpressionAttributeValues: { ':one': 1, ':now': clock.now() },
       ReturnValues: 'UPDATED_NEW',
+    });
+  });
+
+  it('writes a history entry once: a conditional put, and what the seq holds when it holds one', async () => {
+    ddb.on(PutCommand).resolvesOnce({}).rejects(conditionFailed());
+    ddb.on(GetCommand).resolves({ Item: { seq: 3, frame: '{"type":"void"}' } });
+    expect(await store().appendHistory('room:a', { seq: 3, frame: '{"n":3}', at: 5 }, null)).toBeNull();
+    expect(ddb.commandCalls(PutCommand)[0]?.args[0].input).toMatchObject({
+      Item: { pk: 'hist#room:a', sk: '000000000003', seq: 3, frame: '{"n":3}', at: 5 },
+      ConditionExpression: 'attribute_not_exists(pk)',
+    });
+    expect(await store().appendHistory('room:a', { seq: 3, frame: '{"n":3}' }, null)).toEqual({
+      seq: 3,
+      frame: '{"type":"void"}',
     });
   });
 
@@ -376,25 +391,28 @@ describe('DynamoMessageStore', () => {
 
 describe('DynamoIdempotencyStore', () => {
   const store = () => new DynamoIdempotencyStore(doc(), 't');
-  const claim = { fingerprint: 'f1', staleAfterMs: 60_000 };
+  const claim = { fingerprint: 'f1', staleAfterMs: 60_000, owner: 'o2' };
 
-  it('claims a fresh idempotency key with a conditional put that also takes over expired and stale claims', async () => {
+  it('claims a fresh idempotency key with a conditional put that also replaces an expired record', async () => {
     ddb.on(PutCommand).resolves({});
-    expect(await store().claim('k', { ...claim, id: 'm1', now: 1_000_000 })).toEqual({ claimed: true });
-    const put = ddb.commandCalls(PutCommand)[0]?.args[0].input;
-    expect(put?.ConditionExpression).toBe(
-      'attribute_not_exists(pk) OR expiresAt < :nowSec OR (#state = :pending AND createdAt < :stale)',
-    );
-    expect(put?.ExpressionAttributeValues).toEqual({
-      ':nowSec': 1000,
-      ':pending': 'pending',
-      ':stale': 940_000,
+    expect(await store().claim('k', { ...claim, id: 'm1', now: 1_000_000 })).toEqual({
+      claimed: true,
+      id: 'm1',
+      startedAt: 1_000_000,
+      reserved: {},
     });
+    const put = ddb.commandCalls(PutCommand)[0]?.args[0].input;
+    expect(put?.ConditionExpression).toBe('attribute_not_exists(pk) OR expiresAt < :nowSec');
+    expect(put?.ExpressionAttributeValues).toEqual({ ':nowSec': 1000 });
     expect(put?.Item).toMatchObject({
       pk: 'idem#k',
       state: 'pending',
       id: 'm1',
       fingerprint: 'f1',
+      owner: 'o2',
+      createdAt: 1_000_000,
+      startedAt: 1_000_000,
+      seqs: {},
       expiresAt: 1000 + 86_400,
     });
   });
@@ -425,11 +443,73 @@ describe('DynamoIdempotencyStore', () => {
 
   it('answers a repeat while the first is in flight as pending, with the first id', async () => {
     ddb.on(PutCommand).rejects(conditionFailed());
-    ddb.on(GetCommand).resolves({ Item: { state: 'pending', id: 'm1', createdAt: 5 } });
+    ddb.on(GetCommand).resolves({ Item: { state: 'pending', id: 'm1', createdAt: 5, owner: 'o1' } });
     expect(await store().claim('k', { ...claim, id: 'm2', now: 10 })).toMatchObject({
       claimed: false,
       state: 'pending',
       id: 'm1',
     });
+    expect(ddb.commandCalls(UpdateCommand)).toHaveLength(0);
+  });
+
+  it('takes a stale claim of the same request over: its id, first time and reservations, if still as read', async () => {
+    ddb.on(PutCommand).rejects(conditionFailed());
+    const dead = {
+      state: 'pending',
+      id: 'm1',
+      fingerprint: 'f1',
+      owner: 'o1',
+      createdAt: 5,
+      startedAt: 5,
+      seqs: { 'room:a': 7 },
+    };
+    ddb.on(GetCommand).resolves({ Item: dead });
+    ddb.on(UpdateCommand).resolves({});
+    expect(await store().claim('k', { ...claim, id: 'm2', now: 70_000 })).toEqual({
+      claimed: true,
+      id: 'm1',
+      startedAt: 5,
+      reserved: { 'room:a': 7 },
+    });
+    const update = ddb.commandCalls(UpdateCommand)[0]?.args[0].input;
+    expect(update?.ConditionExpression).toBe(
+      '#state = :pending AND createdAt = :seenAt AND #owner = :seenOwner',
+    );
+    expect(update?.ExpressionAttributeValues).toMatchObject({
+      ':me': 'o2',
+      ':seenAt': 5,
+      ':seenOwner': 'o1',
+    });
+  });
+
+  it('does not take over a stale claim of another request: pending, with its fingerprint', async () => {
+    ddb.on(PutCommand).rejects(conditionFailed());
+    ddb
+      .on(GetCommand)
+      .resolves({ Item: { state: 'pending', id: 'm1', fingerprint: 'f0', owner: 'o1', createdAt: 5 } });
+    expect(await store().claim('k', { ...claim, id: 'm2', now: 70_000 })).toMatchObject({
+      claimed: false,
+      state: 'pending',
+      fingerprint: 'f0',
+    });
+    expect(ddb.commandCalls(UpdateCommand)).toHaveLength(0);
+  });
+
+  it('reserves, completes and releases only as the owner; a release with reservations leaves them, stale', async () => {
+    ddb.on(UpdateCommand).resolves({});
+    ddb.on(DeleteCommand).rejects(conditionFailed());
+    expect(await store().reserve('k', 'o1', 'room:a', 7)).toBe(true);
+    const reserve = ddb.commandCalls(UpdateCommand)[0]?.args[0].input;
+    expect(reserve).toMatchObject({
+      UpdateExpression: 'SET seqs.#channel = :seq',
+      ConditionExpression: '#owner = :me AND #state = :pending',
+      ExpressionAttributeNames: { '#channel': 'room:a' },
+      ExpressionAttributeValues: { ':seq': 7, ':me': 'o1' },
+    });
+    await store().release('k', 'o1');
+    const stale = ddb.commandCalls(UpdateCommand)[1]?.args[0].input;
+    expect(stale).toMatchObject({ UpdateExpression: 'SET createdAt = :long_ago' });
+    ddb.on(UpdateCommand).rejects(conditionFailed());
+    expect(await store().complete('k', 'o1', { ok: true }, 9)).toBe(false);
   });
 });

@@ -1,10 +1,14 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { httpHandler } from '../../../shared/app/http';
 import type { Operation } from '../../../shared/core/operations';
 import { httpEvent } from '../../support/events';
 import { fakeWorld } from '../../support/fakes';
+import { unitToken } from '../../support/tokens';
 
-const publisher = { sub: 'svc', scope: 'realtime:publish' };
+let publisher: string;
+beforeAll(async () => {
+  publisher = await unitToken({ sub: 'svc', scope: 'realtime:publish' });
+});
 
 /** An HTTP module of a fake world whose operation counts its runs and echoes what it was asked. */
 function counting() {
@@ -84,5 +88,64 @@ describe('the HTTP wrapper makes POSTs idempotent', () => {
     const key = { 'idempotency-key': 'k' };
     expect((await handler(post({ a: 1 }, key))).statusCode).toBe(503);
     expect((await handler(post({ a: 1 }, key))).statusCode).toBe(202);
+  });
+});
+
+describe('the HTTP wrapper reads the caller from the token, by the one rule of every path', () => {
+  /** An HTTP module whose operation answers with the principal it was handed. */
+  function echoing(lambda: 'http-orgs' | 'http-channels') {
+    const world = fakeWorld();
+    const echo = async ({ principal }: { principal: unknown }) => ({ status: 200, body: principal });
+    return lambda === 'http-orgs'
+      ? httpHandler(world, 'http-orgs', { orgEvent: echo })
+      : httpHandler(world, 'http-channels', { history: echo, presence: echo });
+  }
+  const orgEvent = (token: string, claims?: Record<string, string>) => {
+    const event = httpEvent('POST /v1/orgs/{org}/events', { body: '{}' }, token);
+    // What API Gateway's JWT authorizer hands on is ignored: here even a forged version of it.
+    if (claims) event.requestContext.authorizer = { jwt: { claims, scopes: null } };
+    return event;
+  };
+  const history = (authorization?: string) =>
+    httpEvent('GET /v1/channels/{channel}/history', {
+      pathParameters: { channel: 'room:a' },
+      ...(authorization === undefined ? {} : { headers: { authorization } }),
+    });
+  const bodyOf = (r: { body?: string }) => JSON.parse(r.body ?? 'null');
+
+  it('on a jwt route: organisations and scopes exactly as the token has them, not the flattened claims', async () => {
+    const handler = echoing('http-orgs');
+    const token = await unitToken({
+      sub: 'mallory',
+      orgs: ['evil acme', 'evil,beta'],
+      scp: ['x realtime:admin'],
+    });
+    const result = await handler(
+      orgEvent(token, { sub: 'mallory', orgs: '[evil acme]', scp: '[x realtime:admin]' }),
+    );
+    expect(result.statusCode).toBe(200);
+    expect(bodyOf(result)).toMatchObject({ sub: 'mallory', orgs: ['evil acme', 'evil,beta'], scopes: [] });
+  });
+
+  it('on a jwt route: a token issued in the future, or none at all, is 401', async () => {
+    const handler = echoing('http-orgs');
+    const ahead = await unitToken({ sub: 'a' }, { issuedAt: Math.floor(Date.now() / 1000) + 3600 });
+    expect((await handler(orgEvent(ahead))).statusCode).toBe(401);
+    const none = httpEvent('POST /v1/orgs/{org}/events', { body: '{}' });
+    expect((await handler(none)).statusCode).toBe(401);
+  });
+
+  it('on an optional route: no token is anonymous, a presented one that does not verify is 401', async () => {
+    const handler = echoing('http-channels');
+    expect(bodyOf(await handler(history()))).toMatchObject({ sub: null });
+    expect(bodyOf(await handler(history(`Bearer ${await unitToken({ sub: 'alice' })}`)))).toMatchObject({
+      sub: 'alice',
+    });
+    const ahead = await unitToken({ sub: 'a' }, { issuedAt: Math.floor(Date.now() / 1000) + 3600 });
+    for (const authorization of [`Bearer ${ahead}`, 'Bearer not.a.jwt', 'Basic dXNlcjpwYXNz', 'Bearer']) {
+      const result = await handler(history(authorization));
+      expect({ authorization, status: result.statusCode }).toEqual({ authorization, status: 401 });
+      expect(bodyOf(result)).toMatchObject({ code: 'UNAUTHORIZED' });
+    }
   });
 });

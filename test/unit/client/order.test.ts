@@ -80,6 +80,28 @@ describe('each message once, in seq order', () => {
     expect(got.map((e) => e.seq)).toEqual([1, 4, next.seq]);
   });
 
+  it('skips a void marker (a seq whose publish died) wherever it comes from: never delivered, nothing lost', async () => {
+    const { server, socket, got, errors, sb } = await subscribed('room:a', { gapWaitMs: 500 });
+    server.publish('room:a', { message: 1 });
+    server.publish('room:a', { type: 'void' }, { deliver: false }); // seq 2, only in history
+    server.publish('room:a', { message: 3 });
+    await tick(2_000); // the gap at 2 is filled from HTTP history: the marker
+    expect(got.map((e) => e.seq)).toEqual([1, 3]);
+    expect(server.httpRequests).toHaveLength(1);
+    socket.drop();
+    server.publish('room:a', { type: 'void' }, { deliver: false }); // seq 4, in the replay
+    server.publish('room:a', { message: 5 }, { deliver: false });
+    await tick(1_100);
+    expect(server.sent('subscribe').map((f) => f.since)).toEqual([undefined, 3]);
+    expect(got.map((e) => [e.seq, e.type])).toEqual([
+      [1, 'publication'],
+      [3, 'publication'],
+      [5, 'publication'],
+    ]);
+    expect(errors).toEqual([]);
+    expect(sb.getSubscription('room:a')?.seq).toBe(5);
+  });
+
   it('starts a new subscription at subscribed.seq: older frames that race the answer are not delivered', async () => {
     const { server, sb } = await subscribed('room:other');
     for (const n of [1, 2]) server.publish('room:b', { message: n });

@@ -91,6 +91,37 @@ describe('publish', () => {
     expect(server.channel('room:a').history).toHaveLength(1);
   });
 
+  it('sends a publish again after retry_after_ms while the server says its first attempt is in progress', async () => {
+    const { sb, server } = setup();
+    sb.subscribe('room:a');
+    sb.connect();
+    await tick();
+    let busy = 2;
+    server.intercept = (socket, frame) => {
+      if (frame.type !== 'publish' || busy-- <= 0) return false;
+      socket.push({
+        type: 'error',
+        code: 'IDEMPOTENCY_KEY_IN_USE',
+        message: 'in progress',
+        ref: frame.id,
+        retry_after_ms: 300,
+      });
+      return true;
+    };
+    const errors: SwitchboardError[] = [];
+    sb.on('error', (e) => errors.push(e));
+    const result = outcome(sb.publish('room:a', { text: 'once' }, { id: 'p-1' }));
+    await tick(290);
+    expect(server.sent('publish')).toHaveLength(1);
+    expect(result.value).toBeUndefined();
+    await tick(20);
+    expect(server.sent('publish')).toHaveLength(2);
+    await tick(400);
+    expect(server.sent('publish').map((f) => f.id)).toEqual(['p-1', 'p-1', 'p-1']);
+    expect(result.value).toMatchObject({ ref: 'p-1', seq: 1, duplicate: false } satisfies Partial<Ack>);
+    expect(errors).toEqual([]);
+  });
+
   it('rejects TIMEOUT when no ack comes within timeoutMs', async () => {
     const { sb, server } = setup({ timeoutMs: 2_000 });
     server.intercept = (_socket, frame) => frame.type === 'publish';

@@ -18,7 +18,7 @@ import { ManagementApiGateway } from '../../../shared/adapters/management-api/ga
 import { deliver } from '../../../shared/core/delivery/deliver';
 import { CONNECTING_GRACE_MS } from '../../../shared/core/delivery/post';
 import { GatewayError } from '../../../shared/core/ports';
-import { FakeClock, FakeConnectionStore, FakeGateway, MemoryLog } from '../../support/fakes';
+import { FakeClock, FakeConnectionStore, FakeGateway, FakeMetrics, MemoryLog } from '../../support/fakes';
 
 const CHANNEL = 'room:big';
 const TOTAL = 2_500;
@@ -109,12 +109,14 @@ describe('When 2,500 subscribers over three Query pages get one frame and 250 of
     });
     const payload = new TextEncoder().encode(JSON.stringify({ type: 'publication', channel: CHANNEL }));
 
+    const metrics = new FakeMetrics();
     const result = await deliver(
       {
         connections: store,
         gateway,
         clock,
         log: new MemoryLog(),
+        metrics,
         config: { fanOut: { concurrency: CONCURRENCY, pageSize: PAGE } },
       },
       [{ channel: CHANNEL, payload }],
@@ -122,6 +124,9 @@ describe('When 2,500 subscribers over three Query pages get one frame and 250 of
 
     expect(ddb.commandCalls(QueryCommand)).toHaveLength(3);
     expect(result).toEqual({ recipients: TOTAL, delivered: TOTAL - 250, gone: 250, failed: 0 });
+    // The metrics of the fan-out are its report's counts, once (a failed post would be FailedPosts).
+    expect(metrics.totals).toEqual({ Deliveries: TOTAL - 250, GoneConnections: 250 });
+    expect(metrics.samples.FanOutDuration).toHaveLength(1);
     expect(postedTo.sort()).toEqual(ids.filter((id) => !goneIds.has(id)).sort());
     expect(new Set(postedTo).size).toBe(postedTo.length);
     expect(maxInFlight).toBeLessThanOrEqual(CONCURRENCY);
@@ -157,6 +162,7 @@ describe('delivery with fakes', () => {
       gateway,
       clock: new FakeClock(),
       log: new MemoryLog(),
+      metrics: new FakeMetrics(),
       config: { fanOut: { concurrency: 8, pageSize: 7 } },
     };
     return { connections, gateway, deps };
@@ -307,17 +313,20 @@ it('does not retry what the gateway says would fail again, and reports it failed
     throw new GatewayError('PayloadTooLargeException: too big', { status: 413, retryable: false });
   };
   const log = new MemoryLog();
+  const metrics = new FakeMetrics();
   const r = await deliver(
     {
       connections,
       gateway,
       clock: new FakeClock(),
       log,
+      metrics,
       config: { fanOut: { concurrency: 1, pageSize: 1 } },
     },
     [{ connectionIds: ['c0'], payload: new Uint8Array([1]) }],
   );
   expect(r).toEqual({ recipients: 1, delivered: 0, gone: 0, failed: 1 });
+  expect(metrics.totals).toEqual({ FailedPosts: 1 });
   expect(calls).toBe(1);
   expect(log.lines.some((l) => l.level === 'warn' && String(l.extra?.error).includes('too big'))).toBe(true);
 });

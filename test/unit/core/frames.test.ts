@@ -134,6 +134,7 @@ describe('core frames', () => {
     await world.idempotency.claim('ws#room:a#busy', {
       id: 'm0',
       fingerprint: 'of another request',
+      owner: 'another attempt',
       now: world.clock.now(),
       staleAfterMs: 60_000,
     });
@@ -312,8 +313,24 @@ describe('errors: every code these frames can produce, and nothing else happens'
       ref: 'p6',
     });
     expect(world.gateway.posts).toHaveLength(0);
+    // Counted as a frame of no known kind (it was not processed), an error, and a rate-limited frame.
+    expect(world.metrics.totals).toMatchObject({ Frames: 6, Errors: 1, RateLimitedFrames: 1 });
+    expect(world.metrics.breakdowns).toEqual({
+      Frames: { ping: 5, unknown: 1 },
+      Errors: { RATE_LIMITED: 1 },
+    });
     world.clock.advance(60_000);
     expect(await client.request({ type: 'ping' })).toMatchObject({ type: 'pong' });
+  });
+
+  it('counts frames by the kind their handler is registered under: a type, or a typeless frame’s field', async () => {
+    const world = fakeWorld();
+    const client = await TestClient.connect(world, 'c1', user('alice'));
+    await client.send({ type: 'ping' });
+    await client.send({ content: 'hi' }); // a chat seed's frame: no channel given, so an error too
+    await client.send({ type: 'no-such-type' });
+    expect(world.metrics.breakdowns.Frames).toEqual({ ping: 1, content: 1, unknown: 1 });
+    expect(world.metrics.breakdowns.Errors).toEqual({ CHANNEL_REQUIRED: 1, UNKNOWN_TYPE: 1 });
   });
 
   it('UNAUTHORIZED and a close when the token has expired since connecting', async () => {

@@ -1,16 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import {
-  canonicalJson,
-  fingerprintOf,
-  IDEMPOTENCY_STALE_MS,
-  idempotent,
-} from '../../../shared/core/idempotency';
+import { canonicalJson, fingerprintOf, idempotent } from '../../../shared/core/idempotency';
 import { FakeClock, FakeIdempotencyStore, MemoryLog } from '../../support/fakes';
 
+const STALE_MS = 60_000;
 const deps = () => ({
   idempotency: new FakeIdempotencyStore(),
   clock: new FakeClock(),
   log: new MemoryLog(),
+  config: { publish: { staleAfterMs: STALE_MS } },
 });
 
 describe('the request fingerprint', () => {
@@ -49,7 +46,7 @@ describe('idempotent', () => {
     expect(runs).toBe(1);
   });
 
-  it('says pending while the first request runs, and lets a stale claim be taken over', async () => {
+  it('says pending while the first request runs (retry within a second), and lets a stale claim be taken over', async () => {
     const d = deps();
     let release!: () => void;
     const first = idempotent(
@@ -58,17 +55,71 @@ describe('idempotent', () => {
       () => new Promise<string>((r) => (release = () => r('done'))),
     );
     await Promise.resolve();
-    expect(await idempotent(d, { key: 'k', request: {}, id: 'i2' }, async () => 'x')).toMatchObject({
+    expect(await idempotent(d, { key: 'k', request: {}, id: 'i2' }, async () => 'x')).toEqual({
       outcome: 'pending',
       id: 'i1',
+      retryAfterMs: 1000,
     });
-    d.clock.advance(IDEMPOTENCY_STALE_MS + 1);
-    expect(await idempotent(d, { key: 'k', request: {}, id: 'i3' }, async () => 'taken over')).toEqual({
-      outcome: 'first',
-      result: 'taken over',
+    d.clock.advance(STALE_MS - 300);
+    expect(await idempotent(d, { key: 'k', request: {}, id: 'i2' }, async () => 'x')).toMatchObject({
+      retryAfterMs: 300,
     });
+    d.clock.advance(301);
+    let attemptId: string | undefined;
+    expect(
+      await idempotent(d, { key: 'k', request: {}, id: 'i3' }, async (attempt) => {
+        attemptId = attempt.id;
+        return 'taken over';
+      }),
+    ).toEqual({ outcome: 'first', result: 'taken over' });
+    // The message keeps the id the first attempt gave it.
+    expect(attemptId).toBe('i1');
+    // The first attempt, alive after all, cannot overwrite the answer: it is no longer the owner.
     release();
-    await first;
+    expect(await first).toEqual({ outcome: 'first', result: 'done' });
+    expect(d.idempotency.records.get('k')?.result).toBe('taken over');
+  });
+
+  it('never takes over a stale claim for another request: IDEMPOTENCY_KEY_REUSED', async () => {
+    const d = deps();
+    void idempotent(d, { key: 'k', request: { a: 1 }, id: 'i1' }, () => new Promise(() => {}));
+    await Promise.resolve();
+    d.clock.advance(STALE_MS + 1);
+    await expect(
+      idempotent(d, { key: 'k', request: { a: 2 }, id: 'i2' }, async () => 'x'),
+    ).rejects.toMatchObject({
+      code: 'IDEMPOTENCY_KEY_REUSED',
+    });
+  });
+
+  it('keeps the claim of a run that reserved a seq and failed, free at once for the next attempt to finish', async () => {
+    const d = deps();
+    await expect(
+      idempotent(d, { key: 'k', request: {}, id: 'i1' }, async (attempt) => {
+        await attempt.reserve('room:a', 7);
+        throw new Error('the table failed after the reservation');
+      }),
+    ).rejects.toThrow('the table failed');
+    let reserved: unknown;
+    await idempotent(d, { key: 'k', request: {}, id: 'i2' }, async (attempt) => {
+      reserved = { id: attempt.id, seqs: attempt.reserved };
+      return 'finished';
+    });
+    expect(reserved).toEqual({ id: 'i1', seqs: { 'room:a': 7 } });
+  });
+
+  it('refuses a reservation of an attempt whose claim was taken over: IDEMPOTENCY_KEY_IN_USE', async () => {
+    const d = deps();
+    let slow!: Parameters<Parameters<typeof idempotent>[2]>[0];
+    void idempotent(d, { key: 'k', request: {}, id: 'i1' }, (attempt) => {
+      slow = attempt;
+      return new Promise(() => {});
+    });
+    await Promise.resolve();
+    await Promise.resolve();
+    d.clock.advance(STALE_MS + 1);
+    await idempotent(d, { key: 'k', request: {}, id: 'i2' }, async () => 'taken over');
+    await expect(slow.reserve('room:a', 9)).rejects.toMatchObject({ code: 'IDEMPOTENCY_KEY_IN_USE' });
   });
 
   it('releases the key when the run throws or its answer is not to be kept', async () => {

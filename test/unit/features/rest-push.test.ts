@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Principal } from '../../../shared/core/auth/principal';
 import type { Operation } from '../../../shared/core/operations';
-import { adminOperations } from '../../../shared/features/admin/operations';
+import { closeOperation, statsOperation as stats } from '../../../shared/features/admin/operations';
 import { countersOperations } from '../../../shared/features/counters/operations';
 import { notificationsOperations } from '../../../shared/features/notifications/notify';
 import { roomsOperations } from '../../../shared/features/rooms/push';
@@ -19,8 +19,8 @@ const roomMessageOperation: Op = (w) => roomsOperations(w).roomMessage;
 const locationOperation: Op = (w) => roomsOperations(w).location;
 const readCounterOperation: Op = (w) => countersOperations(w).read;
 const changeCounterOperation: Op = (w) => countersOperations(w).change;
-const statsOperation: Op = (w) => adminOperations(w).stats;
-const closeConnectionOperation: Op = (w) => adminOperations(w).close;
+const statsOperation: Op = (w) => stats(w);
+const closeConnectionOperation: Op = (w) => closeOperation(w);
 
 function call(
   world: FakeWorld,

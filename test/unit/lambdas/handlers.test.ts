@@ -242,7 +242,10 @@ describe('ws-message', () => {
 });
 
 describe('HTTP handlers', () => {
-  const publisherClaims = { sub: 'svc-orders', scope: 'realtime:publish', iss: ISSUER, aud: AUDIENCE };
+  let publisherToken: string;
+  beforeAll(async () => {
+    publisherToken = await issuer.sign({ sub: 'svc-orders', scope: 'realtime:publish' });
+  });
 
   it('GET /v1/health answers ok', async () => {
     const result = await healthHandler(httpEvent('GET /v1/health'));
@@ -268,7 +271,7 @@ describe('HTTP handlers', () => {
           data: { message: 'hi', type: 'spoof' },
         }),
       },
-      publisherClaims,
+      publisherToken,
     );
     const result = await publishHandler(event);
     expect(result.statusCode).toBe(202);
@@ -299,7 +302,7 @@ describe('HTTP handlers', () => {
       {
         body,
       },
-      publisherClaims,
+      publisherToken,
     );
     const result = await publishHandler(event);
     expect(result.statusCode).toBe(status);
@@ -316,7 +319,7 @@ describe('HTTP handlers', () => {
       {
         body: JSON.stringify({ channel: 'room:a', type: 'x' }),
       },
-      { sub: 'u', scope: 'read' },
+      await issuer.sign({ sub: 'u', scope: 'read' }),
     );
     const result = await publishHandler(event);
     expect(result.statusCode).toBe(403);
@@ -332,7 +335,7 @@ describe('HTTP handlers', () => {
         headers: { 'content-type': 'application/json', 'idempotency-key': 'order-42' },
         body: JSON.stringify({ channel: 'room:a', type: 'x' }),
       },
-      publisherClaims,
+      publisherToken,
     );
     const result = await publishHandler(event);
     expect(result.statusCode).toBe(202);

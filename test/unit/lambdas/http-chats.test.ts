@@ -19,6 +19,7 @@ import type { Env } from '../../../shared/app/config';
 import type { HttpEvent } from '../../../shared/app/events';
 import { createRuntime } from '../../../shared/app/runtime';
 import { httpEvent } from '../../support/events';
+import { UNIT_AUTH_ENV, unitToken } from '../../support/tokens';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const mgmt = mockClient(ApiGatewayManagementApiClient);
@@ -31,10 +32,11 @@ const env: Env = {
   TABLE_NAME: 'unit-chats',
   WS_CALLBACK_URL: 'https://abc123.execute-api.us-east-1.amazonaws.com/prod',
   MANAGEMENT_API_FAST_POST: 'false',
+  ...UNIT_AUTH_ENV,
 };
 
-/** An event of a chat route; `sub` is the caller API Gateway's JWT authorizer verified. */
-const event = (
+/** An event of a chat route; `sub` is the caller, with a token API Gateway's JWT authorizer verified. */
+const event = async (
   routeKey: string,
   parts: { sub?: string; pathParameters?: Record<string, string>; body?: unknown } = {},
 ) =>
@@ -44,7 +46,7 @@ const event = (
       ...(parts.pathParameters ? { pathParameters: parts.pathParameters } : {}),
       ...(parts.body === undefined ? {} : { body: JSON.stringify(parts.body) }),
     },
-    parts.sub ? { sub: parts.sub } : undefined,
+    parts.sub ? await unitToken({ sub: parts.sub }) : undefined,
   );
 
 const chatsHandler = (e: HttpEvent) => chats.makeHandler(createRuntime(env))(e);
@@ -57,7 +59,7 @@ describe('http-chats', () => {
     ddb.on(BatchWriteCommand).resolves({});
     ddb.on(PutCommand).resolves({});
     const result = await chatsHandler(
-      event('POST /v1/chats', { sub: 'alice', body: { participants: ['bob'] } }),
+      await event('POST /v1/chats', { sub: 'alice', body: { participants: ['bob'] } }),
     );
     expect(result.statusCode).toBe(201);
     const created = bodyOf(result);
@@ -74,7 +76,7 @@ describe('http-chats', () => {
   });
 
   it('answers 401 (a problem document) when the authorizer handed over no claims', async () => {
-    const result = await chatsHandler(event('POST /v1/chats', { body: { participants: ['bob'] } }));
+    const result = await chatsHandler(await event('POST /v1/chats', { body: { participants: ['bob'] } }));
     expect(result.statusCode).toBe(401);
     expect(result.headers?.['content-type']).toBe('application/problem+json');
     expect(ddb.calls()).toHaveLength(0);
@@ -83,7 +85,7 @@ describe('http-chats', () => {
   it('GET /v1/chats/{id} answers 403 to a user who is not a participant', async () => {
     ddb.on(QueryCommand).resolves({ Items: [{ pk: 'chat#C1', sk: 'meta', createdAt: 1, createdBy: 'a' }] });
     const result = await chatsHandler(
-      event('GET /v1/chats/{id}', { sub: 'mallory', pathParameters: { id: 'C1' } }),
+      await event('GET /v1/chats/{id}', { sub: 'mallory', pathParameters: { id: 'C1' } }),
     );
     expect(result.statusCode).toBe(403);
     expect(bodyOf(result)).toMatchObject({ code: 'FORBIDDEN' });
@@ -96,7 +98,7 @@ describe('http-chats', () => {
     ddb.on(QueryCommand).resolves({ Items: [{ connectionId: 'c-bob', userId: 'bob', expiresAt: 4e9 }] });
     mgmt.on(PostToConnectionCommand).resolves({});
     const result = await chatsHandler(
-      event('POST /v1/chats/{id}/messages', {
+      await event('POST /v1/chats/{id}/messages', {
         sub: 'alice',
         pathParameters: { id: 'C1' },
         body: { content: 'hi' },
@@ -128,7 +130,7 @@ describe('http-channels presence', () => {
       Items: [{ connectionId: 'b', userId: 'alice', username: 'Alice', expiresAt: 4e9 }],
     });
     const result = await channelsHandler(
-      event('GET /v1/channels/{channel}/presence', { pathParameters: { channel: 'room%3Alobby' } }),
+      await event('GET /v1/channels/{channel}/presence', { pathParameters: { channel: 'room%3Alobby' } }),
     );
     expect(result.statusCode).toBe(200);
     expect(bodyOf(result)).toEqual({

@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { makeHandler } from '../../../lambdas/ws-authorizer';
+import { createAuthorizerRuntime } from '../../../shared/app/authorizer';
 import type { Env } from '../../../shared/app/config';
 import type { WsAuthorizerEvent } from '../../../shared/app/events';
-import { createRuntime } from '../../../shared/app/runtime';
 import { principalFromContext } from '../../../shared/core/auth/principal';
 import {
   AUDIENCE,
@@ -56,7 +56,7 @@ beforeAll(async () => {
   };
 });
 
-const authorize = (event: WsAuthorizerEvent, e: Env = env) => makeHandler(createRuntime(e))(event);
+const authorize = (event: WsAuthorizerEvent, e: Env = env) => makeHandler(createAuthorizerRuntime(e))(event);
 
 const claims = (extra: Record<string, unknown> = {}) => ({
   sub: 'alice',
@@ -122,6 +122,7 @@ describe('the $connect authorizer', () => {
         ),
     ],
     ['a token without sub', () => issuer.sign({ preferred_username: 'nobody' })],
+    ['a token issued an hour in the future', () => issuer.sign(claims(), { issuedAt: nowSec() + 3600 })],
     ['garbage', async () => 'not.a.jwt'],
   ])(
     'answers 401 (throws "Unauthorized") to %s — never downgrading it to anonymous',
@@ -130,6 +131,24 @@ describe('the $connect authorizer', () => {
       await expect(authorize(authorizerEvent({ token }))).rejects.toThrow(/^Unauthorized$/);
     },
   );
+
+  it.each(['Basic dXNlcjpwYXNz', 'Bearer not.a.jwt', 'Bearer'])(
+    'answers 401 to an Authorization header %j that holds no valid token, where anonymous access is on',
+    async (authorization) => {
+      await expect(authorize(authorizerEvent({}, { Authorization: authorization }))).rejects.toThrow(
+        /^Unauthorized$/,
+      );
+    },
+  );
+
+  it('hands organisations and scopes on exactly: spaces and commas in them grant nothing else', async () => {
+    const token = await issuer.sign(
+      claims({ orgs: ['evil acme', 'evil,globex'], scope: undefined, scp: ['x realtime:admin', 'a,b'] }),
+    );
+    const principal = principalFromContext((await authorize(authorizerEvent({ token }))).context);
+    expect(principal.orgs).toEqual(['evil acme', 'evil,globex']);
+    expect(principal.scopes).toEqual(['a,b']);
+  });
 
   it('accepts a token expired by less than the clock tolerance', async () => {
     const token = await issuer.sign(claims(), { expiresIn: nowSec() - 5 });

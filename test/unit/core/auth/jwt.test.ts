@@ -1,8 +1,9 @@
+import { SignJWT } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../../../shared/app/config';
 import {
   createTokenVerifier,
-  listClaim,
+  presentedToken,
   principalFromClaims,
   TokenError,
 } from '../../../../shared/core/auth/jwt';
@@ -74,6 +75,33 @@ describe('token verification refuses each bad token for its own reason', () => {
     expect(await reasonFor(await make())).toMatch(reason);
   });
 
+  it('refuses a token issued in the future beyond the clock skew, and accepts one within it', async () => {
+    expect(await reasonFor(await rsa.sign({ sub: 'a' }, { issuedAt: nowSec() + 3600 }))).toMatch(/"iat"/);
+    expect(await reasonFor(await rsa.sign({ sub: 'a' }, { issuedAt: nowSec() + 40 }))).toMatch(
+      /issued in the future/,
+    );
+    expect(await reasonFor(await rsa.sign({ sub: 'a' }, { issuedAt: nowSec() + 20 }))).toBe('accepted');
+    expect(
+      await reasonFor(await rsa.sign({ sub: 'a' }, { issuedAt: nowSec() + 5 }), {
+        JWT_CLOCK_TOLERANCE_SECONDS: '0',
+      }),
+    ).toMatch(/issued in the future/);
+  });
+
+  it('checks the audience as API Gateway does: aud, or client_id when the token has no aud', async () => {
+    const withClientId = (clientId: string, aud?: string) =>
+      new SignJWT({ sub: 'a', client_id: clientId, ...(aud ? { aud } : {}) })
+        .setProtectedHeader({ alg: 'RS256', kid: 'rsa-1' })
+        .setIssuer(ISSUER)
+        .setIssuedAt()
+        .setExpirationTime('1h')
+        .sign(rsa.privateKey);
+    expect(await reasonFor(await withClientId(AUDIENCE))).toBe('accepted');
+    expect(await reasonFor(await withClientId('another-client'))).toMatch(/"aud"/);
+    // With an aud, aud decides (as API Gateway's): a matching client_id does not make up for it.
+    expect(await reasonFor(await withClientId(AUDIENCE, 'another-api'))).toMatch(/"aud"/);
+  });
+
   it('refuses an ES256 token when only RS256 is allowed', async () => {
     expect(await reasonFor(await ec.sign({ sub: 'a' }), { JWT_ALGORITHMS: 'RS256' })).toMatch(
       /algorithm not allowed/,
@@ -93,46 +121,67 @@ describe('token verification refuses each bad token for its own reason', () => {
 describe('claims to a principal', () => {
   const cfg = { orgsClaim: 'orgs', orgsPrefix: '', usernameClaims: ['preferred_username', 'name', 'sub'] };
 
-  it('reads the claims of API Gateway JWT authorizer events, where arrays arrive as "[a b]"', () => {
-    const p = principalFromClaims(
-      { sub: 'svc', scope: 'realtime:publish other', orgs: '[acme globex]', exp: '1790000000' },
-      cfg,
-    );
-    expect(p).toEqual({
-      sub: 'svc',
-      username: 'svc',
-      orgs: ['acme', 'globex'],
-      scopes: ['realtime:publish', 'other'],
-      exp: 1790000000,
-    });
+  it('takes organisations exactly as the token lists them: spaces and commas are part of a name', () => {
+    const orgsOf = (orgs: unknown) => principalFromClaims({ sub: 's', orgs }, cfg).orgs;
+    expect(orgsOf(['evil acme'])).toEqual(['evil acme']);
+    expect(orgsOf(['evil,acme'])).toEqual(['evil,acme']);
+    expect(orgsOf(['acme', 'globex'])).toEqual(['acme', 'globex']);
+    // A string is one organisation: API Gateway's flattened "[a b]" grants neither a nor b.
+    expect(orgsOf('acme')).toEqual(['acme']);
+    expect(orgsOf('[acme globex]')).toEqual(['[acme globex]']);
+    expect(orgsOf('acme,globex')).toEqual(['acme,globex']);
+    expect(orgsOf(42)).toEqual([]);
+    expect(
+      principalFromClaims(
+        { sub: 's', groups: ['/orgs/acme', 'staff'] },
+        {
+          ...cfg,
+          orgsClaim: 'groups',
+          orgsPrefix: '/orgs/',
+        },
+      ).orgs,
+    ).toEqual(['acme']);
   });
 
-  it('takes scopes from scp (Okta, Azure) as well as scope', () => {
-    expect(principalFromClaims({ sub: 's', scp: ['realtime:admin'] }, cfg).scopes).toEqual([
-      'realtime:admin',
-    ]);
+  it.each<[Record<string, unknown>, string[]]>([
+    [{ scope: 'realtime:publish other' }, ['realtime:publish', 'other']],
+    [{ scope: 'openid  realtime:publish' }, ['openid', 'realtime:publish']],
+    [{ scope: 'openid,realtime:publish' }, ['openid,realtime:publish']],
+    [{ scp: ['realtime:admin'] }, ['realtime:admin']],
+    [{ scp: 'x realtime:admin' }, ['x', 'realtime:admin']],
+    [{ scp: ['x realtime:admin'] }, []],
+    [{ scp: ['x,realtime:admin', ''] }, ['x,realtime:admin']],
+    [{ scope: '[realtime:admin]' }, ['[realtime:admin]']],
+    [{ scope: 'a', scp: ['a', 'b'] }, ['a', 'b']],
+    [{ scope: 42 }, []],
+  ])('reads the scopes of %j as %j (spaces separate, nothing else does)', (claims, scopes) => {
+    expect(principalFromClaims({ sub: 's', ...claims }, cfg).scopes).toEqual(scopes);
   });
 
-  it.each([
-    [
-      ['a', 'b'],
-      ['a', 'b'],
-    ],
-    ['[a b c]', ['a', 'b', 'c']],
-    ['a,b', ['a', 'b']],
-    ['single', ['single']],
-    [undefined, []],
-    [42, []],
-  ])('listClaim(%j) = %j', (value, expected) => {
-    expect(listClaim(value)).toEqual(expected);
+  it('reads exp as a number', () => {
+    expect(principalFromClaims({ sub: 's', exp: 1790000000 }, cfg).exp).toBe(1790000000);
+    expect(principalFromClaims({ sub: 's' }, cfg).exp).toBeNull();
+  });
+
+  it.each<[string | undefined, string | undefined]>([
+    [undefined, undefined],
+    ['', undefined],
+    ['  ', undefined],
+    ['Bearer abc.def.ghi', 'abc.def.ghi'],
+    ['bearer   abc.def.ghi ', 'abc.def.ghi'],
+    ['abc.def.ghi', 'abc.def.ghi'],
+    ['Basic dXNlcjpwYXNz', 'Basic dXNlcjpwYXNz'],
+    ['Bearer', 'Bearer'],
+  ])('the Authorization header %j presents the token %j', (header, token) => {
+    expect(presentedToken(header)).toBe(token);
   });
 
   it('survives the round trip through an authorizer context unchanged', () => {
     const p = {
       sub: 'alice',
       username: 'Alice B',
-      orgs: ['acme', 'a b'],
-      scopes: ['x', 'y'],
+      orgs: ['acme', 'a b', 'c,d', '[e]'],
+      scopes: ['x', 'y', 'realtime:publish'],
       exp: 1790000000,
     };
     expect(principalFromContext(principalToContext(p))).toEqual(p);

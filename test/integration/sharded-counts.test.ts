@@ -1,0 +1,49 @@
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { afterAll, beforeAll, describe, inject, it } from 'vitest';
+import { createDynamoClient, ensureTable } from '../../local/dynamodb';
+import { createDocumentClient } from '../../shared/adapters/dynamo/client';
+import { DynamoConnectionStore } from '../../shared/adapters/dynamo/connection-store';
+import { systemClock } from '../../shared/core/ports';
+import { countsScenario, shardsOf } from '../support/counts-scenario';
+
+/**
+ * The sharded counts of the connection store against DynamoDB Local (the same scenario as the unit test
+ * on a table in memory, whose random interleavings it does not try to match: this one shows that
+ * DynamoDB's ADD, conditional delete and ReturnValues behave as the counts rely on): 200 concurrent connects, then disconnects racing connects, subscribes and
+ * unsubscribes, then everyone leaving at once; every count and total exact after each round. A table of
+ * its own in the shared DynamoDB Local, so that the totals are this test's alone.
+ */
+const endpoint = inject('dynamodbEndpoint');
+const tableName = `sharded-counts-${process.pid}-${Date.now()}`;
+const dynamo = createDynamoClient(endpoint, 'us-east-1');
+const documents = createDocumentClient({ region: 'us-east-1', endpoint });
+
+beforeAll(async () => {
+  await ensureTable(dynamo, tableName);
+});
+afterAll(() => {
+  documents.destroy();
+  dynamo.destroy();
+});
+
+async function scan(): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let start: Record<string, never> | undefined;
+  do {
+    const page = await dynamo.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey: start }));
+    items.push(...(page.Items ?? []).map((i) => unmarshall(i)));
+    start = page.LastEvaluatedKey as typeof start;
+  } while (start);
+  return items;
+}
+
+describe('the sharded counts on DynamoDB Local', () => {
+  it('stay exact through 200 concurrent connects, disconnects racing connects, subscribes and unsubscribes', {
+    timeout: 120_000,
+  }, async () => {
+    const store = new DynamoConnectionStore(documents, tableName, systemClock, shardsOf);
+    // No small rooms here (a third fewer writes): the interleavings are the unit test's to explore.
+    await countsScenario(store, scan, { rooms: 0 });
+  });
+});
