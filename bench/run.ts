@@ -1,9 +1,9 @@
 /**
  * `npm run bench`: the performance figures of the project, printed as tables. Each part bounds itself in
- * count and time and runs on loopback only. `npm run bench -- post`, `-- fanout`, `-- client` or `-- lambdas`
- * runs one part;
- * `-- cost` counts DynamoDB, Lambda and API Gateway work per operation and prices it.
+ * count and time and runs on loopback only. `npm run bench -- post`, `-- fanout`, `-- client`, `-- lambdas`,
+ * `-- cost` (DynamoDB, Lambda and API Gateway work per operation, priced) or `-- burst` runs one part.
  */
+import { benchBurst } from './burst';
 import { benchClientSize } from './client-size';
 import { benchCost, costModel } from './cost';
 import { benchLambdas, lambdasReport, loadAverage, machine } from './lambdas';
@@ -71,4 +71,11 @@ if (only === 'cost' || !only) {
   );
   console.table(model.rows);
   console.log(JSON.stringify({ operations: results, model }));
+if (!only || only === 'burst') {
+  console.log(
+    '\nA burst of connects: 1,000 sockets in batches of 100 at once into one room (local stack, in memory)\n',
+  );
+  const burst = await benchBurst();
+  console.table([burst]);
+  console.log(JSON.stringify(burst));
 }

@@ -33,6 +33,7 @@ async function main(): Promise<void> {
     `  HTTP API   ${stack.httpUrl}/`,
     `  Console    ${stack.httpUrl}/`,
     `  JWKS       ${stack.httpUrl}${JWKS_PATH}`,
+    `  Contract   ${stack.httpUrl}/openapi.json (HTTP API), ${stack.httpUrl}/asyncapi.json (WebSocket API)`,
     `  DynamoDB   ${stack.dynamodbDescription}`,
     ...args.banner,
     `  Token      npm run -s token -- --sub alice --scope realtime:publish${port === 8080 ? '' : ` --url ${stack.httpUrl}`}`,

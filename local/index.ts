@@ -6,6 +6,7 @@ import { httpCors, httpRoutes, type LambdaName, usedLambdas, webSocketRoutes } f
 import { createRuntime } from '../shared/app/runtime';
 import { ConnectionRegistry } from './connection-registry';
 import { CONNECTIONS_PREFIX, createConnectionsApi } from './connections-api';
+import { createContractRoutes } from './contract-routes';
 import { credentialsFile, type LocalCredentials, loadLocalCredentials } from './credentials';
 import { createDevIssuer, type DevIssuer, loadDevKey } from './dev-issuer';
 import { createDynamoClient, ensureTable, startDynamoDb } from './dynamodb';
@@ -167,6 +168,7 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
   const statics = createStaticFiles(join(PROJECT_ROOT, 'web'));
   const metricsRoute = createMetricsRoute(metrics);
   const issuerRoutes = createIssuerRoutes(issuer);
+  const contractRoutes = createContractRoutes();
   const scheduler = createScheduler({ schedules: o.schedules, region, invoke: invoker.invoke, log });
   const documents = createDocumentClient({ region, endpoint: db.endpoint });
   const sweeper = createTtlSweeper({
@@ -189,6 +191,7 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
         const request = requestParts(req);
         if (await issuerRoutes(req, res, request)) return;
         if (metricsRoute(res, request)) return;
+        if (contractRoutes(res, request)) return;
         if (await statics(res, request.method, request.rawPath)) return;
         await httpApi(req, res, request);
       } catch (error) {

@@ -47,7 +47,13 @@ export function authorizerHandler(rt: AuthorizerRuntime) {
       return policy('denied', 'Deny', event.methodArn);
     }
     const { principal } = decision;
-    return policy(principal.sub ?? 'anonymous', 'Allow', event.methodArn, principalToContext(principal));
+    // The seed dialect rides in the context to every later frame of the connection: known without a read
+    // (checked by $connect, which refuses one it does not know).
+    const dialect = event.queryStringParameters?.dialect;
+    return policy(principal.sub ?? 'anonymous', 'Allow', event.methodArn, {
+      ...principalToContext(principal),
+      ...(dialect ? { dialect } : {}),
+    });
   };
 }
 

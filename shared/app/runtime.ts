@@ -1,8 +1,10 @@
 import { ManagementApiGateway } from '../adapters/management-api/gateway';
+import type { DialectRegistry } from '../core/dialect';
 import type { Gateway } from '../core/ports';
 import type { ChannelHookRegistry, ChannelHooks } from '../core/session/hooks';
 import { features } from '../features';
 import type { Env } from './config';
+import { dialects } from './dialects';
 import { createTableRuntime, type TableOverrides, type TableRuntime } from './table-runtime';
 
 export { type BaseOverrides, type BaseRuntime, discardMetrics } from './base-runtime';
@@ -21,6 +23,8 @@ export interface Runtime extends TableRuntime {
   /** The Management API of WS_CALLBACK_URL (or of forEndpoint's endpoint). */
   readonly gateway: Gateway;
   readonly hooks: ChannelHookRegistry;
+  /** The seed dialects (./dialects/): how frames to and from connections opened through the seed paths look. */
+  readonly dialects: DialectRegistry;
   /**
    * The runtime that posts through the Management API at `endpoint` (a WebSocket event's own stage). Where
    * WS_CALLBACK_URL is set, which the stack always does, it wins and this is the runtime itself.
@@ -58,7 +62,8 @@ export function createRuntime(env: Env, overrides: RuntimeOverrides = {}): Runti
   // One runtime per Management API endpoint, never a shared client re-pointed between invocations.
   const stages = new Map<string, Runtime>();
   const stage = (gateway: Gateway): Runtime => {
-    const base = { ...table, gateway };
+    // The features' hooks deliver too: made from a base that has the dialects, they render for seed clients.
+    const base = { ...table, gateway, dialects };
     return { ...base, hooks: composeHooks(base), forEndpoint, dispose };
   };
   const root = stage(

@@ -39,6 +39,7 @@ export function connectHandler(rt: Runtime, afterConnect: AfterConnectStarter) {
         connectionId: ctx.connectionId,
         principal: principalFromContext(ctx.authorizer),
         channels: event.queryStringParameters?.channels,
+        dialect: event.queryStringParameters?.dialect || undefined,
         sourceIp: ctx.identity?.sourceIp,
         userAgent: ctx.identity?.userAgent,
       },
@@ -152,10 +153,12 @@ export function messageHandler(rt: Runtime) {
     const stage = rt.forEndpoint(callbackUrlOf(ctx));
     const body =
       event.isBase64Encoded && event.body ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+    const dialect = ctx.authorizer?.dialect;
     const frame = await handleFrame(stage, routerOf(stage), {
       connectionId: ctx.connectionId,
       principal: principalFromContext(ctx.authorizer),
       body,
+      dialect: typeof dialect === 'string' ? stage.dialects[dialect] : undefined,
     });
     const replies = frame.replies;
     const last = frame.closeAfterReply ? undefined : replies.pop();

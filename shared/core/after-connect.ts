@@ -2,8 +2,10 @@ import type { Principal } from './auth/principal';
 import { type Channel, type ChannelRegistry, parseStored } from './channels';
 import { mapBounded } from './delivery/pool';
 import { postWithRetry } from './delivery/post';
+import type { Dialect, DialectRegistry } from './dialect';
 import type { Clock, ConnectionStore, Gateway, Log } from './ports';
-import type { ServerFrame } from './protocol';
+import { isoTime } from './protocol';
+import { FrameContext } from './session/context';
 import { type ChannelHookRegistry, type JoinEvent, runHook } from './session/hooks';
 
 /**
@@ -15,8 +17,8 @@ import { type ChannelHookRegistry, type JoinEvent, runHook } from './session/hoo
  *    retry on 410, since API Gateway answers 410 until `$connect` has returned;
  *  - the namespace's `afterJoin` hook with `atConnect: true`: what is told to the others (a room's
  *    presence notice, a counter's `user_count_update`), whose cost grows with the channel.
- * This is the place for anything else a new connection should cause once it is open (issue 12's
- * server-first welcome frames of a seed dialect: another source of frames in `welcomeFrames`).
+ * and, for a connection of a seed dialect (core/dialect.ts), the dialect's server-first greeting (seed
+ * 004's `connection.established`, 001's `connection_status`, 001's counter total), rendered in its shape.
  */
 export interface AfterConnectJob {
   connectionId: string;
@@ -46,6 +48,8 @@ export interface AfterConnectDeps {
   gateway: Gateway;
   clock: Clock;
   log: Log;
+  /** The seed dialects: a connection that speaks one is greeted in it (core/dialect.ts). */
+  dialects: DialectRegistry;
 }
 
 export interface AfterConnectReport {
@@ -64,7 +68,9 @@ export async function afterConnect(
 ): Promise<AfterConnectReport> {
   const { connectionId, principal } = job;
   // A socket closed at once (or a $connect undone at its timeout) is not announced after its leave.
-  if (!(await deps.connections.get(connectionId))) return { ran: false, welcomed: 0 };
+  const record = await deps.connections.get(connectionId);
+  if (!record) return { ran: false, welcomed: 0 };
+  const dialect = record.dialect === undefined ? undefined : deps.dialects[record.dialect];
   const joins = job.channels
     .map((id) => parseStored(deps.channels, id))
     .filter((c): c is Channel => c !== null && hasAfterConnectWork(deps.hooks, [c]));
@@ -74,7 +80,7 @@ export async function afterConnect(
   });
   // The new connection's frames and the others' notices go at the same time: neither waits for the other.
   const [welcomed] = await Promise.all([
-    welcomeFrames(deps, events).then((frames) => postWelcome(deps, connectionId, frames)),
+    welcomeFrames(deps, job, events, dialect).then((frames) => postWelcome(deps, connectionId, frames)),
     mapBounded(events, 8, (event) => {
       const hook = deps.hooks[event.channel.namespace.name]?.afterJoin;
       return hook
@@ -85,8 +91,29 @@ export async function afterConnect(
   return { ran: true, welcomed };
 }
 
-/** Every welcome frame of the joins, channel by channel in the order they were joined. */
-async function welcomeFrames(deps: AfterConnectDeps, events: readonly JoinEvent[]): Promise<ServerFrame[]> {
+/**
+ * Every welcome frame, serialized: a seed dialect's greeting and, where it asks, its channels' answers to
+ * `hello` (core/dialect.ts); then the namespaces' welcome hooks, channel by channel in the order they were
+ * joined. A dialect connection gets each in its dialect's shape.
+ */
+async function welcomeFrames(
+  deps: AfterConnectDeps,
+  job: AfterConnectJob,
+  events: readonly JoinEvent[],
+  dialect: Dialect | undefined,
+): Promise<string[]> {
+  const ctx = new FrameContext(job.connectionId, job.principal, deps.clock, dialect);
+  if (dialect?.greet) {
+    const timestamp = isoTime(deps.clock.now());
+    for (const frame of dialect.greet({ ...job, timestamp })) ctx.reply(frame);
+  }
+  if (dialect?.helloAtConnect) {
+    for (const id of job.channels) {
+      const channel = parseStored(deps.channels, id);
+      const hook = channel && deps.hooks[channel.namespace.name]?.onHello;
+      if (channel && hook) await runHook(deps.log, `onHello ${id}`, () => hook(channel, ctx));
+    }
+  }
   const lists = await mapBounded(events, 8, async (event) => {
     const hook = deps.hooks[event.channel.namespace.name]?.welcome;
     if (!hook) return [];
@@ -99,19 +126,20 @@ async function welcomeFrames(deps: AfterConnectDeps, events: readonly JoinEvent[
       return [];
     }
   });
-  return lists.flat();
+  for (const frame of lists.flat()) ctx.reply(frame);
+  return ctx.replies;
 }
 
 /** Posts the frames in order; a connection still not open after the retries (or gone) gets none of the rest. */
 async function postWelcome(
   deps: AfterConnectDeps,
   connectionId: string,
-  frames: readonly ServerFrame[],
+  frames: readonly string[],
 ): Promise<number> {
   const encoder = new TextEncoder();
   let posted = 0;
   for (const frame of frames) {
-    const outcome = await postToNewConnection(deps, connectionId, encoder.encode(JSON.stringify(frame)));
+    const outcome = await postToNewConnection(deps, connectionId, encoder.encode(frame));
     if (outcome !== 'delivered') {
       deps.log.info('welcome not delivered', { connectionId, outcome, left: frames.length - posted });
       break;

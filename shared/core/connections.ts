@@ -9,6 +9,7 @@ import {
   userChannel,
 } from './channels';
 import { mapBounded } from './delivery/pool';
+import { type DialectRegistry, dialectWelcomes } from './dialect';
 import { asProtocolError, ProtocolError } from './errors';
 import {
   ChannelLimitError,
@@ -41,6 +42,7 @@ export interface ConnectDeps {
   metrics: Metrics;
   channels: ChannelRegistry;
   access: ChannelAccess;
+  dialects: DialectRegistry;
   config: {
     limits: Pick<Limits, 'channelsPerConnection' | 'connectionsPerUser' | 'connectionTtlSeconds'>;
   };
@@ -59,6 +61,8 @@ export interface ConnectInput {
   principal: Principal;
   /** The `channels` query parameter: comma-separated channels to subscribe at connect. */
   channels?: string | undefined;
+  /** The `dialect` query parameter (set by the seed paths): a marker of deps.dialects, or absent. */
+  dialect?: string | undefined;
   sourceIp?: string | undefined;
   userAgent?: string | undefined;
 }
@@ -108,6 +112,9 @@ export async function connect(
       );
     }
     for (const channel of channels) await authorizeSubscribe(principal, channel, deps.access);
+    if (input.dialect !== undefined && !deps.dialects[input.dialect]) {
+      throw new ProtocolError('INVALID_MESSAGE', `unknown dialect "${input.dialect.slice(0, 40)}"`);
+    }
   } catch (error) {
     return refuse(deps, asProtocolError(error));
   }
@@ -135,6 +142,7 @@ export async function connect(
         expiresAt: Math.floor(now / 1000) + limits.connectionTtlSeconds,
         ...(input.sourceIp ? { sourceIp: input.sourceIp } : {}),
         ...(input.userAgent ? { userAgent: input.userAgent } : {}),
+        ...(input.dialect ? { dialect: input.dialect } : {}),
       },
       remainingMs ? { stop: () => remainingMs() < CONNECT_UNDO_RESERVE_MS } : {},
     );
@@ -151,9 +159,11 @@ export async function connect(
   return {
     ok: true,
     channels: ids,
-    afterConnect: hasAfterConnectWork(deps.hooks, channels)
-      ? { connectionId, principal, channels: ids }
-      : null,
+    afterConnect:
+      hasAfterConnectWork(deps.hooks, channels) ||
+      dialectWelcomes(input.dialect === undefined ? undefined : deps.dialects[input.dialect])
+        ? { connectionId, principal, channels: ids }
+        : null,
   };
 }
 

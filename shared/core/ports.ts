@@ -18,6 +18,8 @@ export interface ConnectionRecord {
   expiresAt: number;
   sourceIp?: string;
   userAgent?: string;
+  /** The seed dialect it speaks (core/dialect.ts); absent: the native protocol. */
+  dialect?: string;
 }
 
 export interface Subscriber {
@@ -31,6 +33,8 @@ export interface Subscriber {
    * meets it waits for the mark (ConnectionStore.getSubscription) rather than guess.
    */
   replayPending?: boolean;
+  /** Its connection's seed dialect (copied from the record): what a fan-out renders the frame as. */
+  dialect?: string;
 }
 
 /** Which subscribers of a channel to read, and how many a page. */

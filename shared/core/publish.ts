@@ -32,7 +32,12 @@ export interface PublishInput {
    * These connections directly too: the frame is not stored and has no seq; `channel` is the channel its
    * envelope names, if any (a user's connections in one room).
    */
-  connections?: { ids: readonly string[]; channel?: Channel | undefined };
+  connections?: {
+    ids: readonly string[];
+    channel?: Channel | undefined;
+    /** The seed dialects of those that speak one (from their records), by connection id. */
+    dialects?: ReadonlyMap<string, string> | undefined;
+  };
   event: EventFields | ((meta: EventMeta) => EventFields);
   /** The event's id; a new one when absent. One event has one id on every target. */
   id?: string;
@@ -117,6 +122,7 @@ async function publishOnce(
     targets.push({
       connectionIds: input.connections.ids,
       channel,
+      ...(input.connections.dialects ? { dialects: input.connections.dialects } : {}),
       payload: encodeFrame(frameOf({ type: event.type, channel, id, timestamp }, event)),
     });
   }

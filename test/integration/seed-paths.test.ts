@@ -6,8 +6,9 @@ import { publish, recorder, startTestStack, token, wsContext } from './support/s
 
 /**
  * The seed documents' own URLs on the local stack's seed port: through edge/seed-paths.js (the code the
- * CloudFront distribution runs), then the emulator's ordinary handshake. Frames are the native protocol's
- * until the seed dialect exists; what is checked here is where each URL lands.
+ * CloudFront distribution runs), then the emulator's ordinary handshake. What is checked here is where each
+ * URL lands; the frames of each seed's dialect are test/e2e/seed-clients.test.ts's and
+ * test/unit/app/dialects.test.ts's.
  */
 let stack: LocalStack;
 let seedUrl: string;
@@ -32,6 +33,15 @@ async function connectEventOf(connectionId: string) {
     headers: Record<string, string>;
     queryStringParameters?: Record<string, string>;
   };
+}
+
+/**
+ * The native `hello` still works on a seed connection; its answer is the `connection.established` with a
+ * connection id (seed 004's own greeting, also `connection.established`, has none).
+ */
+async function hello(client: TestClient) {
+  client.send({ type: 'hello' });
+  return client.nextOfType('connection.established', (f) => 'connection_id' in f);
 }
 
 describe('the seed port', () => {
@@ -63,18 +73,24 @@ describe('the seed port', () => {
     const sub = unique('alice-');
     const member = await token(stack.httpUrl, { sub, orgs: [org] });
     const client = await clients.connect(`${seedUrl}events/${org}/?token=${member}`);
-    const hello = await client.hello();
-    expect(hello.user_id).toBe(sub);
-    expect(hello.channels).toEqual(expect.arrayContaining([`org:${org}`, `user:${sub}`]));
+    expect(await client.nextOfType('connection.established')).toEqual({
+      type: 'connection.established',
+      message: `Connected to organization ${org}`,
+      user_id: sub,
+      org_id: org,
+    });
+    const answer = await hello(client);
+    expect(answer.user_id).toBe(sub);
+    expect(answer.channels).toEqual(expect.arrayContaining([`org:${org}`, `user:${sub}`]));
 
     const posted = await api(stack.httpUrl, 'POST', `/v1/orgs/${org}/events`, {
       bearer: service,
       body: { event_type: 'document.processed', data: { document_id: 'doc-1' } },
     });
     expect(posted.status).toBe(202);
-    expect(await client.nextOfType('event')).toMatchObject({
-      channel: `org:${org}`,
-      org_id: org,
+    // In seed 004's shape: {type, event_type, data}.
+    expect(await client.nextOfType('event')).toEqual({
+      type: 'event',
       event_type: 'document.processed',
       data: { document_id: 'doc-1' },
     });
@@ -86,8 +102,7 @@ describe('the seed port', () => {
     const client = await clients.connect(`${seedUrl}events/${org}/?token=${member}&lang=en`, {
       headers: { Origin: 'https://app.example.com', Cookie: 'sessionid=abc', 'X-Custom': 'dropped' },
     });
-    const hello = await client.hello();
-    const event = await connectEventOf(String(hello.connection_id));
+    const event = await connectEventOf(String((await hello(client)).connection_id));
     expect(event.queryStringParameters).toEqual({
       token: member,
       lang: 'en',
@@ -109,10 +124,10 @@ describe('the seed port', () => {
     const client = await clients.connect(`${seedUrl}notifications/`, {
       headers: { Authorization: `Bearer ${carol}` },
     });
-    const hello = await client.hello();
-    expect(hello.user_id).toBe(sub);
-    expect(hello.channels).toEqual([`user:${sub}`]);
-    const event = await connectEventOf(String(hello.connection_id));
+    const answer = await hello(client);
+    expect(answer.user_id).toBe(sub);
+    expect(answer.channels).toEqual([`user:${sub}`]);
+    const event = await connectEventOf(String(answer.connection_id));
     expect(event.queryStringParameters).toEqual({ token: carol, dialect: 'seed001.notifications' });
     expect(Object.keys(event.headers).map((h) => h.toLowerCase())).not.toContain('authorization');
   });

@@ -100,6 +100,7 @@ export class FakeConnectionStore implements ConnectionStore {
         connectionId: record.connectionId,
         userId: record.principal.sub,
         username: record.principal.username,
+        ...(record.dialect ? { dialect: record.dialect } : {}),
       });
     }
   }
@@ -136,6 +137,7 @@ export class FakeConnectionStore implements ConnectionStore {
       connectionId: id,
       userId: record.principal.sub,
       username: record.principal.username,
+      ...(record.dialect ? { dialect: record.dialect } : {}),
       ...(options.replayPending ? { replayPending: true } : {}),
     });
     record.channels.push(channel);

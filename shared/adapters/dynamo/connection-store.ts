@@ -87,6 +87,7 @@ export class DynamoConnectionStore implements ConnectionStore {
           expiresAt: record.expiresAt,
           sourceIp: record.sourceIp,
           userAgent: record.userAgent,
+          dialect: record.dialect,
           ...(record.channels.length > 0 ? { channels: new Set(record.channels) } : {}),
         },
       }),
@@ -312,6 +313,7 @@ export class DynamoConnectionStore implements ConnectionStore {
             userId: principal.sub ?? undefined,
             username: principal.username,
             expiresAt: record.expiresAt,
+            dialect: record.dialect,
             ...(options.replayPending ? { replayPending: true } : {}),
           },
           ConditionExpression: 'attribute_not_exists(pk)',
@@ -399,7 +401,8 @@ export class DynamoConnectionStore implements ConnectionStore {
           TableName: this.tableName,
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :conn)',
           ExpressionAttributeValues: { ':pk': keys.subscriptionPartition(channel, shard), ':conn': 'conn#' },
-          ProjectionExpression: 'connectionId, userId, username, replayedTo, replayPending, expiresAt',
+          ProjectionExpression:
+            'connectionId, userId, username, replayedTo, replayPending, expiresAt, dialect',
           Limit: pageSize,
           ExclusiveStartKey: start,
         }),
@@ -540,6 +543,7 @@ function toSubscriber(item: Record<string, unknown>): Subscriber {
     ...(typeof item.username === 'string' ? { username: item.username } : {}),
     ...(typeof item.replayedTo === 'number' ? { replayedTo: item.replayedTo } : {}),
     ...(item.replayPending === true ? { replayPending: true } : {}),
+    ...(typeof item.dialect === 'string' ? { dialect: item.dialect } : {}),
   };
 }
 
@@ -560,6 +564,7 @@ function toRecord(item: Record<string, unknown>): ConnectionRecord {
     expiresAt: Number(item.expiresAt),
     ...(typeof item.sourceIp === 'string' ? { sourceIp: item.sourceIp } : {}),
     ...(typeof item.userAgent === 'string' ? { userAgent: item.userAgent } : {}),
+    ...(typeof item.dialect === 'string' ? { dialect: item.dialect } : {}),
   };
 }
 

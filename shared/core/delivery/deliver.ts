@@ -1,3 +1,4 @@
+import { type DialectRegistry, renderPayload } from '../dialect';
 import type { Clock, ConnectionStore, Gateway, Log, Metrics, Subscriber } from '../ports';
 import type { FanOutSettings } from '../settings';
 import { Pool } from './pool';
@@ -6,7 +7,8 @@ import { postWithRetry, removeGone } from './post';
 /**
  * The one delivery path: every publisher (WebSocket frames, the HTTP API, the server library, the
  * features' pushes, presence and counter notices) ends here, through core/publish.ts or, for frames that
- * are not stored, directly. It posts one serialized frame per target to a set of targets, a connection at
+ * are not stored, directly. It posts one serialized frame per target (rendered once per seed dialect among
+ * its recipients, core/dialect.ts; never for native ones) to a set of targets, a connection at
  * most once, with bounded concurrency, retries and gone handling, and answers one DeliveryReport.
  *
  * A queued tier for large audiences is meant to be added here and nowhere else: `reachChannel` is where a
@@ -22,6 +24,8 @@ export interface DeliveryDeps {
   log: Log;
   metrics: Metrics;
   config: { fanOut: FanOutSettings };
+  /** The seed dialects: a subscriber that speaks one gets the frame in its shape (core/dialect.ts). */
+  dialects: DialectRegistry;
 }
 
 /** Where one frame goes: every subscriber of a channel, or exactly the connections named. */
@@ -40,6 +44,8 @@ export interface ConnectionsTarget {
   payload: Uint8Array;
   /** The channel the frame names, if any (a gone connection's subscription there is removed too). */
   channel?: string | undefined;
+  /** The seed dialects of those connections that speak one, when the caller read their records. */
+  dialects?: ReadonlyMap<string, string> | undefined;
 }
 
 /** What became of a delivery. Every recipient is exactly one of delivered, gone or failed. */
@@ -113,6 +119,8 @@ class Run {
   readonly #reached = new Set<string>();
   readonly #gone: { connectionId: string; channel: string | undefined }[] = [];
   readonly #pool: Pool;
+  /** Per target, its payload in each dialect met so far: rendered once, whatever the audience. */
+  readonly #rendered = new Map<Target, Map<string, Uint8Array | null>>();
 
   constructor(
     private readonly deps: DeliveryDeps,
@@ -138,7 +146,17 @@ class Run {
           return;
         }
       }
-      const outcome = await postWithRetry(deps, connectionId, target.payload);
+      const dialect = sub
+        ? sub.dialect
+        : 'dialects' in target
+          ? target.dialects?.get(connectionId)
+          : undefined;
+      const payload = dialect === undefined ? target.payload : this.#inDialect(target, dialect);
+      if (payload === null) {
+        report.recipients--; // its dialect has no such frame: it was never meant for it
+        return;
+      }
+      const outcome = await postWithRetry(deps, connectionId, payload);
       if (outcome === 'delivered') report.delivered++;
       else if (outcome === 'gone') this.#gone.push({ connectionId, channel: target.channel });
       else report.failed++;
@@ -151,6 +169,23 @@ class Run {
         error: error instanceof Error ? error.stack : String(error),
       });
     }
+  }
+
+  /** The target's frame as a dialect renders it (an unknown dialect: as it is). */
+  #inDialect(target: Target, name: string): Uint8Array | null {
+    const dialect = this.deps.dialects[name];
+    if (!dialect) return target.payload;
+    let byDialect = this.#rendered.get(target);
+    if (!byDialect) {
+      byDialect = new Map();
+      this.#rendered.set(target, byDialect);
+    }
+    let payload = byDialect.get(name);
+    if (payload === undefined) {
+      payload = renderPayload(dialect, target.payload);
+      byDialect.set(name, payload);
+    }
+    return payload;
   }
 
   async finish(): Promise<DeliveryReport> {

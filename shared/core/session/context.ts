@@ -1,4 +1,5 @@
 import type { Principal } from '../auth/principal';
+import type { Dialect } from '../dialect';
 import type { Clock } from '../ports';
 import type { ServerFrame } from '../protocol';
 
@@ -15,15 +16,19 @@ export class FrameContext {
     readonly connectionId: string,
     readonly principal: Principal,
     private readonly clock: Clock,
+    /** The connection's seed dialect: every reply goes out in its shape, or not at all (core/dialect.ts). */
+    readonly dialect?: Dialect,
   ) {}
 
   reply(frame: ServerFrame): void {
-    this.replies.push(JSON.stringify(frame));
+    const rendered = this.dialect ? this.dialect.render(frame) : frame;
+    if (rendered !== null) this.replies.push(JSON.stringify(rendered));
   }
 
   /** A frame that is already serialized (history replay sends frames exactly as first delivered). */
   replyRaw(serialized: string): void {
-    this.replies.push(serialized);
+    if (this.dialect) this.reply(JSON.parse(serialized) as ServerFrame);
+    else this.replies.push(serialized);
   }
 
   get now(): number {

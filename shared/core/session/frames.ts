@@ -2,6 +2,7 @@ import type * as z from 'zod/mini';
 import type { AuthConfig } from '../auth/jwt';
 import type { Principal } from '../auth/principal';
 import type { Channel } from '../channels';
+import type { Dialect } from '../dialect';
 import { asProtocolError, ProtocolError } from '../errors';
 import type { Clock, ConnectionStore, Log, Metrics } from '../ports';
 import { checkDepth, parseFrameText, validate } from '../protocol';
@@ -54,6 +55,8 @@ export interface IncomingFrame {
   connectionId: string;
   principal: Principal;
   body: string | null | undefined;
+  /** The connection's seed dialect (its frames are parsed and answered in it); absent: native. */
+  dialect?: Dialect | undefined;
 }
 
 export interface FrameDeps {
@@ -78,7 +81,8 @@ export async function handleFrame(
   router: FrameRouter,
   incoming: IncomingFrame,
 ): Promise<FrameContext> {
-  const ctx = new FrameContext(incoming.connectionId, incoming.principal, deps.clock);
+  const { dialect } = incoming;
+  const ctx = new FrameContext(incoming.connectionId, incoming.principal, deps.clock, dialect);
   let ref: string | undefined;
   let kind = 'unknown';
   try {
@@ -99,6 +103,7 @@ export async function handleFrame(
     if (limited) throw limited;
     // Before anything that recurses (zod, the idempotency fingerprint, JSON.stringify) sees the frame.
     checkDepth(raw);
+    if (dialect) raw = dialect.parse(raw);
     const selected = selectHandler(router, raw);
     kind = selected.kind;
     const frame = validate(selected.handler.schema, raw);

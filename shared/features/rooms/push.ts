@@ -4,6 +4,7 @@ import { type Channel, channelIn } from '../../core/channels';
 import type { EventFields } from '../../core/delivery/envelope';
 import { mapBounded } from '../../core/delivery/pool';
 import type { Operation } from '../../core/operations';
+import type { ConnectionRecord } from '../../core/ports';
 import { chatText, checkDataSize, nameField, validate } from '../../core/protocol';
 import { publish, pushAnswer } from '../../core/publish';
 import type { RoomsDeps } from './deps';
@@ -48,7 +49,7 @@ export function roomsOperations(deps: RoomsDeps) {
     const publication = input.target_user
       ? await publish(deps, {
           channels: [],
-          connections: { ids: await connectionsOfUserIn(channel, input.target_user), channel },
+          connections: { ...(await connectionsOfUserIn(channel, input.target_user)), channel },
           event,
           attempt,
         })
@@ -60,10 +61,15 @@ export function roomsOperations(deps: RoomsDeps) {
    * One user's connections in a channel: found through the user's own index (at most the per-user
    * connection limit), not by reading the whole room's subscribers.
    */
-  async function connectionsOfUserIn(channel: Channel, userId: string): Promise<string[]> {
+  async function connectionsOfUserIn(channel: Channel, userId: string) {
     const ids = await deps.connections.connectionsOfUser(userId);
     const records = await mapBounded(ids, 10, (id) => deps.connections.get(id));
-    return records.filter((r) => r?.channels.includes(channel.id)).map((r) => r!.connectionId);
+    const inRoom = records.filter((r): r is ConnectionRecord => r?.channels.includes(channel.id) === true);
+    // A seed 000 page gets it in its own envelope: the records read anyway say which speak a dialect.
+    const dialects = new Map(
+      inRoom.flatMap((r) => (r.dialect ? [[r.connectionId, r.dialect] as const] : [])),
+    );
+    return { ids: inRoom.map((r) => r.connectionId), dialects };
   }
 
   /**
@@ -92,3 +98,6 @@ export function roomsOperations(deps: RoomsDeps) {
 
   return { roomMessage, location };
 }
+
+/** The request schemas, for the contract documents (contract/http.ts). */
+export { locationBody, roomMessageBody };

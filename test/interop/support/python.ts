@@ -8,9 +8,20 @@ import type { Frame } from '../../integration/support/client';
  * SWITCHBOARD_PYTHON names a python3 that can import what the scripts import.
  */
 const PYTHON = process.env.SWITCHBOARD_PYTHON ?? '/usr/bin/python3';
-/** A clean environment: no pyenv or virtualenv variables leaking into Debian's Python. */
-const PYTHON_ENV = { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8' };
+/** A clean environment (no pyenv or virtualenv variables leaking into Debian's Python); `print` unbuffered. */
+const PYTHON_ENV = { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8', PYTHONUNBUFFERED: '1' };
 const WAIT_MS = 20_000;
+
+/** A Python literal (what `print(dict)` shows) as JSON, read by PYTHON's own `ast.literal_eval`. */
+export function pythonLiteral(text: string): unknown {
+  const run = spawnSync(
+    PYTHON,
+    ['-c', 'import ast, json, sys; print(json.dumps(ast.literal_eval(sys.stdin.read())))'],
+    { env: PYTHON_ENV, input: text, encoding: 'utf8' },
+  );
+  if (run.status !== 0) throw new Error(`not a Python literal: ${text}: ${run.stderr}`);
+  return JSON.parse(run.stdout);
+}
 
 /** Fails (for a beforeAll) with what to install when PYTHON cannot import `module`. */
 export function requirePythonModule(module: string, debianPackage: string): void {
@@ -32,8 +43,9 @@ export type PythonClient = ReturnType<typeof startScript>;
 export function pythonPool() {
   const running: ChildProcessWithoutNullStreams[] = [];
   return {
-    run(script: string, args: string[]): PythonClient {
-      const client = startScript(script, args);
+    /** `parse` turns a printed line into a frame (default: the line is JSON). */
+    run(script: string, args: string[], parse: (line: string) => Frame = JSON.parse): PythonClient {
+      const client = startScript(script, args, parse);
       running.push(client.child);
       return client;
     },
@@ -43,7 +55,7 @@ export function pythonPool() {
   };
 }
 
-function startScript(script: string, args: string[]) {
+function startScript(script: string, args: string[], parse: (line: string) => Frame) {
   const child = spawn(PYTHON, [resolve(import.meta.dirname, '../python', script), ...args], {
     env: PYTHON_ENV,
   });
@@ -54,7 +66,7 @@ function startScript(script: string, args: string[]) {
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
     const lines = (pending + chunk).split('\n');
     pending = lines.pop() ?? '';
-    for (const line of lines) if (line.trim()) printed.push(JSON.parse(line) as Frame);
+    for (const line of lines) if (line.trim()) printed.push(parse(line));
     wake();
   });
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => {

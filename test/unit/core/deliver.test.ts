@@ -117,6 +117,7 @@ describe('When 2,500 subscribers over three Query pages get one frame and 250 of
         clock,
         log: new MemoryLog(),
         metrics,
+        dialects: {},
         config: { fanOut: { concurrency: CONCURRENCY, pageSize: PAGE } },
       },
       [{ channel: CHANNEL, payload }],
@@ -163,6 +164,7 @@ describe('delivery with fakes', () => {
       clock: new FakeClock(),
       log: new MemoryLog(),
       metrics: new FakeMetrics(),
+      dialects: {},
       config: { fanOut: { concurrency: 8, pageSize: 7 } },
     };
     return { connections, gateway, deps };
@@ -321,6 +323,7 @@ it('does not retry what the gateway says would fail again, and reports it failed
       clock: new FakeClock(),
       log,
       metrics,
+      dialects: {},
       config: { fanOut: { concurrency: 1, pageSize: 1 } },
     },
     [{ connectionIds: ['c0'], payload: new Uint8Array([1]) }],
