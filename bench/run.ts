@@ -71,6 +71,8 @@ if (only === 'cost' || !only) {
   );
   console.table(model.rows);
   console.log(JSON.stringify({ operations: results, model }));
+}
+
 if (!only || only === 'burst') {
   console.log(
     '\nA burst of connects: 1,000 sockets in batches of 100 at once into one room (local stack, in memory)\n',
