@@ -35,6 +35,8 @@ export interface ConnectionsJob {
   ids: string[];
   /** Those of `ids` whose subscription was still waiting for its recovery mark when read. */
   pending?: string[] | undefined;
+  /** The seed dialects of those of `ids` that speak one (core/dialect.ts), by connection id. */
+  dialects?: Record<string, string> | undefined;
   /** 0 for the first try; a continuation of connections not reached counts one more. */
   round: number;
 }
@@ -58,6 +60,7 @@ const header = z.discriminatedUnion('kind', [
     seq: z.optional(z.int()),
     ids: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)),
     pending: z.optional(z.array(z.string())),
+    dialects: z.optional(z.record(z.string(), z.string())),
     round: z.int().check(z.minimum(0)),
   }),
 ]);
@@ -109,31 +112,43 @@ const HEADER_BYTES = 512;
 
 /** Splits connection ids into `connections` messages that each fit SQS's limit with the frame. */
 export function connectionsMessages(
-  base: Omit<ConnectionsJob, 'ids' | 'pending' | 'kind'>,
+  base: Omit<ConnectionsJob, 'ids' | 'pending' | 'dialects' | 'kind'>,
   frame: string,
-  subscribers: readonly { connectionId: string; replayPending?: boolean }[],
+  subscribers: readonly { connectionId: string; replayPending?: boolean; dialect?: string | undefined }[],
 ): string[] {
   const room = FAN_OUT_MESSAGE_MAX_BYTES - Buffer.byteLength(frame) - HEADER_BYTES;
   const messages: string[] = [];
   let ids: string[] = [];
   let pending: string[] = [];
+  let dialects: Record<string, string> = {};
   let used = 0;
   const flush = () => {
     if (ids.length === 0) return;
-    const job: ConnectionsJob = { kind: 'connections', ...base, ids, ...(pending.length ? { pending } : {}) };
+    const job: ConnectionsJob = {
+      kind: 'connections',
+      ...base,
+      ids,
+      ...(pending.length ? { pending } : {}),
+      ...(Object.keys(dialects).length ? { dialects } : {}),
+    };
     messages.push(encodeFanOutMessage(job, frame));
     ids = [];
     pending = [];
+    dialects = {};
     used = 0;
   };
   for (const sub of subscribers) {
     // `"id",` in the list, twice for a pending one (it is in both lists).
-    const cost = (Buffer.byteLength(sub.connectionId) + 3) * (sub.replayPending ? 2 : 1);
+    const cost =
+      (Buffer.byteLength(sub.connectionId) + 3) * (sub.replayPending ? 2 : 1) +
+      // `"id":"dialect",` in the dialects object.
+      (sub.dialect ? Buffer.byteLength(sub.connectionId) + Buffer.byteLength(sub.dialect) + 6 : 0);
     if (ids.length >= CONNECTIONS_PER_MESSAGE || used + cost > room) flush();
     if (cost > room)
       throw new ProtocolError('PAYLOAD_TOO_LARGE', 'the frame leaves no room for a connection');
     ids.push(sub.connectionId);
     if (sub.replayPending) pending.push(sub.connectionId);
+    if (sub.dialect) dialects[sub.connectionId] = sub.dialect;
     used += cost;
   }
   flush();

@@ -98,11 +98,17 @@ async function deliverConnections(
   { pacer, deadline }: MessageContext,
 ): Promise<WorkerOutcome> {
   const pending = new Set(job.pending ?? []);
-  const subscribers: Subscriber[] = job.ids.map((connectionId) => ({
-    connectionId,
-    userId: null,
-    ...(pending.has(connectionId) ? { replayPending: true } : {}),
-  }));
+  const dialectOf = (id: string) =>
+    job.dialects && Object.hasOwn(job.dialects, id) ? job.dialects[id] : undefined;
+  const subscribers: Subscriber[] = job.ids.map((connectionId) => {
+    const dialect = dialectOf(connectionId);
+    return {
+      connectionId,
+      userId: null,
+      ...(pending.has(connectionId) ? { replayPending: true } : {}),
+      ...(dialect ? { dialect } : {}),
+    };
+  });
   const target = { channel: job.channel, payload: new TextEncoder().encode(frame), seq: job.seq };
   const { report, later, failed } = await deliverToSubscribers(
     deps,
@@ -118,7 +124,7 @@ async function deliverConnections(
     const continuation = connectionsMessages(
       base,
       frame,
-      later.map((connectionId) => ({ connectionId })),
+      later.map((connectionId) => ({ connectionId, dialect: dialectOf(connectionId) })),
     );
     await deps.fanOutQueue.send(continuation, {
       delaySeconds: Math.min(MAX_CONTINUATION_DELAY_S, 2 ** round),

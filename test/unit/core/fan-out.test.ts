@@ -216,6 +216,48 @@ describe('The fan-out workers', () => {
     expect(delays.filter((d) => d > 0)).toEqual(Array(messages).fill(2));
   });
 
+  it('render the frame in each subscriber’s seed dialect, also in a continuation', async () => {
+    const world = fakeWorld({ FANOUT_QUEUE_THRESHOLD: '10' });
+    const ids = subscribe(world, ROOM, 40);
+    // Every fourth connection was opened through seed 001's chat path.
+    const seed = new Set(ids.filter((_, i) => i % 4 === 0));
+    const subs = world.connections.subs.get(ROOM)!;
+    for (const id of seed) subs.set(id, { connectionId: id, userId: null, dialect: 'seed001.chat' });
+    // Every other connection's first post fails (500, three times: more than a worker retries), so half
+    // of them, seed ones among them, are reached by a continuation.
+    const attempts = new Map<string, number>();
+    world.gateway.failWith = (id) => {
+      const n = (attempts.get(id) ?? 0) + 1;
+      attempts.set(id, n);
+      return Number(id.slice(1)) % 2 === 0 && n <= 3 ? 500 : undefined;
+    };
+    await publish(world, {
+      channels: [world.channels.parse(ROOM)],
+      event: { type: 'chat_message', message: 'hi', username: 'ann' },
+    });
+
+    const { failed, delays } = await drain(world);
+
+    expect(failed).toEqual([]);
+    expect(delays.some((d) => d > 0)).toBe(true); // there were continuations
+    const decoder = new TextDecoder();
+    const frames = new Map(
+      world.gateway.posts.map((p) => [
+        p.connectionId,
+        JSON.parse(decoder.decode(p.data)) as Record<string, unknown>,
+      ]),
+    );
+    expect(frames.size).toBe(ids.length);
+    for (const [id, frame] of frames) {
+      if (seed.has(id)) {
+        expect(Object.keys(frame).sort()).toEqual(['message', 'timestamp', 'type', 'username']);
+        expect(frame).toMatchObject({ type: 'chat_message', message: 'hi', username: 'ann' });
+      } else {
+        expect(frame).toMatchObject({ type: 'chat_message', channel: ROOM, message: 'hi', seq: 1 });
+      }
+    }
+  });
+
   it('pass on what they could not post before their time ran out, and it is delivered by the next', async () => {
     // 400 a second for 10 workers: 40 each, so a shard's ~31 connections take ~0.8 s; the worker has 0.5 s.
     const world = fakeWorld({ FANOUT_QUEUE_THRESHOLD: '10', MANAGEMENT_API_QUOTA: '400' });
