@@ -96,9 +96,9 @@ class DynamoCounter {
           counter.add(name, out?.ConsumedCapacity);
           return out;
         } catch (error) {
-          // A write refused by its condition is billed as a write of at least one unit.
+          // A write refused by its condition is billed too: the minimum of a write (below).
           if ((error as { name?: string }).name === 'ConditionalCheckFailedException')
-            counter.add(name, undefined, 1);
+            counter.add(name, undefined);
           throw error;
         } finally {
           counter.inflight--;
@@ -114,7 +114,7 @@ class DynamoCounter {
     };
   }
 
-  private add(command: string, consumed: unknown, fallback = 0): void {
+  private add(command: string, consumed: unknown): void {
     const list = (Array.isArray(consumed) ? consumed : consumed ? [consumed] : []) as {
       CapacityUnits?: number;
       ReadCapacityUnits?: number;
@@ -132,7 +132,6 @@ class DynamoCounter {
       if (READS.has(command)) read = units;
       else write = units;
     }
-    if (read + write === 0 && fallback) write = fallback;
     // AWS bills every request at least half a read unit (eventually consistent) or one write unit; DynamoDB
     // Local reports 0 for a read that finds nothing.
     if (READS.has(command)) read = Math.max(read, 0.5);
@@ -270,7 +269,7 @@ export async function benchCost(options: { runs?: number; subscribers?: readonly
         .sort((a, b) => b[1] - a[1])
         .map(([name, n]) => `${name.replace(/Command$/, '')} ${round(n / runs)}`)
         .join(', '),
-      dollars: per(1) * cost * runs,
+      dollars: cost,
     });
   };
 
