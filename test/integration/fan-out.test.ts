@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Stub, startStub } from '../../bench/stub';
 import { connectionIds, writeSubscribers } from '../../bench/subscribers-table';
 import type { LocalStack } from '../../local/index';
@@ -100,13 +100,16 @@ describe('A publish to 20,000 subscribers over HTTP', () => {
     // with fakes) does not set the pace: what this measures is the queued path, not a rate limit. The
     // stub refuses with 429 above the same quota, so a worker over its share would still show.
     stub = await startStub({ latencyMs: 0, quota: QUOTA });
+    // A DynamoDB Local of its own (in memory): 20,000 writes and reads would hold up the suite's for
+    // seconds, and with it the other files' stacks (a test elsewhere waits 10 s for a frame).
     stack = await startTestStack({
+      dynamodbEndpoint: undefined,
       env: {
         WS_CALLBACK_URL: `http://127.0.0.1:${stub.port}/local`,
         MANAGEMENT_API_QUOTA: String(QUOTA),
       },
     });
-  });
+  }, 120_000);
   afterAll(async () => {
     await stack?.stop();
     stub?.stop();
@@ -117,9 +120,9 @@ describe('A publish to 20,000 subscribers over HTTP', () => {
     timeout: 240_000,
   }, async () => {
     const room = unique('room:');
-    const db = createDocumentClient({ region: 'us-east-1', endpoint: inject('dynamodbEndpoint') });
+    const db = createDocumentClient({ region: 'us-east-1', endpoint: stack.dynamodbEndpoint });
     const setup = performance.now();
-    await writeSubscribers(db, inject('tableName'), room, connectionIds(SUBSCRIBERS, 'it'), {
+    await writeSubscribers(db, stack.tableName, room, connectionIds(SUBSCRIBERS, 'it'), {
       concurrency: 16,
     });
     db.destroy();
