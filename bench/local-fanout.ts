@@ -91,7 +91,8 @@ export async function benchLocalFanOut(): Promise<FanOutBenchResult> {
   }
 }
 
-async function mint(httpUrl: string): Promise<string> {
+/** A token of the local stack's dev issuer that may publish over HTTP. */
+export async function mint(httpUrl: string): Promise<string> {
   const res = await fetch(`${httpUrl}/.local/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

@@ -4,13 +4,13 @@
  * 3. a bare unsigned node:http request (the floor). The stub Management API runs in a child process so the
  * CPU measured here is the client's alone. Loopback only; bounded in count.
  */
-import { fork } from 'node:child_process';
 import http from 'node:http';
 import {
   ApiGatewayManagementApiClient,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { ManagementApiClient } from '../shared/adapters/management-api/client';
+import { startStub } from './stub';
 
 const POSTS = Number(process.env.BENCH_POSTS ?? 4000);
 const CONCURRENCY = 32;
@@ -24,18 +24,6 @@ export interface PostPathResult {
   posts: number;
   cpuMicrosPerPost: number;
   postsPerSecond: number;
-}
-
-async function startStub(): Promise<{ port: number; stop: () => void }> {
-  const child = fork(new URL('./stub-server.ts', import.meta.url).pathname, [], {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    child.once('message', (m) => resolve(Number((m as { port: number }).port)));
-    child.once('error', reject);
-  });
-  return { port, stop: () => child.kill() };
 }
 
 /** Runs the posts twice and reports the second pass: the first warms the JIT, sockets and signing-key cache. */

@@ -1,14 +1,21 @@
 /**
  * `npm run bench`: the performance figures of the project, printed as tables. Each part bounds itself in
- * count and time and runs on loopback only. `npm run bench -- post`, `-- fanout`, `-- client` or `-- lambdas`
- * runs one part.
+ * count and time and runs on loopback only. `npm run bench -- post`, `-- fanout`, `-- client`, `-- lambdas`,
+ * `-- cost` (DynamoDB, Lambda and API Gateway work per operation, priced) or `-- burst` runs one part.
+ * `npm run bench -- scale [--subscribers N] [--quota R] [--latency-ms L]` (bench/scale.ts, a minute or two)
+ * runs only when named.
  */
+import { benchBurst } from './burst';
 import { benchClientSize } from './client-size';
+import { benchCost, costModel } from './cost';
 import { benchLambdas, lambdasReport, loadAverage, machine } from './lambdas';
 import { benchLocalFanOut } from './local-fanout';
 import { benchPostPaths } from './post-path';
+import { runScaleBench } from './scale';
 
 const only = process.argv[2];
+
+if (only === 'scale') await runScaleBench(process.argv.slice(3));
 
 if (!only || only === 'post') {
   const rows = await benchPostPaths();
@@ -48,4 +55,34 @@ if (!only || only === 'lambdas') {
   console.log(lambdasReport(results));
   // Last line: the results as JSON, one object per function, for tests and docs.
   console.log(JSON.stringify(results));
+}
+
+if (only === 'cost' || !only) {
+  console.log(
+    '\nWhat one operation costs: DynamoDB requests and capacity units, Lambda, API Gateway (local stack)\n',
+  );
+  const results = await benchCost();
+  console.table(
+    results.map(({ requests, dollars, ...r }) => ({
+      ...r,
+      microDollars: Number((dollars * 1e6).toFixed(3)),
+    })),
+  );
+  for (const r of results) console.log(`${r.operation}: ${r.requests}`);
+  const model = costModel(results);
+  console.log(
+    `\nDollars per million messages (a room publish to ${model.fanOut}) and per million connection-minutes ` +
+      `(connections of ${model.connectionMinutes} min), us-east-1 list prices\n`,
+  );
+  console.table(model.rows);
+  console.log(JSON.stringify({ operations: results, model }));
+}
+
+if (!only || only === 'burst') {
+  console.log(
+    '\nA burst of connects: 1,000 sockets in batches of 100 at once into one room (local stack, in memory)\n',
+  );
+  const burst = await benchBurst();
+  console.table([burst]);
+  console.log(JSON.stringify(burst));
 }

@@ -526,6 +526,7 @@ export class Switchboard extends Emitter<SwitchboardEvents> {
         ref,
         channel: ack.channel as string,
         ...(typeof ack.seq === 'number' ? { seq: ack.seq } : {}),
+        status: ack.status === 'queued' ? 'queued' : 'delivered',
         duplicate: ack.duplicate === true,
       });
     }

@@ -125,6 +125,11 @@ export interface Ack {
   ref: string;
   channel: string;
   seq?: number;
+  /**
+   * `delivered`: posted to every subscriber before the ack. `queued`: a large audience, which the server's
+   * fan-out workers are delivering (the message is stored; subscribers get it shortly).
+   */
+  status: 'delivered' | 'queued';
   /** True when the server had the `ref` already: stored and delivered once, by the first publish. */
   duplicate: boolean;
 }

@@ -137,6 +137,24 @@ const SETTINGS = {
     env: 'SENSOR_RETENTION_DAYS',
     help: 'How long sensor readings are kept.',
   },
+  fanOutQueueThreshold: {
+    prop: 'fanOutQueueThreshold',
+    kind: 'number',
+    env: 'FANOUT_QUEUE_THRESHOLD',
+    help: 'Channels with more subscribers than this are delivered by the fan-out workers (SQS); a publish to them answers queued.',
+  },
+  managementApiQuota: {
+    prop: 'managementApiQuota',
+    kind: 'number',
+    env: 'MANAGEMENT_API_QUOTA',
+    help: "Requests a second the account allows on the Management API (AWS's default quota); the fan-out workers share it.",
+  },
+  fanOutWorkers: {
+    prop: 'fanOutWorkers',
+    kind: 'number',
+    env: 'FANOUT_WORKERS',
+    help: "Fan-out workers at once (the SQS event source's maximum concurrency, 2–1000); each posts quota ÷ workers a second.",
+  },
   idempotencyStaleSeconds: {
     prop: 'idempotencyStaleSeconds',
     kind: 'number',

@@ -99,6 +99,26 @@ export interface SwitchboardStackProps {
   readonly idempotencyStaleSeconds?: number;
 
   /**
+   * Channels with more subscribers than this are delivered by the fan-out workers (SQS) and their publish
+   * answers `queued` as soon as the message is stored and queued; smaller ones are posted to by the
+   * publisher itself before it answers `delivered`.
+   * @default 2000
+   */
+  readonly fanOutQueueThreshold?: number;
+  /**
+   * Requests a second the account allows on the API Gateway Management API (every `@connections` call of
+   * the account and region shares it; AWS's default quota is 10,000). The fan-out workers share it.
+   * @default 10000
+   */
+  readonly managementApiQuota?: number;
+  /**
+   * Fan-out workers at once: the SQS event source's maximum concurrency (2–1000). Each worker posts at most
+   * managementApiQuota ÷ fanOutWorkers a second.
+   * @default 10
+   */
+  readonly fanOutWorkers?: number;
+
+  /**
    * WebSocket stage default route throttling: steady requests per second, per route.
    * @default 1000
    */
@@ -309,6 +329,9 @@ export function stackPropsProblems(props: SwitchboardStackProps, jwtRoutes: read
     ['maxDataBytes', props.maxDataBytes, 1],
     ['idempotencyStaleSeconds', props.idempotencyStaleSeconds, 1],
     ['sensorRetentionDays', props.sensorRetentionDays, 1],
+    ['fanOutQueueThreshold', props.fanOutQueueThreshold, 0],
+    ['managementApiQuota', props.managementApiQuota, 1],
+    ['fanOutWorkers', props.fanOutWorkers, 2],
     ['throttlingRateLimit', props.throttlingRateLimit, 1],
     ['throttlingBurstLimit', props.throttlingBurstLimit, 1],
     ['httpThrottlingRateLimit', props.httpThrottlingRateLimit, 1],
@@ -324,6 +347,12 @@ export function stackPropsProblems(props: SwitchboardStackProps, jwtRoutes: read
     integers.push(
       [`webSocketRouteThrottling.${routeKey}.rateLimit`, throttling.rateLimit, 1],
       [`webSocketRouteThrottling.${routeKey}.burstLimit`, throttling.burstLimit, 1],
+    );
+  }
+  const workers = props.fanOutWorkers;
+  if (workers !== undefined && !Token.isUnresolved(workers) && workers > 1000) {
+    problems.push(
+      `fanOutWorkers must be at most 1000 (an SQS event source's maximum concurrency), got ${workers}`,
     );
   }
   if (known(props.alarmEmail) && !EMAIL.test(props.alarmEmail)) {

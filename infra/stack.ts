@@ -1,5 +1,7 @@
-import { CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { Grant, type IGrantable, ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { EventSourceMapping } from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { Construct } from 'constructs';
 import { seedPathsConfig } from '../edge/index';
 import {
@@ -8,6 +10,8 @@ import {
   httpRoutes,
   type LambdaName,
   lambdas,
+  queueSenders,
+  queueTriggers,
   ROUTE_SELECTION_EXPRESSION,
   schedules as tableSchedules,
   usedLambdas,
@@ -18,7 +22,7 @@ import { SwitchboardApiDomain } from './constructs/api-domain';
 import { constructIdOf, functionNamed, SwitchboardFunction } from './constructs/function';
 import { SwitchboardHttpApi } from './constructs/http-api';
 import { SwitchboardMonitoring } from './constructs/monitoring';
-import { DeadLetterQueue } from './constructs/queues';
+import { DeadLetterQueue, MonitoredQueue } from './constructs/queues';
 import { SwitchboardSchedules } from './constructs/schedules';
 import { SwitchboardSeedPaths } from './constructs/seed-paths';
 import { SwitchboardTable } from './constructs/table';
@@ -36,8 +40,9 @@ export { InvalidStackPropsError } from './stack-props';
 
 /**
  * The whole of Switchboard in AWS: the table, one function per Lambda of the route table, the WebSocket
- * API, the HTTP API and the schedules, all created by iterating shared/app/routes.ts; and what runs it in
- * production: dead-letter queues, alarms on one SNS topic, a dashboard.
+ * API, the HTTP API, the schedules and the queues with their event sources, all created by iterating
+ * shared/app/routes.ts; and what runs it in production: dead-letter queues, alarms on one SNS topic, a
+ * dashboard.
  */
 export class SwitchboardStack extends Stack {
   public readonly table: SwitchboardTable;
@@ -45,6 +50,8 @@ export class SwitchboardStack extends Stack {
   public readonly webSocketApi: SwitchboardWebSocketApi;
   public readonly httpApi: SwitchboardHttpApi;
   public readonly schedules: SwitchboardSchedules;
+  /** The route table's queues (`queueTriggers`) by name: the fan-out queue. */
+  public readonly queues: ReadonlyMap<string, MonitoredQueue>;
   /** The seed paths distribution, with `seedPaths: true`. */
   public readonly seedPaths?: SwitchboardSeedPaths;
   /** The custom domain names of the APIs, where given. */
@@ -75,7 +82,7 @@ export class SwitchboardStack extends Stack {
       ...scheduleList.map((s) => s.lambda),
       ...asyncInvocations.map((a) => a.to),
     ]);
-    const deadLetterQueues: DeadLetterQueue[] = [];
+    const deadLetterQueues: Pick<DeadLetterQueue, 'queue'>[] = [];
     const asyncFailures = new Map(
       [...asynchronous].map((name) => {
         const dlq = new DeadLetterQueue(this, `${constructIdOf(name)}Failures`, {
@@ -88,6 +95,24 @@ export class SwitchboardStack extends Stack {
       }),
     );
 
+    // Work queues consumed by a Lambda's SQS event source; each has its own dead-letter queue.
+    const queues = new Map(
+      queueTriggers.map((trigger) => {
+        const queue = new MonitoredQueue(this, `${constructIdOf(trigger.name)}Queue`, {
+          alarms: this.alarms,
+          name: trigger.name,
+          holds: trigger.holds,
+          maxAge: Duration.seconds(trigger.maxAgeSeconds),
+          maxReceiveCount: trigger.maxReceiveCount,
+          visibilityTimeout: Duration.seconds(trigger.visibilityTimeoutSeconds),
+        });
+        deadLetterQueues.push({ queue: queue.deadLetterQueue });
+        return [trigger.name, queue] as const;
+      }),
+    );
+    this.queues = queues;
+    const consumed = new Map(queueTriggers.map((t) => [t.lambda, t.name]));
+
     const tracing = (props.tracing ?? true) ? this.tracingPolicy() : undefined;
     const functions = new Map<LambdaName, SwitchboardFunction>();
     for (const name of new Set([...usedLambdas(), ...scheduleList.map((s) => s.lambda)])) {
@@ -96,6 +121,7 @@ export class SwitchboardStack extends Stack {
         logRetention: props.logRetention,
         environment,
         asyncFailures: asyncFailures.get(name),
+        consumes: consumed.get(name),
         tracing,
         metricsService: this.stackName,
       });
@@ -105,6 +131,30 @@ export class SwitchboardStack extends Stack {
     this.functions = functions;
     for (const { from, to, env } of asyncInvocations) {
       functionNamed(functions, from).grantStart(functionNamed(functions, to), env);
+    }
+    for (const trigger of queueTriggers) {
+      const { queue } = queues.get(trigger.name)!;
+      const consumer = functionNamed(functions, trigger.lambda).function;
+      consumer.addEventSource(
+        new SqsEventSource(queue, {
+          batchSize: trigger.batchSize,
+          reportBatchItemFailures: true,
+          maxConcurrency: Number(environment[trigger.concurrencyEnv]),
+        }),
+      );
+      for (const mapping of consumer.node.children.filter((c) => c instanceof EventSourceMapping)) {
+        Validations.of(mapping).acknowledge({
+          id: 'Serverless-LambdaEventSourceMappingDestination',
+          reason:
+            'An SQS event source takes no on-failure destination (Lambda supports them for stream and Kafka ' +
+            `sources only): a message that fails ${trigger.maxReceiveCount} times moves to the queue's own ` +
+            'dead-letter queue instead, whose depth alarm fires on the first one.',
+        });
+      }
+      // Only the functions that deliver may send (the consumer among them: it passes work on).
+      for (const name of queueSenders(functions.keys())) {
+        functionNamed(functions, name).grantSend(queue, trigger.env);
+      }
     }
 
     this.webSocketApi = new SwitchboardWebSocketApi(this, 'WebSocket', {
@@ -152,6 +202,7 @@ export class SwitchboardStack extends Stack {
       httpApi: this.httpApi,
       table: this.table.table,
       deadLetterQueues: deadLetterQueues.map((q) => q.queue),
+      workQueues: new Map([...queues].map(([name, q]) => [name, q.queue])),
       service: this.stackName,
     });
 
@@ -164,6 +215,13 @@ export class SwitchboardStack extends Stack {
       description: 'Management API of the WebSocket stage (WS_CALLBACK_URL)',
     });
     new CfnOutput(this, 'HttpUrl', { value: this.httpApi.url, description: 'The HTTP API' });
+    const fanOut = queues.get('fan-out');
+    if (fanOut) {
+      new CfnOutput(this, 'FanOutQueueUrl', {
+        value: fanOut.queue.queueUrl,
+        description: 'The fan-out queue: give it to the server library (fanOutQueueUrl) for large channels',
+      });
+    }
     new CfnOutput(this, 'TableName', {
       value: this.table.table.tableName,
       description: 'The DynamoDB table',
@@ -250,11 +308,15 @@ export class SwitchboardStack extends Stack {
 
   /**
    * Lets code outside the stack (another Lambda, a worker's role) publish with the server library
-   * (server/index.ts, docs/server-library.md): the table actions a publish uses, and ManageConnections on
-   * this WebSocket stage. Give it the `TableName` and `WebSocketCallbackUrl` outputs as well.
+   * (server/index.ts, docs/server-library.md): the table actions a publish uses, sending to the fan-out
+   * queue, and ManageConnections on this WebSocket stage. Give it the `TableName`, `WebSocketCallbackUrl`
+   * and `FanOutQueueUrl` outputs as well.
    */
   public grantPublish(grantee: IGrantable): Grant {
     this.table.table.grant(grantee, ...SERVER_LIBRARY_TABLE_ACTIONS);
+    for (const { queue } of this.queues.values()) {
+      Grant.addToPrincipal({ grantee, actions: ['sqs:SendMessage'], resourceArns: [queue.queueArn] });
+    }
     return Grant.addToPrincipal({
       grantee,
       actions: ['execute-api:ManageConnections'],

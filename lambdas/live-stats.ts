@@ -1,5 +1,6 @@
 import { lambdaHandler } from '../shared/app/lambda';
-import { createRuntime, type Runtime } from '../shared/app/runtime';
+import { createPublisherRuntime } from '../shared/app/publisher-runtime';
+import type { Runtime } from '../shared/app/runtime';
 import { type LiveRunResult, runLiveStats } from '../shared/features/live-stats/run';
 
 /** The part of Lambda's context object a run needs. */
@@ -16,4 +17,4 @@ export const makeHandler =
   async (_event: unknown, context?: RunContext): Promise<LiveRunResult> =>
     runLiveStats(rt, context ? { remainingTimeMs: () => context.getRemainingTimeInMillis() } : {});
 
-export const handler = lambdaHandler(createRuntime, makeHandler);
+export const handler = lambdaHandler(createPublisherRuntime, makeHandler);

@@ -1,6 +1,6 @@
 import { lambdaHandler } from '../shared/app/lambda';
-import { createRuntime } from '../shared/app/runtime';
+import { createPublisherRuntime } from '../shared/app/publisher-runtime';
 import { disconnectHandler } from '../shared/app/websocket';
 
 export const makeHandler = disconnectHandler;
-export const handler = lambdaHandler(createRuntime, makeHandler);
+export const handler = lambdaHandler(createPublisherRuntime, makeHandler);

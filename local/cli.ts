@@ -33,10 +33,12 @@ async function main(): Promise<void> {
     `  HTTP API   ${stack.httpUrl}/`,
     `  Console    ${stack.httpUrl}/`,
     `  JWKS       ${stack.httpUrl}${JWKS_PATH}`,
+    `  Contract   ${stack.httpUrl}/openapi.json (HTTP API), ${stack.httpUrl}/asyncapi.json (WebSocket API)`,
     `  DynamoDB   ${stack.dynamodbDescription}`,
+    ...[...stack.queues].map(([name, q]) => `  SQS        ${q.url}   (the ${name} queue)`),
     ...args.banner,
     `  Token      npm run -s token -- --sub alice --scope realtime:publish${port === 8080 ? '' : ` --url ${stack.httpUrl}`}`,
-    `  AWS keys   ${credentials}   (signatures on @connections and the Invoke API are checked)`,
+    `  AWS keys   ${credentials}   (signatures on @connections, the Invoke API and SQS are checked)`,
     ...args.notices.map((notice) => `  Note: ${notice}`),
     `Switchboard local stack ready on ${stack.httpUrl}`,
   ];

@@ -1,10 +1,11 @@
 import { DEFAULT_STACK_NAME, handlerEnvironment } from '../infra/settings';
 import { type Env, loadConfig } from '../shared/app/config';
-import { asyncInvocations } from '../shared/app/routes';
+import { asyncInvocations, queueTriggers } from '../shared/app/routes';
 import type { LocalCredentials } from './credentials';
 import type { DevIssuer } from './dev-issuer';
 import { WS_STAGE } from './ids';
 import type { LocalStackProps } from './settings';
+import { queueUrl } from './sqs-api';
 
 /**
  * The configuration of one local stack's runtime (local/index.ts builds it from this): never process.env, so
@@ -15,6 +16,8 @@ export interface StackEnvInput {
   dynamodbEndpoint: string;
   region: string;
   port: number;
+  /** The port of the SQS emulation (sqs-api.ts). */
+  sqsPort: number;
   issuer: DevIssuer;
   credentials: LocalCredentials;
   handlerLogLevel: string;
@@ -48,6 +51,8 @@ export function stackEnv(input: StackEnvInput): Env {
     // The Lambda Invoke API (lambda-api.ts) answers on the same port, knowing functions by their table names.
     LAMBDA_ENDPOINT: lambdaEndpoint(input.port),
     ...Object.fromEntries(asyncInvocations.map((i) => [i.env, i.to])),
+    // Every handler of the local stack shares one environment: in AWS only the senders get the queue's URL.
+    ...Object.fromEntries(queueTriggers.map((q) => [q.env, queueUrl(sqsEndpoint(input.sqsPort), q.name)])),
     ...input.overrides,
   };
   loadConfig(env); // a bad override fails the start, not the first request
@@ -56,6 +61,9 @@ export function stackEnv(input: StackEnvInput): Env {
 
 /** The Management API endpoint; handlers reach it over loopback whatever interface the stack listens on. */
 export const callbackUrl = (port: number): string => `http://127.0.0.1:${port}/${WS_STAGE}`;
+
+/** The SQS emulation's endpoint, over loopback as the callback URL. */
+export const sqsEndpoint = (port: number): string => `http://127.0.0.1:${port}`;
 
 /** The Lambda Invoke API's endpoint, over loopback as the callback URL. */
 export const lambdaEndpoint = (port: number): string => `http://127.0.0.1:${port}`;

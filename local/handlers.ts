@@ -6,6 +6,7 @@ import {
   httpRouteKey,
   type LambdaName,
   lambdas,
+  type QueueTrigger,
   type Schedule,
   type WebSocketRoute,
 } from '../shared/app/routes';
@@ -59,11 +60,13 @@ export function checkRouteTable(
   ws: readonly WebSocketRoute[],
   http: readonly HttpRoute[],
   schedules: readonly Schedule[],
+  queues: readonly QueueTrigger[] = [],
 ): void {
   const problems = [
     ...duplicates(ws.map((r) => r.routeKey)).map((k) => `WebSocket route ${k}`),
     ...duplicates(http.map((r) => httpRouteKey(r))).map((k) => `HTTP route ${k}`),
     ...duplicates(schedules.map((s) => s.name)).map((k) => `schedule ${k}`),
+    ...duplicates(queues.map((q) => q.name)).map((k) => `queue ${k}`),
   ];
   if (problems.length > 0) throw new Error(`The route table lists these twice: ${problems.join(', ')}`);
 }

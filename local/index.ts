@@ -2,14 +2,25 @@ import { join } from 'node:path';
 import { seedPathsConfig } from '../edge/index';
 import { createDocumentClient } from '../shared/adapters/dynamo/client';
 import { type Env, loadConfig } from '../shared/app/config';
-import { httpCors, httpRoutes, type LambdaName, usedLambdas, webSocketRoutes } from '../shared/app/routes';
-import { createRuntime, type Runtime } from '../shared/app/runtime';
+import { DEFAULTS } from '../shared/app/defaults';
+import { createPublisherRuntime } from '../shared/app/publisher-runtime';
+import {
+  httpCors,
+  httpRoutes,
+  type LambdaName,
+  type QueueTrigger,
+  queueTriggers,
+  usedLambdas,
+  webSocketRoutes,
+} from '../shared/app/routes';
+import type { Runtime } from '../shared/app/runtime';
 import { ConnectionRegistry } from './connection-registry';
 import { CONNECTIONS_PREFIX, createConnectionsApi } from './connections-api';
+import { createContractRoutes } from './contract-routes';
 import { credentialsFile, type LocalCredentials, loadLocalCredentials } from './credentials';
 import { createDevIssuer, type DevIssuer, loadDevKey } from './dev-issuer';
 import { createDynamoClient, ensureTable, startDynamoDb } from './dynamodb';
-import { callbackUrl, stackEnv } from './env';
+import { callbackUrl, sqsEndpoint, stackEnv } from './env';
 import {
   checkRouteTable,
   createInvoker,
@@ -25,13 +36,15 @@ import { createIssuerRoutes } from './issuer-routes';
 import { createJwtAuthorizer } from './jwt-authorizer';
 import { createLambdaApi, LAMBDA_INVOKE_PREFIX } from './lambda-api';
 import { type LambdaWorkers, startLambdaWorkers } from './lambda-workers';
-import { createLog, errorText, handlerLogLevel } from './log';
+import { createLog, errorText, handlerLogLevel, type LocalLog } from './log';
 import { createLocalMetrics, createMetricsRoute, type MetricsSnapshot } from './metrics';
 import { type LocalStackOptions, resolveOptions } from './options';
+import { EventSource, LocalQueue } from './queues';
 import { requestParts } from './request-parts';
 import { createScheduler } from './scheduler';
 import { type SeedPathsServer, startSeedPaths } from './seed-paths';
 import { listen } from './server';
+import { createSqsApi, queueUrl } from './sqs-api';
 import { clearStaleConnections } from './stale-connections';
 import { createStaticFiles } from './static-files';
 import { createTtlSweeper } from './ttl-sweeper';
@@ -54,6 +67,10 @@ export interface LocalStack {
   seedUrl?: string;
   /** The Management API endpoint (what `https://{domainName}/{stage}` is in AWS). */
   callbackUrl: string;
+  /** The SQS emulation's endpoint (its own port). */
+  sqsUrl: string;
+  /** The route table's queues (`queueTriggers`) by name, each with the event source that consumes it. */
+  queues: ReadonlyMap<string, LocalQueueHandle>;
   dynamodbEndpoint: string;
   /** How DynamoDB is provided, for the start-up banner. */
   dynamodbDescription: string;
@@ -73,6 +90,12 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
+export interface LocalQueueHandle {
+  url: string;
+  queue: LocalQueue;
+  eventSource: EventSource;
+}
+
 const DEFAULT_REGION = 'us-east-1';
 const HTTP_CLOSE_GRACE_MS = 5_000;
 /** `$disconnect`s in flight at once when a start clears what a killed run left. */
@@ -81,7 +104,7 @@ const STALE_DISCONNECT_CONCURRENCY = 16;
 export async function startLocalStack(input: LocalStackOptions = {}): Promise<LocalStack> {
   const o = resolveOptions(input);
   const log = createLog(o.logLevel);
-  checkRouteTable(webSocketRoutes, httpRoutes, o.schedules);
+  checkRouteTable(webSocketRoutes, httpRoutes, o.schedules, queueTriggers);
   const lambdaNames: LambdaName[] = [...new Set([...usedLambdas(), ...o.schedules.map((s) => s.lambda)])];
   const key = await loadDevKey(o.memory ? null : join(o.dataDir, 'dev-issuer.json'));
   const credentials = await loadLocalCredentials(o.memory ? null : credentialsFile(o.dataDir));
@@ -100,10 +123,18 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
     await db.stop();
   };
   let server: Awaited<ReturnType<typeof listen>>;
+  let sqsServer: Awaited<ReturnType<typeof listen>>;
   try {
     await ensureTable(dynamo, o.tableName);
     server = await listen(o.port, o.host);
   } catch (error) {
+    await undo();
+    throw error;
+  }
+  try {
+    sqsServer = await listen(o.sqsPort, o.host);
+  } catch (error) {
+    await server.close(0);
     await undo();
     throw error;
   }
@@ -116,6 +147,7 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
     dynamodbEndpoint: db.endpoint,
     region,
     port,
+    sqsPort: sqsServer.port,
     issuer,
     credentials,
     handlerLogLevel: handlerLogLevel(o.logLevel),
@@ -132,7 +164,7 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
   let handlers: ReadonlyMap<LambdaName, Handler>;
   try {
     if (o.lambdaWorkers === 0) {
-      runtime = createRuntime(env, { metricsSink: metrics.record });
+      runtime = createPublisherRuntime(env, { metricsSink: metrics.record });
       handlers = makeHandlers(await loadHandlerModules(lambdaNames), runtime);
     } else {
       workers = await startLambdaWorkers({
@@ -146,6 +178,7 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
     }
   } catch (error) {
     runtime?.dispose();
+    await sqsServer.close(0);
     await server.close(0);
     await undo();
     throw error;
@@ -184,6 +217,21 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
     maxBufferedBytes: o.maxBufferedBytes,
   });
   const lambdaApi = createLambdaApi({ invoker, functions: new Set(lambdaNames), region, credentials, log });
+  const sqsUrl = sqsEndpoint(sqsServer.port);
+  const queues = new Map(
+    queueTriggers.map((trigger) => [
+      trigger.name,
+      localQueue(trigger, { region, invoke: invoker.invoke, log, env, url: queueUrl(sqsUrl, trigger.name) }),
+    ]),
+  );
+  sqsServer.mount({
+    request: createSqsApi({
+      queues: new Map([...queues].map(([name, q]) => [name, q.queue])),
+      credentials,
+      region,
+    }),
+    upgrade: (_req, socket) => socket.destroy(),
+  });
   const httpApi = createHttpApi({
     invoker,
     authorize: createJwtAuthorizer(config.auth),
@@ -199,6 +247,7 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
   const statics = createStaticFiles(join(PROJECT_ROOT, 'web'));
   const metricsRoute = createMetricsRoute(metrics);
   const issuerRoutes = createIssuerRoutes(issuer);
+  const contractRoutes = createContractRoutes();
   const scheduler = createScheduler({ schedules: o.schedules, region, invoke: invoker.invoke, log });
   const documents = createDocumentClient({ region, endpoint: db.endpoint });
   const sweeper = createTtlSweeper({
@@ -221,6 +270,7 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
         const request = requestParts(req);
         if (await issuerRoutes(req, res, request)) return;
         if (metricsRoute(res, request)) return;
+        if (contractRoutes(res, request)) return;
         if (await statics(res, request.method, request.rawPath)) return;
         await httpApi(req, res, request);
       } catch (error) {
@@ -247,6 +297,7 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
   }
   scheduler.start();
   sweeper.start();
+  for (const { eventSource } of queues.values()) eventSource.start();
 
   let stopped: Promise<void> | undefined;
   let seedPaths: SeedPathsServer | undefined;
@@ -255,9 +306,13 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
     await webSocket.close();
     await seedPaths?.close(HTTP_CLOSE_GRACE_MS);
     await server.close(HTTP_CLOSE_GRACE_MS);
+    for (const { eventSource } of queues.values()) eventSource.pause();
     await sweeper.stop();
+    // Invocations under way end; a fan-out worker, its time up, passes its work on to the queue.
     await invoker.drain();
+    await Promise.all([...queues.values()].map(({ eventSource }) => eventSource.stop()));
     await workers?.close();
+    await sqsServer.close(HTTP_CLOSE_GRACE_MS);
     runtime?.dispose();
     documents.destroy();
     await undo();
@@ -285,6 +340,8 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
     wsUrl: `ws://localhost:${port}/local`,
     ...(seedPaths ? { seedUrl: `ws://localhost:${seedPaths.port}/ws/` } : {}),
     callbackUrl: callbackUrl(port),
+    sqsUrl,
+    queues,
     dynamodbEndpoint: db.endpoint,
     dynamodbDescription: db.description,
     tableName: o.tableName,
@@ -299,4 +356,36 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
       return stopped;
     },
   };
+}
+
+/** A queue of the route table and the event source mapping that feeds it to its Lambda. */
+function localQueue(
+  trigger: QueueTrigger,
+  context: {
+    region: string;
+    invoke: (lambda: LambdaName, event: unknown) => Promise<unknown>;
+    log: LocalLog;
+    env: Env;
+    url: string;
+  },
+): LocalQueueHandle {
+  const queue = new LocalQueue({
+    name: trigger.name,
+    region: context.region,
+    visibilityTimeoutMs: trigger.visibilityTimeoutSeconds * 1000,
+    maxReceiveCount: trigger.maxReceiveCount,
+  });
+  // The maximum concurrency is a stack property: the handlers' environment has it (infra/settings.ts).
+  const fallback = DEFAULTS[trigger.concurrencyEnv as keyof typeof DEFAULTS];
+  const maxConcurrency = Number(context.env[trigger.concurrencyEnv] ?? fallback);
+  const eventSource = new EventSource({
+    queue,
+    lambda: trigger.lambda,
+    batchSize: trigger.batchSize,
+    maxConcurrency,
+    region: context.region,
+    invoke: context.invoke,
+    log: context.log,
+  });
+  return { url: context.url, queue, eventSource };
 }

@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { createRuntime } from '../shared/app/runtime';
+import { createPublisherRuntime } from '../shared/app/publisher-runtime';
 import { type Handler, type LocalLambdaContext, loadHandlerModules, makeHandlers } from './handlers';
 import { type FromWorker, serializeError, type ToWorker, type WorkerData } from './lambda-workers';
 
@@ -18,7 +18,9 @@ const post = (message: FromWorker) => port.postMessage(message);
 let stopping = false;
 
 try {
-  const runtime = createRuntime(env, { metricsSink: (document) => post({ kind: 'metrics', document }) });
+  const runtime = createPublisherRuntime(env, {
+    metricsSink: (document) => post({ kind: 'metrics', document }),
+  });
   const handlers = makeHandlers(await loadHandlerModules(names), runtime);
 
   const invoke = async (m: Extract<ToWorker, { kind: 'invoke' }>): Promise<void> => {

@@ -13,6 +13,8 @@ export interface LocalStackOptions extends SeedPathSettings {
   port?: number;
   /** Interface to listen on; `0.0.0.0` makes the stack reachable from other machines. @default '127.0.0.1' */
   host?: string;
+  /** Port of the SQS emulation (the fan-out queue, local/sqs-api.ts); 0 picks a free one. @default 0 */
+  sqsPort?: number;
   /** Where DynamoDB Local's data and the dev issuer's key live. @default '.data' */
   dataDir?: string;
   /** Keep nothing on disk: in-memory DynamoDB, a new issuer key per start. @default false */
@@ -77,6 +79,7 @@ export type ResolvedOptions = Required<Omit<LocalStackOptions, Unset>> & Pick<Lo
 export const defaults: Omit<ResolvedOptions, Unset> = {
   port: 8080,
   host: '127.0.0.1',
+  sqsPort: 0,
   dataDir: '.data',
   memory: false,
   dynamodbEngine: 'auto',
@@ -114,6 +117,7 @@ export function resolveOptions(input: LocalStackOptions = {}): ResolvedOptions {
       problems.push(`${name} must be an integer ${min}..${max}`);
   };
   int('port', o.port, 0, 65_535);
+  int('sqsPort', o.sqsPort, 0, 65_535);
   if (o.seedPort !== undefined) int('seedPort', o.seedPort, 0, 65_535);
   problems.push(...seedPathSettingsProblems(o));
   int('idleTimeoutMs', o.idleTimeoutMs, 1);

@@ -1,8 +1,9 @@
 import type { StaticCredentials } from '../shared/adapters/management-api/client';
 import type { Env } from '../shared/app/config';
-import { createRuntime, discardMetrics } from '../shared/app/runtime';
+import { createPublisherRuntime } from '../shared/app/publisher-runtime';
+import { discardMetrics } from '../shared/app/runtime';
 import { checkDataSize, validate } from '../shared/core/protocol';
-import { type Publication, publish } from '../shared/core/publish';
+import { type DeliveryStatus, deliveryStatus, type Publication, publish } from '../shared/core/publish';
 import { type NotificationInput, notifyUser } from '../shared/features/notifications/notify';
 import { publishOrgEvent } from '../shared/features/orgs/org-events';
 import { serviceEvent } from '../shared/features/publish/publish';
@@ -29,6 +30,14 @@ export interface SwitchboardOptions {
   logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
   /** Posts in flight at once while fanning out. @default 64 */
   concurrency?: number;
+  /**
+   * The stack's fan-out queue (stack output `FanOutQueueUrl`): a channel with more subscribers than the
+   * stack's threshold is then handed to its fan-out workers, as the stack's own publishers do, and
+   * `publish` resolves as soon as it is queued. @default none: the library posts to every subscriber itself
+   */
+  fanOutQueueUrl?: string;
+  /** Channels with more subscribers than this go to the fan-out queue. @default 2000 */
+  fanOutQueueThreshold?: number;
 }
 
 export interface PublishOptions {
@@ -44,6 +53,11 @@ export interface Delivery {
   seq?: number;
   /** Connections on the channel. */
   recipients: number;
+  /**
+   * `delivered`: every recipient was posted to before `publish` resolved. `queued`: the fan-out workers
+   * deliver it (`delivered` and `gone` are then 0: they count what the library did itself).
+   */
+  status: DeliveryStatus;
   delivered: number;
   /** Connections found gone and removed. */
   gone: number;
@@ -92,9 +106,13 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
     LOG_LEVEL: options.logLevel ?? 'WARN',
     ...(options.endpoint ? { DYNAMODB_ENDPOINT: options.endpoint } : {}),
     ...(options.concurrency ? { FANOUT_CONCURRENCY: String(options.concurrency) } : {}),
+    ...(options.fanOutQueueUrl ? { FANOUT_QUEUE_URL: options.fanOutQueueUrl } : {}),
+    ...(options.fanOutQueueThreshold === undefined
+      ? {}
+      : { FANOUT_QUEUE_THRESHOLD: String(options.fanOutQueueThreshold) }),
   };
   // No metrics: this runs inside another program, whose invocations and logs are its own.
-  const rt = createRuntime(env, {
+  const rt = createPublisherRuntime(env, {
     metrics: discardMetrics,
     ...(options.credentials ? { credentials: options.credentials } : {}),
   });
@@ -147,6 +165,7 @@ const delivery = (p: Publication): Delivery => {
     channel: target?.channel ?? '',
     ...(target?.seq === undefined ? {} : { seq: target.seq }),
     recipients: p.delivery.recipients,
+    status: deliveryStatus(p),
     delivered: p.delivery.delivered,
     gone: p.delivery.gone,
     duplicate: p.duplicate,

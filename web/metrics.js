@@ -22,6 +22,14 @@ const $ = (id) => document.getElementById(id);
 /** Colours of the breakdowns' lines, assigned in order of appearance (then kept, so a code keeps its colour). */
 const PALETTE = ['#d9480f', '#2f6fed', '#2b8a3e', '#9c36b5', '#e8590c', '#0c8599', '#c2255c', '#5c940d'];
 
+/** A series of a count per second, named as the metric (`label` where the legend says it otherwise). */
+const counted = (name, colour, label) => ({
+  name,
+  colour,
+  ...(label ? { label } : {}),
+  value: (b) => b.counts[name] ?? 0,
+});
+
 /**
  * The charts. A series reads a value per second from a bucket of the snapshot (local/metrics.ts); `gaps`
  * leaves seconds without a value out of the line (a latency with no invocation is not 0 ms).
@@ -32,14 +40,9 @@ const CHARTS = [
     title: 'Connections per second',
     unit: '/s',
     series: [
-      { name: 'Connects', colour: 'var(--ok)', value: (b) => b.counts.Connects ?? 0 },
-      { name: 'Disconnects', colour: 'var(--muted)', value: (b) => b.counts.Disconnects ?? 0 },
-      {
-        name: 'ConnectRefusals',
-        label: 'Refusals',
-        colour: 'var(--error)',
-        value: (b) => b.counts.ConnectRefusals ?? 0,
-      },
+      counted('Connects', 'var(--ok)'),
+      counted('Disconnects', 'var(--muted)'),
+      counted('ConnectRefusals', 'var(--error)', 'Refusals'),
     ],
   },
   {
@@ -47,14 +50,11 @@ const CHARTS = [
     title: 'Frames and deliveries per second',
     unit: '/s',
     series: [
-      { name: 'Frames', colour: 'var(--out)', value: (b) => b.counts.Frames ?? 0 },
-      { name: 'Deliveries', colour: 'var(--accent)', value: (b) => b.counts.Deliveries ?? 0 },
-      {
-        name: 'FailedPosts',
-        label: 'Failed posts',
-        colour: 'var(--error)',
-        value: (b) => b.counts.FailedPosts ?? 0,
-      },
+      counted('Frames', 'var(--out)'),
+      counted('Deliveries', 'var(--accent)'),
+      // Recipients handed to the fan-out workers (a channel over the threshold): Deliveries follow.
+      counted('QueuedRecipients', 'var(--muted)', 'Queued'),
+      counted('FailedPosts', 'var(--error)', 'Failed posts'),
     ],
   },
   {

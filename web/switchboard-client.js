@@ -740,6 +740,7 @@ var Switchboard = class extends Emitter {
         ref,
         channel: ack.channel,
         ...typeof ack.seq === "number" ? { seq: ack.seq } : {},
+        status: ack.status === "queued" ? "queued" : "delivered",
         duplicate: ack.duplicate === true
       });
     }

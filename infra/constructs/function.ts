@@ -41,6 +41,12 @@ export interface SwitchboardFunctionProps {
    */
   readonly asyncFailures?: IQueue;
   /**
+   * The queue whose SQS event source invokes the function (the route table's `queueTriggers`): its failed
+   * messages go to that queue's dead-letter queue, not to a destination of the function.
+   * @default - none
+   */
+  readonly consumes?: string;
+  /**
    * With a policy allowing the X-Ray writes, X-Ray active tracing; without, no tracing.
    * @default - no tracing
    */
@@ -152,6 +158,14 @@ export class SwitchboardFunction extends Construct {
           'Failed asynchronous invocations go to the on-failure destination instead (an SQS queue with a depth ' +
           'alarm), which records the request, the error and the response; a dead-letter queue keeps the event only.',
       });
+    } else if (props.consumes !== undefined) {
+      Validations.of(this.function).acknowledge({
+        id: 'Serverless-LambdaDLQ',
+        reason:
+          `Invoked by the SQS event source of the ${props.consumes} queue (shared/app/routes.ts queueTriggers), ` +
+          'synchronously: a message it fails stays in that queue and, after maxReceiveCount receives, moves to ' +
+          "the queue's own dead-letter queue (with a depth alarm). A function dead-letter queue would never see it.",
+      });
     } else {
       Validations.of(this.function).acknowledge({
         id: 'Serverless-LambdaDLQ',
@@ -178,6 +192,17 @@ export class SwitchboardFunction extends Construct {
       new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [target.function.functionArn] }),
     );
     return this.addEnvironment(env, target.function.functionName);
+  }
+
+  /**
+   * Lets this function send to `queue` (sqs:SendMessage, which SendMessageBatch needs too, and nothing else:
+   * no receive, no delete, no attributes) and tells it the queue's URL in `env`.
+   */
+  public grantSend(queue: IQueue, env: EnvName): this {
+    this.function.addToRolePolicy(
+      new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }),
+    );
+    return this.addEnvironment(env, queue.queueUrl);
   }
 
   /**

@@ -51,6 +51,8 @@ export interface SwitchboardMonitoringProps {
   readonly table: Table;
   /** The dead-letter queues (their alarms exist already; the dashboard shows their depth). */
   readonly deadLetterQueues: readonly IQueue[];
+  /** The work queues by name (the fan-out queue; their age alarms exist already): the dashboard shows their backlog. */
+  readonly workQueues: ReadonlyMap<string, IQueue>;
   /** The `service` dimension value of Switchboard's own metrics: the stack name (shared/core/metrics.ts). */
   readonly service: string;
 }
@@ -248,6 +250,27 @@ export class SwitchboardMonitoring extends Construct {
         own('FanOutDuration', { statistic: 'p50', label: 'p50' }),
         own('FanOutDuration', { statistic: 'p99', label: 'p99' }),
       ]),
+    );
+    // The queued tier: what goes to the fan-out workers, and how far behind they are.
+    const workQueues = [...props.workQueues];
+    this.dashboard.addWidgets(
+      graph('Queued recipients per second', [perSecond(own('QueuedRecipients'), 'queued recipients/s')]),
+      graph(
+        'Work queues: oldest message (s)',
+        workQueues.map(([name, q]) =>
+          q.metricApproximateAgeOfOldestMessage({ period: ONE_MINUTE, statistic: 'Maximum', label: name }),
+        ),
+      ),
+      graph(
+        'Work queues: messages waiting',
+        workQueues.map(([name, q]) =>
+          q.metricApproximateNumberOfMessagesVisible({
+            period: ONE_MINUTE,
+            statistic: 'Maximum',
+            label: name,
+          }),
+        ),
+      ),
     );
     this.dashboard.addWidgets(
       new GraphWidget({

@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import type { AuthConfig } from '../core/auth/jwt';
 import { parseWithMessages } from '../core/protocol';
-import type { Limits as CoreLimits, FanOutSettings, PublishSettings } from '../core/settings';
+import type { Limits as CoreLimits, FanOutSettings, PublishSettings, WorkerSettings } from '../core/settings';
 import { DEFAULTS } from './defaults';
 
 /**
@@ -73,6 +73,12 @@ export const envSchema = z.lazy(() =>
     CONNECTION_TTL_SECONDS: int(D.CONNECTION_TTL_SECONDS, 60),
     FANOUT_CONCURRENCY: int(D.FANOUT_CONCURRENCY, 1, 1024),
     FANOUT_PAGE_SIZE: int(D.FANOUT_PAGE_SIZE, 1, 10_000),
+    /** The fan-out workers' queue (SQS); unset: every audience is posted to by the publisher itself. */
+    FANOUT_QUEUE_URL: z.optional(z.url()),
+    FANOUT_QUEUE_THRESHOLD: int(D.FANOUT_QUEUE_THRESHOLD, 0),
+    MANAGEMENT_API_QUOTA: int(D.MANAGEMENT_API_QUOTA, 1),
+    /** The event source's maximum concurrency: 2–1000 in AWS. */
+    FANOUT_WORKERS: int(D.FANOUT_WORKERS, 2, 1000),
     /** Post through the lean signed-request path (default) or through the SDK client (`false`). */
     MANAGEMENT_API_FAST_POST: bool(D.MANAGEMENT_API_FAST_POST),
     SENSOR_RETENTION_DAYS: int(D.SENSOR_RETENTION_DAYS, 1),
@@ -116,7 +122,7 @@ export interface Config {
   callbackUrl: string | undefined;
   auth: AuthConfig;
   limits: Limits;
-  fanOut: FanOutSettings & { fastPost: boolean };
+  fanOut: FanOutSettings & WorkerSettings & { fastPost: boolean; queueUrl: string | undefined };
   publish: PublishSettings;
   /** Lambdas a handler starts itself: the Invoke API's endpoint and the functions' names. */
   functions: {
@@ -190,6 +196,10 @@ export function loadConfig(env: Env): Config {
       concurrency: e.FANOUT_CONCURRENCY,
       pageSize: e.FANOUT_PAGE_SIZE,
       fastPost: e.MANAGEMENT_API_FAST_POST,
+      queueUrl: e.FANOUT_QUEUE_URL,
+      queueThreshold: e.FANOUT_QUEUE_THRESHOLD,
+      quotaPerSecond: e.MANAGEMENT_API_QUOTA,
+      workers: e.FANOUT_WORKERS,
     },
     publish: { staleAfterMs: e.IDEMPOTENCY_STALE_SECONDS * 1000 },
     functions: {

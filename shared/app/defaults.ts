@@ -25,6 +25,12 @@ export const DEFAULTS = {
   CONNECTION_TTL_SECONDS: 2 * 60 * 60,
   FANOUT_CONCURRENCY: 64,
   FANOUT_PAGE_SIZE: 1000,
+  /** Audiences over this many subscribers go to the fan-out workers (where there is a queue). */
+  FANOUT_QUEUE_THRESHOLD: 2000,
+  /** Requests a second the account allows on the Management API: AWS's default quota. */
+  MANAGEMENT_API_QUOTA: 10_000,
+  /** Fan-out workers at once (the event source's maximum concurrency); each posts quota ÷ workers a second. */
+  FANOUT_WORKERS: 10,
   MANAGEMENT_API_FAST_POST: true,
   SENSOR_RETENTION_DAYS: 30,
   /** Longer than any publishing function's timeout (29 s): a publish unfinished after it has died. */

@@ -113,3 +113,30 @@ export function header(headers: Headers | undefined, name: string): string | und
 /** The Management API endpoint of the stage an event came through: https://{domainName}/{stage}. */
 export const callbackUrlOf = (ctx: Pick<WsRequestContext, 'domainName' | 'stage'>): string =>
   `https://${ctx.domainName}/${ctx.stage}`;
+
+/** One message of an SQS event source's batch (the fan-out worker's event). */
+export interface SqsRecord {
+  messageId: string;
+  receiptHandle: string;
+  body: string;
+  attributes: {
+    ApproximateReceiveCount: string;
+    SentTimestamp: string;
+    SenderId: string;
+    ApproximateFirstReceiveTimestamp: string;
+  };
+  messageAttributes: Record<string, unknown>;
+  md5OfBody: string;
+  eventSource: 'aws:sqs';
+  eventSourceARN: string;
+  awsRegion: string;
+}
+
+export interface SqsEvent {
+  Records: SqsRecord[];
+}
+
+/** With ReportBatchItemFailures: the messages to receive again; the others of the batch are deleted. */
+export interface SqsBatchResponse {
+  batchItemFailures: { itemIdentifier: string }[];
+}

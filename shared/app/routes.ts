@@ -6,7 +6,7 @@ import type { envSchema } from './config';
 
 /**
  * The one route table. infra/ creates a Lambda per entry of `lambdas`, and the WebSocket routes, HTTP
- * routes and schedules below from these lists; local/ mounts the very same handler modules from them.
+ * routes, schedules and queue triggers below from these lists; local/ mounts the very same handler modules from them.
  * A route added here exists in both places; nothing is listed anywhere else. The WebSocket frame routes
  * are not listed at all: they are every frame type of the session and of the features' manifests.
  *
@@ -20,12 +20,15 @@ export interface LambdaSpec {
   description: string;
   memoryMb: number;
   timeoutSeconds: number;
-  /** Least privilege: what the function may do to the table, and whether it calls the Management API. */
-  access: { table: 'none' | 'read' | 'readwrite'; manageConnections: boolean };
+  /**
+   * Least privilege: what the function may do to the table, whether it calls the Management API, and
+   * whether it delivers, and so may hand an audience too large for it to the fan-out queue.
+   */
+  access: { table: 'none' | 'read' | 'readwrite'; manageConnections: boolean; fanOutQueue: boolean };
 }
 
-const RW_POST = { table: 'readwrite', manageConnections: true } as const;
-const READ_ONLY = { table: 'read', manageConnections: false } as const;
+const RW_POST = { table: 'readwrite', manageConnections: true, fanOutQueue: true } as const;
+const READ_ONLY = { table: 'read', manageConnections: false, fanOutQueue: false } as const;
 
 export const lambdas = {
   'ws-authorizer': {
@@ -33,14 +36,16 @@ export const lambdas = {
     description: '$connect REQUEST authorizer: verifies the JWT and Origin',
     memoryMb: 256,
     timeoutSeconds: 10,
-    access: { table: 'none', manageConnections: false },
+    access: { table: 'none', manageConnections: false, fanOutQueue: false },
   },
   'ws-connect': {
     entry: 'lambdas/ws-connect.ts',
     description: '$connect: stores the connection, subscribes ?channels= and user:{sub}',
     memoryMb: 256,
     timeoutSeconds: 10,
-    access: RW_POST,
+    // It asks the Management API whether a connection is still there, and delivers nothing: what a join
+    // at connect causes is after-connect's.
+    access: { table: 'readwrite', manageConnections: true, fanOutQueue: false },
   },
   'after-connect': {
     entry: 'lambdas/after-connect.ts',
@@ -77,7 +82,7 @@ export const lambdas = {
     description: 'Channel history and presence',
     memoryMb: 256,
     timeoutSeconds: 10,
-    access: { table: 'read', manageConnections: false },
+    access: { table: 'read', manageConnections: false, fanOutQueue: false },
   },
   'http-chats': {
     entry: 'lambdas/http-chats.ts',
@@ -105,7 +110,7 @@ export const lambdas = {
     description: 'Health check',
     memoryMb: 128,
     timeoutSeconds: 5,
-    access: { table: 'none', manageConnections: false },
+    access: { table: 'none', manageConnections: false, fanOutQueue: false },
   },
   'http-rooms': {
     entry: 'lambdas/http-rooms.ts',
@@ -134,7 +139,7 @@ export const lambdas = {
     memoryMb: 256,
     timeoutSeconds: 10,
     // Writes the config only; the live-stats Lambda it starts does the posting.
-    access: { table: 'readwrite', manageConnections: false },
+    access: { table: 'readwrite', manageConnections: false, fanOutQueue: false },
   },
   'http-stats': {
     entry: 'lambdas/http-stats.ts',
@@ -156,6 +161,15 @@ export const lambdas = {
     memoryMb: 256,
     // A run covers a minute (RUN_WINDOW_MS) plus its last push; it ends itself before this.
     timeoutSeconds: 90,
+    access: RW_POST,
+  },
+  'fan-out-worker': {
+    entry: 'lambdas/fan-out-worker.ts',
+    description:
+      'Fan-out worker: delivers audiences too large for the publisher, paced to the Management API quota',
+    memoryMb: 512,
+    // It stops posting 10 s before this and passes what is left on (shared/app/queue.ts).
+    timeoutSeconds: 60,
     access: RW_POST,
   },
 } as const satisfies Record<string, LambdaSpec>;
@@ -433,6 +447,54 @@ export const asyncInvocations: readonly AsyncInvocation[] = [
   { from: 'ws-connect', to: 'after-connect', env: 'AFTER_CONNECT_FUNCTION_NAME' },
 ];
 
+/**
+ * A queue whose messages a Lambda consumes through an SQS event source mapping (in AWS), or through the
+ * local stack's emulation of one (local/sqs.ts): batches, partial batch failures (the function answers
+ * `batchItemFailures`), a maximum concurrency, redelivery after the visibility timeout and, after
+ * `maxReceiveCount` receives, the dead-letter queue.
+ */
+export interface QueueTrigger {
+  /** The queue's name: its alarms are `{stack}-{name}-…`; the local queue's URL ends in it. */
+  name: string;
+  /** What its messages are, for the alarms' descriptions. */
+  holds: string;
+  /** The Lambda that consumes it. */
+  lambda: LambdaName;
+  /** Messages per invocation at most (the event source's BatchSize). */
+  batchSize: number;
+  /** The variable whose value is the event source's maximum concurrency (a stack property). */
+  concurrencyEnv: EnvName;
+  /**
+   * How long a received message stays invisible before it is received again: AWS advises at least six
+   * times the function's timeout for an event source's queue.
+   */
+  visibilityTimeoutSeconds: number;
+  /** Receives before a message moves to the dead-letter queue. */
+  maxReceiveCount: number;
+  /** The oldest message waiting this long raises the queue's age alarm. */
+  maxAgeSeconds: number;
+  /**
+   * The variable that tells a sender the queue's URL. The senders are the Lambdas that deliver
+   * (`queueSenders`, `access.fanOutQueue`): only they may send (sqs:SendMessage, nothing else).
+   */
+  env: EnvName;
+}
+
+export const queueTriggers: readonly QueueTrigger[] = [
+  {
+    name: 'fan-out',
+    holds: 'fan-out messages (large audiences)',
+    lambda: 'fan-out-worker',
+    // 4 × 250 connections (CONNECTIONS_PER_MESSAGE): about a second of posting at a worker's default share.
+    batchSize: 4,
+    concurrencyEnv: 'FANOUT_WORKERS',
+    visibilityTimeoutSeconds: 6 * 60,
+    maxReceiveCount: 5,
+    maxAgeSeconds: 5 * 60,
+    env: 'FANOUT_QUEUE_URL',
+  },
+];
+
 /** Every Lambda the table uses, each once, in a stable order. */
 export function usedLambdas(): LambdaName[] {
   const names = new Set<LambdaName>();
@@ -442,6 +504,11 @@ export function usedLambdas(): LambdaName[] {
   }
   for (const r of httpRoutes) names.add(r.lambda);
   for (const s of schedules) names.add(s.lambda);
+  for (const q of queueTriggers) names.add(q.lambda);
   for (const a of asyncInvocations) names.add(a.to);
   return [...names];
 }
+
+/** The Lambdas that may send to a trigger's queue: those that deliver (every publisher). */
+export const queueSenders = (names: Iterable<LambdaName>): LambdaName[] =>
+  [...names].filter((name) => lambdas[name].access.fanOutQueue);

@@ -1,9 +1,10 @@
+import type { StaticCredentials } from '../adapters/management-api/client';
 import { ManagementApiGateway } from '../adapters/management-api/gateway';
 import type { DialectRegistry } from '../core/dialect';
-import type { Gateway } from '../core/ports';
+import type { FanOutQueue, Gateway } from '../core/ports';
 import type { ChannelHookRegistry, ChannelHooks } from '../core/session/hooks';
 import { features } from '../features';
-import type { Env } from './config';
+import type { Config, Env } from './config';
 import { dialects } from './dialects';
 import { createTableRuntime, type TableOverrides, type TableRuntime } from './table-runtime';
 
@@ -17,11 +18,16 @@ export type { Stores, TableOverrides, TableRuntime } from './table-runtime';
  * stack (local/index.ts), once per server library instance (server/index.ts), or by a test, with fakes.
  * Functions never take the runtime whole: each declares the slice it uses. A Lambda that reaches less
  * takes a narrower runtime (./table-runtime.ts, ./base-runtime.ts, ./authorizer.ts): this one is the table
- * runtime plus the Management API.
+ * runtime plus the Management API, and the fan-out queue for the functions that deliver (./publisher-runtime.ts).
  */
 export interface Runtime extends TableRuntime {
   /** The Management API of WS_CALLBACK_URL (or of forEndpoint's endpoint). */
   readonly gateway: Gateway;
+  /**
+   * The fan-out workers' queue (FANOUT_QUEUE_URL, in a runtime of ./publisher-runtime.ts); none: every
+   * audience is posted to in-process.
+   */
+  readonly fanOutQueue: FanOutQueue | undefined;
   readonly hooks: ChannelHookRegistry;
   /** The seed dialects (./dialects/): how frames to and from connections opened through the seed paths look. */
   readonly dialects: DialectRegistry;
@@ -36,12 +42,32 @@ export interface Runtime extends TableRuntime {
 export interface RuntimeOverrides extends TableOverrides {
   /** One gateway for every endpoint, instead of the Management API. */
   gateway?: Gateway;
+  /** A queue instead of FANOUT_QUEUE_URL's. */
+  fanOutQueue?: FanOutQueue;
 }
 
-/** Builds the whole runtime from an environment. Configuration errors throw here. */
-export function createRuntime(env: Env, overrides: RuntimeOverrides = {}): Runtime {
+/**
+ * The queue of the configuration (FANOUT_QUEUE_URL), which the runtime then owns. Given only by
+ * ./publisher-runtime.ts, so that a function that delivers nothing bundles no SQS client.
+ */
+export type FanOutQueueFactory = (
+  config: Config,
+  credentials: StaticCredentials | undefined,
+) => (FanOutQueue & { destroy(): void }) | undefined;
+
+/**
+ * Builds the whole runtime from an environment. Configuration errors throw here. Without `queueOf` (or an
+ * override) it has no fan-out queue: ./publisher-runtime.ts is the one for the functions that deliver.
+ */
+export function createRuntime(
+  env: Env,
+  overrides: RuntimeOverrides = {},
+  queueOf?: FanOutQueueFactory,
+): Runtime {
   const table = createTableRuntime(env, overrides);
   const { config, credentials } = table;
+  const owned = overrides.fanOutQueue ? undefined : queueOf?.(config, credentials);
+  const fanOutQueue = overrides.fanOutQueue ?? owned;
 
   const gateways = new Map<string, ManagementApiGateway>();
   const gatewayAt = (endpoint: string): Gateway => {
@@ -63,7 +89,7 @@ export function createRuntime(env: Env, overrides: RuntimeOverrides = {}): Runti
   const stages = new Map<string, Runtime>();
   const stage = (gateway: Gateway): Runtime => {
     // The features' hooks deliver too: made from a base that has the dialects, they render for seed clients.
-    const base = { ...table, gateway, dialects };
+    const base = { ...table, gateway, fanOutQueue, dialects };
     return { ...base, hooks: composeHooks(base), forEndpoint, dispose };
   };
   const root = stage(
@@ -81,6 +107,7 @@ export function createRuntime(env: Env, overrides: RuntimeOverrides = {}): Runti
   function dispose(): void {
     for (const gateway of gateways.values()) gateway.destroy();
     gateways.clear();
+    owned?.destroy();
     table.dispose();
   }
   return root;

@@ -52,6 +52,11 @@ export const METRICS = {
       unit: 'Count',
       description: 'posts that failed for any reason but 410 Gone (throttled, 5xx, timeout)',
     },
+    QueuedRecipients: {
+      unit: 'Count',
+      description:
+        'recipients handed to the fan-out workers (a channel over the threshold), or passed on by a worker to a continuation',
+    },
     FanOutDuration: {
       unit: 'Milliseconds',
       description: 'time one delivery with at least one recipient took to post to every recipient',

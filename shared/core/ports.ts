@@ -239,6 +239,21 @@ export class GatewayError extends SwitchboardError {
   }
 }
 
+/**
+ * The fan-out workers' queue (SQS in AWS, the local stack's emulation of it): where a delivery to an
+ * audience too large to post to in-process goes (core/delivery/fan-out.ts writes and reads its messages).
+ */
+export interface FanOutQueue {
+  /**
+   * Sends the messages (each at most FAN_OUT_MESSAGE_MAX_BYTES of UTF-8), in as few requests as the
+   * queue's limits allow. Resolves once the queue holds every one; throws when one could not be sent.
+   */
+  send(bodies: readonly string[], options?: { delaySeconds?: number }): Promise<void>;
+}
+
+/** SQS's largest message body (256 KiB). */
+export const FAN_OUT_MESSAGE_MAX_BYTES = 256 * 1024;
+
 export interface Clock {
   /** Epoch milliseconds. */
   now(): number;

@@ -197,7 +197,19 @@ const eventOf = (input: PublishInput, meta: EventMeta): EventFields =>
 export const seqOf = (p: Publication): number | undefined =>
   p.channels.length === 1 ? p.channels[0]?.seq : undefined;
 
-/** The `ack` of a client's message (PROTOCOL.md section 3): the message's id, the client's `ref`, its seq. */
+/**
+ * `delivered`: every recipient was posted to before the answer (the report's counts are final). `queued`:
+ * the audience was large, the message is stored and the fan-out workers deliver it after the answer.
+ */
+export type DeliveryStatus = 'delivered' | 'queued';
+
+export const deliveryStatus = (p: Publication): DeliveryStatus =>
+  p.delivery.queued > 0 ? 'queued' : 'delivered';
+
+/**
+ * The `ack` of a client's message (PROTOCOL.md section 3): the message's id, the client's `ref`, its seq,
+ * and whether it was delivered before the ack or is being delivered by the fan-out workers.
+ */
 export const ackFrame = (p: Publication, channel: Channel, ref: string | undefined): ServerFrame => {
   const seq = seqOf(p);
   return {
@@ -206,24 +218,27 @@ export const ackFrame = (p: Publication, channel: Channel, ref: string | undefin
     ...(ref === undefined ? {} : { ref }),
     channel: channel.id,
     ...(seq === undefined ? {} : { seq }),
+    status: deliveryStatus(p),
     ...(p.duplicate ? { duplicate: true } : {}),
   };
 };
 
 /**
- * What every HTTP push answers (202): the event's id, how many connections it was for, reached and found
- * gone, and its seq where it went to one channel with history.
+ * What every HTTP push answers (202): the event's id, how many connections it was for, its seq where it
+ * went to one channel with history, and its status. Delivered: how many were reached and found gone.
+ * Queued: the message is stored and the fan-out workers are delivering it; `recipients` is the audience
+ * they were given (the channels' subscriber counts).
  */
-export interface PushAnswer {
-  id: string;
-  recipients: number;
-  delivered: number;
-  gone: number;
-  seq?: number;
-}
+export type PushAnswer = { id: string; recipients: number; seq?: number } & (
+  | { status: 'delivered'; delivered: number; gone: number }
+  | { status: 'queued' }
+);
 
 export const pushAnswer = (p: Publication): PushAnswer => {
   const seq = seqOf(p);
   const { recipients, delivered, gone } = p.delivery;
-  return { id: p.id, recipients, delivered, gone, ...(seq === undefined ? {} : { seq }) };
+  const base = { id: p.id, recipients, ...(seq === undefined ? {} : { seq }) };
+  return deliveryStatus(p) === 'queued'
+    ? { ...base, status: 'queued' }
+    : { ...base, status: 'delivered', delivered, gone };
 };

@@ -130,9 +130,9 @@ async function readStored(
 
 /**
  * Voids the seqs in (after, upTo] that no entry holds and whose publish has certainly died. Seqs are taken
- * in order, so a missing seq was taken before the next seq that holds an entry was (its `at`), or, past the
- * last entry, before the channel's last seq was: when that is longer ago than a publish may take, the
- * publish that took the missing seq died. Where entries expire, a missing seq may also be a message that
+ * in order, so a missing seq was taken before the next seq that holds an entry was (its `at`, or for a void
+ * marker when it was written), or, past the last entry, before the channel's last seq was: when that is
+ * longer ago than a publish may take, the publish that took the missing seq died. Where entries expire, a missing seq may also be a message that
  * expired: it is voided only when the entry before it, taken earlier, is recent enough that the missing
  * one would still be there (a seq with no entry before it at all is left alone: it cannot be told from an
  * expired one). What was written in its place (the marker, or a message that won the race) is returned.
@@ -149,11 +149,11 @@ async function voidDeadSeqs(
   const stale = deps.config.publish.staleAfterMs;
   const bySeq = new Map(read.map((e) => [e.seq, e]));
   const missing: { seq: number; takenBefore: number | null }[] = [];
-  // Walking down: when the next seq that holds an entry was taken (null: not known).
+  // Walking down: when the next seq that holds an entry was taken, or its void marker written (null: not known).
   let takenBefore: number | null | 'last' = 'last';
   for (let seq = upTo; seq > after; seq--) {
     const entry = bySeq.get(seq);
-    if (entry) takenBefore = entry.at ?? null;
+    if (entry) takenBefore = entry.at ?? voidedAt(entry);
     else {
       if (takenBefore === 'last') takenBefore = (await deps.messages.lastSeq(channel.id)).at;
       missing.push({ seq, takenBefore });
@@ -180,6 +180,17 @@ async function voidDeadSeqs(
   for (const seq of dead) written.push(await voidSeq(deps, channel, seq));
   if (dead.length > 0) deps.log.warn('voided seqs whose publish died', { channel: channel.id, seqs: dead });
   return written;
+}
+
+/**
+ * When a void marker was written (its timestamp), else null. Its own seq was taken before that, and so was
+ * every seq below it: a bound for a missing seq under a marker, which keeps no `at` of its own.
+ */
+function voidedAt(entry: HistoryEntry): number | null {
+  const frame = JSON.parse(entry.frame) as { type?: unknown; timestamp?: unknown };
+  if (frame.type !== VOID_TYPE || typeof frame.timestamp !== 'string') return null;
+  const at = Date.parse(frame.timestamp);
+  return Number.isNaN(at) ? null : at;
 }
 
 /**

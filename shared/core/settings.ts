@@ -29,4 +29,17 @@ export interface PublishSettings {
 export interface FanOutSettings {
   concurrency: number;
   pageSize: number;
+  /**
+   * Audiences (a channel's subscriber count) up to this many are posted to in-process by the publisher;
+   * larger ones go to the fan-out workers, where the publisher has their queue (core/delivery/fan-out.ts).
+   */
+  queueThreshold: number;
+}
+
+/** How the fan-out workers pace themselves (core/delivery/pacing.ts). */
+export interface WorkerSettings {
+  /** Requests a second the account allows on the Management API (every `@connections` call shares it). */
+  quotaPerSecond: number;
+  /** Workers at once (the event source's maximum concurrency): each posts at most quotaPerSecond ÷ workers. */
+  workers: number;
 }

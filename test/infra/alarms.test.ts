@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TABLE_ACTIONS } from '../../infra/constructs/function';
 import { ALARM_THRESHOLDS } from '../../infra/constructs/monitoring';
-import { usedLambdas } from '../../shared/app/routes';
+import { queueTriggers, usedLambdas } from '../../shared/app/routes';
 import { METRICS } from '../../shared/core/metrics';
 import { alarmsByName, flatten, resourcesOf, synth, VALID_PROPS } from './synth';
 
@@ -28,7 +28,7 @@ describe('When the stack is synthesized with its defaults', () => {
   const [tableId] = resourcesOf(template, 'AWS::DynamoDB::Table')[0]!;
   const metricsOf = (name: string) => alarms.get(name)!.Metrics as MetricStat[];
 
-  it('has the alarms of every function, both APIs, the table, the failed-post rate and each dead-letter queue, and no other', () => {
+  it('has the alarms of every function, both APIs, the table, the failed-post rate, each dead-letter queue and each work queue’s age, and no other', () => {
     expect([...alarms.keys()].sort()).toEqual(
       [
         ...usedLambdas().flatMap((n) => [`${n}-errors`, `${n}-throttles`]),
@@ -41,6 +41,8 @@ describe('When the stack is synthesized with its defaults', () => {
         'live-stats-failures-dlq-depth',
         'after-connect-failures-dlq-depth',
         'schedule-undelivered-dlq-depth',
+        // the fan-out queue (test/infra/fan-out.test.ts, dead-letters.test.ts)
+        ...queueTriggers.flatMap((q) => [`${q.name}-queue-age`, `${q.name}-dlq-depth`]),
       ].sort(),
     );
   });

@@ -95,10 +95,12 @@ describe('When the handlers are really bundled', () => {
         dynamodb: packages.has('@aws-sdk/client-dynamodb'),
         managementApi: packages.has('@aws-sdk/client-apigatewaymanagementapi'),
         lambda: packages.has('@aws-sdk/client-lambda'),
+        sqs: packages.has('@aws-sdk/client-sqs'),
       }).toEqual({
         dynamodb: access.table !== 'none',
         managementApi: access.manageConnections,
         lambda: asyncInvocations.some((i) => i.from === name),
+        sqs: access.fanOutQueue,
       });
     },
   );

@@ -98,7 +98,35 @@ describe('When the stack is synthesized with its defaults', () => {
     expect(linesOf('DynamoDB throttled requests')[0]).toMatchObject({
       expression: expect.stringMatching(/^SUM\(\[/),
     });
-    expect(linesOf('Dead-letter queues (messages)')).toHaveLength(3);
+    // live-stats' and after-connect's failed invocations, the schedules' undelivered ticks, the fan-out queue's dead letters
+    const deadLetters = stack.queues.get('fan-out')!.deadLetterQueue;
+    const queueName = (l: { dimensions?: string[] }) => flatten(l.dimensions![1]);
+    expect(linesOf('Dead-letter queues (messages)')).toHaveLength(4);
+    expect(linesOf('Dead-letter queues (messages)').map(queueName)).toContain(
+      flatten(stack.resolve(deadLetters.queueName)),
+    );
+  });
+
+  it('shows the queued tier: recipients queued per second, and the fan-out queue’s oldest message and backlog', () => {
+    const queued = linesOf('Queued recipients per second');
+    const metric = queued.find((l) => l.metric === `${METRICS.namespace}/QueuedRecipients`)!;
+    expect(metric.dimensions).toEqual(own);
+    expect(queued).toContainEqual(
+      expect.objectContaining({ expression: `${metric.id} / PERIOD(${metric.id})` }),
+    );
+    const fanOut = flatten(stack.resolve(stack.queues.get('fan-out')!.queue.queueName));
+    expect(linesOf('Work queues: oldest message (s)')).toEqual([
+      expect.objectContaining({
+        metric: 'AWS/SQS/ApproximateAgeOfOldestMessage',
+        dimensions: ['QueueName', expect.anything()],
+      }),
+    ]);
+    expect(linesOf('Work queues: oldest message (s)').map((l) => flatten(l.dimensions![1]))).toEqual([
+      fanOut,
+    ]);
+    expect(
+      linesOf('Work queues: messages waiting').map((l) => [l.metric, flatten(l.dimensions![1])]),
+    ).toEqual([['AWS/SQS/ApproximateNumberOfMessagesVisible', fanOut]]);
   });
 
   it('shows the state of every alarm of the stack', () => {

@@ -41,8 +41,15 @@ describe('When the stack is synthesized with its defaults', () => {
     resourcesOf(template, 'AWS::SQS::QueuePolicy').find(([, p]) => mentions(p.Properties.Queues, queueId))![1]
       .Properties.PolicyDocument as { Statement: Record<string, unknown>[] };
 
-  it('has exactly three queues: the live-stats and after-connect failures, the undelivered schedule ticks', () => {
-    expect(queues.map(([id]) => id).sort()).toEqual([failuresId, afterConnectFailuresId, ticksId].sort());
+  const fanOut = stack.queues.get('fan-out')!;
+  const fanOutIds = [fanOut.queue, fanOut.deadLetterQueue].map((q) =>
+    stack.getLogicalId(q.node.defaultChild as CfnElement),
+  );
+
+  it('has exactly three failure queues besides the fan-out queue and its dead letters (test/infra/fan-out.test.ts): the live-stats and after-connect failures, the undelivered schedule ticks', () => {
+    expect(queues.map(([id]) => id).sort()).toEqual(
+      [failuresId, afterConnectFailuresId, ticksId, ...fanOutIds].sort(),
+    );
     expect(new Set([failuresId, afterConnectFailuresId, ticksId]).size).toBe(3);
   });
 
@@ -60,8 +67,9 @@ describe('When the stack is synthesized with its defaults', () => {
       ['after-connect', afterConnectFailuresId],
     ]);
     for (const name of stack.functions.keys()) {
-      const sends = statementsOf(template, functionId(name)).filter((s) =>
-        actionsOf(s).includes('sqs:SendMessage'),
+      const sends = statementsOf(template, functionId(name)).filter(
+        // the fan-out queue: test/infra/fan-out.test.ts
+        (s) => actionsOf(s).includes('sqs:SendMessage') && !mentions(s.Resource, fanOutIds[0]!),
       );
       const queue = own.get(name);
       expect(sends.map((s) => s.Resource)).toEqual(queue ? [{ 'Fn::GetAtt': [queue, 'Arn'] }] : []);

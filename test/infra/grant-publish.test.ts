@@ -1,6 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { type CfnRole, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { CfnQueue } from 'aws-cdk-lib/aws-sqs';
 import { describe, expect, it } from 'vitest';
 import { SERVER_LIBRARY_TABLE_ACTIONS, SwitchboardStack } from '../../infra/stack';
 import {
@@ -30,6 +31,15 @@ describe('When a role outside Switchboard is granted publishing (the server libr
   it('may do to the table what a publish does, and no Scan', () => {
     const onTable = statements.filter((s) => JSON.stringify(s.Resource).includes(`"${tableId}"`));
     expect(onTable.flatMap(actionsOf).sort()).toEqual([...SERVER_LIBRARY_TABLE_ACTIONS].sort());
+  });
+
+  it('may send to the fan-out queue (SendMessage only), as the stack’s own publishers may', () => {
+    const fanOut = stack.queues.get('fan-out')!;
+    const queueId = stack.getLogicalId(fanOut.queue.node.defaultChild as CfnQueue);
+    const onQueues = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('sqs:')));
+    expect(onQueues.map((s) => [actionsOf(s), s.Resource])).toEqual([
+      [['sqs:SendMessage'], { 'Fn::GetAtt': [queueId, 'Arn'] }],
+    ]);
   });
 
   it('may post to (and delete) the connections of this stage only', () => {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { SwitchboardAlarms } from '../../infra/constructs/alarms';
 import { MonitoredQueue } from '../../infra/constructs/queues';
 import { SwitchboardStack, type SwitchboardStackProps } from '../../infra/stack';
-import { httpRoutes, lambdas, usedLambdas, webSocketRoutes } from '../../shared/app/routes';
+import { httpRoutes, lambdas, queueTriggers, usedLambdas, webSocketRoutes } from '../../shared/app/routes';
 import { cdkJsonContext, VALID_PROPS } from './synth';
 
 /** Routes API Gateway does not authorize: WebSocket routes after $connect, public and optional-token HTTP routes. */
@@ -90,9 +90,10 @@ describe('When cdk-nag (AwsSolutions and Serverless) checks the stack with its d
       'AwsSolutions-APIG4': UNAUTHORIZED_ROUTES, // 18 today
       'AwsSolutions-IAM5': POSTING + 1, // @connections/* of the stage (12 today), X-Ray's `*`
       'AwsSolutions-IAM4': 1, // the account's API Gateway logging role
-      'AwsSolutions-SQS3': 3, // the three dead-letter queues
-      'Serverless-SQSRedrivePolicy': 3, // the same three
-      'Serverless-LambdaDLQ': usedLambdas().length, // 16 invoked synchronously only, live-stats and after-connect
+      'AwsSolutions-SQS3': 3, // the three failure queues, which no queue names as its dead-letter queue
+      'Serverless-SQSRedrivePolicy': 4, // the same three, and the fan-out queue's dead-letter queue
+      'Serverless-LambdaDLQ': usedLambdas().length, // 16 invoked synchronously only, live-stats and after-connect, the fan-out worker
+      'Serverless-LambdaEventSourceMappingDestination': queueTriggers.length, // SQS sources take none
     });
   });
 

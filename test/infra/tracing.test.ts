@@ -107,6 +107,7 @@ describe('The metric names the handlers emit (shared/core/metrics.ts)', () => {
         'Deliveries',
         'GoneConnections',
         'FailedPosts',
+        'QueuedRecipients', // the queued tier's (issue 10)
         'FanOutDuration',
         'RecoveredMessages',
         'RateLimitedFrames',

@@ -14,7 +14,7 @@ import { type SpawnedStack, spawnStack } from './support/spawned-stack';
  * (IDEMPOTENCY_STALE_SECONDS, short here). Every message ends up stored and delivered exactly once, no
  * `duplicate` answers a message that is not stored, and recovery over the interrupted range ends.
  */
-const STALE_S = 6;
+const STALE_S = 10; // longer than a restart on a quiet machine (~6 s), so that some retries find their id in progress
 const PUBLISHERS = 4;
 const WINDOW = 8; // publishes in flight per connection
 const KILL_AFTER_ACKS = 40;

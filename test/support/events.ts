@@ -1,6 +1,6 @@
 import { decodeJwt } from 'jose';
 import { stringifyClaims } from '../../local/jwt-authorizer';
-import type { HttpEvent, WsEvent } from '../../shared/app/events';
+import type { HttpEvent, SqsRecord, WsEvent } from '../../shared/app/events';
 import { type Principal, principalToContext } from '../../shared/core/auth/principal';
 
 /**
@@ -69,3 +69,21 @@ export function wsEvent(
     ...extra,
   };
 }
+
+/** One message of the fan-out queue as the SQS event source hands it to the worker, received once. */
+export const sqsRecord = (body: string, messageId: string): SqsRecord => ({
+  messageId,
+  receiptHandle: `r-${messageId}`,
+  body,
+  attributes: {
+    ApproximateReceiveCount: '1',
+    SentTimestamp: '0',
+    SenderId: 'test',
+    ApproximateFirstReceiveTimestamp: '0',
+  },
+  messageAttributes: {},
+  md5OfBody: '',
+  eventSource: 'aws:sqs',
+  eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:fan-out',
+  awsRegion: 'us-east-1',
+});

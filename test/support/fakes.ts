@@ -19,7 +19,9 @@ import {
   type ConnectionRecord,
   type ConnectionStats,
   type ConnectionStore,
+  type FanOutQueue,
   type Gateway,
+  GatewayError,
   type HistoryEntry,
   type HistoryPage,
   type IdempotencyClaim,
@@ -463,12 +465,21 @@ export class FakeGateway implements Gateway {
   maxInFlight = 0;
   /** Simulated latency of one post, in real milliseconds (0: resolve on the next tick). */
   latencyMs = 0;
+  /** Answers an HTTP status other than 200/410 to a post: the Management API throttling (429) or failing. */
+  failWith: ((connectionId: string) => number | undefined) | undefined;
+  /** Posts answered with a status of `failWith`. */
+  refused = 0;
 
   async post(connectionId: string, data: Uint8Array): Promise<PostOutcome> {
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     try {
       await new Promise((r) => setTimeout(r, this.latencyMs));
+      const status = this.failWith?.(connectionId);
+      if (status !== undefined) {
+        this.refused++;
+        throw new GatewayError(`HTTP ${status}`, { status, retryable: status === 429 || status >= 500 });
+      }
       if (this.gone.has(connectionId)) return 'gone';
       this.posts.push({ connectionId, data });
       return 'delivered';
@@ -490,6 +501,26 @@ export class FakeGateway implements Gateway {
     return this.posts
       .filter((p) => p.connectionId === connectionId)
       .map((p) => JSON.parse(new TextDecoder().decode(p.data)) as Record<string, unknown>);
+  }
+}
+
+/** The fan-out queue in memory: every message sent, in order, with its delay. */
+export class FakeFanOutQueue implements FanOutQueue {
+  readonly sent: { body: string; delaySeconds: number }[] = [];
+  /** Sends that fail (SQS unavailable), from the next one on. */
+  failures = 0;
+
+  async send(bodies: readonly string[], options: { delaySeconds?: number } = {}): Promise<void> {
+    if (this.failures > 0) {
+      this.failures--;
+      throw new Error('SQS is unavailable');
+    }
+    for (const body of bodies) this.sent.push({ body, delaySeconds: options.delaySeconds ?? 0 });
+  }
+
+  /** Takes up to `max` messages, oldest first, as an event source receives a batch. */
+  take(max: number): { body: string; delaySeconds: number }[] {
+    return this.sent.splice(0, max);
   }
 }
 
@@ -552,6 +583,7 @@ export type FakeWorld = Runtime & {
   log: MemoryLog;
   counters: FakeCounterStore;
   livePush: FakeLivePushStore;
+  fanOutQueue: FakeFanOutQueue;
   metrics: FakeMetrics;
 };
 
@@ -566,6 +598,7 @@ export function fakeParts() {
     iot: new FakeIotStore(),
     counters: new FakeCounterStore(),
     livePush: new FakeLivePushStore(),
+    fanOutQueue: new FakeFanOutQueue(),
     clock,
     ids: new SequentialIds(),
     log: new MemoryLog(),

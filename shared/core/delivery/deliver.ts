@@ -1,6 +1,8 @@
 import { type DialectRegistry, renderPayload } from '../dialect';
-import type { Clock, ConnectionStore, Gateway, Log, Metrics, Subscriber } from '../ports';
+import type { Clock, ConnectionStore, FanOutQueue, Gateway, Log, Metrics, Subscriber } from '../ports';
 import type { FanOutSettings } from '../settings';
+import { queueChannel } from './fan-out-queue';
+import type { PacedResult } from './pacing';
 import { Pool } from './pool';
 import { postWithRetry, removeGone } from './post';
 
@@ -11,10 +13,14 @@ import { postWithRetry, removeGone } from './post';
  * its recipients, core/dialect.ts; never for native ones) to a set of targets, a connection at
  * most once, with bounded concurrency, retries and gone handling, and answers one DeliveryReport.
  *
- * A queued tier for large audiences is meant to be added here and nowhere else: `reachChannel` is where a
- * channel target would be handed to fan-out workers (SQS) instead of being posted to in-process.
- * The delivery metrics are recorded here, the one place a delivery starts and ends: its report's counts
- * (Deliveries, GoneConnections, FailedPosts) and its duration (FanOutDuration).
+ * Two tiers, chosen per channel target (`reachChannel`): an audience up to `queueThreshold` subscribers is
+ * posted to in-process, here; a larger one is handed to the fan-out workers through their queue
+ * (fan-out-queue.ts, worker.ts), and the report counts it `queued`. Without a queue (a server library given
+ * none, tests) every audience is posted to in-process.
+ *
+ * The delivery metrics are recorded here, where a delivery (or a worker's share of one,
+ * `deliverToSubscribers`) starts and ends: its report's counts (Deliveries, GoneConnections, FailedPosts,
+ * QueuedRecipients) and its duration (FanOutDuration).
  */
 
 export interface DeliveryDeps {
@@ -23,7 +29,9 @@ export interface DeliveryDeps {
   clock: Clock;
   log: Log;
   metrics: Metrics;
-  config: { fanOut: FanOutSettings };
+  config: { fanOut: Pick<FanOutSettings, 'concurrency' | 'pageSize' | 'queueThreshold'> };
+  /** The fan-out workers' queue; without one, every audience is posted to in-process. */
+  fanOutQueue?: FanOutQueue | undefined;
   /** The seed dialects: a subscriber that speaks one gets the frame in its shape (core/dialect.ts). */
   dialects: DialectRegistry;
 }
@@ -48,15 +56,20 @@ export interface ConnectionsTarget {
   dialects?: ReadonlyMap<string, string> | undefined;
 }
 
-/** What became of a delivery. Every recipient is exactly one of delivered, gone or failed. */
+/** What became of a delivery. Every recipient is exactly one of delivered, gone, failed or queued. */
 export interface DeliveryReport {
-  /** Connections the frame was meant for (each counted once, whichever targets it is on). */
+  /**
+   * Connections the frame was meant for (each counted once, whichever targets it is on; a queued channel
+   * counts its subscriber count).
+   */
   recipients: number;
   delivered: number;
   /** Connections found gone (410) and removed with their subscriptions. */
   gone: number;
   /** Posts that failed after retries, and gone connections that could not be removed (yet). */
   failed: number;
+  /** Handed to the fan-out workers: they deliver it after this report. */
+  queued: number;
 }
 
 export interface DeliveryOptions {
@@ -64,7 +77,13 @@ export interface DeliveryOptions {
   exclude?: ReadonlySet<string>;
 }
 
-export const emptyReport = (): DeliveryReport => ({ recipients: 0, delivered: 0, gone: 0, failed: 0 });
+export const emptyReport = (): DeliveryReport => ({
+  recipients: 0,
+  delivered: 0,
+  gone: 0,
+  failed: 0,
+  queued: 0,
+});
 
 /**
  * Delivers to the targets in order: a connection on several of them gets the frame of the first, once.
@@ -91,18 +110,35 @@ export async function deliver(
 }
 
 /**
- * A delivery's counts, and its duration when it had someone to post to (a publish to an empty channel is
- * one Query, not a fan-out: counted, its duration would only pull the percentiles down).
+ * A delivery's counts, and its duration when it posted to everyone itself (a publish to an empty channel
+ * is one Query, and one that queued its audience only sent a message: counted, their durations would only
+ * pull the percentiles down).
  */
 function recordDelivery(metrics: Metrics, report: DeliveryReport, ms: number): void {
   metrics.count('Deliveries', report.delivered);
   metrics.count('GoneConnections', report.gone);
   metrics.count('FailedPosts', report.failed);
-  if (report.recipients > 0) metrics.duration('FanOutDuration', ms);
+  metrics.count('QueuedRecipients', report.queued);
+  if (report.recipients > 0 && report.queued === 0) metrics.duration('FanOutDuration', ms);
 }
 
-/** Every subscriber of the channel, in-process. (A queued tier for large channels would branch here.) */
+/**
+ * Every subscriber of the channel: handed to the fan-out workers when the channel has more than
+ * `queueThreshold` (and there is a queue), posted to in-process otherwise. A connection on this channel and
+ * on another target of the same publish gets the frame once when both are delivered in-process; a queued
+ * channel's workers do not know the other targets (PROTOCOL.md: clients drop repeats by `id`).
+ */
 async function reachChannel(deps: DeliveryDeps, run: Run, target: ChannelTarget): Promise<void> {
+  const queue = deps.fanOutQueue;
+  if (queue) {
+    const audience = await deps.connections.countSubscribers(target.channel);
+    if (audience > deps.config.fanOut.queueThreshold) {
+      await queueChannel({ connections: deps.connections, fanOutQueue: queue }, target, run.options.exclude);
+      run.report.recipients += audience;
+      run.report.queued += audience;
+      return;
+    }
+  }
   for await (const page of deps.connections.subscribers(target.channel, {
     pageSize: deps.config.fanOut.pageSize,
   })) {
@@ -113,20 +149,52 @@ async function reachChannel(deps: DeliveryDeps, run: Run, target: ChannelTarget)
   }
 }
 
+/**
+ * A fan-out worker's share of a queued delivery: the frame to these subscribers of the channel, each post
+ * made by `post` (pacing.ts: paced to the worker's share of the quota). The connections `post` could not
+ * reach in time are counted `queued` and listed in `later`, for a continuation; `failed` lists those that
+ * failed for good. In the `finalRound` there is no continuation: what it could not reach is failed, and
+ * counted so in the metrics.
+ */
+export async function deliverToSubscribers(
+  deps: DeliveryDeps,
+  target: ChannelTarget,
+  subscribers: readonly Subscriber[],
+  post: Poster,
+  { finalRound = false }: { finalRound?: boolean } = {},
+): Promise<{ report: DeliveryReport; later: string[]; failed: string[] }> {
+  const started = deps.clock.now();
+  const run = new Run(deps, {}, post);
+  for (const sub of subscribers) await run.reach(sub.connectionId, target, sub);
+  const report = await run.finish();
+  if (finalRound) run.giveUpLater();
+  recordDelivery(deps.metrics, report, deps.clock.now() - started);
+  return { report, later: run.later, failed: run.failed };
+}
+
+/** Makes one post: the in-process tier retries (post.ts), a worker paces as well (pacing.ts). */
+export type Poster = (connectionId: string, payload: Uint8Array) => Promise<PacedResult>;
+
 /** One delivery under way: its report, the connections it reached, the pool that bounds its posts. */
 class Run {
   readonly report = emptyReport();
+  /** Connections the poster passed on (`later`), and those that failed for good. */
+  readonly later: string[] = [];
+  readonly failed: string[] = [];
   readonly #reached = new Set<string>();
   readonly #gone: { connectionId: string; channel: string | undefined }[] = [];
   readonly #pool: Pool;
+  readonly #post: Poster;
   /** Per target, its payload in each dialect met so far: rendered once, whatever the audience. */
   readonly #rendered = new Map<Target, Map<string, Uint8Array | null>>();
 
   constructor(
     private readonly deps: DeliveryDeps,
-    private readonly options: DeliveryOptions,
+    readonly options: DeliveryOptions,
+    post?: Poster,
   ) {
     this.#pool = new Pool(deps.config.fanOut.concurrency);
+    this.#post = post ?? ((connectionId, payload) => postWithRetry(deps, connectionId, payload));
   }
 
   /** Counts the connection and starts its post (held back while the pool is full). */
@@ -134,10 +202,10 @@ class Run {
     if (this.options.exclude?.has(connectionId) || this.#reached.has(connectionId)) return;
     this.#reached.add(connectionId);
     this.report.recipients++;
-    await this.#pool.run(() => this.#post(connectionId, target, sub));
+    await this.#pool.run(() => this.#reach(connectionId, target, sub));
   }
 
-  async #post(connectionId: string, target: Target, sub: Subscriber | undefined): Promise<void> {
+  async #reach(connectionId: string, target: Target, sub: Subscriber | undefined): Promise<void> {
     const { deps, report } = this;
     try {
       if (sub?.replayPending && 'seq' in target && target.seq !== undefined) {
@@ -156,13 +224,16 @@ class Run {
         report.recipients--; // its dialect has no such frame: it was never meant for it
         return;
       }
-      const outcome = await postWithRetry(deps, connectionId, payload);
+      const outcome = await this.#post(connectionId, payload);
       if (outcome === 'delivered') report.delivered++;
       else if (outcome === 'gone') this.#gone.push({ connectionId, channel: target.channel });
-      else report.failed++;
+      else if (outcome === 'later') {
+        report.queued++;
+        this.later.push(connectionId);
+      } else this.#fail(connectionId);
     } catch (error) {
-      // Every recipient ends up delivered, gone or failed: a fault here is one failed delivery.
-      report.failed++;
+      // Every recipient ends up delivered, gone, failed or queued: a fault here is one failed delivery.
+      this.#fail(connectionId);
       deps.log.error('delivery to a connection failed', {
         connectionId,
         channel: target.channel,
@@ -194,16 +265,28 @@ class Run {
       await this.#pool.run(async () => {
         try {
           if (await removeGone(this.deps, connectionId, channel)) this.report.gone++;
-          else this.report.failed++; // still inside its $connect: it did not get the frame
+          else this.#fail(connectionId); // still inside its $connect: it did not get the frame
         } catch (error) {
           // Not removed: counted failed (it did not get the frame); its $disconnect or TTL removes it.
-          this.report.failed++;
+          this.#fail(connectionId);
           this.deps.log.warn('could not remove a gone connection', { connectionId, error: String(error) });
         }
       });
     }
     await this.#pool.drain();
     return this.report;
+  }
+
+  /** The connections passed on become failed ones: there is no one left to pass them on to. */
+  giveUpLater(): void {
+    this.report.queued -= this.later.length;
+    this.report.failed += this.later.length;
+    this.failed.push(...this.later.splice(0));
+  }
+
+  #fail(connectionId: string): void {
+    this.report.failed++;
+    this.failed.push(connectionId);
   }
 }
 

@@ -19,6 +19,7 @@ import type {
 export class SubscriberSnapshot implements ConnectionStore {
   readonly #store: ConnectionStore;
   readonly #lists = new Map<string, Promise<Subscriber[]>>();
+  readonly #counts = new Map<string, Promise<number>>();
   readonly #gone = new Set<string>();
 
   constructor(store: ConnectionStore) {
@@ -35,6 +36,16 @@ export class SubscriberSnapshot implements ConnectionStore {
     }
     const live = (await list).filter((s) => !this.#gone.has(s.connectionId));
     for (let i = 0; i < live.length; i += pageSize) yield live.slice(i, i + pageSize);
+  }
+
+  /** Read once per channel too: each event of the batch chooses its delivery tier by it. */
+  countSubscribers(channel: string): Promise<number> {
+    let count = this.#counts.get(channel);
+    if (!count) {
+      count = this.#store.countSubscribers(channel);
+      this.#counts.set(channel, count);
+    }
+    return count;
   }
 
   async remove(connectionId: string, channelHint?: string): Promise<RemovedConnection | null> {
@@ -74,9 +85,6 @@ export class SubscriberSnapshot implements ConnectionStore {
   }
   getSubscription(channel: string, connectionId: string): Promise<Subscriber | null> {
     return this.#store.getSubscription(channel, connectionId);
-  }
-  countSubscribers(channel: string): Promise<number> {
-    return this.#store.countSubscribers(channel);
   }
   connectionsOfUser(userId: string): Promise<string[]> {
     return this.#store.connectionsOfUser(userId);

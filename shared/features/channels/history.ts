@@ -48,3 +48,6 @@ export const historyOperation =
       },
     };
   };
+
+/** For the contract documents (contract/http.ts). */
+export { historyQuery };

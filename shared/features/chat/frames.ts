@@ -36,3 +36,6 @@ export const chatMessage = (deps: ChatFrameDeps): FrameHandler =>
       ctx.reply(ackFrame(publication, channel, frame.id));
     },
   });
+
+/** For the contract documents (contract/frames.ts). */
+export { chatMessageFrame as chatContentFrame };

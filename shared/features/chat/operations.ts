@@ -106,3 +106,11 @@ export function decodeCursor(cursor: string): number {
   if (!match?.[1]) throw new ProtocolError('INVALID_MESSAGE', 'cursor is not one this API gave out');
   return Number(match[1]);
 }
+
+/** The request schemas, for the contract documents (contract/http.ts). */
+export {
+  createBody as createChatBody,
+  listQuery as chatMessagesQuery,
+  participantBody,
+  sendBody as sendChatMessageBody,
+};

@@ -80,3 +80,6 @@ export function livePushOperations(deps: LivePushDeps, trigger: LiveStatsTrigger
 
   return { status, start, stop };
 }
+
+/** For the contract documents (contract/http.ts). */
+export { startBody as livePushStartBody };

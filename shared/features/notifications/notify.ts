@@ -81,3 +81,6 @@ export function notificationsOperations(deps: NotificationsDeps) {
   };
   return { notify };
 }
+
+/** For the contract documents (contract/http.ts). */
+export { notificationBody };

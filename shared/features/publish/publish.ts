@@ -94,3 +94,6 @@ export function publishOperations(deps: ServerPublishDeps) {
   });
   return { publish: publishOperation };
 }
+
+/** For the contract documents (contract/http.ts). */
+export { publishBody };

@@ -98,3 +98,6 @@ export function roomsOperations(deps: RoomsDeps) {
 
   return { roomMessage, location };
 }
+
+/** The request schemas, for the contract documents (contract/http.ts). */
+export { locationBody, roomMessageBody };

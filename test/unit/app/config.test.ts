@@ -31,6 +31,10 @@ describe('the configuration', () => {
       concurrency: DEFAULTS.FANOUT_CONCURRENCY,
       pageSize: DEFAULTS.FANOUT_PAGE_SIZE,
       fastPost: DEFAULTS.MANAGEMENT_API_FAST_POST,
+      queueUrl: undefined,
+      queueThreshold: DEFAULTS.FANOUT_QUEUE_THRESHOLD,
+      quotaPerSecond: DEFAULTS.MANAGEMENT_API_QUOTA,
+      workers: DEFAULTS.FANOUT_WORKERS,
     });
     expect(c.logLevel).toBe(DEFAULTS.LOG_LEVEL);
     expect(c.localCredentials).toBeUndefined();

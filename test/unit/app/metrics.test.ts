@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import * as fanOutWorker from '../../../lambdas/fan-out-worker';
 import * as httpPublish from '../../../lambdas/http-publish';
 import * as wsConnect from '../../../lambdas/ws-connect';
 import * as wsDisconnect from '../../../lambdas/ws-disconnect';
@@ -6,11 +7,12 @@ import * as wsMessage from '../../../lambdas/ws-message';
 import { PowertoolsMetrics } from '../../../shared/adapters/powertools-metrics';
 import type { Env } from '../../../shared/app/config';
 import { createRuntime, type Runtime } from '../../../shared/app/runtime';
+import { shardOf } from '../../../shared/core/channels';
 import { CONNECTING_GRACE_MS } from '../../../shared/core/delivery/post';
 import { METRICS, type MetricName } from '../../../shared/core/metrics';
 import { GatewayError } from '../../../shared/core/ports';
 import { publish } from '../../../shared/core/publish';
-import { httpEvent, wsEvent } from '../../support/events';
+import { httpEvent, sqsRecord, wsEvent } from '../../support/events';
 import { FakeGateway, fakeParts } from '../../support/fakes';
 import { user } from '../../support/world';
 
@@ -72,7 +74,7 @@ describe('one fan-out', () => {
       channels: [runtime.channels.parse('room:lobby')],
       event: { type: 'publication', data: { text: 'hi' } },
     });
-    expect(publication.delivery).toEqual({ recipients: 3, delivered: 2, gone: 1, failed: 0 });
+    expect(publication.delivery).toEqual({ recipients: 3, delivered: 2, gone: 1, failed: 0, queued: 0 });
     expect(documents).toEqual([]); // recorded in memory until the invocation ends
     await runtime.metrics.flush();
 
@@ -207,12 +209,21 @@ describe('the handlers', () => {
   }
 
   it('emit every metric of shared/core/metrics.ts, totals under [service] and breakdowns under [service, by]', async () => {
-    // No presence notices in rooms: every delivery below is one of the publishes.
-    const world = emfWorld({ RATE_LIMIT_PER_MINUTE: '4', PRESENCE_ANNOUNCE_MAX: '0' });
-    const { runtime: rt, gateway, documents } = world;
-    const invoke = async <E, R>(make: (rt: Runtime) => (event: E) => Promise<R>, event: E) => {
+    // No presence notices in rooms: every delivery below is one of the publishes. A channel of more than
+    // three subscribers goes to the fan-out workers.
+    const world = emfWorld({
+      RATE_LIMIT_PER_MINUTE: '4',
+      PRESENCE_ANNOUNCE_MAX: '0',
+      FANOUT_QUEUE_THRESHOLD: '3',
+    });
+    const { runtime: rt, gateway, documents, fanOutQueue } = world;
+    const context = { getRemainingTimeInMillis: () => 60_000 };
+    const invoke = async <E, R>(
+      make: (rt: Runtime) => (event: E, c: typeof context) => Promise<R>,
+      event: E,
+    ) => {
       try {
-        return await make(rt)(event);
+        return await make(rt)(event, context);
       } finally {
         await rt.metrics.flush(); // as lambdaHandler and the local invoker do after each invocation
       }
@@ -252,6 +263,20 @@ describe('the handlers', () => {
     await invoke(wsConnect.makeHandler, wsEvent('$connect', {}, alice, 'alice-2'));
     await frame({ type: 'subscribe', channel: 'room:lobby', since: 0 }, 'alice-2');
     await frame({ type: 'publish', channel: 'room:lobby', data: { n: 3 } });
+    // Two more subscribers: the next publish (n=4, from alice-2) is queued, and the fan-out workers deliver
+    // it to the four of them (a `channel` message per shard, then the `connections` message of each shard
+    // that has any of them).
+    for (const id of ['bob-3', 'bob-4']) {
+      await invoke(
+        wsConnect.makeHandler,
+        wsEvent('$connect', { queryStringParameters: { channels: 'room:lobby' } }, bob, id),
+      );
+    }
+    await frame({ type: 'publish', channel: 'room:lobby', data: { n: 4 } }, 'alice-2');
+    for (let i = 0; fanOutQueue.sent.length > 0; i++) {
+      const records = fanOutQueue.take(10).map((m, j) => sqsRecord(m.body, `m${i}-${j}`));
+      expect(await invoke(fanOutWorker.makeHandler, { Records: records })).toEqual({ batchItemFailures: [] });
+    }
     // Not JSON, then over the rate limit of 4 frames a minute on alice-1 (this is its 4th and 5th).
     await frame('{oops', 'alice-1');
     await frame({ type: 'ping' }, 'alice-1');
@@ -261,12 +286,14 @@ describe('the handlers', () => {
 
     const metrics = emitted(documents);
     const s = `service=${SERVICE}`;
+    const shards = rt.channels.subscriberShards('room:lobby');
+    const shardsHolding = (ids: string[]) => new Set(ids.map((id) => shardOf(id, shards))).size;
     expect(Object.fromEntries(metrics)).toEqual({
-      [`Connects [${s}]`]: 3,
+      [`Connects [${s}]`]: 5,
       [`ConnectRefusals [${s}]`]: 1,
       [`ConnectRefusals [${s},status=400]`]: 1,
-      [`Frames [${s}]`]: 6,
-      [`Frames [${s},type=publish]`]: 3,
+      [`Frames [${s}]`]: 7,
+      [`Frames [${s},type=publish]`]: 4,
       [`Frames [${s},type=subscribe]`]: 1,
       [`Frames [${s},type=unknown]`]: 2,
       [`Errors [${s}]`]: 3,
@@ -274,14 +301,18 @@ describe('the handlers', () => {
       [`Errors [${s},code=RATE_LIMITED]`]: 1,
       [`Errors [${s},code=UNAUTHORIZED]`]: 1,
       [`RateLimitedFrames [${s}]`]: 1,
-      [`Publishes [${s}]`]: 3,
-      [`Publishes [${s},namespace=room]`]: 3,
-      // n=1: alice-1 and bob; n=2: alice-1 (bob's post failed); n=3: alice-1 and alice-2 (bob was gone)
-      [`Deliveries [${s}]`]: 5,
+      [`Publishes [${s}]`]: 4,
+      [`Publishes [${s},namespace=room]`]: 4,
+      // n=1: alice-1 and bob; n=2: alice-1 (bob's post failed); n=3: alice-1 and alice-2 (bob was gone);
+      // n=4, by the worker: alice-1, alice-2, bob-3 and bob-4
+      [`Deliveries [${s}]`]: 9,
+      [`QueuedRecipients [${s}]`]: 4,
       [`FailedPosts [${s}]`]: 1,
       [`GoneConnections [${s}]`]: 1,
       [`RecoveredMessages [${s}]`]: 2,
-      [`FanOutDuration [${s}]`]: 3, // three samples: each publish had a recipient
+      // one sample per publish posted to in-process, and one per `connections` message of the workers: one
+      // per shard of room:lobby that holds one of the four
+      [`FanOutDuration [${s}]`]: 3 + shardsHolding(['alice-1', 'alice-2', 'bob-3', 'bob-4']),
       [`Disconnects [${s}]`]: 1,
     });
 

@@ -163,10 +163,14 @@ export class FakeServer {
         const state = this.channel(channel);
         const ref = frame.id as string;
         const first = state.ids.get(ref);
-        if (first) return [{ type: 'ack', id: first.id, ref, channel, seq: first.seq, duplicate: true }];
+        if (first) {
+          return [
+            { type: 'ack', id: first.id, ref, channel, seq: first.seq, status: 'delivered', duplicate: true },
+          ];
+        }
         const published = this.publish(channel, { type: 'publication', sender: null, data: frame.data });
         state.ids.set(ref, published);
-        return [{ type: 'ack', id: published.id, ref, channel, seq: published.seq }];
+        return [{ type: 'ack', id: published.id, ref, channel, seq: published.seq, status: 'delivered' }];
       }
       default:
         return [{ type: 'error', code: 'UNKNOWN_TYPE', message: 'unknown type', ref: frame.id }];

@@ -28,10 +28,38 @@ describe('publish', () => {
     const ack = await Promise.all([sb.publish('room:a', { text: 'hi' }, { id: 'msg-1' }), tick()]).then(
       ([a]) => a,
     );
-    expect(ack).toEqual({ id: 'm1', ref: 'msg-1', channel: 'room:a', seq: 1, duplicate: false });
+    expect(ack).toEqual({
+      id: 'm1',
+      ref: 'msg-1',
+      channel: 'room:a',
+      seq: 1,
+      status: 'delivered',
+      duplicate: false,
+    });
     expect(server.sent('publish')).toEqual([
       { type: 'publish', channel: 'room:a', data: { text: 'hi' }, id: 'msg-1' },
     ]);
+  });
+
+  it('says when the server queued the message for its fan-out workers (a large audience)', async () => {
+    const { sb, server } = setup();
+    server.intercept = (socket, frame) => {
+      if (frame.type !== 'publish') return false;
+      socket.push({ type: 'ack', id: 'm9', ref: frame.id, channel: 'room:big', seq: 7, status: 'queued' });
+      return true;
+    };
+    sb.connect();
+    await tick();
+    const result = outcome(sb.publish('room:big', { text: 'hi' }, { id: 'big-1' }));
+    await tick();
+    expect(result.value).toEqual({
+      id: 'm9',
+      ref: 'big-1',
+      channel: 'room:big',
+      seq: 7,
+      status: 'queued',
+      duplicate: false,
+    });
   });
 
   it('rejects with the PROTOCOL code of the error frame that names its id', async () => {

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as httpPublish from '../../../lambdas/http-publish';
 import { publish } from '../../../shared/core/publish';
+import { voidSeq } from '../../../shared/core/recovery';
 import { historyOperation } from '../../../shared/features/channels/history';
 import { httpEvent } from '../../support/events';
 import { type FakeWorld, fakeWorld } from '../../support/fakes';
@@ -289,6 +290,26 @@ describe('a seq whose publish died (no id): voided once it is old, and only then
     expect(replies.map((f) => [f.type, f.seq])).toEqual([
       ['subscribed', 2],
       ['void', 2],
+    ]);
+  });
+
+  it('voids a gap below a void marker, from when the marker was written (a marker keeps no time of its seq)', async () => {
+    const { world, alice } = await setUp();
+    await world.messages.nextSeq(ROOM); // seq 2: its publish died before it reserved the seq
+    const three = await world.messages.nextSeq(ROOM); // seq 3: reserved by a publish that died; its retry
+    world.clock.advance(STALE_MS + 1);
+    await voidSeq(world, world.channels.parse(ROOM), three); // voided it and stored the message at seq 4
+    await publish(world, { channels: [world.channels.parse(ROOM)], event: { type: 'retried' } });
+    const early = await alice.send({ type: 'subscribe', channel: ROOM, since: 1 });
+    expect(early[0]).toMatchObject({ recovered: false });
+
+    world.clock.advance(STALE_MS + 1);
+    const later = await alice.send({ type: 'subscribe', channel: ROOM, since: 1 });
+    expect(later[0]).toMatchObject({ recovered: true, seq: 4 });
+    expect(later.slice(1).map((f) => [f.seq, f.type])).toEqual([
+      [2, 'void'],
+      [3, 'void'],
+      [4, 'retried'],
     ]);
   });
 

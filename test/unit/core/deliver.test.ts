@@ -118,13 +118,13 @@ describe('When 2,500 subscribers over three Query pages get one frame and 250 of
         log: new MemoryLog(),
         metrics,
         dialects: {},
-        config: { fanOut: { concurrency: CONCURRENCY, pageSize: PAGE } },
+        config: { fanOut: { concurrency: CONCURRENCY, pageSize: PAGE, queueThreshold: 0 } },
       },
       [{ channel: CHANNEL, payload }],
     );
 
     expect(ddb.commandCalls(QueryCommand)).toHaveLength(3);
-    expect(result).toEqual({ recipients: TOTAL, delivered: TOTAL - 250, gone: 250, failed: 0 });
+    expect(result).toEqual({ recipients: TOTAL, delivered: TOTAL - 250, gone: 250, failed: 0, queued: 0 });
     // The metrics of the fan-out are its report's counts, once (a failed post would be FailedPosts).
     expect(metrics.totals).toEqual({ Deliveries: TOTAL - 250, GoneConnections: 250 });
     expect(metrics.samples.FanOutDuration).toHaveLength(1);
@@ -165,7 +165,7 @@ describe('delivery with fakes', () => {
       log: new MemoryLog(),
       metrics: new FakeMetrics(),
       dialects: {},
-      config: { fanOut: { concurrency: 8, pageSize: 7 } },
+      config: { fanOut: { concurrency: 8, pageSize: 7, queueThreshold: 0 } },
     };
     return { connections, gateway, deps };
   }
@@ -184,7 +184,7 @@ describe('delivery with fakes', () => {
     );
     expect(gateway.posts.map((p) => p.connectionId).sort()).toEqual(['c1', 'c2', 'c3', 'c4']);
     expect(gateway.posts.find((p) => p.connectionId === 'c1')?.data).toBe(direct);
-    expect(r).toEqual({ recipients: 4, delivered: 4, gone: 0, failed: 0 });
+    expect(r).toEqual({ recipients: 4, delivered: 4, gone: 0, failed: 0, queued: 0 });
   });
 
   it('skips a subscriber whose recovery replay covers the seq, and reaches it for later seqs', async () => {
@@ -242,7 +242,7 @@ describe('delivery with fakes', () => {
       };
       const r = await deliver(deps, [{ channel: 'room:x', payload, seq: 3 }]);
       expect(gateway.posts.map((p) => p.connectionId)).toEqual(['c0']);
-      expect(r).toEqual({ recipients: 2, delivered: 1, gone: 0, failed: 1 });
+      expect(r).toEqual({ recipients: 2, delivered: 1, gone: 0, failed: 1, queued: 0 });
       expect(
         deps.log.lines.some(
           (l) => l.level === 'error' && String(l.extra?.error).includes('ProvisionedThroughputExceeded'),
@@ -324,11 +324,11 @@ it('does not retry what the gateway says would fail again, and reports it failed
       log,
       metrics,
       dialects: {},
-      config: { fanOut: { concurrency: 1, pageSize: 1 } },
+      config: { fanOut: { concurrency: 1, pageSize: 1, queueThreshold: 0 } },
     },
     [{ connectionIds: ['c0'], payload: new Uint8Array([1]) }],
   );
-  expect(r).toEqual({ recipients: 1, delivered: 0, gone: 0, failed: 1 });
+  expect(r).toEqual({ recipients: 1, delivered: 0, gone: 0, failed: 1, queued: 0 });
   expect(metrics.totals).toEqual({ FailedPosts: 1 });
   expect(calls).toBe(1);
   expect(log.lines.some((l) => l.level === 'warn' && String(l.extra?.error).includes('too big'))).toBe(true);

@@ -65,7 +65,14 @@ describe('core frames', () => {
       data: { text: 'hi' },
       id: 'cid-1',
     });
-    expect(ack).toEqual({ type: 'ack', id: 'msg-000001', ref: 'cid-1', channel: 'room:a', seq: 1 });
+    expect(ack).toEqual({
+      type: 'ack',
+      id: 'msg-000001',
+      ref: 'cid-1',
+      channel: 'room:a',
+      seq: 1,
+      status: 'delivered',
+    });
     const expected = {
       type: 'publication',
       channel: 'room:a',

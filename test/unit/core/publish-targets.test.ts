@@ -20,7 +20,7 @@ describe('POST /v1/publish to connection_ids', () => {
     });
 
     // `connecting` did not get it: it counts as failed, and stays.
-    expect(delivery).toEqual({ recipients: 3, delivered: 1, gone: 1, failed: 1 });
+    expect(delivery).toEqual({ recipients: 3, delivered: 1, gone: 1, failed: 1, queued: 0 });
     expect(world.connections.records.has('old')).toBe(false);
     expect(world.connections.records.has('connecting')).toBe(true);
     expect(world.gateway.posts.map((p) => p.connectionId)).toEqual(['alive']);

@@ -50,7 +50,7 @@ describe('chat messages over WebSocket', () => {
     const a = await TestClient.connect(world, 'c-a', alice, channel);
     const b = await TestClient.connect(world, 'c-b', bob, channel);
     const ack = await a.request({ content: '  hello bob  ' });
-    expect(ack).toEqual({ type: 'ack', id: 'msg-000002', channel, seq: 1 });
+    expect(ack).toEqual({ type: 'ack', id: 'msg-000002', channel, seq: 1, status: 'delivered' });
     const expected = {
       type: 'message',
       channel,

@@ -49,7 +49,7 @@ describe('POST /v1/notifications', () => {
 
     expect(res).toEqual({
       status: 202,
-      body: { id: 'msg-000001', recipients: 2, delivered: 2, gone: 0, seq: 1 },
+      body: { id: 'msg-000001', recipients: 2, status: 'delivered', delivered: 2, gone: 0, seq: 1 },
     });
     const expected = {
       type: 'notification',
@@ -129,7 +129,7 @@ describe('POST /v1/rooms/{room}/messages', () => {
     );
     expect(res).toEqual({
       status: 202,
-      body: { id: 'msg-000001', recipients: 2, delivered: 2, gone: 0, seq: 1 },
+      body: { id: 'msg-000001', recipients: 2, status: 'delivered', delivered: 2, gone: 0, seq: 1 },
     });
     const expected = {
       type: 'api_message',
@@ -160,7 +160,7 @@ describe('POST /v1/rooms/{room}/messages', () => {
       { room: 'general' },
     );
 
-    expect(res.body).toEqual({ id: 'msg-000001', recipients: 1, delivered: 1, gone: 0 });
+    expect(res.body).toEqual({ id: 'msg-000001', recipients: 1, status: 'delivered', delivered: 1, gone: 0 });
     expect(aliceInRoom.received()).toEqual([
       {
         type: 'api_message',
@@ -215,7 +215,10 @@ describe('POST /v1/locations', () => {
       device_id: 'car-1',
       room: 'fleet',
     });
-    expect(res).toEqual({ status: 202, body: { id: 'msg-000001', recipients: 3, delivered: 3, gone: 0 } });
+    expect(res).toEqual({
+      status: 202,
+      body: { id: 'msg-000001', recipients: 3, status: 'delivered', delivered: 3, gone: 0 },
+    });
     const fields = {
       type: 'location_update',
       id: 'msg-000001',

@@ -18,7 +18,14 @@ describe('chat_message in a room', () => {
 
     const ack = await alice.request({ type: 'chat_message', message: '  Hello everyone!  ', id: 'm-1' });
 
-    expect(ack).toEqual({ type: 'ack', id: 'msg-000001', ref: 'm-1', channel: 'room:lobby', seq: 1 });
+    expect(ack).toEqual({
+      type: 'ack',
+      id: 'msg-000001',
+      ref: 'm-1',
+      channel: 'room:lobby',
+      seq: 1,
+      status: 'delivered',
+    });
     const broadcast = {
       type: 'chat_message',
       channel: 'room:lobby',

@@ -80,6 +80,7 @@ describe('lambdas/ws-message.ts on a runtime of fakes, posting through the lean 
       ref: 'p1',
       channel: 'room:lobby',
       seq: 1,
+      status: 'delivered',
     });
     expect(
       posts()

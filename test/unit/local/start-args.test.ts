@@ -186,6 +186,7 @@ describe("The local stack's handler environment", () => {
       dynamodbEndpoint: 'http://127.0.0.1:8000',
       region: 'us-east-1',
       port: 8080,
+      sqsPort: 9324,
       issuer,
       credentials: await loadLocalCredentials(null),
       handlerLogLevel: 'WARN',
@@ -199,6 +200,8 @@ describe("The local stack's handler environment", () => {
       RATE_LIMIT_PER_MINUTE: '3',
       ORGS_PREFIX: '/orgs/',
       ALLOW_ANONYMOUS: 'false',
+      // The route table's queue, on the SQS emulation's own port.
+      FANOUT_QUEUE_URL: 'http://127.0.0.1:9324/123456789012/fan-out',
     });
   });
 });
