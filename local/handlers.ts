@@ -112,6 +112,11 @@ export interface InvokerOptions {
    * (shared/app/lambda.ts), and times it (Lambda's Duration).
    */
   ended?: (lambda: LambdaName, ms: number) => void;
+  /**
+   * Called once as `drain` begins, when every remaining time drops to 0: handlers running elsewhere (the
+   * worker threads of lambda-workers.ts) are told there.
+   */
+  stopping?: () => void;
   log: LocalLog;
 }
 
@@ -212,6 +217,7 @@ export function createInvoker(handlers: ReadonlyMap<LambdaName, Handler>, option
       return p;
     },
     async drain() {
+      if (!stopping) options.stopping?.();
       stopping = true;
       while (inflight.size > 0) await Promise.allSettled([...inflight]);
     },

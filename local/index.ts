@@ -13,6 +13,7 @@ import {
   usedLambdas,
   webSocketRoutes,
 } from '../shared/app/routes';
+import type { Runtime } from '../shared/app/runtime';
 import { ConnectionRegistry } from './connection-registry';
 import { CONNECTIONS_PREFIX, createConnectionsApi } from './connections-api';
 import { createContractRoutes } from './contract-routes';
@@ -20,13 +21,21 @@ import { credentialsFile, type LocalCredentials, loadLocalCredentials } from './
 import { createDevIssuer, type DevIssuer, loadDevKey } from './dev-issuer';
 import { createDynamoClient, ensureTable, startDynamoDb } from './dynamodb';
 import { callbackUrl, sqsEndpoint, stackEnv } from './env';
-import { checkRouteTable, createInvoker, loadHandlerModules, makeHandlers, PROJECT_ROOT } from './handlers';
+import {
+  checkRouteTable,
+  createInvoker,
+  type Handler,
+  loadHandlerModules,
+  makeHandlers,
+  PROJECT_ROOT,
+} from './handlers';
 import { createHttpApi } from './http-api';
 import { sendJson } from './http-util';
 import { WS_STAGE } from './ids';
 import { createIssuerRoutes } from './issuer-routes';
 import { createJwtAuthorizer } from './jwt-authorizer';
 import { createLambdaApi, LAMBDA_INVOKE_PREFIX } from './lambda-api';
+import { type LambdaWorkers, startLambdaWorkers } from './lambda-workers';
 import { createLog, errorText, handlerLogLevel, type LocalLog } from './log';
 import { createLocalMetrics, createMetricsRoute, type MetricsSnapshot } from './metrics';
 import { type LocalStackOptions, resolveOptions } from './options';
@@ -96,8 +105,7 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
   const o = resolveOptions(input);
   const log = createLog(o.logLevel);
   checkRouteTable(webSocketRoutes, httpRoutes, o.schedules, queueTriggers);
-  const lambdaNames: LambdaName[] = [...usedLambdas(), ...o.schedules.map((s) => s.lambda)];
-  const modules = await loadHandlerModules(lambdaNames);
+  const lambdaNames: LambdaName[] = [...new Set([...usedLambdas(), ...o.schedules.map((s) => s.lambda)])];
   const key = await loadDevKey(o.memory ? null : join(o.dataDir, 'dev-issuer.json'));
   const credentials = await loadLocalCredentials(o.memory ? null : credentialsFile(o.dataDir));
   const region = o.env.AWS_REGION ?? DEFAULT_REGION;
@@ -146,23 +154,49 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
     stackProps: o.stackProps,
     overrides: o.env,
   });
-  // One runtime for the stack: its handlers share clients, key sets and caches, as a warm container's do.
-  // Their metrics documents come here rather than to stdout (local/metrics.ts).
-  const metrics = createLocalMetrics({ service: loadConfig(env).metricsService, log });
-  const runtime = createPublisherRuntime(env, { metricsSink: metrics.record });
-  const { config } = runtime;
+  const config = loadConfig(env);
+  // The handlers' metrics documents come here rather than to stdout (local/metrics.ts).
+  const metrics = createLocalMetrics({ service: config.metricsService, log });
+  // With workers (the default) each has its own runtime, as each Lambda container has; without, one runtime
+  // in this thread serves every handler. Either way the runtime is built from the stack's environment.
+  let workers: LambdaWorkers | undefined;
+  let runtime: Runtime | undefined;
+  let handlers: ReadonlyMap<LambdaName, Handler>;
+  try {
+    if (o.lambdaWorkers === 0) {
+      runtime = createPublisherRuntime(env, { metricsSink: metrics.record });
+      handlers = makeHandlers(await loadHandlerModules(lambdaNames), runtime);
+    } else {
+      workers = await startLambdaWorkers({
+        count: o.lambdaWorkers,
+        env,
+        names: lambdaNames,
+        metricsSink: metrics.record,
+        log,
+      });
+      handlers = workers.handlers;
+    }
+  } catch (error) {
+    runtime?.dispose();
+    await sqsServer.close(0);
+    await server.close(0);
+    await undo();
+    throw error;
+  }
 
-  const invoker = createInvoker(makeHandlers(modules, runtime), {
+  const invoker = createInvoker(handlers, {
     concurrency: o.lambdaConcurrency,
     log,
-    // As a Lambda's handler does after each invocation. Invocations overlap here (one runtime serves them
-    // all): a document may hold what another one under way recorded so far; the totals are the same.
+    // As a Lambda's handler does after each invocation (a worker flushes its runtime's before it answers).
+    // Invocations overlap (one runtime serves several): a document may hold what another one under way
+    // recorded so far; the totals are the same.
     ended(lambda, ms) {
-      runtime.metrics
+      runtime?.metrics
         .flush()
         .catch((error) => log.error(`writing ${lambda}'s metrics failed: ${errorText(error)}`));
       metrics.invocation(lambda, ms);
     },
+    ...(workers ? { stopping: workers.stopping } : {}),
     ...(o.observe ? { observe: o.observe } : {}),
   });
   const registry = new ConnectionRegistry();
@@ -277,8 +311,9 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
     // Invocations under way end; a fan-out worker, its time up, passes its work on to the queue.
     await invoker.drain();
     await Promise.all([...queues.values()].map(({ eventSource }) => eventSource.stop()));
+    await workers?.close();
     await sqsServer.close(HTTP_CLOSE_GRACE_MS);
-    runtime.dispose();
+    runtime?.dispose();
     documents.destroy();
     await undo();
   };

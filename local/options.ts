@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { type SeedPathSettings, seedPathSettingsProblems } from '../edge/index';
 import type { Env } from '../shared/app/config';
 import { schedules as routeSchedules, type Schedule } from '../shared/app/routes';
@@ -39,6 +40,12 @@ export interface LocalStackOptions extends SeedPathSettings {
    * handler's timeout measures the queue in front of DynamoDB Local rather than its own work. @default 32
    */
   lambdaConcurrency?: number;
+  /**
+   * Worker threads the handlers run in (lambda-workers.ts), beside the thread that emulates API Gateway;
+   * 0 runs them in that thread (one core for everything; a profile or a debugger then sees both).
+   * @default the cores but one, at least 1
+   */
+  lambdaWorkers?: number;
   /**
    * Unsent bytes the WebSocket API holds for one connection (a client that does not read); past them a
    * post answers 429 LimitExceededException, as API Gateway's does when "the client side buffer is
@@ -82,6 +89,7 @@ export const defaults: Omit<ResolvedOptions, Unset> = {
   schedules: routeSchedules,
   sweepIntervalMs: 60_000,
   lambdaConcurrency: 32,
+  lambdaWorkers: Math.max(1, availableParallelism() - 1),
   maxBufferedBytes: 1024 * 1024,
   stackProps: {},
   env: {},
@@ -116,6 +124,7 @@ export function resolveOptions(input: LocalStackOptions = {}): ResolvedOptions {
   int('maxLifetimeMs', o.maxLifetimeMs, 1);
   int('sweepIntervalMs', o.sweepIntervalMs, 0);
   int('lambdaConcurrency', o.lambdaConcurrency, 1);
+  int('lambdaWorkers', o.lambdaWorkers, 0, 64);
   int('maxBufferedBytes', o.maxBufferedBytes, 0);
   if (!logLevels.includes(o.logLevel)) problems.push(`logLevel must be one of ${logLevels.join(', ')}`);
   if (o.dynamodbEngine !== 'auto' && o.dynamodbEngine !== 'dynalite') {

@@ -6,8 +6,12 @@ import { sendJson } from './http-util';
 /**
  * The one HTTP server of the local stack (HTTP API, WebSocket API, Management API, console, issuer, all
  * on one port). It listens before the app is built, because the app's configuration needs the port;
- * until `mount`, requests get 503.
+ * what arrives before `mount` (a client quicker than the stack's start: the handlers' modules load, the
+ * Lambda workers start) waits for it, up to MOUNT_WAIT_MS, then gets 503 (a WebSocket handshake, its socket
+ * closed).
  */
+const MOUNT_WAIT_MS = 60_000;
+
 export interface LocalApp {
   request(req: IncomingMessage, res: ServerResponse): Promise<void>;
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
@@ -23,13 +27,31 @@ export interface LocalServer {
 
 export async function listen(port: number, host: string): Promise<LocalServer> {
   let app: LocalApp | undefined;
+  let mounted: (a: LocalApp) => void = () => {};
+  const mounting = new Promise<LocalApp>((ok) => {
+    mounted = ok;
+  });
+  let closing = false;
+  /** The app once mounted, or null when it was not within MOUNT_WAIT_MS (or the server is closing). */
+  const whenMounted = async (): Promise<LocalApp | null> => {
+    if (app) return app;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<null>((ok) => {
+      timer = setTimeout(() => ok(null), MOUNT_WAIT_MS);
+    });
+    const a = await Promise.race([mounting, timeout]);
+    clearTimeout(timer);
+    return closing ? null : a;
+  };
   const server = createServer((req, res) => {
-    if (!app) return sendJson(res, 503, { message: 'Service Unavailable' });
-    void app.request(req, res);
+    if (app) return void app.request(req, res);
+    void whenMounted().then((a) =>
+      a ? a.request(req, res) : sendJson(res, 503, { message: 'Service Unavailable' }),
+    );
   });
   server.on('upgrade', (req, socket, head) => {
-    if (!app) return socket.destroy();
-    app.upgrade(req, socket, head);
+    if (app) return app.upgrade(req, socket, head);
+    void whenMounted().then((a) => (a ? a.upgrade(req, socket, head) : socket.destroy()));
   });
   // A malformed request must not reach the app, nor take the server down.
   server.on('clientError', (_error, socket) => {
@@ -53,8 +75,10 @@ export async function listen(port: number, host: string): Promise<LocalServer> {
     port: (server.address() as AddressInfo).port,
     mount(a) {
       app = a;
+      mounted(a);
     },
     close(graceMs) {
+      closing = true;
       return new Promise((ok) => {
         const force = setTimeout(() => server.closeAllConnections(), graceMs);
         server.close(() => {

@@ -19,6 +19,8 @@ const OPTIONS = `Usage: npm start -- [options] [-c name=value …]
   --seed-notifications 001|004  whose frames /ws/notifications/ speaks (default 001)
   --seed-counter <name>       the counter /ws/counter/ is (default global)
   --lambda-concurrency <n>    handler invocations running at once; more wait (default 32)
+  --lambda-workers <n>        worker threads the handlers run in, beside the emulator's (default: the cores
+                              but one, at least 1; 0: in the emulator's thread, for a profile or a debugger)
   --max-buffered-bytes <n>    unsent bytes per WebSocket connection before posts answer 429 (default 1048576)
   --max-lifetime <seconds>    close every WebSocket this long after it opened, as API Gateway does after
                               its maximum of ${WS_LIMITS.maxLifetimeMs / 1000} s (the default); for trying reconnects
@@ -96,6 +98,7 @@ export async function parseStartArgs(
     return undefined;
   };
   const lambdaConcurrency = count('--lambda-concurrency', values['lambda-concurrency']);
+  const lambdaWorkers = count('--lambda-workers', values['lambda-workers']);
   const maxBufferedBytes = count('--max-buffered-bytes', values['max-buffered-bytes']);
   const maxLifetimeMs = seconds('--max-lifetime', values['max-lifetime'], WS_LIMITS.maxLifetimeMs);
   const idleTimeoutMs = seconds('--idle-timeout', values['idle-timeout'], WS_LIMITS.idleTimeoutMs);
@@ -144,6 +147,7 @@ export async function parseStartArgs(
       ...seedSettings,
       logLevel: values.verbose ? 'debug' : 'info',
       lambdaConcurrency,
+      lambdaWorkers,
       maxBufferedBytes,
       maxLifetimeMs,
       idleTimeoutMs,
@@ -170,6 +174,7 @@ function parse(argv: readonly string[]) {
       'seed-notifications': { type: 'string' },
       'seed-counter': { type: 'string' },
       'lambda-concurrency': { type: 'string' },
+      'lambda-workers': { type: 'string' },
       'max-buffered-bytes': { type: 'string' },
       'max-lifetime': { type: 'string' },
       'idle-timeout': { type: 'string' },

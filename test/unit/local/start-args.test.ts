@@ -95,6 +95,16 @@ describe('npm start -- -c name=value', () => {
   it('reports an unknown option as such', async () => {
     expect(await problemsOf(['--max-lifetme', '3'])).toEqual([expect.stringContaining("'--max-lifetme'")]);
   });
+
+  it("--lambda-workers: how many worker threads run the handlers, 0 for the emulator's own thread", async () => {
+    expect((await startOptions(['--lambda-workers', '0'])).options.lambdaWorkers).toBe(0);
+    expect((await startOptions(['--lambda-workers', '2'])).options.lambdaWorkers).toBe(2);
+    expect(resolveOptions({}).lambdaWorkers).toBeGreaterThanOrEqual(1);
+    expect(await problemsOf(['--lambda-workers', 'two'])).toEqual([
+      '--lambda-workers must be a whole number, got "two"',
+    ]);
+    expect(() => resolveOptions({ lambdaWorkers: 65 })).toThrow('lambdaWorkers must be an integer 0..64');
+  });
 });
 
 describe('npm start: the seed paths settings, as -c or as --seed-… flags', () => {
