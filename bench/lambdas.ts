@@ -90,6 +90,11 @@ async function bundle(entry: string | { source: string }, outfile: string): Prom
 const NODE_MODULE = /(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)\//;
 const SDK_IMPORT =
   /^\s*import\s+(type\s+)?(\{[^}]*\}|\*\s+as\s+\w+|\w+)\s+from\s+['"](@aws-sdk\/[^'"]+)['"]/gm;
+/** A client loaded when first used: `const { A } = await import('@aws-sdk/x')`, `import('@aws-sdk/x').then(({ B }) => …)`. */
+const SDK_DYNAMIC_IMPORT = [
+  /const\s*(\{[^}]*\})\s*=\s*await\s+import\(\s*['"](@aws-sdk\/[^'"]+)['"]\s*\)/g,
+  /import\(\s*['"](@aws-sdk\/[^'"]+)['"]\s*\)\s*\.then\(\s*\(\s*(\{[^}]*\})/g,
+];
 
 /** The files that put bytes into the bundle, with those bytes. */
 function contributions(b: Bundle): [string, number][] {
@@ -102,7 +107,9 @@ function contributions(b: Bundle): [string, number][] {
 
 /**
  * The SDK clients a bundle holds: packages with code in the output (metafile) that our own sources in the
- * output import, each with the names imported (`*` for a namespace or default import).
+ * output import, each with the names imported (`*` for a namespace or default import). A client that our
+ * sources only load when first used (a dynamic `import()`, bundled inline: parsed with the bundle, run when
+ * called) is keyed `import(<package>)`, and the bare bundle loads it the same way.
  */
 async function sdkClientsOf(b: Bundle): Promise<Record<string, string[]>> {
   const inputs = contributions(b);
@@ -111,10 +118,18 @@ async function sdkClientsOf(b: Bundle): Promise<Record<string, string[]>> {
   for (const [file] of inputs) {
     if (NODE_MODULE.test(file) || !/\.[cm]?ts$/.test(file)) continue;
     const source = await readFile(path.join(projectRoot, file), 'utf8');
-    for (const [, typeOnly, what, pkg] of source.matchAll(SDK_IMPORT)) {
-      if (typeOnly || !pkg || !present.has(pkg)) continue;
-      const names = clients[pkg] ?? new Set<string>();
-      clients[pkg] = names;
+    const imports = [
+      ...[...source.matchAll(SDK_IMPORT)]
+        .filter(([, typeOnly]) => !typeOnly)
+        .map(([, , what, pkg]) => ({ what, pkg, lazy: false })),
+      ...[...source.matchAll(SDK_DYNAMIC_IMPORT[0]!)].map(([, what, pkg]) => ({ what, pkg, lazy: true })),
+      ...[...source.matchAll(SDK_DYNAMIC_IMPORT[1]!)].map(([, pkg, what]) => ({ what, pkg, lazy: true })),
+    ];
+    for (const { what, pkg, lazy } of imports) {
+      if (!pkg || !present.has(pkg)) continue;
+      const key = lazy ? `import(${pkg})` : pkg;
+      const names = clients[key] ?? new Set<string>();
+      clients[key] = names;
       if (!what!.startsWith('{')) {
         names.add('*');
         continue;
@@ -125,15 +140,33 @@ async function sdkClientsOf(b: Bundle): Promise<Record<string, string[]>> {
       }
     }
   }
+  // Loaded eagerly somewhere: that is how the bundle has it.
+  for (const key of Object.keys(clients)) {
+    const eager = /^import\((.+)\)$/.exec(key)?.[1];
+    const eagerNames = eager === undefined ? undefined : clients[eager];
+    if (eagerNames) {
+      for (const name of clients[key] ?? []) eagerNames.add(name);
+      delete clients[key];
+    }
+  }
   return Object.fromEntries(Object.entries(clients).map(([pkg, names]) => [pkg, [...names].sort()]));
 }
 
-/** An entry that imports (and re-exports, so nothing is shaken off) exactly those clients. */
+/**
+ * An entry that imports (and re-exports, so nothing is shaken off) exactly those clients; one loaded when
+ * first used, behind an exported function that loads it as our sources do.
+ */
 function bareEntry(clients: Record<string, string[]>): string {
   return Object.entries(clients)
-    .map(([pkg, names]) =>
-      names.includes('*') ? `export * from '${pkg}';` : `export { ${names.join(', ')} } from '${pkg}';`,
-    )
+    .map(([key, names], i) => {
+      const lazy = /^import\((.+)\)$/.exec(key)?.[1];
+      if (lazy) {
+        return `export const load${i} = () => import('${lazy}').then((m) => [${names.map((n) => `m.${n}`).join(', ')}]);`;
+      }
+      return names.includes('*')
+        ? `export * from '${key}';`
+        : `export { ${names.join(', ')} } from '${key}';`;
+    })
     .join('\n');
 }
 
