@@ -27,21 +27,20 @@ export interface LocalServer {
 
 export async function listen(port: number, host: string): Promise<LocalServer> {
   let app: LocalApp | undefined;
-  let mounted: (a: LocalApp) => void = () => {};
-  const mounting = new Promise<LocalApp>((ok) => {
-    mounted = ok;
+  // Settled by `mount` with the app, or by `close` with null.
+  let settle: (a: LocalApp | null) => void = () => {};
+  const mounting = new Promise<LocalApp | null>((ok) => {
+    settle = ok;
   });
-  let closing = false;
-  /** The app once mounted, or null when it was not within MOUNT_WAIT_MS (or the server is closing). */
+  /** The app once mounted; null when it was not within MOUNT_WAIT_MS, or the server closed first. */
   const whenMounted = async (): Promise<LocalApp | null> => {
-    if (app) return app;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<null>((ok) => {
       timer = setTimeout(() => ok(null), MOUNT_WAIT_MS);
     });
     const a = await Promise.race([mounting, timeout]);
     clearTimeout(timer);
-    return closing ? null : a;
+    return a;
   };
   const server = createServer((req, res) => {
     if (app) return void app.request(req, res);
@@ -75,10 +74,10 @@ export async function listen(port: number, host: string): Promise<LocalServer> {
     port: (server.address() as AddressInfo).port,
     mount(a) {
       app = a;
-      mounted(a);
+      settle(a);
     },
     close(graceMs) {
-      closing = true;
+      settle(null);
       return new Promise((ok) => {
         const force = setTimeout(() => server.closeAllConnections(), graceMs);
         server.close(() => {
