@@ -30,7 +30,13 @@ export interface ManagementApiOptions {
   fastPost?: boolean;
   /** An SDK client to use (tests inject one); built from the options when absent. */
   client?: ApiGatewayManagementApiClient;
-  /** Sockets kept open to the endpoint. */
+  /**
+   * Sockets open to the endpoint at most (default 1024). In AWS a container runs one invocation at a time,
+   * which posts at most `FANOUT_CONCURRENCY` (64) at once, so the bound is never reached there. The local
+   * stack serves every concurrent invocation from one runtime, as many containers would; at 128 the ten
+   * fan-out workers shared 128 posts in flight (`npm run bench -- scale`: 3,269 deliveries a second against
+   * 4,042–4,848 at 1024, docs/performance.md).
+   */
   maxSockets?: number;
 }
 
@@ -69,7 +75,7 @@ export class ManagementApiClient {
     );
     this.#basePath = this.#url.pathname === '/' ? '' : this.#url.pathname;
     const Agent = this.#url.protocol === 'https:' ? https.Agent : http.Agent;
-    this.#agent = new Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 128 });
+    this.#agent = new Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 1024 });
   }
 
   async post(connectionId: string, data: Uint8Array): Promise<void> {
