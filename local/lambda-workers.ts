@@ -124,7 +124,7 @@ export async function startLambdaWorkers(options: LambdaWorkersOptions): Promise
       });
       worker.on('error', (error) => {
         reject(error);
-        if (closing) return;
+        if (closing || !slots.includes(slot)) return;
         log.error(`a Lambda worker crashed, starting another: ${errorText(error)}`);
         fail(new Error(`the Lambda's execution environment crashed: ${errorText(error)}`));
         replace(slot);
@@ -132,6 +132,10 @@ export async function startLambdaWorkers(options: LambdaWorkersOptions): Promise
       worker.on('exit', (code) => {
         reject(new Error(`a Lambda worker exited (${code}) while starting`));
         fail(new Error(`the Lambda's execution environment exited (${code})`));
+        // Exited without an error (process.exit in a handler): replaced too, unless an error did already.
+        if (closing || !slots.includes(slot)) return;
+        log.error(`a Lambda worker exited (${code}), starting another`);
+        replace(slot);
       });
     });
     return { slot, ready };
@@ -139,6 +143,8 @@ export async function startLambdaWorkers(options: LambdaWorkersOptions): Promise
 
   const slots: Slot[] = [];
   const replace = (dead: Slot) => {
+    // Not one of the running slots (one that failed while the workers were starting): nothing to replace.
+    if (!slots.includes(dead)) return;
     const { slot, ready } = spawn();
     if (stopping) slot.worker.postMessage({ kind: 'stopping' } satisfies ToWorker);
     slots[slots.indexOf(dead)] = slot;
