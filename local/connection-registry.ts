@@ -34,6 +34,17 @@ export interface LiveConnection {
 
 export class ConnectionRegistry {
   readonly #byId = new Map<string, LiveConnection>();
+  #bufferedPeak = 0;
+
+  /** The most data one connection has held accepted but unsent since the stack started (bytes). */
+  get bufferedBytesPeak(): number {
+    return this.#bufferedPeak;
+  }
+
+  /** What a connection holds unsent right after a post was accepted for it. */
+  noteBuffered(bytes: number): void {
+    if (bytes > this.#bufferedPeak) this.#bufferedPeak = bytes;
+  }
 
   create(identity: Identity, now: number): LiveConnection {
     let id = awsStyleId();

@@ -56,6 +56,7 @@ export function createConnectionsApi(options: ConnectionsApiOptions) {
           return error(res, 429, 'LimitExceededException', 'Limit Exceeded');
         }
         connection.socket.send(body);
+        registry.noteBuffered(connection.socket.bufferedBytes);
         return sendJson(res, 200, undefined, requestIdHeader());
       }
       case 'GET':

@@ -245,7 +245,10 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
     port,
   });
   const statics = createStaticFiles(join(PROJECT_ROOT, 'web'));
-  const metricsRoute = createMetricsRoute(metrics);
+  const metricsRoute = createMetricsRoute(metrics, () => ({
+    bufferedBytesPeak: registry.bufferedBytesPeak,
+    maxBufferedBytes: o.maxBufferedBytes,
+  }));
   const issuerRoutes = createIssuerRoutes(issuer);
   const contractRoutes = createContractRoutes();
   const scheduler = createScheduler({ schedules: o.schedules, region, invoke: invoker.invoke, log });

@@ -40,6 +40,14 @@ export interface MetricsSecond {
   latency?: Summary;
 }
 
+/** The emulator's own figures, beside the handlers' metrics (API Gateway has no such metric). */
+export interface EmulatorGauges {
+  /** The most data one connection held accepted but unsent since the start (a client that does not read). */
+  bufferedBytesPeak: number;
+  /** The bound on it (`--max-buffered-bytes`): a post past it answers 429. */
+  maxBufferedBytes: number;
+}
+
 export interface MetricsSnapshot {
   /** The `service` dimension of the handlers' metrics (POWERTOOLS_SERVICE_NAME). */
   service: string;
@@ -50,6 +58,8 @@ export interface MetricsSnapshot {
   seconds: number;
   /** The seconds of the window that had something, oldest first; the others had nothing. */
   buckets: MetricsSecond[];
+  /** Where the route was given them (the local stack's: createMetricsRoute). */
+  emulator?: EmulatorGauges;
 }
 
 export interface LocalMetrics {
@@ -185,7 +195,7 @@ function summarise(samples: number[]): Summary {
 }
 
 /** `GET /.local/metrics[?seconds=1..600]`: the snapshot as JSON. False for any other request. */
-export function createMetricsRoute(metrics: LocalMetrics) {
+export function createMetricsRoute(metrics: LocalMetrics, emulator?: () => EmulatorGauges) {
   return function serve(res: ServerResponse, request: RequestParts): boolean {
     if (request.rawPath !== METRICS_PATH) return false;
     if (request.method !== 'GET') {
@@ -198,7 +208,8 @@ export function createMetricsRoute(metrics: LocalMetrics) {
       sendJson(res, 400, { message: `seconds must be a whole number from 1 to ${KEEP_SECONDS}` });
       return true;
     }
-    sendJson(res, 200, metrics.snapshot(seconds), {
+    const snapshot = metrics.snapshot(seconds);
+    sendJson(res, 200, emulator ? { ...snapshot, emulator: emulator() } : snapshot, {
       'cache-control': 'no-store',
       'access-control-allow-origin': '*',
     });
