@@ -62,12 +62,16 @@ interface Tally {
   gbSeconds: number;
 }
 
+/** The reads, by the names of the client's commands and of the document client's (GetCommand is a read too). */
 const READS = new Set([
   'GetItemCommand',
+  'GetCommand',
   'QueryCommand',
   'ScanCommand',
   'BatchGetItemCommand',
+  'BatchGetCommand',
   'TransactGetItemsCommand',
+  'TransactGetCommand',
 ]);
 
 /** Counts every DynamoDB request made in this process, with the capacity DynamoDB reports for it. */
@@ -203,6 +207,9 @@ export async function benchCost(options: { runs?: number; subscribers?: readonly
   const stack: LocalStack = await startLocalStack({
     port: 0,
     memory: true,
+    // The handlers in this thread: the counter above patches the SDK's clients here, which a worker
+    // thread's own copy of the SDK would not see (every request would go uncounted).
+    lambdaWorkers: 0,
     logLevel: 'silent',
     env: { LOG_LEVEL: 'SILENT', RATE_LIMIT_PER_MINUTE: '1000000' },
     observe: {
