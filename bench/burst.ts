@@ -4,8 +4,9 @@
  * room's presence are checked against what is open. Prints how long the sockets took to open.
  */
 import { loadavg } from 'node:os';
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
 import { startLocalStack } from '../local/index';
+import { openInBatches } from './sockets';
 
 export interface BurstResult {
   sockets: number;
@@ -17,15 +18,6 @@ export interface BurstResult {
   statsConnections: number;
   presenceCount: number;
   loadAverage: string;
-}
-
-function open(url: string): Promise<WebSocket | number> {
-  return new Promise((resolve) => {
-    const ws = new WebSocket(url);
-    ws.once('open', () => resolve(ws));
-    ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
-    ws.once('error', () => resolve(0));
-  });
 }
 
 export async function benchBurst(sockets = 1_000, batch = 100): Promise<BurstResult> {
@@ -41,19 +33,15 @@ export async function benchBurst(sockets = 1_000, batch = 100): Promise<BurstRes
     const room = 'room:burst';
     // Warm DynamoDB Local's first requests (not measured), in another room.
     url.searchParams.set('channels', 'room:warm-up');
-    const warm = await Promise.all(Array.from({ length: 20 }, () => open(url.toString())));
-    for (const ws of warm) if (typeof ws !== 'number') ws.terminate();
+    const warm = await openInBatches(() => url.toString(), 20, 20);
+    for (const ws of warm.sockets) ws.terminate();
     await new Promise((r) => setTimeout(r, 2_000));
 
     url.searchParams.set('channels', room);
-    let refused = 0;
     const t0 = performance.now();
-    for (let i = 0; i < sockets; i += batch) {
-      const results = await Promise.all(
-        Array.from({ length: Math.min(batch, sockets - i) }, () => open(url.toString())),
-      );
-      for (const r of results) typeof r === 'number' ? refused++ : opened.push(r);
-    }
+    const burst = await openInBatches(() => url.toString(), sockets, batch);
+    opened.push(...burst.sockets);
+    const refused = burst.refused.length;
     const seconds = (performance.now() - t0) / 1000;
     // Let the after-connect work finish before reading the totals.
     await new Promise((r) => setTimeout(r, 3_000));

@@ -1,6 +1,7 @@
 import { loadavg } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
+import { openInBatches } from '../../bench/sockets';
 import type { LocalStack } from '../../local/index';
 import { connectUrl } from './support/client';
 import { api } from './support/http';
@@ -40,31 +41,6 @@ async function stats() {
   return res.body;
 }
 
-function openSocket(url: string): Promise<WebSocket | number> {
-  return new Promise((resolve) => {
-    const ws = new WebSocket(url);
-    ws.once('open', () => resolve(ws));
-    ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
-    ws.once('error', () => resolve(0));
-  });
-}
-
-/** Opens `count` sockets `batch` at a time; resolves the open ones and the refusals' statuses. */
-async function openAll(urls: (i: number) => string, count: number, batch: number) {
-  const sockets: WebSocket[] = [];
-  const refused: number[] = [];
-  for (let i = 0; i < count; i += batch) {
-    const results = await Promise.all(
-      Array.from({ length: Math.min(batch, count - i) }, (_, j) => openSocket(urls(i + j))),
-    );
-    for (const r of results) {
-      if (typeof r === 'number') refused.push(r);
-      else sockets.push(r);
-    }
-  }
-  return { sockets, refused };
-}
-
 describe('a burst of connects into one room', () => {
   it('opens 100 sockets at once into one room: none refused, stats and presence exact', {
     timeout: 300_000,
@@ -74,7 +50,7 @@ describe('a burst of connects into one room', () => {
     );
     // A fresh DynamoDB Local is many times slower on its first requests: warm it (not measured). On a
     // loaded machine a warm-up connect may run out of time and be refused; it must then leave nothing.
-    const warm = await openAll(
+    const warm = await openInBatches(
       () => connectUrl(stack.wsUrl, { channels: ['room:warm-up'] }),
       BATCH,
       BATCH / 4,
@@ -95,7 +71,7 @@ describe('a burst of connects into one room', () => {
 
     const room = 'room:burst';
     const t0 = Date.now();
-    const { sockets, refused } = await openAll(
+    const { sockets, refused } = await openInBatches(
       (i) =>
         connectUrl(stack.wsUrl, {
           channels: [room],
