@@ -1,12 +1,8 @@
 import { createHash, createHmac } from 'node:crypto';
+import type { CredentialsProvider } from '../aws/credentials';
+import { canonicalPath, SigningKeys } from '../aws/signer';
 
-export interface Credentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken?: string | undefined;
-}
-
-export type CredentialsProvider = () => Promise<Credentials>;
+export type { Credentials, CredentialsProvider } from '../aws/credentials';
 
 /**
  * SigV4 for exactly one request shape: `POST /{stage}/@connections/{id}` with a binary body, the hot path of
@@ -18,14 +14,15 @@ export type CredentialsProvider = () => Promise<Credentials>;
  */
 export class PostSigner {
   readonly #scopeTail: string;
-  #key: { day: string; accessKeyId: string; secret: string; key: Buffer } | null = null;
+  readonly #keys: SigningKeys;
 
   constructor(
-    private readonly region: string,
-    private readonly service: string,
+    region: string,
+    service: string,
     private readonly credentials: CredentialsProvider,
   ) {
     this.#scopeTail = `/${region}/${service}/aws4_request`;
+    this.#keys = new SigningKeys(region, service);
   }
 
   /**
@@ -55,7 +52,7 @@ export class PostSigner {
       `\n${signedHeaders}\n${payloadHash}`;
     const scope = `${day}${this.#scopeTail}`;
     const stringToSign = `AWS4-HMAC-SHA256\n${amzDate}\n${scope}\n${createHash('sha256').update(canonicalRequest).digest('hex')}`;
-    const signature = createHmac('sha256', this.#signingKey(day, creds)).update(stringToSign).digest('hex');
+    const signature = createHmac('sha256', this.#keys.get(day, creds)).update(stringToSign).digest('hex');
     return {
       host,
       'content-type': 'application/octet-stream',
@@ -66,30 +63,4 @@ export class PostSigner {
       authorization: `AWS4-HMAC-SHA256 Credential=${creds.accessKeyId}/${scope}, SignedHeaders=${signedHeaders}, Signature=${signature}`,
     };
   }
-
-  #signingKey(day: string, creds: Credentials): Buffer {
-    const k = this.#key;
-    if (k && k.day === day && k.accessKeyId === creds.accessKeyId && k.secret === creds.secretAccessKey)
-      return k.key;
-    const hmac = (key: string | Buffer, data: string) => createHmac('sha256', key).update(data).digest();
-    const key = hmac(
-      hmac(hmac(hmac(`AWS4${creds.secretAccessKey}`, day), this.region), this.service),
-      'aws4_request',
-    );
-    this.#key = { day, accessKeyId: creds.accessKeyId, secret: creds.secretAccessKey, key };
-    return key;
-  }
-}
-
-/** SigV4's canonical path for services other than S3: each segment URI-encoded once more. */
-function canonicalPath(path: string): string {
-  return path
-    .split('/')
-    .map((segment) =>
-      encodeURIComponent(segment).replace(
-        /[!'()*]/g,
-        (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
-      ),
-    )
-    .join('/');
 }

@@ -1,0 +1,226 @@
+import http from 'node:http';
+import https from 'node:https';
+import { type Credentials, type CredentialsProvider, credentialsProvider } from './credentials';
+import { canonicalQuery, SigV4Signer } from './signer';
+
+export interface AwsClientOptions {
+  /** The service's URL, e.g. https://dynamodb.eu-west-1.amazonaws.com, a local endpoint, or a base URL with a path. */
+  endpoint: string;
+  region: string;
+  /** The signing name: dynamodb, sqs, lambda, execute-api. */
+  service: string;
+  /** Static credentials or a provider; the environment's (a Lambda's role) when absent. */
+  credentials?: Credentials | CredentialsProvider | undefined;
+  /** Sockets open to the endpoint at most, kept alive. @default 50 (the SDK's) */
+  maxSockets?: number | undefined;
+  /** One attempt's bound, from sending to the answer's end. @default 10_000 */
+  timeoutMs?: number | undefined;
+  /** Attempts in all, as the SDK's standard retry mode. @default 3 */
+  maxAttempts?: number | undefined;
+}
+
+export interface AwsResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+export interface AwsRequest {
+  method: string;
+  /** Appended to the endpoint's own path; URI-encoded already. */
+  path: string;
+  query?: Record<string, string> | undefined;
+  headers?: Record<string, string> | undefined;
+  body?: Uint8Array | string | undefined;
+}
+
+/** A service's error answer, shaped as the SDK's exceptions are (`name`, `$fault`, `$metadata`). */
+export class AwsServiceError extends Error {
+  override name: string;
+  readonly $fault: 'client' | 'server';
+  readonly $metadata: { httpStatusCode?: number; requestId?: string; attempts?: number };
+
+  constructor(
+    name: string,
+    message: string,
+    $fault: 'client' | 'server',
+    $metadata: AwsServiceError['$metadata'],
+  ) {
+    super(message);
+    this.name = name;
+    this.$fault = $fault;
+    this.$metadata = $metadata;
+  }
+}
+
+/** The SDK's standard retry mode: what is worth another attempt. */
+const THROTTLING = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'ThrottledException',
+  'RequestThrottledException',
+  'TooManyRequestsException',
+  'ProvisionedThroughputExceededException',
+  'TransactionInProgressException',
+  'RequestLimitExceeded',
+  'BandwidthLimitExceeded',
+  'LimitExceededException',
+  'RequestThrottled',
+  'SlowDown',
+  'PriorRequestNotComplete',
+]);
+const TRANSIENT_STATUS = new Set([500, 502, 503, 504]);
+const NETWORK_ERROR = /ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|socket hang up/i;
+/** The SDK's backoff: a random share of base × 2^attempt, at most 20 s. */
+const BASE_DELAY_MS = 100;
+const THROTTLING_BASE_DELAY_MS = 500;
+const MAX_DELAY_MS = 20_000;
+
+/**
+ * One signed HTTP request to an AWS service, kept-alive and retried as the SDK's standard mode retries
+ * (throttling names and 429, 500/502/503/504, a reset or timed-out socket; 3 attempts; the same backoff),
+ * without the SDK's middleware stack: what every Lambda's requests cost in CPU and every bundle in bytes.
+ * It resolves with the final answer whatever its status: each client maps its own errors.
+ */
+export class AwsHttpClient {
+  readonly url: URL;
+  readonly #basePath: string;
+  readonly #signer: SigV4Signer;
+  readonly #agent: http.Agent;
+  readonly #transport: typeof http | typeof https;
+  readonly #timeoutMs: number;
+  readonly #maxAttempts: number;
+
+  constructor(options: AwsClientOptions) {
+    this.url = new URL(options.endpoint.replace(/\/+$/, ''));
+    this.#basePath = this.url.pathname === '/' ? '' : this.url.pathname;
+    this.#signer = new SigV4Signer(options.region, options.service, credentialsProvider(options.credentials));
+    const secure = this.url.protocol === 'https:';
+    this.#transport = secure ? https : http;
+    this.#agent = new (secure ? https.Agent : http.Agent)({
+      keepAlive: true,
+      maxSockets: options.maxSockets ?? 50,
+    });
+    this.#timeoutMs = options.timeoutMs ?? 10_000;
+    this.#maxAttempts = options.maxAttempts ?? 3;
+  }
+
+  async request(
+    req: AwsRequest,
+    isRetryable: (res: AwsResponse) => boolean = retryableAnswer,
+  ): Promise<AwsResponse> {
+    const path = this.#basePath + req.path;
+    const query = canonicalQuery(req.query);
+    for (let attempt = 1; ; attempt++) {
+      let answer: AwsResponse;
+      try {
+        const headers = await this.#signer.sign({
+          method: req.method,
+          host: this.url.host,
+          path,
+          query: req.query,
+          headers: req.headers,
+          body: req.body,
+        });
+        answer = await this.#send(req.method, query ? `${path}?${query}` : path, headers, req.body);
+      } catch (error) {
+        if (attempt >= this.#maxAttempts || !(error instanceof Error) || !NETWORK_ERROR.test(error.message))
+          throw error;
+        await sleep(backoff(attempt, BASE_DELAY_MS));
+        continue;
+      }
+      if (attempt >= this.#maxAttempts || !isRetryable(answer)) {
+        if (answer.status >= 300) answer.headers['x-switchboard-attempts'] = String(attempt);
+        return answer;
+      }
+      const throttled = answer.status === 429 || THROTTLING.has(errorType(answer));
+      await sleep(backoff(attempt, throttled ? THROTTLING_BASE_DELAY_MS : BASE_DELAY_MS));
+    }
+  }
+
+  destroy(): void {
+    this.#agent.destroy();
+  }
+
+  #send(
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    body: Uint8Array | string | undefined,
+  ): Promise<AwsResponse> {
+    const url = this.url;
+    return new Promise((resolve, reject) => {
+      const req = this.#transport.request(
+        {
+          agent: this.#agent,
+          method,
+          hostname: url.hostname,
+          ...(url.port ? { port: Number(url.port) } : {}),
+          path,
+          headers,
+          timeout: this.#timeoutMs,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+          );
+          res.on('error', reject);
+        },
+      );
+      req.on('timeout', () =>
+        req.destroy(new Error(`ETIMEDOUT: no answer from ${url.host} in ${this.#timeoutMs} ms`)),
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+}
+
+/** Throttled or a transient server error: the SDK's standard mode tries again. */
+export function retryableAnswer(res: AwsResponse): boolean {
+  return res.status === 429 || TRANSIENT_STATUS.has(res.status) || THROTTLING.has(errorType(res));
+}
+
+/** The error type of an answer: `x-amzn-errortype`, else the JSON body's `__type` (after any `#`). */
+export function errorType(res: AwsResponse): string {
+  if (res.status < 300) return '';
+  const header = res.headers['x-amzn-errortype'];
+  if (typeof header === 'string' && header) return header.split(':')[0]!;
+  const type = parsedBody(res)?.__type;
+  return typeof type === 'string' ? type.slice(type.lastIndexOf('#') + 1) : '';
+}
+
+/** The AwsServiceError an error answer stands for. */
+export function errorFromResponse(res: AwsResponse): AwsServiceError {
+  const parsed = parsedBody(res);
+  const m = parsed?.message ?? parsed?.Message;
+  const requestId = res.headers['x-amzn-requestid'];
+  const attempts = Number(res.headers['x-switchboard-attempts']);
+  return new AwsServiceError(
+    errorType(res) || (res.status >= 500 ? 'InternalServerError' : 'UnknownError'),
+    typeof m === 'string' ? m : `HTTP ${res.status}`,
+    res.status >= 500 ? 'server' : 'client',
+    {
+      httpStatusCode: res.status,
+      ...(typeof requestId === 'string' ? { requestId } : {}),
+      ...(attempts > 0 ? { attempts } : {}),
+    },
+  );
+}
+
+function parsedBody(res: AwsResponse): Record<string, unknown> | undefined {
+  if (res.body.length === 0) return undefined;
+  try {
+    const value: unknown = JSON.parse(res.body.toString('utf8'));
+    return value && typeof value === 'object' ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const backoff = (attempt: number, base: number) =>
+  Math.floor(Math.random() * Math.min(MAX_DELAY_MS, base * 2 ** attempt));
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

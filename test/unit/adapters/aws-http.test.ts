@@ -1,0 +1,138 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { AwsServiceError } from '../../../shared/adapters/aws/http';
+import { AwsJsonClient } from '../../../shared/adapters/aws/json-protocol';
+
+type Answer = { status: number; body?: string; headers?: Record<string, string> } | 'reset';
+
+/** A loopback server that answers each request with the next of `answers`, and records what it got. */
+async function stub(answers: Answer[]) {
+  const seen: { method: string; url: string; headers: http.IncomingHttpHeaders; body: string }[] = [];
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      seen.push({
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString(),
+      });
+      const answer = answers.shift() ?? { status: 500 };
+      if (answer === 'reset') {
+        req.socket.destroy();
+        return;
+      }
+      res.writeHead(answer.status, { 'content-type': 'application/x-amz-json-1.0', ...answer.headers });
+      res.end(answer.body ?? '');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { seen, server, endpoint: `http://127.0.0.1:${port}` };
+}
+
+const servers: http.Server[] = [];
+const clients: AwsJsonClient[] = [];
+afterEach(() => {
+  for (const c of clients.splice(0)) c.destroy();
+  for (const s of servers.splice(0)) s.close();
+});
+
+async function clientFor(answers: Answer[]) {
+  const s = await stub(answers);
+  servers.push(s.server);
+  const client = new AwsJsonClient({
+    endpoint: s.endpoint,
+    region: 'eu-west-1',
+    service: 'dynamodb',
+    targetPrefix: 'DynamoDB_20120810',
+    credentials: { accessKeyId: 'AKID', secretAccessKey: 'SECRET', sessionToken: 'TOKEN' },
+  });
+  clients.push(client);
+  return { client, seen: s.seen };
+}
+
+const dynamoError = (type: string, message: string) =>
+  JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${type}`, message });
+
+describe('AwsJsonClient', () => {
+  it('posts the input as JSON 1.0 with its target, signed, and answers the parsed output', async () => {
+    const { client, seen } = await clientFor([{ status: 200, body: '{"Item":{"pk":{"S":"a"}}}' }]);
+    const out = await client.call<{ Item: unknown }>('GetItem', { TableName: 't', Key: { pk: { S: 'a' } } });
+    expect(out).toEqual({ Item: { pk: { S: 'a' } } });
+    expect(seen).toHaveLength(1);
+    const [req] = seen;
+    expect(req?.method).toBe('POST');
+    expect(req?.url).toBe('/');
+    expect(req?.headers['x-amz-target']).toBe('DynamoDB_20120810.GetItem');
+    expect(req?.headers['content-type']).toBe('application/x-amz-json-1.0');
+    expect(req?.headers['x-amz-security-token']).toBe('TOKEN');
+    expect(req?.headers.authorization).toMatch(
+      /^AWS4-HMAC-SHA256 Credential=AKID\/\d{8}\/eu-west-1\/dynamodb\/aws4_request, SignedHeaders=content-type;host;x-amz-content-sha256;x-amz-date;x-amz-security-token;x-amz-target, Signature=[0-9a-f]{64}$/,
+    );
+    expect(JSON.parse(req?.body ?? '')).toEqual({ TableName: 't', Key: { pk: { S: 'a' } } });
+  });
+
+  it('throws a client error by its type at once, without retrying', async () => {
+    const { client, seen } = await clientFor([
+      { status: 400, body: dynamoError('ConditionalCheckFailedException', 'The conditional request failed') },
+    ]);
+    const error = await client.call('PutItem', {}).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AwsServiceError);
+    expect(error).toMatchObject({
+      name: 'ConditionalCheckFailedException',
+      message: 'The conditional request failed',
+      $fault: 'client',
+      $metadata: { httpStatusCode: 400, attempts: 1 },
+    });
+    expect(seen).toHaveLength(1);
+  });
+
+  it('retries a 5xx, a throttling error and a reset socket, then answers', async () => {
+    const { client, seen } = await clientFor([
+      { status: 503, body: '' },
+      'reset',
+      { status: 200, body: '{}' },
+    ]);
+    await expect(client.call('PutItem', {})).resolves.toEqual({});
+    expect(seen).toHaveLength(3);
+    const throttled = await clientFor([
+      { status: 400, body: dynamoError('ProvisionedThroughputExceededException', 'slow down') },
+      { status: 200, body: '{"Count":0}' },
+    ]);
+    await expect(throttled.client.call('Query', {})).resolves.toEqual({ Count: 0 });
+    expect(throttled.seen).toHaveLength(2);
+  });
+
+  it('gives up after 3 attempts with the last error, its status and attempts', async () => {
+    const { client, seen } = await clientFor([
+      { status: 500, body: dynamoError('InternalServerError', 'one') },
+      { status: 500, body: dynamoError('InternalServerError', 'two') },
+      { status: 500, body: dynamoError('InternalServerError', 'three') },
+      { status: 200, body: '{}' },
+    ]);
+    await expect(client.call('PutItem', {})).rejects.toMatchObject({
+      name: 'InternalServerError',
+      message: 'three',
+      $fault: 'server',
+      $metadata: { httpStatusCode: 500, attempts: 3 },
+    });
+    expect(seen).toHaveLength(3);
+  });
+
+  it('takes the type from x-amzn-errortype when the service sends it', async () => {
+    const { client } = await clientFor([
+      {
+        status: 410,
+        headers: { 'x-amzn-errortype': 'GoneException:http://internal.amazon.com/' },
+        body: '{"message":"gone"}',
+      },
+    ]);
+    await expect(client.call('X', {})).rejects.toMatchObject({
+      name: 'GoneException',
+      $metadata: { httpStatusCode: 410 },
+    });
+  });
+});
