@@ -1,10 +1,11 @@
 import type { ConnectionStats } from '../../core/ports';
 import type { Shard } from './table';
 
-export interface ItemKey {
+/** A type, not an interface: it is a document client's `Key` (a record of native values). */
+export type ItemKey = {
   pk: string;
   sk: string;
-}
+};
 
 /** The two atomic operations every count of the connection store is kept with (one UpdateItem / DeleteItem each). */
 export interface AtomicCounters {
