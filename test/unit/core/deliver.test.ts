@@ -3,21 +3,20 @@ import {
   GoneException,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  DeleteCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DynamoConnectionStore } from '../../../shared/adapters/dynamo/connection-store';
+import {
+  DeleteCommand,
+  GetCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '../../../shared/adapters/dynamo/document-client';
 import { ManagementApiGateway } from '../../../shared/adapters/management-api/gateway';
 import { deliver } from '../../../shared/core/delivery/deliver';
 import { CONNECTING_GRACE_MS } from '../../../shared/core/delivery/post';
 import { GatewayError } from '../../../shared/core/ports';
+import { mockDocumentClient, stubbedDocumentClient } from '../../support/dynamo-mock';
 import { FakeClock, FakeConnectionStore, FakeGateway, FakeMetrics, MemoryLog } from '../../support/fakes';
 
 const CHANNEL = 'room:big';
@@ -27,7 +26,7 @@ const CONCURRENCY = 16;
 const ids = Array.from({ length: TOTAL }, (_, i) => `conn-${String(i).padStart(4, '0')}=`);
 const goneIds = new Set(ids.filter((_, i) => i % 10 === 7)); // 250 sockets died without $disconnect
 
-const ddb = mockClient(DynamoDBDocumentClient);
+const ddb = mockDocumentClient();
 const mgmt = mockClient(ApiGatewayManagementApiClient);
 
 afterEach(() => {
@@ -95,12 +94,7 @@ describe('When 2,500 subscribers over three Query pages get one frame and 250 of
     });
 
     const clock = new FakeClock();
-    const store = new DynamoConnectionStore(
-      DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
-      'table',
-      clock,
-      () => 1,
-    );
+    const store = new DynamoConnectionStore(stubbedDocumentClient(), 'table', clock, () => 1);
     const gateway = new ManagementApiGateway({
       endpoint: 'https://abc.execute-api.us-east-1.amazonaws.com/prod',
       region: 'us-east-1',

@@ -3,16 +3,6 @@ import {
   DeleteConnectionCommand,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import {
-  BatchGetCommand,
-  DeleteCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as channels from '../../../lambdas/http-channels';
@@ -21,16 +11,25 @@ import * as httpPublish from '../../../lambdas/http-publish';
 import * as wsConnect from '../../../lambdas/ws-connect';
 import * as wsDisconnect from '../../../lambdas/ws-disconnect';
 import * as wsMessage from '../../../lambdas/ws-message';
+import {
+  BatchGetCommand,
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '../../../shared/adapters/dynamo/document-client';
 import type { Env } from '../../../shared/app/config';
 import type { HttpEvent, WsEvent } from '../../../shared/app/events';
 import { createRuntime } from '../../../shared/app/runtime';
 import type { AfterConnectStarter } from '../../../shared/core/after-connect';
 import { shardOf } from '../../../shared/core/channels';
+import { conditionalCheckFailed, mockDocumentClient } from '../../support/dynamo-mock';
 import { httpEvent, wsEvent } from '../../support/events';
 import { AUDIENCE, ISSUER, testIssuer } from '../../support/tokens';
 import { user } from '../../support/world';
 
-const ddb = mockClient(DynamoDBDocumentClient);
+const ddb = mockDocumentClient();
 const mgmt = mockClient(ApiGatewayManagementApiClient);
 afterEach(() => {
   ddb.reset();
@@ -61,7 +60,7 @@ const healthHandler = (e: HttpEvent) => health.makeHandler(createRuntime(env))(e
 const publishHandler = (e: HttpEvent) => httpPublish.makeHandler(createRuntime(env))(e);
 const historyHandler = (e: HttpEvent) => channels.makeHandler(createRuntime(env))(e);
 
-const conditionFailed = () => new ConditionalCheckFailedException({ message: 'failed', $metadata: {} });
+const conditionFailed = () => conditionalCheckFailed('failed');
 
 describe('ws-connect', () => {
   it('stores the connection with a 2 h expiry, subscribes user:{sub}, and answers 200', async () => {

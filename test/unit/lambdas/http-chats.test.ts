@@ -2,26 +2,26 @@ import {
   ApiGatewayManagementApiClient,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
-import {
-  BatchGetCommand,
-  BatchWriteCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as channels from '../../../lambdas/http-channels';
 import * as chats from '../../../lambdas/http-chats';
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '../../../shared/adapters/dynamo/document-client';
 import type { Env } from '../../../shared/app/config';
 import type { HttpEvent } from '../../../shared/app/events';
 import { createRuntime } from '../../../shared/app/runtime';
+import { mockDocumentClient } from '../../support/dynamo-mock';
 import { httpEvent } from '../../support/events';
 import { UNIT_AUTH_ENV, unitToken } from '../../support/tokens';
 
-const ddb = mockClient(DynamoDBDocumentClient);
+const ddb = mockDocumentClient();
 const mgmt = mockClient(ApiGatewayManagementApiClient);
 afterEach(() => {
   ddb.reset();
