@@ -3,6 +3,7 @@ import type { AfterConnectJob, AfterConnectStarter } from '../core/after-connect
 import { principalToContext } from '../core/auth/principal';
 import type { Log } from '../core/ports';
 import type { LiveStatsTrigger } from '../features/live-stats/store';
+import type { CredentialsProvider } from './aws/credentials';
 import type { StaticCredentials } from './management-api/client';
 
 export interface LambdaInvokeOptions {
@@ -11,7 +12,7 @@ export interface LambdaInvokeOptions {
   region: string;
   /** The Invoke API's endpoint (the local stack's); AWS's regional one when absent. */
   endpoint?: string | undefined;
-  credentials?: StaticCredentials | undefined;
+  credentials?: StaticCredentials | CredentialsProvider | undefined;
   log: Log;
   /** An SDK client to use (tests inject one); built on first use when absent. */
   client?: LambdaClient;

@@ -12,7 +12,7 @@ import {
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import type { ConnectionInfo } from '../../core/ports';
-import { PostSigner } from './post-signer';
+import { type CredentialsProvider, PostSigner } from './post-signer';
 
 export interface StaticCredentials {
   accessKeyId: string;
@@ -25,7 +25,7 @@ export interface ManagementApiOptions {
   endpoint: string;
   region: string;
   /** Explicit credentials (the local stack's dummy ones); the SDK's default chain when absent. */
-  credentials?: StaticCredentials;
+  credentials?: StaticCredentials | CredentialsProvider;
   /** Post through the lean signed-request path (default) or through the SDK client. */
   fastPost?: boolean;
   /** An SDK client to use (tests inject one); built from the options when absent. */
@@ -71,7 +71,11 @@ export class ManagementApiClient {
     this.#signer = new PostSigner(
       options.region,
       'execute-api',
-      credentials ? async () => credentials : () => this.client.config.credentials(),
+      typeof credentials === 'function'
+        ? credentials
+        : credentials
+          ? async () => credentials
+          : () => this.client.config.credentials(),
     );
     this.#basePath = this.#url.pathname === '/' ? '' : this.#url.pathname;
     const Agent = this.#url.protocol === 'https:' ? https.Agent : http.Agent;

@@ -1,5 +1,6 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { FAN_OUT_MESSAGE_MAX_BYTES, type FanOutQueue } from '../../core/ports';
+import type { CredentialsProvider } from '../aws/credentials';
 import type { StaticCredentials } from '../management-api/client';
 
 export interface SqsFanOutQueueOptions {
@@ -7,7 +8,7 @@ export interface SqsFanOutQueueOptions {
   queueUrl: string;
   region: string;
   /** Explicit credentials (the local stack's); the SDK's default chain when absent. */
-  credentials?: StaticCredentials;
+  credentials?: StaticCredentials | CredentialsProvider;
   /** An SDK client to use (tests inject one); built on the first send when absent. */
   client?: SQSClient;
 }
