@@ -86,13 +86,17 @@ describe('When the handlers are really bundled', () => {
     expect(statSync(bundleOf(name)).size / 1024).toBeLessThanOrEqual(maxKb);
   });
 
+  /** Whether our own source `file` (from the project's root) has code in the bundle. */
+  const hasSource = (name: LambdaName, file: string): boolean =>
+    sourcesIn(name).some((s) => !NODE_MODULE.test(s) && s.endsWith(`/${file}`));
+
   it.each(usedLambdas())(
     'bundles into %s the SDK clients its access in the route table allows, and no other',
     (name) => {
       const packages = packagesIn(name);
       const { access } = lambdas[name];
       expect({
-        dynamodb: packages.has('@aws-sdk/client-dynamodb'),
+        dynamodb: hasSource(name, 'shared/adapters/dynamo/document-client.ts'),
         managementApi: packages.has('@aws-sdk/client-apigatewaymanagementapi'),
         lambda: packages.has('@aws-sdk/client-lambda'),
         sqs: packages.has('@aws-sdk/client-sqs'),
@@ -104,6 +108,12 @@ describe('When the handlers are really bundled', () => {
       });
     },
   );
+
+  // Issue 15: DynamoDB is our document client on the lean AWS base, not the SDK's (~340 KB a bundle).
+  it.each(usedLambdas())('bundles no DynamoDB SDK into %s', (name) => {
+    const sdk = ['@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb', '@aws-sdk/util-dynamodb'];
+    expect(sdk.filter((pkg) => packagesIn(name).has(pkg))).toEqual([]);
+  });
 
   it.each(usedLambdas())('validates with zod/mini in %s: no full zod build, one locale', (name) => {
     const zod = sourcesIn(name).filter((s) => s.includes('node_modules/zod/'));
