@@ -48,7 +48,7 @@ export interface CountKeys {
  * The stats are spread over STATS_SHARDS (table.ts) items by the connection's id and read by summing; each item is
  * only ever ADDed to, so the sum is exact whichever shard a step lands on.
  *
- * What this cannot cover is a write whose outcome is unknown (DynamoDB failed it after the SDK's retries):
+ * What this cannot cover is a write whose outcome is unknown (DynamoDB failed it after the client's retries):
  * the caller sees the error, and a total may be one off until the counter next returns to 0.
  */
 export class ConnectionCounts {
