@@ -24,7 +24,8 @@ export interface ManagementApiStub {
   readonly endpoint: string;
   readonly server: http.Server;
   readonly requests: StubRequest[];
-  answer: (request: StubRequest) => StubAnswer;
+  /** The answer to a request; a promise delays it (a slow service). */
+  answer: (request: StubRequest) => StubAnswer | Promise<StubAnswer>;
   close(): Promise<void>;
 }
 
@@ -33,7 +34,7 @@ export async function startManagementApiStub(stage = 'prod'): Promise<Management
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
+    req.on('end', async () => {
       const request = {
         method: req.method ?? '',
         url: req.url ?? '',
@@ -41,7 +42,7 @@ export async function startManagementApiStub(stage = 'prod'): Promise<Management
         body: Buffer.concat(chunks).toString(),
       };
       requests.push(request);
-      const a = stub.answer(request);
+      const a = await stub.answer(request);
       res.writeHead(a.status, a.headers);
       res.end(a.body ?? '');
     });
@@ -52,7 +53,11 @@ export async function startManagementApiStub(stage = 'prod'): Promise<Management
     server,
     requests,
     answer: () => ({ status: 200 }),
-    close: () => new Promise<void>((r) => server.close(() => r())),
+    close: () =>
+      new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeAllConnections(); // kept-alive sockets of clients a test did not destroy
+      }),
   };
   return stub;
 }
