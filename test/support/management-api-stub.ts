@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { vi } from 'vitest';
 
 /**
  * An in-process stand-in for a WebSocket stage's Management API on a free loopback port: it records every
@@ -58,6 +59,22 @@ export async function startManagementApiStub(stage = 'prod'): Promise<Management
         server.close(() => r());
         server.closeAllConnections(); // kept-alive sockets of clients a test did not destroy
       }),
+  };
+  return stub;
+}
+
+/**
+ * The stub as the stage of handlers built from an environment as a Lambda's are: with the keys a Lambda's
+ * role puts in its environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), which they sign with, until `close`.
+ */
+export async function startStageForLambdas(): Promise<ManagementApiStub> {
+  const stub = await startManagementApiStub();
+  vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIDEXAMPLE');
+  vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'secret');
+  const close = stub.close;
+  stub.close = async () => {
+    vi.unstubAllEnvs();
+    await close();
   };
   return stub;
 }

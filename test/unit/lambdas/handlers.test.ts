@@ -9,7 +9,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as channels from '../../../lambdas/http-channels';
 import * as health from '../../../lambdas/http-health';
 import * as httpPublish from '../../../lambdas/http-publish';
@@ -22,7 +22,7 @@ import { createRuntime } from '../../../shared/app/runtime';
 import type { AfterConnectStarter } from '../../../shared/core/after-connect';
 import { shardOf } from '../../../shared/core/channels';
 import { httpEvent, wsEvent } from '../../support/events';
-import { type ManagementApiStub, postedTo, startManagementApiStub } from '../../support/management-api-stub';
+import { type ManagementApiStub, postedTo, startStageForLambdas } from '../../support/management-api-stub';
 import { AUDIENCE, ISSUER, testIssuer } from '../../support/tokens';
 import { user } from '../../support/world';
 
@@ -33,10 +33,7 @@ afterEach(() => {
   ddb.reset();
   mgmt.requests.length = 0;
 });
-afterAll(async () => {
-  vi.unstubAllEnvs();
-  await mgmt.close();
-});
+afterAll(() => mgmt.close());
 /** The frames posted to connections, in order. */
 const posted = () => mgmt.requests.filter((r) => postedTo(r) !== null).map((r) => r.body);
 
@@ -44,10 +41,7 @@ let issuer: Awaited<ReturnType<typeof testIssuer>>;
 let env: Env;
 beforeAll(async () => {
   issuer = await testIssuer();
-  mgmt = await startManagementApiStub();
-  // What a Lambda signs its requests with: its role's keys, in its environment.
-  vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIDEXAMPLE');
-  vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'secret');
+  mgmt = await startStageForLambdas();
   env = {
     TABLE_NAME: 'unit-test',
     WS_CALLBACK_URL: mgmt.endpoint,

@@ -8,14 +8,14 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as channels from '../../../lambdas/http-channels';
 import * as chats from '../../../lambdas/http-chats';
 import type { Env } from '../../../shared/app/config';
 import type { HttpEvent } from '../../../shared/app/events';
 import { createRuntime } from '../../../shared/app/runtime';
 import { httpEvent } from '../../support/events';
-import { type ManagementApiStub, postedTo, startManagementApiStub } from '../../support/management-api-stub';
+import { type ManagementApiStub, postedTo, startStageForLambdas } from '../../support/management-api-stub';
 import { UNIT_AUTH_ENV, unitToken } from '../../support/tokens';
 
 const ddb = mockClient(DynamoDBDocumentClient);
@@ -23,20 +23,14 @@ const ddb = mockClient(DynamoDBDocumentClient);
 let mgmt: ManagementApiStub;
 let env: Env;
 beforeAll(async () => {
-  mgmt = await startManagementApiStub();
-  // What a Lambda signs its requests with: its role's keys, in its environment.
-  vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIDEXAMPLE');
-  vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'secret');
+  mgmt = await startStageForLambdas();
   env = {
     TABLE_NAME: 'unit-chats',
     WS_CALLBACK_URL: mgmt.endpoint,
     ...UNIT_AUTH_ENV,
   };
 });
-afterAll(async () => {
-  vi.unstubAllEnvs();
-  await mgmt.close();
-});
+afterAll(() => mgmt.close());
 afterEach(() => {
   ddb.reset();
   mgmt.requests.length = 0;
