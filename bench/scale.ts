@@ -22,6 +22,8 @@ export interface ScaleOptions {
   subscribers: number;
   quota: number;
   latencyMs: number;
+  /** The local stack's handler threads (`--lambda-workers`); the stack's default when absent. */
+  lambdaWorkers?: number;
 }
 
 /** The last line of the bench, exactly these keys. */
@@ -55,13 +57,18 @@ export function parseScaleArgs(argv: readonly string[]): ScaleOptions {
     '--subscribers': 'subscribers',
     '--quota': 'quota',
     '--latency-ms': 'latencyMs',
+    '--lambda-workers': 'lambdaWorkers',
   };
   for (let i = 0; i < argv.length; i++) {
     const key = flags[argv[i]!];
     const value = Number(argv[i + 1]);
-    if (!key || !Number.isInteger(value) || value < (key === 'latencyMs' ? 0 : 1)) {
+    if (
+      !key ||
+      !Number.isInteger(value) ||
+      value < (key === 'latencyMs' || key === 'lambdaWorkers' ? 0 : 1)
+    ) {
       throw new Error(
-        `usage: npm run bench -- scale [--subscribers N] [--quota R] [--latency-ms L]; got ${argv.join(' ')}`,
+        `usage: npm run bench -- scale [--subscribers N] [--quota R] [--latency-ms L] [--lambda-workers W]; got ${argv.join(' ')}`,
       );
     }
     options[key] = value;
@@ -83,6 +90,7 @@ export async function benchScale(options: ScaleOptions): Promise<ScaleRun> {
     port: 0,
     memory: true,
     logLevel: 'silent',
+    ...(options.lambdaWorkers === undefined ? {} : { lambdaWorkers: options.lambdaWorkers }),
     env: {
       LOG_LEVEL: 'SILENT',
       WS_CALLBACK_URL: `http://127.0.0.1:${stub.port}/local`,

@@ -25,7 +25,7 @@ import {
   type UnsubscribeResult,
 } from '../../core/ports';
 import { isConditionalCheckFailed } from './client';
-import { type AtomicCounters, all, ConnectionCounts, TotalsError } from './counts';
+import { type AtomicCounters, all, ConnectionCounts, StatsBatch, TotalsError } from './counts';
 import { keys, type Shard, STATS_SHARDS } from './table';
 
 export interface Stats {
@@ -71,7 +71,6 @@ export class DynamoConnectionStore implements ConnectionStore {
   async put(record: ConnectionRecord, options: PutOptions = {}): Promise<void> {
     const stop = options.stop ?? (() => false);
     const { principal: p, connectionId: id } = record;
-    const statsShard = statsShardOf(id);
     await this.db.send(
       new PutCommand({
         TableName: this.tableName,
@@ -95,16 +94,23 @@ export class DynamoConnectionStore implements ConnectionStore {
     let counted = false;
     let failure: unknown;
     if (!stop()) {
+      const stats = new StatsBatch(statsShardOf(id));
       try {
         await all([
-          this.#counts.connection(statsShard, 1).then(() => {
-            counted = true;
-          }),
-          ...record.channels.map((channel) => this.#join(record, channel, statsShard)),
-          p.sub === null ? undefined : this.#indexUser(p.sub, id, record.expiresAt, statsShard),
+          ...record.channels.map((channel) => this.#join(record, channel, stats)),
+          p.sub === null ? undefined : this.#indexUser(p.sub, id, record.expiresAt, stats),
         ]);
       } catch (error) {
         failure = error;
+      }
+      // The connection and what its joins moved, in one stats write, even after a failure: the undo
+      // subtracts its own downs from these ups.
+      stats.add({ connections: 1 });
+      try {
+        await this.#counts.flush(stats);
+        counted = true;
+      } catch (error) {
+        failure ??= error;
       }
     }
     if (failure === undefined && !stop()) return;
@@ -132,7 +138,7 @@ export class DynamoConnectionStore implements ConnectionStore {
       }),
     );
     if (!Attributes) {
-      if (channelHint) await this.#leave(channelHint, connectionId, statsShardOf(connectionId));
+      if (channelHint) await this.#withStats(connectionId, (s) => this.#leave(channelHint, connectionId, s));
       return null;
     }
     const record = toRecord(Attributes);
@@ -153,8 +159,7 @@ export class DynamoConnectionStore implements ConnectionStore {
   ): Promise<SubscribeResult> {
     const record = await this.get(connectionId);
     if (!record) throw new ConnectionGoneError(connectionId);
-    const statsShard = statsShardOf(connectionId);
-    const n = await this.#join(record, channel, statsShard, options);
+    const n = await this.#withStats(connectionId, (s) => this.#join(record, channel, s, options));
     if (n === null) return { added: false, count: await this.countSubscribers(channel) };
     try {
       await this.db.send(
@@ -168,7 +173,7 @@ export class DynamoConnectionStore implements ConnectionStore {
         }),
       );
     } catch (error) {
-      await this.#leave(channel, connectionId, statsShard);
+      await this.#withStats(connectionId, (s) => this.#leave(channel, connectionId, s));
       if (!isConditionalCheckFailed(error)) throw error;
       if (await this.get(connectionId)) throw new ChannelLimitError(`${maxChannels} channels`);
       throw new ConnectionGoneError(connectionId);
@@ -192,7 +197,7 @@ export class DynamoConnectionStore implements ConnectionStore {
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error;
     }
-    const n = await this.#leave(channel, connectionId, statsShardOf(connectionId));
+    const n = await this.#withStats(connectionId, (s) => this.#leave(channel, connectionId, s));
     const count = n !== null && this.shardsOf(channel) === 1 ? n : await this.countSubscribers(channel);
     return { removed: n !== null, count: Math.max(0, count) };
   }
@@ -297,7 +302,7 @@ export class DynamoConnectionStore implements ConnectionStore {
   async #join(
     record: ConnectionRecord,
     channel: string,
-    statsShard: number,
+    stats: StatsBatch,
     options: { replayPending?: boolean } = {},
   ): Promise<number | null> {
     const { connectionId, principal } = record;
@@ -323,11 +328,11 @@ export class DynamoConnectionStore implements ConnectionStore {
       if (isConditionalCheckFailed(error)) return null;
       throw error;
     }
-    return this.#counted(key, () => this.#counts.joined(channel, shard, statsShard));
+    return this.#counted(key, () => this.#counts.joined(channel, shard, stats));
   }
 
   /** Deletes one subscription and, if this call deleted it, counts it out: its shard's new count, or null. */
-  async #leave(channel: string, connectionId: string, statsShard: number): Promise<number | null> {
+  async #leave(channel: string, connectionId: string, stats: StatsBatch): Promise<number | null> {
     const shard = this.#shard(channel, connectionId);
     const { Attributes } = await this.db.send(
       new DeleteCommand({
@@ -337,16 +342,16 @@ export class DynamoConnectionStore implements ConnectionStore {
       }),
     );
     if (!Attributes) return null;
-    return this.#counts.left(channel, shard, statsShard);
+    return this.#counts.left(channel, shard, stats);
   }
 
-  async #indexUser(sub: string, connectionId: string, expiresAt: number, statsShard: number) {
+  async #indexUser(sub: string, connectionId: string, expiresAt: number, stats: StatsBatch) {
     const key = keys.userConnection(sub, connectionId);
     await this.db.send(new PutCommand({ TableName: this.tableName, Item: { ...key, expiresAt } }));
-    await this.#counted(key, () => this.#counts.userConnected(sub, statsShard));
+    await this.#counted(key, () => this.#counts.userConnected(sub, stats));
   }
 
-  async #unindexUser(sub: string, connectionId: string, statsShard: number): Promise<void> {
+  async #unindexUser(sub: string, connectionId: string, stats: StatsBatch): Promise<void> {
     const { Attributes } = await this.db.send(
       new DeleteCommand({
         TableName: this.tableName,
@@ -354,7 +359,7 @@ export class DynamoConnectionStore implements ConnectionStore {
         ReturnValues: 'ALL_OLD',
       }),
     );
-    if (Attributes) await this.#counts.userDisconnected(sub, statsShard);
+    if (Attributes) await this.#counts.userDisconnected(sub, stats);
   }
 
   /** Runs `count` for a stored item; if the count itself failed, the item goes again (uncounted). */
@@ -374,22 +379,41 @@ export class DynamoConnectionStore implements ConnectionStore {
   }
 
   /**
-   * Everything of a connection but its record: each subscription, its user's index entry, and the stats'
-   * connection when `counted`, all at once. Resolves the channels whose subscription it deleted.
+   * Everything of a connection but its record: each subscription and its user's index entry, all at once,
+   * then the stats (the connection too when `counted`) in one write. Resolves the channels whose
+   * subscription it deleted.
    */
   async #release(record: ConnectionRecord, channels: Iterable<string>, counted: boolean): Promise<string[]> {
     const { connectionId, principal } = record;
-    const statsShard = statsShardOf(connectionId);
     const list = [...channels];
     const deleted = list.map(() => false);
-    await all([
-      ...list.map(async (channel, i) => {
-        deleted[i] = (await this.#leave(channel, connectionId, statsShard)) !== null;
-      }),
-      principal.sub === null ? undefined : this.#unindexUser(principal.sub, connectionId, statsShard),
-      counted ? this.#counts.connection(statsShard, -1) : undefined,
-    ]);
+    await this.#withStats(connectionId, async (stats) => {
+      if (counted) stats.add({ connections: -1 });
+      await all([
+        ...list.map(async (channel, i) => {
+          deleted[i] = (await this.#leave(channel, connectionId, stats)) !== null;
+        }),
+        principal.sub === null ? undefined : this.#unindexUser(principal.sub, connectionId, stats),
+      ]);
+    });
     return list.filter((_, i) => deleted[i]);
+  }
+
+  /**
+   * Runs `fn` with the stats batch of the connection's stats shard, then writes what it gathered — also
+   * when `fn` failed part-way (its first error is the one thrown): the counts it did move stay matched.
+   */
+  async #withStats<T>(connectionId: string, fn: (stats: StatsBatch) => Promise<T>): Promise<T> {
+    const stats = new StatsBatch(statsShardOf(connectionId));
+    let result: T;
+    try {
+      result = await fn(stats);
+    } catch (error) {
+      await this.#counts.flush(stats).catch(() => undefined);
+      throw error;
+    }
+    await this.#counts.flush(stats);
+    return result;
   }
 
   async *#shardPages(channel: string, shard: Shard, pageSize: number): AsyncIterable<Subscriber[]> {

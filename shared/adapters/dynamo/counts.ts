@@ -16,6 +16,34 @@ export interface AtomicCounters {
   addStats(shard: number, deltas: Partial<ConnectionStats>): Promise<void>;
 }
 
+/**
+ * The stats deltas of one operation (a connect, a disconnect, a subscribe), gathered while its counts move
+ * and written in one ADD by `ConnectionCounts.flush`: a connect that adds a connection, a channel and a
+ * user writes the stats item once, not three times. The stats item is only ever ADDed to, so when a delta
+ * lands does not change the sum at rest; what each up and down adds is still added exactly once.
+ */
+export class StatsBatch {
+  readonly #deltas: Record<keyof ConnectionStats, number> = { connections: 0, channels: 0, users: 0 };
+
+  /** `shard`: the STATS_SHARDS item the operation writes (by its connection's id). */
+  constructor(readonly shard: number) {}
+
+  add(deltas: Partial<ConnectionStats>): void {
+    for (const [name, by] of Object.entries(deltas) as [keyof ConnectionStats, number][])
+      this.#deltas[name] += by;
+  }
+
+  /** The deltas not zero, and none left to write. */
+  take(): Partial<ConnectionStats> {
+    const out: Partial<ConnectionStats> = {};
+    for (const [name, by] of Object.entries(this.#deltas) as [keyof ConnectionStats, number][]) {
+      if (by !== 0) out[name] = by;
+      this.#deltas[name] = 0;
+    }
+    return out;
+  }
+}
+
 /** Where the count items of a channel, a user and the stats are (shared/adapters/dynamo/table.ts `keys`). */
 export interface CountKeys {
   channelCount(channel: string, shard: Shard): ItemKey;
@@ -45,7 +73,8 @@ export interface CountKeys {
  *    item) and −1 on each down: at rest, the channels with a subscriber;
  *  - `users` likewise from the users' counts; `connections` from each stored and deleted connection.
  * The stats are spread over STATS_SHARDS (table.ts) items by the connection's id and read by summing; each item is
- * only ever ADDed to, so the sum is exact whichever shard a step lands on.
+ * only ever ADDed to, so the sum is exact whichever shard a step lands on, and an operation's ups and downs
+ * are gathered in a StatsBatch and written together (`flush`), one stats write per operation.
  *
  * What this cannot cover is a write whose outcome is unknown (DynamoDB failed it after the SDK's retries):
  * the caller sees the error, and a total may be one off until the counter next returns to 0.
@@ -60,65 +89,65 @@ export class ConnectionCounts {
    * A subscription was stored in `shard`: resolves that shard's new count. Throws the ADD's own error
    * when the count did not change, TotalsError when it did and a total derived from it failed.
    */
-  async joined(channel: string, shard: Shard, statsShard: number): Promise<number> {
+  async joined(channel: string, shard: Shard, stats: StatsBatch): Promise<number> {
     const key = this.keys.channelCount(channel, shard);
     const n = await this.counters.add(key, 1);
     await totals(async () => {
       if (n === 0) await this.counters.deleteIfZero(key); // it had dipped below 0: an overtaking leave
-      if (n === 1) await this.#shardFilled(channel, shard, statsShard);
+      if (n === 1) await this.#shardFilled(channel, shard, stats);
     });
     return n;
   }
 
   /** A subscription was deleted from `shard` (by this caller): resolves that shard's new count. */
-  async left(channel: string, shard: Shard, statsShard: number): Promise<number> {
+  async left(channel: string, shard: Shard, stats: StatsBatch): Promise<number> {
     const key = this.keys.channelCount(channel, shard);
     const n = await this.counters.add(key, -1);
     if (n === 0) {
-      await totals(() =>
-        all([this.counters.deleteIfZero(key), this.#shardEmptied(channel, shard, statsShard)]),
-      );
+      await totals(() => all([this.counters.deleteIfZero(key), this.#shardEmptied(channel, shard, stats)]));
     }
     return n;
   }
 
   /** A connection of `userId` was indexed. Throws as `joined` does. */
-  async userConnected(userId: string, statsShard: number): Promise<void> {
+  async userConnected(userId: string, stats: StatsBatch): Promise<void> {
     const key = this.keys.userCount(userId);
     const n = await this.counters.add(key, 1);
-    await totals(async () => {
-      if (n === 0) await this.counters.deleteIfZero(key);
-      if (n === 1) await this.counters.addStats(statsShard, { users: 1 });
-    });
+    if (n === 0) await totals(() => this.counters.deleteIfZero(key));
+    if (n === 1) stats.add({ users: 1 });
   }
 
   /** A connection of `userId` was taken out of its index (by this caller). */
-  async userDisconnected(userId: string, statsShard: number): Promise<void> {
+  async userDisconnected(userId: string, stats: StatsBatch): Promise<void> {
     const key = this.keys.userCount(userId);
     if ((await this.counters.add(key, -1)) !== 0) return;
-    await totals(() =>
-      all([this.counters.deleteIfZero(key), this.counters.addStats(statsShard, { users: -1 })]),
-    );
+    stats.add({ users: -1 });
+    await totals(() => this.counters.deleteIfZero(key));
   }
 
-  /** A connection record was stored (+1) or deleted (−1). */
-  connection(statsShard: number, by: 1 | -1): Promise<void> {
-    return this.counters.addStats(statsShard, { connections: by });
+  /**
+   * Writes what `stats` gathered (nothing when it all cancelled out). Its failure is a TotalsError: the
+   * counts it derives from moved, and a total may be one off until they next return to 0.
+   */
+  async flush(stats: StatsBatch): Promise<void> {
+    const deltas = stats.take();
+    if (Object.keys(deltas).length > 0) await totals(() => this.counters.addStats(stats.shard, deltas));
   }
 
-  async #shardFilled(channel: string, shard: Shard, statsShard: number): Promise<void> {
-    if (shard.shards === 1) return this.counters.addStats(statsShard, { channels: 1 });
+  async #shardFilled(channel: string, shard: Shard, stats: StatsBatch): Promise<void> {
+    if (shard.shards === 1) return stats.add({ channels: 1 });
     const key = this.keys.channelShards(channel);
     const k = await this.counters.add(key, 1);
     if (k === 0) await this.counters.deleteIfZero(key);
-    if (k === 1) await this.counters.addStats(statsShard, { channels: 1 });
+    if (k === 1) stats.add({ channels: 1 });
   }
 
-  async #shardEmptied(channel: string, shard: Shard, statsShard: number): Promise<void> {
-    if (shard.shards === 1) return this.counters.addStats(statsShard, { channels: -1 });
+  async #shardEmptied(channel: string, shard: Shard, stats: StatsBatch): Promise<void> {
+    if (shard.shards === 1) return stats.add({ channels: -1 });
     const key = this.keys.channelShards(channel);
     if ((await this.counters.add(key, -1)) !== 0) return;
-    await all([this.counters.deleteIfZero(key), this.counters.addStats(statsShard, { channels: -1 })]);
+    stats.add({ channels: -1 });
+    await this.counters.deleteIfZero(key);
   }
 }
 

@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DynamoConnectionStore } from '../../../shared/adapters/dynamo/connection-store';
-import { type AtomicCounters, ConnectionCounts } from '../../../shared/adapters/dynamo/counts';
+import { type AtomicCounters, ConnectionCounts, StatsBatch } from '../../../shared/adapters/dynamo/counts';
 import { keys } from '../../../shared/adapters/dynamo/table';
 import { CONNECTIONS, countsScenario, shardsOf } from '../../support/counts-scenario';
 import { FakeClock } from '../../support/fakes';
@@ -50,20 +50,27 @@ describe('the sharded counts, with every request taking effect at a random momen
       },
     };
     const c = new ConnectionCounts(counters, keys);
+    // Each step as one operation: its stats gathered, then written.
+    const step = async <T>(statsShard: number, run: (batch: StatsBatch) => Promise<T>): Promise<T> => {
+      const batch = new StatsBatch(statsShard);
+      const result = await run(batch);
+      await c.flush(batch);
+      return result;
+    };
     const shard = { shard: 3, shards: 8 };
     // The other shard of the room holds someone throughout: the room stays counted once.
-    await c.joined('room:a', { shard: 5, shards: 8 }, 0);
-    expect(await c.left('room:a', shard, 1)).toBe(-1);
-    expect(await c.joined('room:a', shard, 2)).toBe(0);
+    await step(0, (b) => c.joined('room:a', { shard: 5, shards: 8 }, b));
+    expect(await step(1, (b) => c.left('room:a', shard, b))).toBe(-1);
+    expect(await step(2, (b) => c.joined('room:a', shard, b))).toBe(0);
     expect(stats.channels).toBe(1);
     expect([...counts.keys()].sort()).toEqual(['chan#room:a#5|count', 'chan#room:a|shards']);
     // And the same on a one-shard channel, alone: never counted, nothing left.
-    expect(await c.left('user:x', { shard: 0, shards: 1 }, 0)).toBe(-1);
-    expect(await c.joined('user:x', { shard: 0, shards: 1 }, 0)).toBe(0);
+    expect(await step(0, (b) => c.left('user:x', { shard: 0, shards: 1 }, b))).toBe(-1);
+    expect(await step(0, (b) => c.joined('user:x', { shard: 0, shards: 1 }, b))).toBe(0);
     expect(stats.channels).toBe(1);
     expect(counts.has('chan#user:x|count')).toBe(false);
     // The last one leaves: the shard, then the room, go to 0 and their items with them.
-    await c.left('room:a', { shard: 5, shards: 8 }, 0);
+    await step(0, (b) => c.left('room:a', { shard: 5, shards: 8 }, b));
     expect(stats.channels).toBe(0);
     expect(counts.size).toBe(0);
   });

@@ -57,6 +57,18 @@ const store = () => new DynamoConnectionStore(doc(), 't', clock, shardsOf);
 /** The partition of c1's subscription on a room. */
 const roomPk = (room: string) => `chan#${room}#${shardOf('c1', 8)}`;
 const statsPk = `stats#${shardOf('c1', STATS_SHARDS)}`;
+/** What each write to c1's stats item added, by name. */
+const statsWrites = () =>
+  ddb
+    .commandCalls(UpdateCommand, { Key: { pk: statsPk, sk: 'global' } })
+    .map(({ args: [{ input }] }) =>
+      Object.fromEntries(
+        Object.entries(input.ExpressionAttributeNames ?? {}).map(([ref, name]) => [
+          name,
+          input.ExpressionAttributeValues?.[`:v${ref.slice(2)}`],
+        ]),
+      ),
+    );
 
 describe('DynamoConnectionStore.subscribe', () => {
   it("writes the subscription in its shard, raises that shard's count, adds the channel to the connection, counts a new channel", async () => {
@@ -172,6 +184,12 @@ describe('DynamoConnectionStore.put', () => {
     });
   });
 
+  it('writes the stats once for the connection, the channels and the user it was first in', async () => {
+    ddb.on(UpdateCommand).resolves({ Attributes: { cnt: 1 } });
+    await store().put(record);
+    expect(statsWrites()).toEqual([{ connections: 1, channels: 2, users: 1 }]);
+  });
+
   it('undoes everything it wrote when a write fails, and throws that failure', async () => {
     ddb.on(UpdateCommand).resolves({ Attributes: { cnt: 5 } });
     ddb.on(PutCommand, { Item: { pk: 'user#alice' } }).rejects(new Error('InternalServerError'));
@@ -245,13 +263,13 @@ describe('DynamoConnectionStore.remove', () => {
         `Update ${roomPk('room:a')}|count`,
         'Delete chan#user:alice|conn#c1',
         'Update chan#user:alice|count',
-        `Update ${statsPk}|global`, // channels -1: user:alice is empty now
         'Delete chan#user:alice|count',
-        `Update ${statsPk}|global`, // connections -1
+        `Update ${statsPk}|global`, // one write for the stats: connections -1, channels -1 (user:alice is empty now)
         'Delete user#alice|conn#c1',
         'Update user#alice|count', // alice still has another connection: users unchanged
       ].sort(),
     );
+    expect(statsWrites()).toEqual([{ connections: -1, channels: -1 }]);
   });
 
   it('removes only the orphan subscription it was told of when the connection is gone already', async () => {
