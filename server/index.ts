@@ -1,3 +1,4 @@
+import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import type { StaticCredentials } from '../shared/adapters/management-api/client';
 import type { Env } from '../shared/app/config';
 import { createPublisherRuntime } from '../shared/app/publisher-runtime';
@@ -24,7 +25,7 @@ export interface SwitchboardOptions {
   region?: string;
   /** A DynamoDB endpoint other than AWS's (DynamoDB Local, the local stack's). */
   endpoint?: string;
-  /** Static credentials for DynamoDB and the Management API. @default the SDK's default chain (a Lambda's role) */
+  /** Static credentials for DynamoDB, the Management API and SQS. @default the SDK's default chain (a Lambda's role, ECS, EC2, a profile, …) */
   credentials?: StaticCredentials;
   /** Structured (JSON) log lines of the fan-out on stdout, as the Lambdas write them. @default 'WARN' */
   logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
@@ -114,7 +115,8 @@ export function createSwitchboard(options: SwitchboardOptions): Switchboard {
   // No metrics: this runs inside another program, whose invocations and logs are its own.
   const rt = createPublisherRuntime(env, {
     metrics: discardMetrics,
-    ...(options.credentials ? { credentials: options.credentials } : {}),
+    // The lean clients read only the environment's keys; a service elsewhere has the SDK's whole chain.
+    credentials: options.credentials ?? defaultProvider(),
   });
 
   return {

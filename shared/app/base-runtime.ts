@@ -1,5 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { monotonicFactory } from 'ulid';
+import type { CredentialsProvider } from '../adapters/aws/credentials';
 import type { StaticCredentials } from '../adapters/management-api/client';
 import { type MetricsBuffer, PowertoolsMetrics } from '../adapters/powertools-metrics';
 import { createTokenVerifier, type TokenVerifier } from '../core/auth/jwt';
@@ -25,16 +26,16 @@ export interface BaseRuntime {
   readonly metrics: MetricsBuffer;
   /** Every namespace: the protocol's `user` and the features'. */
   readonly channels: ChannelRegistry;
-  /** For an SDK client a handler builds itself: the local stack's credentials; none in AWS (the role's). */
-  readonly credentials: StaticCredentials | undefined;
+  /** For an AWS client a handler builds itself: the local stack's credentials, or a provider (the server library's); none in AWS (the role's). */
+  readonly credentials: StaticCredentials | CredentialsProvider | undefined;
   /** Closes the sockets of its clients (a stopping local stack, a server library that is done). */
   dispose(): void;
 }
 
 /** What a caller may give instead of what the environment says: credentials, or fakes (tests). */
 export interface BaseOverrides {
-  /** Credentials for the SDK clients instead of the SDK's default chain. */
-  credentials?: StaticCredentials;
+  /** Credentials (or a provider) for the AWS clients instead of the environment's. */
+  credentials?: StaticCredentials | CredentialsProvider;
   verifier?: TokenVerifier;
   clock?: Clock;
   ids?: Ids;

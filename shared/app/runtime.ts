@@ -1,4 +1,3 @@
-import type { StaticCredentials } from '../adapters/management-api/client';
 import { ManagementApiGateway } from '../adapters/management-api/gateway';
 import type { DialectRegistry } from '../core/dialect';
 import type { FanOutQueue, Gateway } from '../core/ports';
@@ -52,7 +51,7 @@ export interface RuntimeOverrides extends TableOverrides {
  */
 export type FanOutQueueFactory = (
   config: Config,
-  credentials: StaticCredentials | undefined,
+  credentials: TableRuntime['credentials'],
 ) => (FanOutQueue & { destroy(): void }) | undefined;
 
 /**
@@ -77,7 +76,6 @@ export function createRuntime(
       gateway = new ManagementApiGateway({
         endpoint,
         region: config.region,
-        fastPost: config.fanOut.fastPost,
         ...(credentials ? { credentials } : {}),
       });
       gateways.set(endpoint, gateway);

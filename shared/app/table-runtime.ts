@@ -53,7 +53,8 @@ export function createTableRuntime(env: Env, overrides: TableOverrides = {}): Ta
     (db ??= createDocumentClient({
       region: config.region,
       endpoint: config.dynamodbEndpoint,
-      ...(credentials ? { credentials } : {}),
+      // Static keys only: a provider is the server library's SDK default chain, the SDK client's own.
+      ...(typeof credentials === 'object' ? { credentials } : {}),
     }));
   const iot = overrides.iot ?? new DynamoIotStore(table(), config.tableName, clock);
   const rt = {

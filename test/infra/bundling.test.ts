@@ -86,16 +86,20 @@ describe('When the handlers are really bundled', () => {
     expect(statSync(bundleOf(name)).size / 1024).toBeLessThanOrEqual(maxKb);
   });
 
+  /** Whether our own source `file` (from the project's root) has code in the bundle. */
+  const hasSource = (name: LambdaName, file: string): boolean =>
+    sourcesIn(name).some((s) => !NODE_MODULE.test(s) && s.endsWith(`/${file}`));
+
   it.each(usedLambdas())(
-    'bundles into %s the SDK clients its access in the route table allows, and no other',
+    'bundles into %s the AWS clients its access in the route table allows, and no other',
     (name) => {
       const packages = packagesIn(name);
       const { access } = lambdas[name];
       expect({
         dynamodb: packages.has('@aws-sdk/client-dynamodb'),
-        managementApi: packages.has('@aws-sdk/client-apigatewaymanagementapi'),
-        lambda: packages.has('@aws-sdk/client-lambda'),
-        sqs: packages.has('@aws-sdk/client-sqs'),
+        managementApi: hasSource(name, 'shared/adapters/management-api/client.ts'),
+        lambda: hasSource(name, 'shared/adapters/lambda.ts'),
+        sqs: hasSource(name, 'shared/adapters/sqs/fan-out-queue.ts'),
       }).toEqual({
         dynamodb: access.table !== 'none',
         managementApi: access.manageConnections,
@@ -104,6 +108,16 @@ describe('When the handlers are really bundled', () => {
       });
     },
   );
+
+  // Issue 15: the Management API, Lambda and SQS are signed requests of the lean AWS base, not SDK clients;
+  // the SDK's default credential chain is the server library's only.
+  it.each(usedLambdas())('bundles no SDK client for the Management API, Lambda or SQS into %s', (name) => {
+    const packages = packagesIn(name);
+    const sdk = ['@aws-sdk/client-apigatewaymanagementapi', '@aws-sdk/client-lambda', '@aws-sdk/client-sqs'];
+    expect(sdk.filter((pkg) => packages.has(pkg))).toEqual([]);
+    // The SDK's default credential chain comes with an SDK client (DynamoDB's, while it is one), never with ours.
+    expect(packages.has('@aws-sdk/credential-provider-node')).toBe(packages.has('@aws-sdk/client-dynamodb'));
+  });
 
   it.each(usedLambdas())('validates with zod/mini in %s: no full zod build, one locale', (name) => {
     const zod = sourcesIn(name).filter((s) => s.includes('node_modules/zod/'));

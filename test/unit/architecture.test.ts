@@ -64,6 +64,9 @@ const APPLICATION = ['shared', 'lambdas', 'server'].flatMap(sourceFiles);
 const ALL = ['shared', 'lambdas', 'server', 'local', 'infra', 'bench', 'test'].flatMap(sourceFiles);
 const graph = new Map(ALL.map((f) => [f, importsOf(f)]));
 
+/** The one SDK package server/ imports (its default credentials for the lean clients); nothing else does. */
+const SERVER_CREDENTIALS = '@aws-sdk/credential-provider-node';
+
 /** Every rule break of the application code, as `file → import: why`. */
 function layerViolations(files: readonly string[], imports: (file: string) => Import[]): string[] {
   const out: string[] = [];
@@ -71,7 +74,11 @@ function layerViolations(files: readonly string[], imports: (file: string) => Im
     const layer = layerOf(file);
     for (const imp of imports(file)) {
       const say = (why: string) => out.push(`${file} → ${imp.spec}: ${why}`);
-      if (imp.spec.startsWith('@aws-sdk/') && !['adapters', 'app'].includes(layer)) {
+      if (imp.spec === SERVER_CREDENTIALS) {
+        // The lean clients read a Lambda's keys from its environment; a service elsewhere needs the chain.
+        if (!file.startsWith('server/'))
+          say('the SDK’s default credential chain is the server library’s only');
+      } else if (imp.spec.startsWith('@aws-sdk/') && !['adapters', 'app'].includes(layer)) {
         say('the AWS SDK is for shared/adapters and shared/app only');
       }
       if (!imp.file) continue;
@@ -172,9 +179,11 @@ describe('the layers of shared/ (docs/architecture.md)', () => {
       ['shared/features/z/w.ts', [{ spec: '@aws-sdk/client-s3', file: null, typeOnly: false }]],
       ['shared/adapters/q.ts', [{ spec: '../app/runtime', file: 'shared/app/runtime.ts', typeOnly: false }]],
       ['shared/app/runtime.ts', [{ spec: '../core/a', file: 'shared/core/a.ts', typeOnly: false }]],
+      ['shared/app/base-runtime.ts', [{ spec: SERVER_CREDENTIALS, file: null, typeOnly: false }]],
+      ['server/index.ts', [{ spec: SERVER_CREDENTIALS, file: null, typeOnly: false }]],
     ]);
     const of = (f: string) => fake.get(f) ?? [];
-    expect(layerViolations([...fake.keys()], of)).toHaveLength(4);
+    expect(layerViolations([...fake.keys()], of)).toHaveLength(5);
     fake.set('shared/features/x/y.ts', [{ spec: '../../core/a', file: 'shared/core/a.ts', typeOnly: false }]);
     expect(cycles([...fake.keys()], of)).toEqual([
       ['shared/core/a.ts', 'shared/features/x/y.ts', 'shared/core/a.ts'],
