@@ -6,8 +6,8 @@ import { livePushOperations } from '../shared/features/live-stats/operations';
 import type { LiveStatsTrigger } from '../shared/features/live-stats/store';
 
 /**
- * The trigger is built here, not in the runtime, so that only this Lambda bundles the Lambda client
- * (~80 KB); `trigger` lets a test give a fake.
+ * The trigger is built here, not in the runtime, so that only this Lambda bundles the Lambda client (the
+ * lean Invoke of shared/adapters/lambda.ts); `trigger` lets a test give a fake.
  */
 export const makeHandler = (rt: TableRuntime, trigger: LiveStatsTrigger = liveStatsTrigger(rt)) =>
   httpHandler(rt, 'http-live-push', livePushOperations(rt, trigger));

@@ -1,9 +1,9 @@
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import type { AfterConnectJob, AfterConnectStarter } from '../core/after-connect';
 import { principalToContext } from '../core/auth/principal';
 import type { Log } from '../core/ports';
 import type { LiveStatsTrigger } from '../features/live-stats/store';
 import type { CredentialsProvider } from './aws/credentials';
+import { AwsHttpClient, errorFromResponse } from './aws/http';
 import type { StaticCredentials } from './management-api/client';
 
 export interface LambdaInvokeOptions {
@@ -12,42 +12,55 @@ export interface LambdaInvokeOptions {
   region: string;
   /** The Invoke API's endpoint (the local stack's); AWS's regional one when absent. */
   endpoint?: string | undefined;
+  /** The local stack's credentials, or a provider; the environment's (the function's role) when absent. */
   credentials?: StaticCredentials | CredentialsProvider | undefined;
   log: Log;
-  /** An SDK client to use (tests inject one); built on first use when absent. */
-  client?: LambdaClient;
 }
 
 /**
- * Starts a Lambda with an asynchronous Invoke (InvocationType `Event`): Lambda answers 202 at once and
- * runs it in the background. The functions a Lambda starts are the route table's `asyncInvocations`.
+ * Starts a Lambda with an asynchronous Invoke (`X-Amz-Invocation-Type: Event`): Lambda answers 202 at once
+ * and runs it in the background. The functions a Lambda starts are the route table's `asyncInvocations`.
+ * One signed request (../aws/http.ts: the SDK's standard retries), not the SDK's Lambda client.
  */
 class AsyncInvoke {
-  #client: LambdaClient | undefined;
+  #client: AwsHttpClient | undefined;
 
-  constructor(private readonly options: LambdaInvokeOptions) {
-    this.#client = options.client;
-  }
+  constructor(private readonly options: LambdaInvokeOptions) {}
 
-  /** False when no function is configured (after a warning); a failed Invoke rejects. */
+  /** False when no function is configured (after a warning); a failed Invoke rejects (AwsServiceError). */
   async send(payload: unknown, signal?: AbortSignal): Promise<boolean> {
-    const { functionName } = this.options;
+    const { functionName, region, endpoint, credentials } = this.options;
     if (!functionName) return false;
-    this.#client ??= new LambdaClient({
-      region: this.options.region,
-      ...(this.options.endpoint ? { endpoint: this.options.endpoint } : {}),
-      ...(this.options.credentials ? { credentials: this.options.credentials } : {}),
+    signal?.throwIfAborted();
+    this.#client ??= new AwsHttpClient({
+      endpoint: endpoint ?? `https://lambda.${region}.amazonaws.com`,
+      region,
+      service: 'lambda',
+      ...(credentials ? { credentials } : {}),
     });
-    await this.#client.send(
-      new InvokeCommand({
-        FunctionName: functionName,
-        InvocationType: 'Event',
-        Payload: new TextEncoder().encode(JSON.stringify(payload)),
+    const answer = await untilAborted(
+      this.#client.request({
+        method: 'POST',
+        path: `/2015-03-31/functions/${encodeURIComponent(functionName)}/invocations`,
+        headers: { 'content-type': 'application/octet-stream', 'x-amz-invocation-type': 'Event' },
+        body: JSON.stringify(payload),
       }),
-      signal ? { abortSignal: signal } : {},
+      signal,
     );
+    if (answer.status < 200 || answer.status >= 300) throw errorFromResponse(answer);
     return true;
   }
+}
+
+/** The promise, or the signal's reason once it aborts (the request itself ends within its own timeout). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 /** The event a started run gets; the handler reads the config, not the event. */

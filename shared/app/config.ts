@@ -79,8 +79,6 @@ export const envSchema = z.lazy(() =>
     MANAGEMENT_API_QUOTA: int(D.MANAGEMENT_API_QUOTA, 1),
     /** The event source's maximum concurrency: 2–1000 in AWS. */
     FANOUT_WORKERS: int(D.FANOUT_WORKERS, 2, 1000),
-    /** Post through the lean signed-request path (default) or through the SDK client (`false`). */
-    MANAGEMENT_API_FAST_POST: bool(D.MANAGEMENT_API_FAST_POST),
     SENSOR_RETENTION_DAYS: int(D.SENSOR_RETENTION_DAYS, 1),
     /**
      * A request with an idempotency key still unfinished after this long is taken to have died: a retry takes
@@ -122,7 +120,7 @@ export interface Config {
   callbackUrl: string | undefined;
   auth: AuthConfig;
   limits: Limits;
-  fanOut: FanOutSettings & WorkerSettings & { fastPost: boolean; queueUrl: string | undefined };
+  fanOut: FanOutSettings & WorkerSettings & { queueUrl: string | undefined };
   publish: PublishSettings;
   /** Lambdas a handler starts itself: the Invoke API's endpoint and the functions' names. */
   functions: {
@@ -195,7 +193,6 @@ export function loadConfig(env: Env): Config {
     fanOut: {
       concurrency: e.FANOUT_CONCURRENCY,
       pageSize: e.FANOUT_PAGE_SIZE,
-      fastPost: e.MANAGEMENT_API_FAST_POST,
       queueUrl: e.FANOUT_QUEUE_URL,
       queueThreshold: e.FANOUT_QUEUE_THRESHOLD,
       quotaPerSecond: e.MANAGEMENT_API_QUOTA,

@@ -31,7 +31,6 @@ export const DEFAULTS = {
   MANAGEMENT_API_QUOTA: 10_000,
   /** Fan-out workers at once (the event source's maximum concurrency); each posts quota ÷ workers a second. */
   FANOUT_WORKERS: 10,
-  MANAGEMENT_API_FAST_POST: true,
   SENSOR_RETENTION_DAYS: 30,
   /** Longer than any publishing function's timeout (29 s): a publish unfinished after it has died. */
   IDEMPOTENCY_STALE_SECONDS: 60,

@@ -76,7 +76,6 @@ export function createRuntime(
       gateway = new ManagementApiGateway({
         endpoint,
         region: config.region,
-        fastPost: config.fanOut.fastPost,
         ...(credentials ? { credentials } : {}),
       });
       gateways.set(endpoint, gateway);

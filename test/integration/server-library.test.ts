@@ -1,4 +1,7 @@
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { createSwitchboard, ProtocolError, type Switchboard } from '../../server/index';
 import { clientPool, unique } from './support/client';
 import { shared, token } from './support/stack';
@@ -102,5 +105,42 @@ describe('createSwitchboard', () => {
     expect(await reject(switchboard.publishOrgEvent('a b', 'x', {}))).toMatchObject({
       code: 'INVALID_CHANNEL',
     });
+  });
+});
+
+describe('createSwitchboard without credentials', () => {
+  it('signs with what the SDK’s default chain finds: here a profile, which the Lambdas’ lean clients never read', async () => {
+    // A laptop's or a service's setup: a profile in a shared credentials file, no keys in the environment
+    // (empty: the lean clients' own fallback, the environment's keys, would fail).
+    const dir = mkdtempSync(path.join(tmpdir(), 'switchboard-profile-'));
+    const file = path.join(dir, 'credentials');
+    writeFileSync(
+      file,
+      `[switchboard-test]\naws_access_key_id = ${credentials.accessKeyId}\naws_secret_access_key = ${credentials.secretAccessKey}\n`,
+    );
+    vi.stubEnv('AWS_ACCESS_KEY_ID', '');
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', '');
+    vi.stubEnv('AWS_SHARED_CREDENTIALS_FILE', file);
+    vi.stubEnv('AWS_CONFIG_FILE', path.join(dir, 'config'));
+    vi.stubEnv('AWS_PROFILE', 'switchboard-test');
+    const library = createSwitchboard({
+      tableName: inject('tableName'),
+      callbackUrl,
+      endpoint: inject('dynamodbEndpoint'),
+    });
+    try {
+      const room = unique('room:');
+      const client = await clients.connect(wsUrl, { channels: [room] });
+      const sent = await library.publish(room, 'api_message', { message: 'from a profile' });
+      expect(sent).toMatchObject({ recipients: 1, delivered: 1, status: 'delivered' });
+      expect(await client.nextOfType('api_message')).toMatchObject({
+        id: sent.id,
+        message: 'from a profile',
+      });
+    } finally {
+      library.close();
+      vi.unstubAllEnvs();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { vi } from 'vitest';
 
 /**
  * An in-process stand-in for a WebSocket stage's Management API on a free loopback port: it records every
@@ -24,7 +25,8 @@ export interface ManagementApiStub {
   readonly endpoint: string;
   readonly server: http.Server;
   readonly requests: StubRequest[];
-  answer: (request: StubRequest) => StubAnswer;
+  /** The answer to a request; a promise delays it (a slow service). */
+  answer: (request: StubRequest) => StubAnswer | Promise<StubAnswer>;
   close(): Promise<void>;
 }
 
@@ -33,7 +35,7 @@ export async function startManagementApiStub(stage = 'prod'): Promise<Management
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
+    req.on('end', async () => {
       const request = {
         method: req.method ?? '',
         url: req.url ?? '',
@@ -41,7 +43,7 @@ export async function startManagementApiStub(stage = 'prod'): Promise<Management
         body: Buffer.concat(chunks).toString(),
       };
       requests.push(request);
-      const a = stub.answer(request);
+      const a = await stub.answer(request);
       res.writeHead(a.status, a.headers);
       res.end(a.body ?? '');
     });
@@ -52,7 +54,27 @@ export async function startManagementApiStub(stage = 'prod'): Promise<Management
     server,
     requests,
     answer: () => ({ status: 200 }),
-    close: () => new Promise<void>((r) => server.close(() => r())),
+    close: () =>
+      new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeAllConnections(); // kept-alive sockets of clients a test did not destroy
+      }),
+  };
+  return stub;
+}
+
+/**
+ * The stub as the stage of handlers built from an environment as a Lambda's are: with the keys a Lambda's
+ * role puts in its environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), which they sign with, until `close`.
+ */
+export async function startStageForLambdas(): Promise<ManagementApiStub> {
+  const stub = await startManagementApiStub();
+  vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIDEXAMPLE');
+  vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'secret');
+  const close = stub.close;
+  stub.close = async () => {
+    vi.unstubAllEnvs();
+    await close();
   };
   return stub;
 }

@@ -1,35 +1,22 @@
 import http from 'node:http';
 import https from 'node:https';
-import {
-  ApiGatewayManagementApiClient,
-  ApiGatewayManagementApiServiceException,
-  DeleteConnectionCommand,
-  ForbiddenException,
-  GetConnectionCommand,
-  GoneException,
-  LimitExceededException,
-  PayloadTooLargeException,
-  PostToConnectionCommand,
-} from '@aws-sdk/client-apigatewaymanagementapi';
 import type { ConnectionInfo } from '../../core/ports';
-import { type CredentialsProvider, PostSigner } from './post-signer';
+import { type Credentials, type CredentialsProvider, credentialsProvider } from '../aws/credentials';
+import { AwsHttpClient, type AwsResponse, type AwsServiceError, errorFromResponse } from '../aws/http';
+import { PostSigner } from './post-signer';
 
-export interface StaticCredentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken?: string;
-}
+/** Static keys (the local stack's): the base's `Credentials`, under the name the runtime and the server library export. */
+export type StaticCredentials = Credentials;
 
 export interface ManagementApiOptions {
   /** The stage's callback URL: https://{api-id}.execute-api.{region}.amazonaws.com/{stage}. */
   endpoint: string;
   region: string;
-  /** Explicit credentials (the local stack's dummy ones); the SDK's default chain when absent. */
-  credentials?: StaticCredentials | CredentialsProvider;
-  /** Post through the lean signed-request path (default) or through the SDK client. */
-  fastPost?: boolean;
-  /** An SDK client to use (tests inject one); built from the options when absent. */
-  client?: ApiGatewayManagementApiClient;
+  /**
+   * Explicit credentials (the local stack's dummy ones) or a provider of them (the server library's default
+   * chain); the environment's (a Lambda's role) when absent.
+   */
+  credentials?: StaticCredentials | CredentialsProvider | undefined;
   /**
    * Sockets open to the endpoint at most (default 1024). In AWS a container runs one invocation at a time,
    * which posts at most `FANOUT_CONCURRENCY` (64) at once, so the bound is never reached there. The local
@@ -43,91 +30,79 @@ export interface ManagementApiOptions {
 const POST_TIMEOUT_MS = 5_000;
 
 /**
- * The API Gateway Management API as the SDK speaks it (the Gateway port, ./gateway.ts, puts it in the
- * protocol's terms). GET and DELETE go through the SDK client. The post, the hot loop of every delivery,
- * goes through a lean path: one SigV4 signer reused (it caches the signing key), one keep-alive agent, no
- * middleware stack; its failures are the SDK's own exception classes, so callers cannot tell the two
- * paths apart (see bench/ for what each costs).
+ * The API Gateway Management API on signed HTTP requests, without the SDK: GET and DELETE of a connection
+ * through the lean AWS client (../aws/http.ts: SigV4, the SDK's standard retries); the post, the hot loop of
+ * every delivery, through its own path: one SigV4 signer reused (it caches the signing key), one keep-alive
+ * agent, no retry (core/delivery/post.ts retries as a delivery should). Every failure is an error shaped as
+ * the SDK's were (`name`: GoneException, LimitExceededException, …; `$metadata.httpStatusCode`), which
+ * isGoneError, isRetryable and httpStatusOf read; the Gateway port (./gateway.ts) puts them in the
+ * protocol's terms.
  */
 export class ManagementApiClient {
-  readonly client: ApiGatewayManagementApiClient;
-  readonly #fastPost: boolean;
   readonly #url: URL;
+  readonly #api: AwsHttpClient;
   readonly #signer: PostSigner;
   readonly #basePath: string;
   readonly #agent: http.Agent;
 
   constructor(options: ManagementApiOptions) {
     this.#url = new URL(options.endpoint.replace(/\/+$/, ''));
-    this.client =
-      options.client ??
-      new ApiGatewayManagementApiClient({
-        endpoint: this.#url.toString(),
-        region: options.region,
-        ...(options.credentials ? { credentials: options.credentials } : {}),
-      });
-    this.#fastPost = options.fastPost ?? true;
-    const credentials = options.credentials;
-    this.#signer = new PostSigner(
-      options.region,
-      'execute-api',
-      typeof credentials === 'function'
-        ? credentials
-        : credentials
-          ? async () => credentials
-          : () => this.client.config.credentials(),
-    );
+    const credentials = credentialsProvider(options.credentials);
+    this.#api = new AwsHttpClient({
+      endpoint: this.#url.toString(),
+      region: options.region,
+      service: 'execute-api',
+      credentials,
+    });
+    this.#signer = new PostSigner(options.region, 'execute-api', credentials);
     this.#basePath = this.#url.pathname === '/' ? '' : this.#url.pathname;
     const Agent = this.#url.protocol === 'https:' ? https.Agent : http.Agent;
     this.#agent = new Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 1024 });
   }
 
   async post(connectionId: string, data: Uint8Array): Promise<void> {
-    if (!this.#fastPost) {
-      await this.client.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: data }));
-      return;
-    }
-    const path = `${this.#basePath}/@connections/${encodeURIComponent(connectionId)}`;
+    const path = `${this.#basePath}${connectionPath(connectionId)}`;
     const headers = await this.#signer.sign(this.#url.host, path, data);
     const answer = await this.#send(path, headers, data);
     if (answer.status >= 200 && answer.status < 300) return;
-    throw toSdkError(answer.status, answer.body, answer.headers);
+    throw managementApiError(answer);
   }
 
+  /** DELETE: true once closed, false when it was gone already. */
   async close(connectionId: string): Promise<boolean> {
-    try {
-      await this.client.send(new DeleteConnectionCommand({ ConnectionId: connectionId }));
-      return true;
-    } catch (error) {
-      if (isGoneError(error)) return false;
-      throw error;
-    }
+    const answer = await this.#api.request({ method: 'DELETE', path: connectionPath(connectionId) });
+    if (answer.status >= 200 && answer.status < 300) return true;
+    const error = managementApiError(answer);
+    if (isGoneError(error)) return false;
+    throw error;
   }
 
+  /** GET: the connection's times and source IP, null when it is gone. */
   async info(connectionId: string): Promise<ConnectionInfo | null> {
-    try {
-      const out = await this.client.send(new GetConnectionCommand({ ConnectionId: connectionId }));
-      return {
-        connectedAt: out.ConnectedAt?.toISOString(),
-        lastActiveAt: out.LastActiveAt?.toISOString(),
-        sourceIp: out.Identity?.SourceIp,
-      };
-    } catch (error) {
+    const answer = await this.#api.request({ method: 'GET', path: connectionPath(connectionId) });
+    if (answer.status < 200 || answer.status >= 300) {
+      const error = managementApiError(answer);
       if (isGoneError(error)) return null;
       throw error;
     }
+    const out = JSON.parse(answer.body.toString('utf8')) as {
+      connectedAt?: unknown;
+      lastActiveAt?: unknown;
+      identity?: { sourceIp?: unknown };
+    };
+    return {
+      connectedAt: isoTime(out.connectedAt),
+      lastActiveAt: isoTime(out.lastActiveAt),
+      sourceIp: typeof out.identity?.sourceIp === 'string' ? out.identity.sourceIp : undefined,
+    };
   }
 
   destroy(): void {
     this.#agent.destroy();
-    this.client.destroy();
+    this.#api.destroy();
   }
 
-  #send(
-    path: string,
-    headers: Record<string, string>,
-    data: Uint8Array,
-  ): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
+  #send(path: string, headers: Record<string, string>, data: Uint8Array): Promise<AwsResponse> {
     const url = this.#url;
     const transport = url.protocol === 'https:' ? https : http;
     return new Promise((resolve, reject) => {
@@ -145,18 +120,16 @@ export class ManagementApiClient {
           // A success has an empty body: nothing to collect, but it must be drained for keep-alive.
           if (res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300) {
             res.resume();
-            res.on('end', () => resolve({ status: res.statusCode ?? 0, body: '', headers: res.headers }));
+            res.on('end', () =>
+              resolve({ status: res.statusCode ?? 0, body: Buffer.alloc(0), headers: res.headers }),
+            );
             res.on('error', reject);
             return;
           }
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () =>
-            resolve({
-              status: res.statusCode ?? 0,
-              body: Buffer.concat(chunks).toString('utf8'),
-              headers: res.headers,
-            }),
+            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), headers: res.headers }),
           );
           res.on('error', reject);
         },
@@ -168,31 +141,35 @@ export class ManagementApiClient {
   }
 }
 
-/** The same exception classes, names and `$metadata` the SDK gives for these answers. */
-function toSdkError(status: number, body: string, headers: http.IncomingHttpHeaders): Error {
-  let message = `HTTP ${status}`;
-  try {
-    const parsed = JSON.parse(body) as { message?: unknown; Message?: unknown };
-    const m = parsed.message ?? parsed.Message;
-    if (typeof m === 'string') message = m;
-  } catch {
-    // not JSON: keep the status line
-  }
-  const requestId = headers['x-amzn-requestid'];
-  const opts = {
-    message,
-    $metadata: { httpStatusCode: status, ...(typeof requestId === 'string' ? { requestId } : {}) },
-  };
-  const type = String(headers['x-amzn-errortype'] ?? '').split(':')[0];
-  if (status === 410 || type === 'GoneException') return new GoneException(opts);
-  if (status === 429 || type === 'LimitExceededException') return new LimitExceededException(opts);
-  if (status === 413 || type === 'PayloadTooLargeException') return new PayloadTooLargeException(opts);
-  if (status === 403 || type === 'ForbiddenException') return new ForbiddenException(opts);
-  return new ApiGatewayManagementApiServiceException({
-    name: type || (status >= 500 ? 'InternalServerError' : 'UnknownError'),
-    $fault: status >= 500 ? 'server' : 'client',
-    ...opts,
-  });
+/** `/@connections/{id}`, the id URL-encoded once (the stage's path goes before it). */
+const connectionPath = (connectionId: string): string => `/@connections/${encodeURIComponent(connectionId)}`;
+
+/** The Management API's date-time (ISO 8601; epoch seconds read too) as an ISO string. */
+function isoTime(value: unknown): string | undefined {
+  if (typeof value === 'string') return new Date(value).toISOString();
+  if (typeof value === 'number') return new Date(value * 1000).toISOString();
+  return undefined;
+}
+
+/** The names the SDK's model gives these statuses, whatever x-amzn-errortype says. */
+const ERROR_BY_STATUS: Readonly<Record<number, string>> = {
+  410: 'GoneException',
+  429: 'LimitExceededException',
+  413: 'PayloadTooLargeException',
+  403: 'ForbiddenException',
+};
+
+/**
+ * The error of an answer, named as the SDK named it: the model's exception for its status, else the type
+ * in x-amzn-errortype, else InternalServerError (5xx) or UnknownError.
+ */
+function managementApiError(answer: AwsResponse): AwsServiceError {
+  const error = errorFromResponse(answer);
+  const type = String(answer.headers['x-amzn-errortype'] ?? '').split(':')[0];
+  error.name =
+    ERROR_BY_STATUS[answer.status] ??
+    (type || (answer.status >= 500 ? 'InternalServerError' : 'UnknownError'));
+  return error;
 }
 
 interface SdkErrorShape {
@@ -205,7 +182,7 @@ const statusOf = (error: unknown): number | undefined => {
   return typeof s === 'number' ? s : undefined;
 };
 
-/** The SDK v3 says "gone" by its error's name or its HTTP status, never by a `statusCode` field. */
+/** An AWS error says "gone" by its name or its HTTP status, never by a `statusCode` field. */
 export function isGoneError(error: unknown): boolean {
   return (error as SdkErrorShape | null)?.name === 'GoneException' || statusOf(error) === 410;
 }
@@ -225,5 +202,5 @@ export function isRetryable(error: unknown): boolean {
   return error instanceof Error && /ECONNRESET|ETIMEDOUT|EPIPE|socket hang up/i.test(error.message);
 }
 
-/** The HTTP status the SDK error carries, where it has one. */
+/** The HTTP status an AWS error carries, where it has one. */
 export const httpStatusOf = statusOf;

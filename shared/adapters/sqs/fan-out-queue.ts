@@ -1,36 +1,45 @@
-import type { SQSClient } from '@aws-sdk/client-sqs';
 import { FAN_OUT_MESSAGE_MAX_BYTES, type FanOutQueue } from '../../core/ports';
 import type { CredentialsProvider } from '../aws/credentials';
+import { AwsJsonClient } from '../aws/json-protocol';
 import type { StaticCredentials } from '../management-api/client';
 
 export interface SqsFanOutQueueOptions {
-  /** The queue's URL; the SDK sends to its host (in AWS sqs.{region}.amazonaws.com, locally the emulator). */
+  /** The queue's URL; requests go to its origin (in AWS sqs.{region}.amazonaws.com, locally the emulator). */
   queueUrl: string;
   region: string;
-  /** Explicit credentials (the local stack's); the SDK's default chain when absent. */
-  credentials?: StaticCredentials | CredentialsProvider;
-  /** An SDK client to use (tests inject one); built on the first send when absent. */
-  client?: SQSClient;
+  /** Explicit credentials (the local stack's) or a provider; the environment's (a Lambda's role) when absent. */
+  credentials?: StaticCredentials | CredentialsProvider | undefined;
 }
 
 /** SendMessageBatch takes at most 10 entries, 256 KiB in all. */
 const MAX_ENTRIES = 10;
 /** Requests in flight at once for one `send`. */
 const REQUESTS_IN_FLIGHT = 4;
-/** Tries of an entry SQS failed on its side (the SDK has retried the request itself already). */
+/** Tries of an entry SQS failed on its side (the request itself has been retried already, ../aws/http.ts). */
 const ENTRY_ATTEMPTS = 3;
 
+interface BatchEntry {
+  Id: string;
+  MessageBody: string;
+  DelaySeconds?: number;
+}
+
+/** SendMessageBatch's answer, as far as it is read here. */
+interface SendMessageBatchResult {
+  Successful?: { Id: string }[];
+  Failed?: { Id: string; SenderFault: boolean; Code: string; Message?: string }[];
+}
+
 /**
- * The fan-out queue on SQS: SendMessageBatch, as few requests as the limits allow, and the entries SQS
- * reports failed on its side sent again. The SDK is loaded on the first send: most invocations of a
- * publishing function never queue anything, and need not pay for loading the SQS client when they start.
+ * The fan-out queue on SQS: SendMessageBatch (AWS JSON 1.0, `AmazonSQS.SendMessageBatch`, one signed
+ * request: no SDK), as few requests as the limits allow, and the entries SQS reports failed on its side
+ * sent again. The client is made on the first send: most invocations of a publishing function never queue
+ * anything.
  */
 export class SqsFanOutQueue implements FanOutQueue {
-  #client: Promise<SQSClient> | undefined;
+  #client: AwsJsonClient | undefined;
 
-  constructor(private readonly options: SqsFanOutQueueOptions) {
-    if (options.client) this.#client = Promise.resolve(options.client);
-  }
+  constructor(private readonly options: SqsFanOutQueueOptions) {}
 
   async send(bodies: readonly string[], options: { delaySeconds?: number } = {}): Promise<void> {
     const batches = batchesOf(bodies);
@@ -42,21 +51,21 @@ export class SqsFanOutQueue implements FanOutQueue {
   }
 
   destroy(): void {
-    void this.#client?.then((client) => client.destroy());
+    this.#client?.destroy();
   }
 
   async #sendBatch(bodies: readonly string[], delaySeconds: number | undefined): Promise<void> {
-    const { SendMessageBatchCommand } = await import('@aws-sdk/client-sqs');
-    const client = await this.#sqs();
-    let entries = bodies.map((body, i) => ({
+    const client = this.#sqs();
+    let entries: BatchEntry[] = bodies.map((body, i) => ({
       Id: String(i),
       MessageBody: body,
       ...(delaySeconds ? { DelaySeconds: delaySeconds } : {}),
     }));
     for (let attempt = 1; ; attempt++) {
-      const out = await client.send(
-        new SendMessageBatchCommand({ QueueUrl: this.options.queueUrl, Entries: entries }),
-      );
+      const out = await client.call<SendMessageBatchResult>('SendMessageBatch', {
+        QueueUrl: this.options.queueUrl,
+        Entries: entries,
+      });
       const failed = out.Failed ?? [];
       if (failed.length === 0) return;
       const refused = failed.filter((f) => f.SenderFault);
@@ -71,17 +80,15 @@ export class SqsFanOutQueue implements FanOutQueue {
     }
   }
 
-  #sqs(): Promise<SQSClient> {
-    this.#client ??= import('@aws-sdk/client-sqs').then(
-      ({ SQSClient }) =>
-        new SQSClient({
-          region: this.options.region,
-          // The queue URL's host: AWS's regional endpoint, or the local stack's emulation (said explicitly,
-          // the SDK would warn on every client that the URL's host differs from the region's endpoint).
-          endpoint: new URL(this.options.queueUrl).origin,
-          ...(this.options.credentials ? { credentials: this.options.credentials } : {}),
-        }),
-    );
+  #sqs(): AwsJsonClient {
+    const { queueUrl, region, credentials } = this.options;
+    this.#client ??= new AwsJsonClient({
+      endpoint: new URL(queueUrl).origin,
+      region,
+      service: 'sqs',
+      targetPrefix: 'AmazonSQS',
+      ...(credentials ? { credentials } : {}),
+    });
     return this.#client;
   }
 }

@@ -1,11 +1,5 @@
-import {
-  ApiGatewayManagementApiClient,
-  DeleteConnectionCommand,
-  GetConnectionCommand,
-  GoneException,
-} from '@aws-sdk/client-apigatewaymanagementapi';
-import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { AwsServiceError } from '../../../shared/adapters/aws/http';
 import {
   isGoneError,
   isRetryable,
@@ -14,11 +8,13 @@ import {
 import { ManagementApiGateway } from '../../../shared/adapters/management-api/gateway';
 import { GatewayError } from '../../../shared/core/ports';
 import { type ManagementApiStub, startManagementApiStub } from '../../support/management-api-stub';
+import { expectSignedBy } from '../../support/sigv4-check';
 
 /**
- * The lean post path against an in-process stub of the Management API: the request it sends, and the SDK
- * error shapes it turns answers into; then the Gateway port, which turns those into the protocol's terms.
- * (The local stack's emulator runs the same path for real.)
+ * The Management API client against an in-process stub of the Management API (a loopback server): the
+ * requests it sends (signed as the SDK's signer signs them), the SDK's error shapes it turns answers into,
+ * GET and DELETE with the SDK's retries; then the Gateway port, which turns those into the protocol's
+ * terms. (The local stack's emulator runs the same paths for real.)
  */
 let stub: ManagementApiStub;
 let endpoint: string;
@@ -36,7 +32,8 @@ const answer = (a: ManagementApiStub['answer']) => {
   stub.answer = a;
 };
 
-const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' };
+const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret', sessionToken: 'token/+=' };
+const scope = { region: 'eu-west-1', service: 'execute-api', credentials };
 const client = () => new ManagementApiClient({ endpoint, region: 'eu-west-1', credentials });
 const gateway = () => new ManagementApiGateway({ endpoint, region: 'eu-west-1', credentials });
 
@@ -54,6 +51,17 @@ describe('the lean post path', () => {
       /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/execute-api\/aws4_request, SignedHeaders=.*host.*, Signature=[0-9a-f]{64}$/,
     );
     expect(req?.headers['x-amz-date']).toMatch(/^\d{8}T\d{6}Z$/);
+    await expectSignedBy(req!, scope);
+  });
+
+  it('posts once: a 429 is the caller’s to retry (core/delivery/post.ts), not the client’s', async () => {
+    answer(() => ({ status: 429, headers: { 'x-amzn-errortype': 'LimitExceededException' }, body: '{}' }));
+    const gw = client();
+    const error = await gw.post('c1', new Uint8Array([1])).catch((e: unknown) => e);
+    gw.destroy();
+    expect(error).toMatchObject({ name: 'LimitExceededException', $metadata: { httpStatusCode: 429 } });
+    expect(isRetryable(error)).toBe(true);
+    expect(seen()).toHaveLength(1);
   });
 
   it('reuses one keep-alive socket for consecutive posts', async () => {
@@ -122,45 +130,121 @@ describe('the Gateway port', () => {
   );
 });
 
-describe('GET and DELETE through the SDK client', () => {
-  const mgmt = mockClient(ApiGatewayManagementApiClient);
-  afterEach(() => mgmt.reset());
-  const gone = () => new GoneException({ message: 'gone', $metadata: { httpStatusCode: 410 } });
+describe('GET and DELETE', () => {
+  const connectionJson = JSON.stringify({
+    connectedAt: '2026-11-23T10:00:00Z',
+    identity: { sourceIp: '1.2.3.4', userAgent: 'ua' },
+    lastActiveAt: '2026-11-23T10:05:30.250Z',
+  });
+  const gone = { status: 410, headers: { 'x-amzn-errortype': 'GoneException' }, body: '{"message":"Gone"}' };
 
-  it('reads a connection, and null when it is gone', async () => {
-    mgmt
-      .on(GetConnectionCommand, { ConnectionId: 'alive' })
-      .resolves({
-        ConnectedAt: new Date('2026-11-23T10:00:00Z'),
-        Identity: { SourceIp: '1.2.3.4', UserAgent: 'ua' },
-      })
-      .on(GetConnectionCommand, { ConnectionId: 'dead' })
-      .rejects(gone());
+  it('reads a connection with a signed GET /{stage}/@connections/{id}, and null when it is gone', async () => {
+    answer((req) =>
+      req.url.endsWith('/alive%2B%3D')
+        ? { status: 200, headers: { 'content-type': 'application/json' }, body: connectionJson }
+        : gone,
+    );
     const gw = gateway();
-    expect(await gw.info('alive')).toEqual({
+    expect(await gw.info('alive+=')).toEqual({
       connectedAt: '2026-11-23T10:00:00.000Z',
-      lastActiveAt: undefined,
+      lastActiveAt: '2026-11-23T10:05:30.250Z',
       sourceIp: '1.2.3.4',
     });
     expect(await gw.info('dead')).toBeNull();
+    gw.destroy();
+    expect(seen().map((r) => `${r.method} ${r.url}`)).toEqual([
+      'GET /prod/@connections/alive%2B%3D',
+      'GET /prod/@connections/dead',
+    ]);
+    for (const req of seen()) await expectSignedBy(req, scope);
+    expect(seen()[0]?.headers['x-amz-security-token']).toBe('token/+=');
   });
 
-  it('closes a connection, resolving false when it was gone already', async () => {
-    // General behaviour first: aws-sdk-client-mock lets a later, more specific matcher take precedence.
-    mgmt
-      .on(DeleteConnectionCommand)
-      .rejects(gone())
-      .on(DeleteConnectionCommand, { ConnectionId: 'alive' })
-      .resolves({});
+  it('reads what the answer has: no lastActiveAt, no identity', async () => {
+    answer(() => ({ status: 200, body: '{"connectedAt":"2026-11-23T10:00:00Z"}' }));
+    const gw = gateway();
+    expect(await gw.info('c1')).toEqual({
+      connectedAt: '2026-11-23T10:00:00.000Z',
+      lastActiveAt: undefined,
+      sourceIp: undefined,
+    });
+    gw.destroy();
+  });
+
+  it('closes a connection with a signed DELETE (204), resolving false when it was gone already', async () => {
+    answer((req) => (req.url.endsWith('/alive') ? { status: 204 } : gone));
     const gw = gateway();
     expect(await gw.close('alive')).toBe(true);
     expect(await gw.close('dead')).toBe(false);
+    gw.destroy();
+    expect(seen().map((r) => `${r.method} ${r.url}`)).toEqual([
+      'DELETE /prod/@connections/alive',
+      'DELETE /prod/@connections/dead',
+    ]);
+    for (const req of seen()) await expectSignedBy(req, scope);
+  });
+
+  it.each([
+    [403, 'ForbiddenException', { 'x-amzn-errortype': 'ForbiddenException' }],
+    [403, 'ForbiddenException', {}],
+    [413, 'PayloadTooLargeException', {}],
+    [400, 'BadRequestException', { 'x-amzn-errortype': 'BadRequestException:http://internal' }],
+  ])('throws HTTP %i as the SDK error %s, with $metadata, and tries once', async (status, name, headers) => {
+    answer(() => ({
+      status,
+      headers: { 'x-amzn-RequestId': 'req-1', ...headers },
+      body: '{"message":"nope"}',
+    }));
+    const gw = gateway();
+    for (const call of [() => gw.info('c1'), () => gw.close('c1')]) {
+      const error = await call().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(AwsServiceError);
+      expect(error).toMatchObject({
+        name,
+        message: 'nope',
+        $fault: 'client',
+        $metadata: { httpStatusCode: status, requestId: 'req-1' },
+      });
+      expect(isGoneError(error)).toBe(false);
+      expect(isRetryable(error)).toBe(false);
+    }
+    gw.destroy();
+    expect(seen()).toHaveLength(2);
+  });
+
+  it('tries again after a 429, as the SDK’s standard mode does', async () => {
+    let calls = 0;
+    answer(() =>
+      ++calls === 1
+        ? { status: 429, headers: { 'x-amzn-errortype': 'LimitExceededException' }, body: '{}' }
+        : { status: 204 },
+    );
+    const gw = gateway();
+    expect(await gw.close('c1')).toBe(true);
+    gw.destroy();
+    expect(seen().map((r) => r.method)).toEqual(['DELETE', 'DELETE']);
+    for (const req of seen()) await expectSignedBy(req, scope);
+  });
+
+  it('gives up after 3 attempts of a 5xx, with the last answer’s error', async () => {
+    answer(() => ({ status: 503, body: '{"message":"busy"}' }));
+    const gw = gateway();
+    const error = await gw.info('c1').catch((e: unknown) => e);
+    gw.destroy();
+    expect(error).toMatchObject({
+      name: 'InternalServerError',
+      message: 'busy',
+      $fault: 'server',
+      $metadata: { httpStatusCode: 503, attempts: 3 },
+    });
+    expect(isRetryable(error)).toBe(true);
+    expect(seen()).toHaveLength(3);
   });
 });
 
-describe('how an SDK v3 error is read', () => {
+describe('how an AWS error is read', () => {
   it.each([
-    ['GoneException by name', new GoneException({ message: 'x', $metadata: {} }), true],
+    ['GoneException by name', new AwsServiceError('GoneException', 'x', 'client', {}), true],
     [
       'any error with $metadata.httpStatusCode 410',
       { name: 'Whatever', $metadata: { httpStatusCode: 410 } },

@@ -30,7 +30,6 @@ describe('the configuration', () => {
     expect(c.fanOut).toEqual({
       concurrency: DEFAULTS.FANOUT_CONCURRENCY,
       pageSize: DEFAULTS.FANOUT_PAGE_SIZE,
-      fastPost: DEFAULTS.MANAGEMENT_API_FAST_POST,
       queueUrl: undefined,
       queueThreshold: DEFAULTS.FANOUT_QUEUE_THRESHOLD,
       quotaPerSecond: DEFAULTS.MANAGEMENT_API_QUOTA,

@@ -1,10 +1,4 @@
-import {
-  ApiGatewayManagementApiClient,
-  GoneException,
-  PostToConnectionCommand,
-} from '@aws-sdk/client-apigatewaymanagementapi';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DynamoConnectionStore } from '../../../shared/adapters/dynamo/connection-store';
 import {
   DeleteCommand,
@@ -18,6 +12,7 @@ import { CONNECTING_GRACE_MS } from '../../../shared/core/delivery/post';
 import { GatewayError } from '../../../shared/core/ports';
 import { mockDocumentClient, stubbedDocumentClient } from '../../support/dynamo-mock';
 import { FakeClock, FakeConnectionStore, FakeGateway, FakeMetrics, MemoryLog } from '../../support/fakes';
+import { type ManagementApiStub, postedTo, startManagementApiStub } from '../../support/management-api-stub';
 
 const CHANNEL = 'room:big';
 const TOTAL = 2_500;
@@ -27,11 +22,16 @@ const ids = Array.from({ length: TOTAL }, (_, i) => `conn-${String(i).padStart(4
 const goneIds = new Set(ids.filter((_, i) => i % 10 === 7)); // 250 sockets died without $disconnect
 
 const ddb = mockDocumentClient();
-const mgmt = mockClient(ApiGatewayManagementApiClient);
+/** The stage's Management API: a loopback server answering posts as API Gateway does. */
+let mgmt: ManagementApiStub;
+beforeAll(async () => {
+  mgmt = await startManagementApiStub();
+});
+afterAll(() => mgmt.close());
 
 afterEach(() => {
   ddb.reset();
-  mgmt.reset();
+  mgmt.requests.length = 0;
 });
 
 /** The subscription partition as DynamoDB pages it: `Limit` items per page, LastEvaluatedKey between. */
@@ -76,30 +76,35 @@ function deletedKeys(): string[] {
 describe('When 2,500 subscribers over three Query pages get one frame and 250 of them are gone', () => {
   it('posts each live one once, removes exactly the gone ones with their subscriptions, within the concurrency bound', async () => {
     serveSubscriberPages();
-    let inFlight = 0;
-    let maxInFlight = 0;
-    const payloads = new Set<unknown>();
-    const postedTo: string[] = [];
-    mgmt.on(PostToConnectionCommand).callsFake(async (input: { ConnectionId: string; Data: Uint8Array }) => {
-      inFlight++;
-      maxInFlight = Math.max(maxInFlight, inFlight);
-      payloads.add(input.Data);
-      await new Promise((r) => setTimeout(r, 1));
-      inFlight--;
-      if (goneIds.has(input.ConnectionId)) {
-        throw new GoneException({ message: 'gone', $metadata: { httpStatusCode: 410 } });
-      }
-      postedTo.push(input.ConnectionId);
-      return {};
-    });
+    // API Gateway: 410 GoneException for a connection that is gone, 200 otherwise, each after a moment.
+    mgmt.answer = async (req) => {
+      await new Promise((r) => setTimeout(r, 2));
+      return goneIds.has(postedTo(req) ?? '')
+        ? { status: 410, headers: { 'x-amzn-errortype': 'GoneException' }, body: '{"message":"Gone"}' }
+        : { status: 200 };
+    };
 
     const clock = new FakeClock();
     const store = new DynamoConnectionStore(stubbedDocumentClient(), 'table', clock, () => 1);
     const gateway = new ManagementApiGateway({
-      endpoint: 'https://abc.execute-api.us-east-1.amazonaws.com/prod',
+      endpoint: mgmt.endpoint,
       region: 'us-east-1',
-      fastPost: false, // through the SDK client: the SDK's own GoneException is what the gateway reads
-      client: new ApiGatewayManagementApiClient({ region: 'us-east-1' }),
+      credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
+    });
+    // What the gateway hands its client: how many posts are in flight, and which bytes.
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const payloads = new Set<unknown>();
+    const post = gateway.client.post.bind(gateway.client);
+    vi.spyOn(gateway.client, 'post').mockImplementation(async (connectionId, data) => {
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      payloads.add(data);
+      try {
+        await post(connectionId, data);
+      } finally {
+        inFlight--;
+      }
     });
     const payload = new TextEncoder().encode(JSON.stringify({ type: 'publication', channel: CHANNEL }));
 
@@ -116,14 +121,16 @@ describe('When 2,500 subscribers over three Query pages get one frame and 250 of
       },
       [{ channel: CHANNEL, payload }],
     );
+    gateway.destroy();
 
     expect(ddb.commandCalls(QueryCommand)).toHaveLength(3);
     expect(result).toEqual({ recipients: TOTAL, delivered: TOTAL - 250, gone: 250, failed: 0, queued: 0 });
     // The metrics of the fan-out are its report's counts, once (a failed post would be FailedPosts).
     expect(metrics.totals).toEqual({ Deliveries: TOTAL - 250, GoneConnections: 250 });
     expect(metrics.samples.FanOutDuration).toHaveLength(1);
-    expect(postedTo.sort()).toEqual(ids.filter((id) => !goneIds.has(id)).sort());
-    expect(new Set(postedTo).size).toBe(postedTo.length);
+    const posted = mgmt.requests.map(postedTo);
+    expect(posted.sort()).toEqual([...ids].sort()); // each once, the gone ones included (they answered 410)
+    expect(new Set(mgmt.requests.map((r) => r.body))).toEqual(new Set([new TextDecoder().decode(payload)]));
     expect(maxInFlight).toBeLessThanOrEqual(CONCURRENCY);
     expect(maxInFlight).toBe(CONCURRENCY); // the bound was actually reached: the test could fail
     expect(payloads.size).toBe(1); // one serialized frame, the same bytes for every post

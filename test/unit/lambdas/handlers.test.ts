@@ -1,10 +1,4 @@
-import {
-  ApiGatewayManagementApiClient,
-  DeleteConnectionCommand,
-  PostToConnectionCommand,
-} from '@aws-sdk/client-apigatewaymanagementapi';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as channels from '../../../lambdas/http-channels';
 import * as health from '../../../lambdas/http-health';
 import * as httpPublish from '../../../lambdas/http-publish';
@@ -26,32 +20,36 @@ import type { AfterConnectStarter } from '../../../shared/core/after-connect';
 import { shardOf } from '../../../shared/core/channels';
 import { conditionalCheckFailed, mockDocumentClient } from '../../support/dynamo-mock';
 import { httpEvent, wsEvent } from '../../support/events';
+import { type ManagementApiStub, postedTo, startStageForLambdas } from '../../support/management-api-stub';
 import { AUDIENCE, ISSUER, testIssuer } from '../../support/tokens';
 import { user } from '../../support/world';
 
 const ddb = mockDocumentClient();
-const mgmt = mockClient(ApiGatewayManagementApiClient);
+/** The stage's Management API: a loopback server that answers 200 to every call and records it. */
+let mgmt: ManagementApiStub;
 afterEach(() => {
   ddb.reset();
-  mgmt.reset();
+  mgmt.requests.length = 0;
 });
+afterAll(() => mgmt.close());
+/** The frames posted to connections, in order. */
+const posted = () => mgmt.requests.filter((r) => postedTo(r) !== null).map((r) => r.body);
 
 let issuer: Awaited<ReturnType<typeof testIssuer>>;
 let env: Env;
 beforeAll(async () => {
   issuer = await testIssuer();
+  mgmt = await startStageForLambdas();
   env = {
     TABLE_NAME: 'unit-test',
-    WS_CALLBACK_URL: 'https://abc123.execute-api.us-east-1.amazonaws.com/prod',
-    MANAGEMENT_API_FAST_POST: 'false', // posts through the SDK client, which aws-sdk-client-mock intercepts
-    // (test/unit/lambdas/ws-message.test.ts runs the lean post path against a stub server instead)
+    WS_CALLBACK_URL: mgmt.endpoint,
     JWT_ISSUER: ISSUER,
     JWT_AUDIENCE: AUDIENCE,
     JWT_JWKS: JSON.stringify(issuer.jwks),
   };
 });
 
-/** Each Lambda module's handler, made from a runtime of `env` with the real adapters (the SDK is mocked). */
+/** Each Lambda module's handler, made from a runtime of `env` with the real adapters (our DynamoDB client's send is mocked). */
 const connectHandler = (e: WsEvent, context?: { getRemainingTimeInMillis(): number }) =>
   wsConnect.makeHandler(createRuntime(env))(e, context);
 const disconnectHandler = (e: WsEvent) => wsDisconnect.makeHandler(createRuntime(env))(e);
@@ -187,7 +185,7 @@ describe('ws-message', () => {
     ddb.on(UpdateCommand).resolves({ Attributes: { n: 1 } });
     const result = await messageHandler(wsEvent('ping', { body: '{"type":"ping","timestamp":"t1"}' }));
     expect(result).toEqual({ statusCode: 200, body: '{"type":"pong","timestamp":"t1"}' });
-    expect(mgmt.commandCalls(PostToConnectionCommand)).toHaveLength(0);
+    expect(posted()).toHaveLength(0);
   });
 
   it('posts all replies but the last in order and returns the last as the route response', async () => {
@@ -203,14 +201,10 @@ describe('ws-message', () => {
         { seq: 2, frame: '{"type":"publication","seq":2}' },
       ],
     });
-    mgmt.on(PostToConnectionCommand).resolves({});
     const result = await messageHandler(
       wsEvent('subscribe', { body: '{"type":"subscribe","channel":"room:r","since":0}' }),
     );
-    const posted = mgmt
-      .commandCalls(PostToConnectionCommand)
-      .map((c) => new TextDecoder().decode(c.args[0].input.Data as Uint8Array));
-    expect(posted).toEqual([
+    expect(posted()).toEqual([
       '{"type":"subscribed","channel":"room:r","seq":2,"recovered":true}',
       '{"type":"publication","seq":1}',
     ]);
@@ -218,19 +212,16 @@ describe('ws-message', () => {
   });
 
   it('answers an expired token with UNAUTHORIZED, then closes the connection', async () => {
-    mgmt.on(PostToConnectionCommand).resolves({});
-    mgmt.on(DeleteConnectionCommand).resolves({});
     const expired = user('alice', { exp: Math.floor(Date.now() / 1000) - 3600 });
     const result = await messageHandler(wsEvent('ping', { body: '{"type":"ping"}' }, expired));
     expect(result).toEqual({ statusCode: 200 });
-    const posted = mgmt.commandCalls(PostToConnectionCommand)[0]?.args[0].input.Data as Uint8Array;
-    expect(JSON.parse(new TextDecoder().decode(posted))).toMatchObject({
+    expect(JSON.parse(posted()[0] ?? '')).toMatchObject({
       type: 'error',
       code: 'UNAUTHORIZED',
     });
-    expect(mgmt.commandCalls(DeleteConnectionCommand)[0]?.args[0].input).toEqual({
-      ConnectionId: 'L0SM9cOFvHcCIhw=',
-    });
+    expect(mgmt.requests.filter((r) => r.method === 'DELETE').map((r) => r.url)).toEqual([
+      '/prod/@connections/L0SM9cOFvHcCIhw%3D',
+    ]);
   });
 
   it('answers a frame that is not JSON with INVALID_JSON', async () => {
@@ -260,7 +251,6 @@ describe('HTTP handlers', () => {
         { connectionId: 'c2', expiresAt: 4e9 },
       ],
     });
-    mgmt.on(PostToConnectionCommand).resolves({});
     const event = httpEvent(
       'POST /v1/publish',
       {
@@ -275,11 +265,7 @@ describe('HTTP handlers', () => {
     const result = await publishHandler(event);
     expect(result.statusCode).toBe(202);
     expect(JSON.parse(result.body ?? '')).toMatchObject({ recipients: 2, delivered: 2, gone: 0 });
-    const frame = JSON.parse(
-      new TextDecoder().decode(
-        mgmt.commandCalls(PostToConnectionCommand)[0]?.args[0].input.Data as Uint8Array,
-      ),
-    );
+    const frame = JSON.parse(posted()[0] ?? '');
     // data's fields are spread into the frame, but cannot override the envelope
     expect(frame).toMatchObject({ type: 'api_message', channel: 'room:lobby', seq: 1, message: 'hi' });
   });
@@ -309,7 +295,7 @@ describe('HTTP handlers', () => {
     const problem = JSON.parse(result.body ?? '');
     expect(problem).toMatchObject({ status, code, type: expect.stringMatching(/^urn:switchboard:problem:/) });
     expect(problem.detail).toEqual(expect.any(String));
-    expect(mgmt.commandCalls(PostToConnectionCommand)).toHaveLength(0);
+    expect(posted()).toHaveLength(0);
   });
 
   it('POST /v1/publish refuses a token without the publish scope (the authorizer already should have)', async () => {
@@ -340,7 +326,7 @@ describe('HTTP handlers', () => {
     expect(result.statusCode).toBe(202);
     expect(JSON.parse(result.body ?? '')).toEqual(first.body);
     expect(result.headers?.['idempotent-replayed']).toBe('true');
-    expect(mgmt.commandCalls(PostToConnectionCommand)).toHaveLength(0);
+    expect(posted()).toHaveLength(0);
     expect(ddb.commandCalls(QueryCommand)).toHaveLength(0);
   });
 

@@ -1,9 +1,4 @@
-import {
-  ApiGatewayManagementApiClient,
-  PostToConnectionCommand,
-} from '@aws-sdk/client-apigatewaymanagementapi';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as channels from '../../../lambdas/http-channels';
 import * as chats from '../../../lambdas/http-chats';
 import {
@@ -19,21 +14,26 @@ import type { HttpEvent } from '../../../shared/app/events';
 import { createRuntime } from '../../../shared/app/runtime';
 import { mockDocumentClient } from '../../support/dynamo-mock';
 import { httpEvent } from '../../support/events';
+import { type ManagementApiStub, postedTo, startStageForLambdas } from '../../support/management-api-stub';
 import { UNIT_AUTH_ENV, unitToken } from '../../support/tokens';
 
 const ddb = mockDocumentClient();
-const mgmt = mockClient(ApiGatewayManagementApiClient);
+/** The stage's Management API: a loopback server that answers 200 to every post and records it. */
+let mgmt: ManagementApiStub;
+let env: Env;
+beforeAll(async () => {
+  mgmt = await startStageForLambdas();
+  env = {
+    TABLE_NAME: 'unit-chats',
+    WS_CALLBACK_URL: mgmt.endpoint,
+    ...UNIT_AUTH_ENV,
+  };
+});
+afterAll(() => mgmt.close());
 afterEach(() => {
   ddb.reset();
-  mgmt.reset();
+  mgmt.requests.length = 0;
 });
-
-const env: Env = {
-  TABLE_NAME: 'unit-chats',
-  WS_CALLBACK_URL: 'https://abc123.execute-api.us-east-1.amazonaws.com/prod',
-  MANAGEMENT_API_FAST_POST: 'false',
-  ...UNIT_AUTH_ENV,
-};
 
 /** An event of a chat route; `sub` is the caller, with a token API Gateway's JWT authorizer verified. */
 const event = async (
@@ -96,7 +96,6 @@ describe('http-chats', () => {
     ddb.on(UpdateCommand).resolves({ Attributes: { seq: 4 } });
     ddb.on(PutCommand).resolves({});
     ddb.on(QueryCommand).resolves({ Items: [{ connectionId: 'c-bob', userId: 'bob', expiresAt: 4e9 }] });
-    mgmt.on(PostToConnectionCommand).resolves({});
     const result = await chatsHandler(
       await event('POST /v1/chats/{id}/messages', {
         sub: 'alice',
@@ -109,9 +108,8 @@ describe('http-chats', () => {
     const stored = ddb.commandCalls(PutCommand)[0]?.args[0].input.Item;
     expect(stored).toMatchObject({ pk: 'hist#chat:C1', sk: '000000000004' });
     expect(stored?.expiresAt).toBeUndefined(); // chat history is kept
-    const posted = mgmt.commandCalls(PostToConnectionCommand)[0]?.args[0].input;
-    expect(posted?.ConnectionId).toBe('c-bob');
-    expect(new TextDecoder().decode(posted?.Data as Uint8Array)).toBe(stored?.frame);
+    expect(mgmt.requests.map(postedTo)).toEqual(['c-bob']);
+    expect(mgmt.requests[0]?.body).toBe(stored?.frame);
   });
 });
 
