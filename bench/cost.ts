@@ -15,6 +15,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import WebSocket from 'ws';
 import { type LocalStack, startLocalStack } from '../local/index';
+import { DocumentClient } from '../shared/adapters/dynamo/document-client';
 import { type LambdaName, lambdas } from '../shared/app/routes';
 
 /** Published prices, us-east-1, as of 2026-12 (the pages they come from are linked). */
@@ -74,7 +75,11 @@ const READS = new Set([
   'TransactGetCommand',
 ]);
 
-/** Counts every DynamoDB request made in this process, with the capacity DynamoDB reports for it. */
+/**
+ * Counts every DynamoDB request made in this process, with the capacity DynamoDB reports for it: the
+ * handlers' (our document client, shared/adapters/dynamo/document-client.ts, whose commands have
+ * lib-dynamodb's names) and the local stack's own (the SDK's clients: table set-up, the TTL sweeper).
+ */
 class DynamoCounter {
   tally: Tally = emptyTally();
   inflight = 0;
@@ -82,7 +87,7 @@ class DynamoCounter {
 
   install(): () => void {
     const restore: (() => void)[] = [];
-    for (const cls of [DynamoDBClient, DynamoDBDocumentClient] as const) {
+    for (const cls of [DocumentClient, DynamoDBClient, DynamoDBDocumentClient] as const) {
       const proto = cls.prototype as unknown as { send: (...a: unknown[]) => Promise<unknown> };
       const original = proto.send;
       const counter = this;

@@ -1,4 +1,8 @@
-import { BatchWriteCommand, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchWriteCommand,
+  type DocumentClient,
+  PutCommand,
+} from '../shared/adapters/dynamo/document-client';
 import { keys } from '../shared/adapters/dynamo/table';
 import { createChannelRegistry, shardOf, userNamespace } from '../shared/core/channels';
 import { featureNamespaces } from '../shared/features/manifests';
@@ -11,7 +15,7 @@ import { featureNamespaces } from '../shared/features/manifests';
  * it reads real ones.
  */
 export async function writeSubscribers(
-  db: DynamoDBDocumentClient,
+  db: DocumentClient,
   tableName: string,
   channel: string,
   connectionIds: readonly string[],

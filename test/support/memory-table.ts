@@ -1,17 +1,15 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   DeleteCommand,
-  DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,
   UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
+} from '../../shared/adapters/dynamo/document-client';
+import { conditionalCheckFailed, mockDocumentClient } from './dynamo-mock';
 
 /**
- * One DynamoDB table in memory, behind aws-sdk-client-mock, for the connection store's concurrency tests:
+ * One DynamoDB table in memory, behind aws-sdk-client-mock (on our document client: ./dynamo-mock.ts), for the connection store's concurrency tests:
  * each request waits a random time before and after it takes effect (seeded, so a failure replays), so
  * concurrent requests interleave in every order, and each takes effect atomically, as DynamoDB's single-item
  * operations do. It understands the expressions the connection store sends and throws on any other: a
@@ -21,7 +19,7 @@ export type Item = Record<string, unknown>;
 
 export class MemoryTable {
   readonly items = new Map<string, Item>();
-  readonly mock = mockClient(DynamoDBDocumentClient);
+  readonly mock = mockDocumentClient();
   requests = 0;
   readonly #random: () => number;
 
@@ -192,8 +190,7 @@ function clauses(expression: string): [string, string][] {
   return out;
 }
 
-const conditionFailed = () =>
-  new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+const conditionFailed = () => conditionalCheckFailed('The conditional request failed');
 
 /** A small seeded PRNG: the same seed gives the same interleavings. */
 function mulberry32(seed: number): () => number {

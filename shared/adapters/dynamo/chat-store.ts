@@ -1,14 +1,14 @@
-import {
-  BatchWriteCommand,
-  type BatchWriteCommandInput,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-} from '@aws-sdk/lib-dynamodb';
 import type { Clock } from '../../core/ports';
 import type { Chat, ChatStore } from '../../features/chat/store';
 import { isConditionalCheckFailed } from './client';
+import {
+  BatchWriteCommand,
+  type BatchWriteCommandInput,
+  type DocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+} from './document-client';
 import { keys } from './table';
 
 const BATCH_SIZE = 25; // BatchWriteItem's limit
@@ -22,7 +22,7 @@ const MEMBER_PREFIX = 'member#';
  */
 export class DynamoChatStore implements ChatStore {
   constructor(
-    private readonly db: DynamoDBDocumentClient,
+    private readonly db: DocumentClient,
     private readonly tableName: string,
     private readonly clock: Clock,
   ) {}

@@ -1,29 +1,26 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Credentials, CredentialsProvider } from '../aws/credentials';
+import { DocumentClient } from './document-client';
 
 export interface DynamoClientOptions {
   region: string;
   /** A local endpoint (DynamoDB Local, dynalite); AWS when absent. */
   endpoint?: string | undefined;
-  /** Explicit credentials (the server library's option); a local endpoint's dummy ones when absent there. */
-  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } | undefined;
+  /**
+   * Explicit credentials or a provider (the server library's option, or its default chain); a local
+   * endpoint's dummy ones when absent there; else the environment's (a Lambda's role).
+   */
+  credentials?: Credentials | CredentialsProvider | undefined;
 }
 
-/** A document client with the marshalling options every adapter relies on. */
-export function createDocumentClient(options: DynamoClientOptions): DynamoDBDocumentClient {
-  const client = new DynamoDBClient({
+/** Our document client (./document-client.ts), with the marshalling every adapter relies on. */
+export function createDocumentClient(options: DynamoClientOptions): DocumentClient {
+  return new DocumentClient({
     region: options.region,
-    ...(options.endpoint
-      ? {
-          endpoint: options.endpoint,
-          // A local DynamoDB accepts any credentials; these keep the SDK from searching for real ones.
-          credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-        }
-      : {}),
-    ...(options.credentials ? { credentials: options.credentials } : {}),
-  });
-  return DynamoDBDocumentClient.from(client, {
-    marshallOptions: { removeUndefinedValues: true },
+    endpoint: options.endpoint,
+    // A local DynamoDB accepts any credentials; these keep the client from looking for real ones.
+    credentials:
+      options.credentials ??
+      (options.endpoint ? { accessKeyId: 'local', secretAccessKey: 'local' } : undefined),
   });
 }
 

@@ -1,13 +1,3 @@
-import {
-  BatchGetCommand,
-  type BatchGetCommandOutput,
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
 import type { Principal } from '../../core/auth/principal';
 import { shardOf } from '../../core/channels';
 import {
@@ -26,6 +16,16 @@ import {
 } from '../../core/ports';
 import { isConditionalCheckFailed } from './client';
 import { type AtomicCounters, all, ConnectionCounts, StatsBatch, TotalsError } from './counts';
+import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
+  DeleteCommand,
+  type DocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from './document-client';
 import { keys, type Shard, STATS_SHARDS } from './table';
 
 export interface Stats {
@@ -50,7 +50,7 @@ export class DynamoConnectionStore implements ConnectionStore {
   readonly #counts: ConnectionCounts;
 
   constructor(
-    private readonly db: DynamoDBDocumentClient,
+    private readonly db: DocumentClient,
     private readonly tableName: string,
     private readonly clock: Clock,
     /** How many shards a channel has (ChannelRegistry.subscriberShards). */
@@ -445,7 +445,7 @@ export class DynamoConnectionStore implements ConnectionStore {
   async #getAll(itemKeys: { pk: string; sk: string }[]): Promise<Record<string, unknown>[]> {
     if (itemKeys.length === 1) {
       const { Item } = await this.db.send(
-        new GetCommand({ TableName: this.tableName, Key: itemKeys[0], ConsistentRead: true }),
+        new GetCommand({ TableName: this.tableName, Key: itemKeys[0]!, ConsistentRead: true }),
       );
       return Item ? [Item] : [];
     }
@@ -475,7 +475,7 @@ const sum = (items: Record<string, unknown>[], attribute: string): number =>
   items.reduce((total, item) => total + Number(item[attribute] ?? 0), 0);
 
 /** The counters of the table: `cnt` of a count item, the named totals of a stats item. */
-function dynamoCounters(db: DynamoDBDocumentClient, tableName: string): AtomicCounters {
+function dynamoCounters(db: DocumentClient, tableName: string): AtomicCounters {
   return {
     async add(key, by) {
       const { Attributes } = await db.send(

@@ -1,5 +1,5 @@
-import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { CounterChange, CounterState, CounterStore } from '../../features/counters/store';
+import { type DocumentClient, GetCommand, UpdateCommand } from './document-client';
 import { keys } from './table';
 
 /**
@@ -9,7 +9,7 @@ import { keys } from './table';
  */
 export class DynamoCounterStore implements CounterStore {
   constructor(
-    private readonly db: DynamoDBDocumentClient,
+    private readonly db: DocumentClient,
     private readonly tableName: string,
   ) {}
 

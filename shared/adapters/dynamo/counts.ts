@@ -1,10 +1,11 @@
 import type { ConnectionStats } from '../../core/ports';
 import type { Shard } from './table';
 
-export interface ItemKey {
+/** A type, not an interface: it is a document client's `Key` (a record of native values). */
+export type ItemKey = {
   pk: string;
   sk: string;
-}
+};
 
 /** The two atomic operations every count of the connection store is kept with (one UpdateItem / DeleteItem each). */
 export interface AtomicCounters {
@@ -76,7 +77,7 @@ export interface CountKeys {
  * only ever ADDed to, so the sum is exact whichever shard a step lands on, and an operation's ups and downs
  * are gathered in a StatsBatch and written together (`flush`), one stats write per operation.
  *
- * What this cannot cover is a write whose outcome is unknown (DynamoDB failed it after the SDK's retries):
+ * What this cannot cover is a write whose outcome is unknown (DynamoDB failed it after the client's retries):
  * the caller sees the error, and a total may be one off until the counter next returns to 0.
  */
 export class ConnectionCounts {

@@ -1,12 +1,6 @@
-import {
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
 import type { IdempotencyClaim, IdempotencyStore } from '../../core/ports';
 import { isConditionalCheckFailed } from './client';
+import { DeleteCommand, type DocumentClient, GetCommand, PutCommand, UpdateCommand } from './document-client';
 import { keys } from './table';
 
 const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
@@ -23,7 +17,7 @@ const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
  */
 export class DynamoIdempotencyStore implements IdempotencyStore {
   constructor(
-    private readonly db: DynamoDBDocumentClient,
+    private readonly db: DocumentClient,
     private readonly tableName: string,
   ) {}
 

@@ -1,11 +1,3 @@
-import {
-  BatchWriteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
 import { mapBounded } from '../../core/delivery/pool';
 import type { Clock } from '../../core/ports';
 import {
@@ -19,6 +11,14 @@ import {
   UNKNOWN_STATUS,
 } from '../../features/iot/store';
 import { isConditionalCheckFailed } from './client';
+import {
+  BatchWriteCommand,
+  type DocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from './document-client';
 import { keys } from './table';
 
 /** DynamoDB's limit per BatchWriteItem. */
@@ -42,7 +42,7 @@ type Item = Record<string, unknown>;
  */
 export class DynamoIotStore implements IotStore {
   constructor(
-    private readonly db: DynamoDBDocumentClient,
+    private readonly db: DocumentClient,
     private readonly tableName: string,
     private readonly clock: Clock,
   ) {}

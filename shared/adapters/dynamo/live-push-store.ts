@@ -1,6 +1,6 @@
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { LivePushConfig, LivePushSettings, LivePushStore } from '../../features/live-stats/store';
 import { isConditionalCheckFailed } from './client';
+import { type DocumentClient, GetCommand, PutCommand, UpdateCommand } from './document-client';
 import { keys } from './table';
 
 /**
@@ -9,7 +9,7 @@ import { keys } from './table';
  */
 export class DynamoLivePushStore implements LivePushStore {
   constructor(
-    private readonly db: DynamoDBDocumentClient,
+    private readonly db: DocumentClient,
     private readonly tableName: string,
   ) {}
 

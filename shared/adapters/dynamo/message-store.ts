@@ -1,12 +1,6 @@
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
 import type { Clock, HistoryEntry, HistoryPage, MessageStore } from '../../core/ports';
 import { isConditionalCheckFailed } from './client';
+import { type DocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from './document-client';
 import { keys, padSeq } from './table';
 
 /**
@@ -16,7 +10,7 @@ import { keys, padSeq } from './table';
  */
 export class DynamoMessageStore implements MessageStore {
   constructor(
-    private readonly db: DynamoDBDocumentClient,
+    private readonly db: DocumentClient,
     private readonly tableName: string,
     private readonly clock: Clock,
   ) {}

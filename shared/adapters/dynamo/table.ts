@@ -1,5 +1,3 @@
-import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
-
 /**
  * The one table's definition. infra/ builds the CDK table from it and local/ creates the local table from
  * it, so both always agree on keys and the TTL attribute.
@@ -10,7 +8,15 @@ export const table = {
   ttlAttribute: 'expiresAt',
 } as const;
 
-export function createTableInput(tableName: string): CreateTableCommandInput {
+/** A CreateTable request for the table (a narrow CreateTableCommandInput: shared/ imports no DynamoDB SDK). */
+export interface CreateTableInput {
+  TableName: string;
+  BillingMode: 'PAY_PER_REQUEST';
+  AttributeDefinitions: { AttributeName: string; AttributeType: 'S' | 'N' | 'B' }[];
+  KeySchema: { AttributeName: string; KeyType: 'HASH' | 'RANGE' }[];
+}
+
+export function createTableInput(tableName: string): CreateTableInput {
   return {
     TableName: tableName,
     BillingMode: 'PAY_PER_REQUEST',

@@ -1,22 +1,20 @@
-import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DynamoChatStore } from '../../../shared/adapters/dynamo/chat-store';
 import {
   BatchWriteCommand,
-  DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,
-} from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
-import { DynamoChatStore } from '../../../shared/adapters/dynamo/chat-store';
+} from '../../../shared/adapters/dynamo/document-client';
 import { DynamoMessageStore } from '../../../shared/adapters/dynamo/message-store';
+import { conditionalCheckFailed, mockDocumentClient, stubbedDocumentClient } from '../../support/dynamo-mock';
 import { FakeClock } from '../../support/fakes';
 
-const ddb = mockClient(DynamoDBDocumentClient);
+const ddb = mockDocumentClient();
 afterEach(() => ddb.reset());
 
-const doc = () => DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
-const conditionFailed = () => new ConditionalCheckFailedException({ message: 'failed', $metadata: {} });
+const doc = () => stubbedDocumentClient();
+const conditionFailed = () => conditionalCheckFailed('failed');
 const chatStore = (clock = new FakeClock()) => new DynamoChatStore(doc(), 't', clock);
 
 describe('DynamoChatStore.create', () => {

@@ -1,10 +1,9 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DynamoConnectionStore } from '../../../shared/adapters/dynamo/connection-store';
 import { type AtomicCounters, ConnectionCounts, StatsBatch } from '../../../shared/adapters/dynamo/counts';
 import { keys } from '../../../shared/adapters/dynamo/table';
 import { CONNECTIONS, countsScenario, shardsOf } from '../../support/counts-scenario';
+import { stubbedDocumentClient } from '../../support/dynamo-mock';
 import { FakeClock } from '../../support/fakes';
 import { MemoryTable } from '../../support/memory-table';
 
@@ -23,12 +22,7 @@ describe('the sharded counts, with every request taking effect at a random momen
     { timeout: 60_000 },
     async (seed) => {
       table = new MemoryTable(seed);
-      const store = new DynamoConnectionStore(
-        DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
-        't',
-        new FakeClock(),
-        shardsOf,
-      );
+      const store = new DynamoConnectionStore(stubbedDocumentClient(), 't', new FakeClock(), shardsOf);
       await countsScenario(store, async () => [...table.items.values()]);
     },
   );

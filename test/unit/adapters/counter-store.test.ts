@@ -1,14 +1,12 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DynamoCounterStore } from '../../../shared/adapters/dynamo/counter-store';
+import { GetCommand, UpdateCommand } from '../../../shared/adapters/dynamo/document-client';
+import { mockDocumentClient, stubbedDocumentClient } from '../../support/dynamo-mock';
 
-const ddb = mockClient(DynamoDBDocumentClient);
+const ddb = mockDocumentClient();
 afterEach(() => ddb.reset());
 
-const store = () =>
-  new DynamoCounterStore(DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })), 't');
+const store = () => new DynamoCounterStore(stubbedDocumentClient(), 't');
 
 describe('DynamoCounterStore', () => {
   it.each([

@@ -1,29 +1,27 @@
-import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DynamoConnectionStore } from '../../../shared/adapters/dynamo/connection-store';
 import {
   BatchGetCommand,
   DeleteCommand,
-  DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,
   UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
-import { DynamoConnectionStore } from '../../../shared/adapters/dynamo/connection-store';
+} from '../../../shared/adapters/dynamo/document-client';
 import { DynamoIdempotencyStore } from '../../../shared/adapters/dynamo/idempotency-store';
 import { DynamoMessageStore } from '../../../shared/adapters/dynamo/message-store';
 import { STATS_SHARDS } from '../../../shared/adapters/dynamo/table';
 import { shardOf } from '../../../shared/core/channels';
 import { ChannelLimitError, ConnectAbandonedError, ConnectionGoneError } from '../../../shared/core/ports';
+import { conditionalCheckFailed, mockDocumentClient, stubbedDocumentClient } from '../../support/dynamo-mock';
 import { FakeClock } from '../../support/fakes';
 
-const ddb = mockClient(DynamoDBDocumentClient);
+const ddb = mockDocumentClient();
 afterEach(() => ddb.reset());
 
-const doc = () => DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
+const doc = () => stubbedDocumentClient();
 const clock = new FakeClock();
-const conditionFailed = () => new ConditionalCheckFailedException({ message: 'failed', $metadata: {} });
+const conditionFailed = () => conditionalCheckFailed('failed');
 const meta = {
   pk: 'conn#c1',
   sk: 'meta',

@@ -1,24 +1,21 @@
-import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { afterEach, describe, expect, it } from 'vitest';
 import {
   BatchWriteCommand,
-  DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,
   UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+} from '../../../shared/adapters/dynamo/document-client';
 import { DynamoIotStore } from '../../../shared/adapters/dynamo/iot-store';
 import { InvalidCursorError, type StoredReading } from '../../../shared/features/iot/store';
+import { conditionalCheckFailed, mockDocumentClient, stubbedDocumentClient } from '../../support/dynamo-mock';
 import { FakeClock } from '../../support/fakes';
 
-const ddb = mockClient(DynamoDBDocumentClient);
+const ddb = mockDocumentClient();
 afterEach(() => ddb.reset());
 
 const clock = new FakeClock();
-const store = () =>
-  new DynamoIotStore(DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })), 't', clock);
+const store = () => new DynamoIotStore(stubbedDocumentClient(), 't', clock);
 const nowSec = Math.floor(clock.now() / 1000);
 
 const reading = (i: number, sensorId = 's1'): StoredReading => ({
@@ -64,7 +61,7 @@ describe('DynamoIotStore registry', () => {
   });
 
   it('sets a status only on a device that exists: null when the condition fails', async () => {
-    ddb.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'no', $metadata: {} }));
+    ddb.on(UpdateCommand).rejects(conditionalCheckFailed('no'));
     expect(await store().setDeviceStatus('ghost', 'active', 1)).toBeNull();
     expect(ddb.commandCalls(UpdateCommand)[0]?.args[0].input.ConditionExpression).toBe(
       'attribute_exists(pk)',
@@ -189,7 +186,7 @@ describe('DynamoIotStore.readings', () => {
   });
 
   it('leaves out readings past their expiresAt that TTL has not deleted yet', async () => {
-    ddb.on(QueryCommand).resolves({ Items: [{ ...reading(1), expiresAt: nowSec - 1 }, reading(2)] });
+    ddb.on(QueryCommand).resolves({ Items: [{ ...reading(1), expiresAt: nowSec - 1 }, { ...reading(2) }] });
     expect((await store().readings('s1', { limit: 10 })).readings).toEqual([reading(2)]);
   });
 

@@ -1,15 +1,13 @@
-import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
+import { GetCommand, PutCommand, UpdateCommand } from '../../../shared/adapters/dynamo/document-client';
 import { DynamoLivePushStore } from '../../../shared/adapters/dynamo/live-push-store';
+import { conditionalCheckFailed, mockDocumentClient, stubbedDocumentClient } from '../../support/dynamo-mock';
 
-const ddb = mockClient(DynamoDBDocumentClient);
+const ddb = mockDocumentClient();
 afterEach(() => ddb.reset());
 
-const store = () =>
-  new DynamoLivePushStore(DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })), 't');
-const conditionFailed = () => new ConditionalCheckFailedException({ message: 'failed', $metadata: {} });
+const store = () => new DynamoLivePushStore(stubbedDocumentClient(), 't');
+const conditionFailed = () => conditionalCheckFailed('failed');
 const item = { enabled: true, channel: 'live', intervalSeconds: 2, generation: 3, startedAt: 5_000 };
 const config = { enabled: true, channel: 'live', intervalSeconds: 2, generation: 3, startedAt: 5_000 };
 

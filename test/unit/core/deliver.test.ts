@@ -1,18 +1,16 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { DynamoConnectionStore } from '../../../shared/adapters/dynamo/connection-store';
 import {
   DeleteCommand,
-  DynamoDBDocumentClient,
   GetCommand,
   QueryCommand,
   UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { DynamoConnectionStore } from '../../../shared/adapters/dynamo/connection-store';
+} from '../../../shared/adapters/dynamo/document-client';
 import { ManagementApiGateway } from '../../../shared/adapters/management-api/gateway';
 import { deliver } from '../../../shared/core/delivery/deliver';
 import { CONNECTING_GRACE_MS } from '../../../shared/core/delivery/post';
 import { GatewayError } from '../../../shared/core/ports';
+import { mockDocumentClient, stubbedDocumentClient } from '../../support/dynamo-mock';
 import { FakeClock, FakeConnectionStore, FakeGateway, FakeMetrics, MemoryLog } from '../../support/fakes';
 import { type ManagementApiStub, postedTo, startManagementApiStub } from '../../support/management-api-stub';
 
@@ -23,7 +21,7 @@ const CONCURRENCY = 16;
 const ids = Array.from({ length: TOTAL }, (_, i) => `conn-${String(i).padStart(4, '0')}=`);
 const goneIds = new Set(ids.filter((_, i) => i % 10 === 7)); // 250 sockets died without $disconnect
 
-const ddb = mockClient(DynamoDBDocumentClient);
+const ddb = mockDocumentClient();
 /** The stage's Management API: a loopback server answering posts as API Gateway does. */
 let mgmt: ManagementApiStub;
 beforeAll(async () => {
@@ -87,12 +85,7 @@ describe('When 2,500 subscribers over three Query pages get one frame and 250 of
     };
 
     const clock = new FakeClock();
-    const store = new DynamoConnectionStore(
-      DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
-      'table',
-      clock,
-      () => 1,
-    );
+    const store = new DynamoConnectionStore(stubbedDocumentClient(), 'table', clock, () => 1);
     const gateway = new ManagementApiGateway({
       endpoint: mgmt.endpoint,
       region: 'us-east-1',

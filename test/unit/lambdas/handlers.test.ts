@@ -1,14 +1,3 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import {
-  BatchGetCommand,
-  DeleteCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as channels from '../../../lambdas/http-channels';
 import * as health from '../../../lambdas/http-health';
@@ -16,17 +5,26 @@ import * as httpPublish from '../../../lambdas/http-publish';
 import * as wsConnect from '../../../lambdas/ws-connect';
 import * as wsDisconnect from '../../../lambdas/ws-disconnect';
 import * as wsMessage from '../../../lambdas/ws-message';
+import {
+  BatchGetCommand,
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '../../../shared/adapters/dynamo/document-client';
 import type { Env } from '../../../shared/app/config';
 import type { HttpEvent, WsEvent } from '../../../shared/app/events';
 import { createRuntime } from '../../../shared/app/runtime';
 import type { AfterConnectStarter } from '../../../shared/core/after-connect';
 import { shardOf } from '../../../shared/core/channels';
+import { conditionalCheckFailed, mockDocumentClient } from '../../support/dynamo-mock';
 import { httpEvent, wsEvent } from '../../support/events';
 import { type ManagementApiStub, postedTo, startStageForLambdas } from '../../support/management-api-stub';
 import { AUDIENCE, ISSUER, testIssuer } from '../../support/tokens';
 import { user } from '../../support/world';
 
-const ddb = mockClient(DynamoDBDocumentClient);
+const ddb = mockDocumentClient();
 /** The stage's Management API: a loopback server that answers 200 to every call and records it. */
 let mgmt: ManagementApiStub;
 afterEach(() => {
@@ -51,7 +49,7 @@ beforeAll(async () => {
   };
 });
 
-/** Each Lambda module's handler, made from a runtime of `env` with the real adapters (DynamoDB's SDK is mocked). */
+/** Each Lambda module's handler, made from a runtime of `env` with the real adapters (our DynamoDB client's send is mocked). */
 const connectHandler = (e: WsEvent, context?: { getRemainingTimeInMillis(): number }) =>
   wsConnect.makeHandler(createRuntime(env))(e, context);
 const disconnectHandler = (e: WsEvent) => wsDisconnect.makeHandler(createRuntime(env))(e);
@@ -60,7 +58,7 @@ const healthHandler = (e: HttpEvent) => health.makeHandler(createRuntime(env))(e
 const publishHandler = (e: HttpEvent) => httpPublish.makeHandler(createRuntime(env))(e);
 const historyHandler = (e: HttpEvent) => channels.makeHandler(createRuntime(env))(e);
 
-const conditionFailed = () => new ConditionalCheckFailedException({ message: 'failed', $metadata: {} });
+const conditionFailed = () => conditionalCheckFailed('failed');
 
 describe('ws-connect', () => {
   it('stores the connection with a 2 h expiry, subscribes user:{sub}, and answers 200', async () => {

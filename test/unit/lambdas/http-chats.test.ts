@@ -1,24 +1,23 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import * as channels from '../../../lambdas/http-channels';
+import * as chats from '../../../lambdas/http-chats';
 import {
   BatchGetCommand,
   BatchWriteCommand,
-  DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,
   UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import * as channels from '../../../lambdas/http-channels';
-import * as chats from '../../../lambdas/http-chats';
+} from '../../../shared/adapters/dynamo/document-client';
 import type { Env } from '../../../shared/app/config';
 import type { HttpEvent } from '../../../shared/app/events';
 import { createRuntime } from '../../../shared/app/runtime';
+import { mockDocumentClient } from '../../support/dynamo-mock';
 import { httpEvent } from '../../support/events';
 import { type ManagementApiStub, postedTo, startStageForLambdas } from '../../support/management-api-stub';
 import { UNIT_AUTH_ENV, unitToken } from '../../support/tokens';
 
-const ddb = mockClient(DynamoDBDocumentClient);
+const ddb = mockDocumentClient();
 /** The stage's Management API: a loopback server that answers 200 to every post and records it. */
 let mgmt: ManagementApiStub;
 let env: Env;

@@ -1,16 +1,15 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { makeHandler } from '../../../lambdas/live-stats';
 import {
   BatchGetCommand,
-  DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,
-} from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
-import { makeHandler } from '../../../lambdas/live-stats';
+} from '../../../shared/adapters/dynamo/document-client';
 import { createRuntime } from '../../../shared/app/runtime';
+import { mockDocumentClient } from '../../support/dynamo-mock';
 
-const ddb = mockClient(DynamoDBDocumentClient);
+const ddb = mockDocumentClient();
 afterEach(() => ddb.reset());
 
 const env = {
