@@ -21,7 +21,6 @@ export interface SignableRequest {
  * per credentials.
  */
 export class SigV4Signer {
-  readonly #scopeTail: string;
   readonly #keys: SigningKeys;
 
   constructor(
@@ -29,7 +28,6 @@ export class SigV4Signer {
     service: string,
     private readonly credentials: CredentialsProvider,
   ) {
-    this.#scopeTail = `/${region}/${service}/aws4_request`;
     this.#keys = new SigningKeys(region, service);
   }
 
@@ -54,7 +52,7 @@ export class SigV4Signer {
       .map((n) => `${n}:${String(headers[n]).trim().replace(/\s+/g, ' ')}\n`)
       .join('');
     const canonicalRequest = `${req.method}\n${canonicalPath(req.path)}\n${canonicalQuery(req.query)}\n${canonicalHeaders}\n${signedHeaders}\n${payloadHash}`;
-    const scope = `${day}${this.#scopeTail}`;
+    const scope = this.#keys.scope(day);
     const stringToSign = `AWS4-HMAC-SHA256\n${amzDate}\n${scope}\n${sha256Hex(canonicalRequest)}`;
     const signature = createHmac('sha256', this.#keys.get(day, creds)).update(stringToSign).digest('hex');
     headers.authorization = `AWS4-HMAC-SHA256 Credential=${creds.accessKeyId}/${scope}, SignedHeaders=${signedHeaders}, Signature=${signature}`;
@@ -70,6 +68,11 @@ export class SigningKeys {
     private readonly region: string,
     private readonly service: string,
   ) {}
+
+  /** The credential scope of a request signed on `day` (yyyymmdd). */
+  scope(day: string): string {
+    return `${day}/${this.region}/${this.service}/aws4_request`;
+  }
 
   get(day: string, creds: Credentials): Buffer {
     const k = this.#key;

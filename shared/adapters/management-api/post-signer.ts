@@ -13,7 +13,6 @@ export type { Credentials, CredentialsProvider } from '../aws/credentials';
  * signing key is kept per day and per credentials.
  */
 export class PostSigner {
-  readonly #scopeTail: string;
   readonly #keys: SigningKeys;
 
   constructor(
@@ -21,7 +20,6 @@ export class PostSigner {
     service: string,
     private readonly credentials: CredentialsProvider,
   ) {
-    this.#scopeTail = `/${region}/${service}/aws4_request`;
     this.#keys = new SigningKeys(region, service);
   }
 
@@ -50,7 +48,7 @@ export class PostSigner {
       `x-amz-content-sha256:${payloadHash}\nx-amz-date:${amzDate}\n` +
       (token ? `x-amz-security-token:${token}\n` : '') +
       `\n${signedHeaders}\n${payloadHash}`;
-    const scope = `${day}${this.#scopeTail}`;
+    const scope = this.#keys.scope(day);
     const stringToSign = `AWS4-HMAC-SHA256\n${amzDate}\n${scope}\n${createHash('sha256').update(canonicalRequest).digest('hex')}`;
     const signature = createHmac('sha256', this.#keys.get(day, creds)).update(stringToSign).digest('hex');
     return {
