@@ -38,29 +38,16 @@ class AsyncInvoke {
       service: 'lambda',
       ...(credentials ? { credentials } : {}),
     });
-    const answer = await untilAborted(
-      this.#client.request({
-        method: 'POST',
-        path: `/2015-03-31/functions/${encodeURIComponent(functionName)}/invocations`,
-        headers: { 'content-type': 'application/octet-stream', 'x-amz-invocation-type': 'Event' },
-        body: JSON.stringify(payload),
-      }),
+    const answer = await this.#client.request({
+      method: 'POST',
+      path: `/2015-03-31/functions/${encodeURIComponent(functionName)}/invocations`,
+      headers: { 'content-type': 'application/octet-stream', 'x-amz-invocation-type': 'Event' },
+      body: JSON.stringify(payload),
       signal,
-    );
+    });
     if (answer.status < 200 || answer.status >= 300) throw errorFromResponse(answer);
     return true;
   }
-}
-
-/** The promise, or the signal's reason once it aborts (the request itself ends within its own timeout). */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }
 
 /** The event a started run gets; the handler reads the config, not the event. */

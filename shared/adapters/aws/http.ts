@@ -32,6 +32,8 @@ export interface AwsRequest {
   query?: Record<string, string> | undefined;
   headers?: Record<string, string> | undefined;
   body?: Uint8Array | string | undefined;
+  /** Stops the request where it is (the socket, or the wait before a retry): it rejects with the reason. */
+  signal?: AbortSignal | undefined;
 }
 
 /** A service's error answer, shaped as the SDK's exceptions are (`name`, `$fault`, `$metadata`). */
@@ -112,6 +114,7 @@ export class AwsHttpClient {
     const path = this.#basePath + req.path;
     const query = canonicalQuery(req.query);
     for (let attempt = 1; ; attempt++) {
+      req.signal?.throwIfAborted();
       let answer: AwsResponse;
       try {
         const headers = await this.#signer.sign({
@@ -122,11 +125,16 @@ export class AwsHttpClient {
           headers: req.headers,
           body: req.body,
         });
-        answer = await this.#send(req.method, query ? `${path}?${query}` : path, headers, req.body);
+        answer = await this.#send(req.method, query ? `${path}?${query}` : path, headers, req);
       } catch (error) {
-        if (attempt >= this.#maxAttempts || !(error instanceof Error) || !NETWORK_ERROR.test(error.message))
+        if (
+          attempt >= this.#maxAttempts ||
+          req.signal?.aborted ||
+          !(error instanceof Error) ||
+          !NETWORK_ERROR.test(error.message)
+        )
           throw error;
-        await sleep(backoff(attempt, BASE_DELAY_MS));
+        await sleep(backoff(attempt, BASE_DELAY_MS), req.signal);
         continue;
       }
       if (attempt >= this.#maxAttempts || !isRetryable(answer)) {
@@ -134,7 +142,7 @@ export class AwsHttpClient {
         return answer;
       }
       const throttled = answer.status === 429 || THROTTLING.has(errorType(answer));
-      await sleep(backoff(attempt, throttled ? THROTTLING_BASE_DELAY_MS : BASE_DELAY_MS));
+      await sleep(backoff(attempt, throttled ? THROTTLING_BASE_DELAY_MS : BASE_DELAY_MS), req.signal);
     }
   }
 
@@ -146,7 +154,7 @@ export class AwsHttpClient {
     method: string,
     path: string,
     headers: Record<string, string>,
-    body: Uint8Array | string | undefined,
+    { body, signal }: AwsRequest,
   ): Promise<AwsResponse> {
     const url = this.url;
     return new Promise((resolve, reject) => {
@@ -159,6 +167,7 @@ export class AwsHttpClient {
           path,
           headers,
           timeout: this.#timeoutMs,
+          ...(signal ? { signal } : {}),
         },
         (res) => {
           const chunks: Buffer[] = [];
@@ -172,7 +181,8 @@ export class AwsHttpClient {
       req.on('timeout', () =>
         req.destroy(new Error(`ETIMEDOUT: no answer from ${url.host} in ${this.#timeoutMs} ms`)),
       );
-      req.on('error', reject);
+      // An abort ends the socket with Node's AbortError: the caller gets the signal's own reason.
+      req.on('error', (error) => reject(signal?.aborted ? signal.reason : error));
       req.end(body);
     });
   }
@@ -223,4 +233,17 @@ function parsedBody(res: AwsResponse): Record<string, unknown> | undefined {
 const backoff = (attempt: number, base: number) =>
   Math.floor(Math.random() * Math.min(MAX_DELAY_MS, base * 2 ** attempt));
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** Waits `ms`, or rejects with the signal's reason as soon as it aborts. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

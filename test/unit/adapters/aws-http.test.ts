@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AwsServiceError } from '../../../shared/adapters/aws/http';
+import { AwsHttpClient, AwsServiceError } from '../../../shared/adapters/aws/http';
 import { AwsJsonClient } from '../../../shared/adapters/aws/json-protocol';
 
 type Answer = { status: number; body?: string; headers?: Record<string, string> } | 'reset';
@@ -134,5 +134,66 @@ describe('AwsJsonClient', () => {
       name: 'GoneException',
       $metadata: { httpStatusCode: 410 },
     });
+  });
+});
+
+describe('AwsHttpClient with a signal', () => {
+  it('cancels the request itself when its signal aborts, with the signal’s reason', async () => {
+    let closed = false;
+    const server = http.createServer((req) => {
+      // Never answers: only the abort can end this request.
+      req.socket.on('close', () => {
+        closed = true;
+      });
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const client = new AwsHttpClient({
+      endpoint: `http://127.0.0.1:${port}`,
+      region: 'us-east-1',
+      service: 'lambda',
+      credentials: { accessKeyId: 'AKID', secretAccessKey: 'SECRET' },
+    });
+    try {
+      const started = performance.now();
+      const error = await client
+        .request({ method: 'POST', path: '/x', body: '{}', signal: AbortSignal.timeout(100) })
+        .catch((e: unknown) => e);
+      expect(error).toMatchObject({ name: 'TimeoutError' });
+      expect(performance.now() - started).toBeLessThan(2_000);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(closed).toBe(true);
+    } finally {
+      client.destroy();
+    }
+  });
+
+  it('sends nothing for an aborted signal, and stops waiting to retry when it aborts', async () => {
+    const s = await stub([{ status: 503 }, { status: 503 }, { status: 200, body: '{}' }]);
+    servers.push(s.server);
+    const client = new AwsHttpClient({
+      endpoint: s.endpoint,
+      region: 'us-east-1',
+      service: 'lambda',
+      credentials: { accessKeyId: 'AKID', secretAccessKey: 'SECRET' },
+    });
+    try {
+      await expect(
+        client.request({ method: 'GET', path: '/', signal: AbortSignal.abort(new Error('no time left')) }),
+      ).rejects.toThrow('no time left');
+      expect(s.seen).toHaveLength(0);
+      // The first 503 is answered at once; the signal aborts around the wait before the next attempt.
+      // Without the abort the retries would end in the 200: rejecting with its reason is the proof.
+      const controller = new AbortController();
+      const pending = client.request({ method: 'GET', path: '/', signal: controller.signal });
+      while (s.seen.length === 0) await new Promise((r) => setTimeout(r, 1));
+      controller.abort(new Error('given up'));
+      await expect(pending).rejects.toThrow('given up');
+      await new Promise((r) => setTimeout(r, 500));
+      expect(s.seen.length).toBeLessThan(3);
+    } finally {
+      client.destroy();
+    }
   });
 });
