@@ -10,6 +10,7 @@
  * Prints a table and, as its very last line, one JSON object (ScaleResult).
  */
 import { randomUUID } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { startLocalStack } from '../local/index';
 import { createDocumentClient } from '../shared/adapters/dynamo/client';
 import { DEFAULTS } from '../shared/app/defaults';
@@ -22,7 +23,7 @@ export interface ScaleOptions {
   subscribers: number;
   quota: number;
   latencyMs: number;
-  /** The local stack's handler threads (`--lambda-workers`); the stack's default when absent. */
+  /** The local stack's handler threads (`--lambda-workers`); every core when absent. */
   lambdaWorkers?: number;
 }
 
@@ -90,7 +91,10 @@ export async function benchScale(options: ScaleOptions): Promise<ScaleRun> {
     port: 0,
     memory: true,
     logLevel: 'silent',
-    ...(options.lambdaWorkers === undefined ? {} : { lambdaWorkers: options.lambdaWorkers }),
+    // Every core for the handlers: the emulator's own thread has next to nothing to do here (no socket;
+    // the stub Management API is a process of its own), and in AWS each fan-out worker is a Lambda with a
+    // CPU of its own. The stack's default keeps a core for the emulator (cores − 1).
+    lambdaWorkers: options.lambdaWorkers ?? availableParallelism(),
     env: {
       LOG_LEVEL: 'SILENT',
       WS_CALLBACK_URL: `http://127.0.0.1:${stub.port}/local`,
