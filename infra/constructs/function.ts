@@ -74,11 +74,10 @@ export const BUNDLING = {
   sourceMap: true,
   // Stack traces need the mappings, not a second copy of every source file.
   sourcesContent: false,
-  // The AWS SDK is bundled, on purpose. Measured for ws-message (minified ESM, source map aside):
-  // 886 KB / 504 KB zipped with the SDK, 547 KB / 263 KB zipped without; importing the module took
-  // ~67 ms bundled against ~113 ms resolving an unbundled SDK. What decides it: the handlers then run
-  // the SDK versions package-lock.json pins (the ones the tests ran), not whatever nodejs24.x ships
-  // that week. (Most of the rest is zod: ~450 KB of every bundle.)
+  // The handlers import no AWS SDK package at all (shared/adapters/aws: signed requests of our own;
+  // test/infra/bundling.test.ts checks that no bundle holds an @aws-sdk/* or @smithy/* package). Should
+  // one ever be imported again, it is bundled rather than taken from the runtime: the handlers then run
+  // the versions package-lock.json pins (the ones the tests ran), not whatever nodejs24.x ships that week.
   bundleAwsSDK: true,
 } as const satisfies BundlingOptions;
 

@@ -125,6 +125,8 @@ export class AwsHttpClient {
           headers: req.headers,
           body: req.body,
         });
+        const trace = traceHeader();
+        if (trace) headers['x-amzn-trace-id'] = trace;
         answer = await this.#send(req.method, query ? `${path}?${query}` : path, headers, req);
       } catch (error) {
         if (
@@ -186,6 +188,16 @@ export class AwsHttpClient {
       req.end(body);
     });
   }
+}
+
+/**
+ * In a Lambda, the invocation's X-Ray trace header (`_X_AMZN_TRACE_ID`, set per invocation), sent unsigned
+ * on every request as the SDK's recursion-detection middleware sends it: with active tracing, what the
+ * request sets off (an SQS batch, an asynchronous Invoke) joins the same trace.
+ */
+function traceHeader(): string | undefined {
+  if (!process.env.AWS_LAMBDA_FUNCTION_NAME) return undefined;
+  return process.env._X_AMZN_TRACE_ID || undefined;
 }
 
 /** Throttled or a transient server error: the SDK's standard mode tries again. */

@@ -75,6 +75,25 @@ describe('AwsJsonClient', () => {
     expect(JSON.parse(req?.body ?? '')).toEqual({ TableName: 't', Key: { pk: { S: 'a' } } });
   });
 
+  it("sends a Lambda invocation's X-Ray trace header, unsigned, and none outside a Lambda", async () => {
+    const saved = { ...process.env };
+    try {
+      process.env._X_AMZN_TRACE_ID =
+        'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1';
+      const outside = await clientFor([{ status: 200, body: '{}' }]);
+      await outside.client.call('GetItem', {});
+      expect(outside.seen[0]?.headers['x-amzn-trace-id']).toBeUndefined();
+      process.env.AWS_LAMBDA_FUNCTION_NAME = 'ws-message';
+      const inside = await clientFor([{ status: 200, body: '{}' }]);
+      await inside.client.call('GetItem', {});
+      const headers = inside.seen[0]?.headers ?? {};
+      expect(headers['x-amzn-trace-id']).toBe(process.env._X_AMZN_TRACE_ID);
+      expect(headers.authorization).not.toContain('x-amzn-trace-id');
+    } finally {
+      process.env = saved;
+    }
+  });
+
   it('throws a client error by its type at once, without retrying', async () => {
     const { client, seen } = await clientFor([
       { status: 400, body: dynamoError('ConditionalCheckFailedException', 'The conditional request failed') },
