@@ -14,6 +14,7 @@ export type { Credentials, CredentialsProvider } from '../aws/credentials';
  */
 export class PostSigner {
   readonly #keys: SigningKeys;
+  readonly #hashes = new WeakMap<Uint8Array, string>();
 
   constructor(
     region: string,
@@ -36,7 +37,7 @@ export class PostSigner {
     const creds = await this.credentials();
     const amzDate = now.toISOString().replace(/[-:]|\.\d{3}/g, ''); // 20261123T120000Z
     const day = amzDate.slice(0, 8);
-    const payloadHash = createHash('sha256').update(body).digest('hex');
+    const payloadHash = this.#payloadHash(body);
     const length = String(body.byteLength);
     const token = creds.sessionToken;
     const signedHeaders = token
@@ -60,5 +61,18 @@ export class PostSigner {
       'x-amz-content-sha256': payloadHash,
       authorization: `AWS4-HMAC-SHA256 Credential=${creds.accessKeyId}/${scope}, SignedHeaders=${signedHeaders}, Signature=${signature}`,
     };
+  }
+
+  /**
+   * A fan-out posts the same bytes (one Uint8Array, never written to again: core/delivery/envelope.ts) to
+   * every recipient, so their hash is computed once per payload, not once per post.
+   */
+  #payloadHash(body: Uint8Array): string {
+    let hash = this.#hashes.get(body);
+    if (hash === undefined) {
+      hash = createHash('sha256').update(body).digest('hex');
+      this.#hashes.set(body, hash);
+    }
+    return hash;
   }
 }
