@@ -1,6 +1,6 @@
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { afterAll, beforeAll, describe, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDynamoClient, ensureTable } from '../../local/dynamodb';
 import { createDocumentClient } from '../../shared/adapters/dynamo/client';
 import { DynamoConnectionStore } from '../../shared/adapters/dynamo/connection-store';
@@ -45,5 +45,28 @@ describe('the sharded counts on DynamoDB Local', () => {
     const store = new DynamoConnectionStore(documents, tableName, systemClock, shardsOf);
     // No small rooms here (a third fewer writes): the interleavings are the unit test's to explore.
     await countsScenario(store, scan, { rooms: 0 });
+  });
+});
+
+describe('two removers of one connection on DynamoDB Local', () => {
+  // A DELETE /v1/connections/{id} races its own $disconnect: both remove the connection. Exactly one may
+  // get it back and count its subscriptions out. DynamoDB Local gave a plain DeleteItem's ALL_OLD to both
+  // of two concurrent deletes most of the time: the room's count went to -1 and nobody announced the leave.
+  it('exactly one gets the record, and the counts stay exact', { timeout: 60_000 }, async () => {
+    const store = new DynamoConnectionStore(documents, tableName, systemClock, shardsOf);
+    const principal = (sub: string) => ({ sub, username: sub, orgs: [], scopes: [], exp: null });
+    for (let i = 0; i < 25; i++) {
+      const room = `room:race-${process.pid}-${i}`;
+      const now = Date.now();
+      const base = { connectedAt: now, expiresAt: Math.floor(now / 1000) + 3600 };
+      await store.put({ ...base, connectionId: `w${i}`, principal: principal(`w${i}`), channels: [room] });
+      await store.put({ ...base, connectionId: `t${i}`, principal: principal(`t${i}`), channels: [room] });
+      const removed = await Promise.all([store.remove(`t${i}`), store.remove(`t${i}`)]);
+      expect(
+        removed.filter((r) => r !== null),
+        `round ${i}`,
+      ).toHaveLength(1);
+      expect(await store.countSubscribers(room), `round ${i}`).toBe(1);
+    }
   });
 });

@@ -88,7 +88,9 @@ export class MemoryTable {
   }) {
     const key = keyOf(input.Key);
     const old = this.items.get(key);
-    if (input.ConditionExpression !== undefined) {
+    if (input.ConditionExpression === 'attribute_exists(pk)') {
+      if (!old) throw conditionFailed();
+    } else if (input.ConditionExpression !== undefined) {
       expectExpression(input.ConditionExpression, ['cnt = :zero']);
       if (old?.cnt !== input.ExpressionAttributeValues?.[':zero']) throw conditionFailed();
     }

@@ -13,7 +13,12 @@ export interface AwsClientOptions {
   credentials?: Credentials | CredentialsProvider | undefined;
   /** Sockets open to the endpoint at most, kept alive. @default 50 (the SDK's) */
   maxSockets?: number | undefined;
-  /** One attempt's bound, from sending to the answer's end. @default 10_000 */
+  /**
+   * An attempt's bound on silence (the socket's idle time); such a timeout is not retried, since the service
+   * may have carried the request out. @default none, as the SDK: the Lambda's own timeout bounds a request.
+   * (A 10 s default here, retried, applied counts' ADDs twice when DynamoDB Local queued requests longer
+   * under a burst of 2,000 disconnects.)
+   */
   timeoutMs?: number | undefined;
   /** Attempts in all, as the SDK's standard retry mode. @default 3 */
   maxAttempts?: number | undefined;
@@ -90,7 +95,7 @@ export class AwsHttpClient {
   readonly #signer: SigV4Signer;
   readonly #agent: http.Agent;
   readonly #transport: typeof http | typeof https;
-  readonly #timeoutMs: number;
+  readonly #timeoutMs: number | undefined;
   readonly #maxAttempts: number;
 
   constructor(options: AwsClientOptions) {
@@ -103,7 +108,7 @@ export class AwsHttpClient {
       keepAlive: true,
       maxSockets: options.maxSockets ?? 50,
     });
-    this.#timeoutMs = options.timeoutMs ?? 10_000;
+    this.#timeoutMs = options.timeoutMs;
     this.#maxAttempts = options.maxAttempts ?? 3;
   }
 
@@ -168,7 +173,7 @@ export class AwsHttpClient {
           ...(url.port ? { port: Number(url.port) } : {}),
           path,
           headers,
-          timeout: this.#timeoutMs,
+          ...(this.#timeoutMs ? { timeout: this.#timeoutMs } : {}),
           ...(signal ? { signal } : {}),
         },
         (res) => {
@@ -180,8 +185,9 @@ export class AwsHttpClient {
           res.on('error', reject);
         },
       );
+      // A timed-out request is not retried: it may have been carried out (an ADD applied twice).
       req.on('timeout', () =>
-        req.destroy(new Error(`ETIMEDOUT: no answer from ${url.host} in ${this.#timeoutMs} ms`)),
+        req.destroy(new Error(`TimeoutError: no answer from ${url.host} in ${this.#timeoutMs} ms`)),
       );
       // An abort ends the socket with Node's AbortError: the caller gets the signal's own reason.
       req.on('error', (error) => reject(signal?.aborted ? signal.reason : error));

@@ -58,8 +58,8 @@ export interface CountKeys {
  *
  * Each counter moves by single atomic ADDs of ±1 that return the new value, so every caller knows the
  * value its own step produced. A counter's +1 is written only after the item it counts (a subscription, a
- * user's index entry) was stored, and its −1 only by whoever deleted that item (ReturnValues ALL_OLD says
- * who did): each counted item is added once and subtracted at most once, so at rest every counter equals
+ * user's index entry) was stored, and its −1 only by whoever deleted that item (a conditional delete's
+ * ReturnValues ALL_OLD says who did: connection-store.ts `#take`): each counted item is added once and subtracted at most once, so at rest every counter equals
  * the number of its items. A −1 may overtake its +1 (a disconnect racing a connect's last step): the
  * counter dips to −1 and returns to 0, which is why a count item is deleted only at exactly 0.
  *
