@@ -28,6 +28,8 @@ export interface AwsResponse {
   status: number;
   headers: http.IncomingHttpHeaders;
   body: Buffer;
+  /** The attempts it took (AwsHttpClient.request's answers), for the error's `$metadata`. */
+  attempts?: number;
 }
 
 export interface AwsRequest {
@@ -145,7 +147,7 @@ export class AwsHttpClient {
         continue;
       }
       if (attempt >= this.#maxAttempts || !isRetryable(answer)) {
-        if (answer.status >= 300) answer.headers['x-switchboard-attempts'] = String(attempt);
+        answer.attempts = attempt;
         return answer;
       }
       const throttled = answer.status === 429 || THROTTLING.has(errorType(answer));
@@ -211,12 +213,15 @@ export function retryableAnswer(res: AwsResponse): boolean {
   return res.status === 429 || TRANSIENT_STATUS.has(res.status) || THROTTLING.has(errorType(res));
 }
 
-/** The error type of an answer: `x-amzn-errortype`, else the JSON body's `__type` (after any `#`). */
-export function errorType(res: AwsResponse): string {
+/**
+ * The error type of an answer: `x-amzn-errortype`, else the JSON body's `__type` (after any `#`). `parsed`:
+ * the body, when the caller has parsed it already.
+ */
+function errorType(res: AwsResponse, parsed = parsedBody(res)): string {
   if (res.status < 300) return '';
   const header = res.headers['x-amzn-errortype'];
   if (typeof header === 'string' && header) return header.split(':')[0]!;
-  const type = parsedBody(res)?.__type;
+  const type = parsed?.__type;
   return typeof type === 'string' ? type.slice(type.lastIndexOf('#') + 1) : '';
 }
 
@@ -225,15 +230,14 @@ export function errorFromResponse(res: AwsResponse): AwsServiceError {
   const parsed = parsedBody(res);
   const m = parsed?.message ?? parsed?.Message;
   const requestId = res.headers['x-amzn-requestid'];
-  const attempts = Number(res.headers['x-switchboard-attempts']);
   return new AwsServiceError(
-    errorType(res) || (res.status >= 500 ? 'InternalServerError' : 'UnknownError'),
+    errorType(res, parsed) || (res.status >= 500 ? 'InternalServerError' : 'UnknownError'),
     typeof m === 'string' ? m : `HTTP ${res.status}`,
     res.status >= 500 ? 'server' : 'client',
     {
       httpStatusCode: res.status,
       ...(typeof requestId === 'string' ? { requestId } : {}),
-      ...(attempts > 0 ? { attempts } : {}),
+      ...(res.attempts ? { attempts: res.attempts } : {}),
     },
   );
 }

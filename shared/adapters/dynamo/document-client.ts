@@ -167,24 +167,25 @@ export class PutCommand extends DocumentCommand<PutCommandInput, PutCommandOutpu
   }
 }
 
-export class UpdateCommand extends DocumentCommand<UpdateCommandInput, UpdateCommandOutput> {
-  readonly operation = 'UpdateItem';
+/** A write to one item by its key (UpdateItem, DeleteItem): the key and the values marshalled. */
+abstract class KeyedWriteCommand<I extends Conditional & { Key: NativeItem }> extends DocumentCommand<
+  I,
+  WriteOutput
+> {
   toWire(): object {
     return withValues({ ...this.input, Key: marshallItem(this.input.Key) });
   }
-  fromWire(answer: Wire): UpdateCommandOutput {
+  fromWire(answer: Wire): WriteOutput {
     return writeOutput(answer);
   }
 }
 
-export class DeleteCommand extends DocumentCommand<DeleteCommandInput, DeleteCommandOutput> {
+export class UpdateCommand extends KeyedWriteCommand<UpdateCommandInput> {
+  readonly operation = 'UpdateItem';
+}
+
+export class DeleteCommand extends KeyedWriteCommand<DeleteCommandInput> {
   readonly operation = 'DeleteItem';
-  toWire(): object {
-    return withValues({ ...this.input, Key: marshallItem(this.input.Key) });
-  }
-  fromWire(answer: Wire): DeleteCommandOutput {
-    return writeOutput(answer);
-  }
 }
 
 export class QueryCommand extends DocumentCommand<QueryCommandInput, QueryCommandOutput> {

@@ -160,15 +160,12 @@ const ERROR_BY_STATUS: Readonly<Record<number, string>> = {
 };
 
 /**
- * The error of an answer, named as the SDK named it: the model's exception for its status, else the type
- * in x-amzn-errortype, else InternalServerError (5xx) or UnknownError.
+ * The error of an answer, named as the SDK named it: the model's exception for its status, else as
+ * errorFromResponse names it (x-amzn-errortype, else InternalServerError for a 5xx or UnknownError).
  */
 function managementApiError(answer: AwsResponse): AwsServiceError {
   const error = errorFromResponse(answer);
-  const type = String(answer.headers['x-amzn-errortype'] ?? '').split(':')[0];
-  error.name =
-    ERROR_BY_STATUS[answer.status] ??
-    (type || (answer.status >= 500 ? 'InternalServerError' : 'UnknownError'));
+  error.name = ERROR_BY_STATUS[answer.status] ?? error.name;
   return error;
 }
 

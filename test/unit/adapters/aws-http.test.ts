@@ -156,6 +156,15 @@ describe('AwsJsonClient', () => {
   });
 });
 
+/** A client of the Lambda API at `endpoint`, with static keys. */
+const lambdaClient = (endpoint: string) =>
+  new AwsHttpClient({
+    endpoint,
+    region: 'us-east-1',
+    service: 'lambda',
+    credentials: { accessKeyId: 'AKID', secretAccessKey: 'SECRET' },
+  });
+
 describe('AwsHttpClient with a signal', () => {
   it('cancels the request itself when its signal aborts, with the signal’s reason', async () => {
     let closed = false;
@@ -168,12 +177,7 @@ describe('AwsHttpClient with a signal', () => {
     servers.push(server);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    const client = new AwsHttpClient({
-      endpoint: `http://127.0.0.1:${port}`,
-      region: 'us-east-1',
-      service: 'lambda',
-      credentials: { accessKeyId: 'AKID', secretAccessKey: 'SECRET' },
-    });
+    const client = lambdaClient(`http://127.0.0.1:${port}`);
     try {
       const started = performance.now();
       const error = await client
@@ -191,12 +195,7 @@ describe('AwsHttpClient with a signal', () => {
   it('sends nothing for an aborted signal, and stops waiting to retry when it aborts', async () => {
     const s = await stub([{ status: 503 }, { status: 503 }, { status: 200, body: '{}' }]);
     servers.push(s.server);
-    const client = new AwsHttpClient({
-      endpoint: s.endpoint,
-      region: 'us-east-1',
-      service: 'lambda',
-      credentials: { accessKeyId: 'AKID', secretAccessKey: 'SECRET' },
-    });
+    const client = lambdaClient(s.endpoint);
     try {
       await expect(
         client.request({ method: 'GET', path: '/', signal: AbortSignal.abort(new Error('no time left')) }),
