@@ -1,18 +1,10 @@
 import type { Clock } from '../../core/ports';
 import type { Chat, ChatStore } from '../../features/chat/store';
+import { batchWrite } from './batch-write';
 import { isConditionalCheckFailed } from './client';
-import {
-  BatchWriteCommand,
-  type BatchWriteCommandInput,
-  type DocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-} from './document-client';
+import { type DocumentClient, GetCommand, PutCommand, QueryCommand } from './document-client';
 import { keys } from './table';
 
-const BATCH_SIZE = 25; // BatchWriteItem's limit
-const UNPROCESSED_RETRIES = [50, 100, 200, 400, 800];
 const MEMBER_PREFIX = 'member#';
 
 /**
@@ -38,9 +30,7 @@ export class DynamoChatStore implements ChatStore {
         },
       },
     }));
-    for (let i = 0; i < members.length; i += BATCH_SIZE) {
-      await this.batchWrite({ [this.tableName]: members.slice(i, i + BATCH_SIZE) });
-    }
+    await batchWrite(this.db, this.tableName, members, this.clock);
     // The record last: a chat whose record exists has all its first participants.
     await this.db.send(
       new PutCommand({
@@ -110,20 +100,6 @@ export class DynamoChatStore implements ChatStore {
     } catch (error) {
       if (isConditionalCheckFailed(error)) return false;
       throw error;
-    }
-  }
-
-  /** BatchWriteItem may leave items unprocessed under throttling: they are sent again with backoff. */
-  private async batchWrite(requestItems: NonNullable<BatchWriteCommandInput['RequestItems']>) {
-    let pending = requestItems;
-    for (let attempt = 0; ; attempt++) {
-      const { UnprocessedItems } = await this.db.send(new BatchWriteCommand({ RequestItems: pending }));
-      const left = UnprocessedItems?.[this.tableName] ?? [];
-      if (left.length === 0) return;
-      const delay = UNPROCESSED_RETRIES[attempt];
-      if (delay === undefined) throw new Error(`${left.length} chat items stayed unprocessed`);
-      await this.clock.sleep(delay);
-      pending = { [this.tableName]: left };
     }
   }
 }

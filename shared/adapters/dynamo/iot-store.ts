@@ -1,4 +1,3 @@
-import { mapBounded } from '../../core/delivery/pool';
 import type { Clock } from '../../core/ports';
 import {
   type Device,
@@ -10,22 +9,10 @@ import {
   type StoredReading,
   UNKNOWN_STATUS,
 } from '../../features/iot/store';
+import { batchWrite } from './batch-write';
 import { isConditionalCheckFailed } from './client';
-import {
-  BatchWriteCommand,
-  type DocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from './document-client';
+import { type DocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from './document-client';
 import { keys } from './table';
-
-/** DynamoDB's limit per BatchWriteItem. */
-const BATCH_SIZE = 25;
-const BATCHES_IN_FLIGHT = 4;
-const MAX_BATCH_ATTEMPTS = 6;
-const BASE_BACKOFF_MS = 25;
 
 // Sort keys are `{ISO time}#{id}`: these bound every possible key of a range, ends included.
 const BEGINNING = '0000-01-01T00:00:00.000Z';
@@ -118,38 +105,19 @@ export class DynamoIotStore implements IotStore {
   }
 
   async putReadings(readings: readonly StoredReading[]): Promise<void> {
-    const batches: Item[][] = [];
-    for (let i = 0; i < readings.length; i += BATCH_SIZE) {
-      batches.push(
-        readings.slice(i, i + BATCH_SIZE).map((r) => ({
+    const puts = readings.map((r) => ({
+      PutRequest: {
+        Item: {
           ...keys.reading(r.sensorId, r.timestamp, r.id),
           sensorId: r.sensorId,
           id: r.id,
           value: r.value,
           timestamp: r.timestamp,
           expiresAt: r.expiresAt,
-        })),
-      );
-    }
-    await mapBounded(batches, BATCHES_IN_FLIGHT, (items) => this.#writeBatch(items));
-  }
-
-  /** One BatchWriteItem, with what DynamoDB left unprocessed (throttling) written again after a backoff. */
-  async #writeBatch(items: Item[]): Promise<void> {
-    let pending = items.map((Item) => ({ PutRequest: { Item } }));
-    for (let attempt = 1; ; attempt++) {
-      const out = await this.db.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }));
-      const left = out.UnprocessedItems?.[this.tableName] ?? [];
-      if (left.length === 0) return;
-      if (attempt >= MAX_BATCH_ATTEMPTS) {
-        throw new Error(`${left.length} readings still unprocessed after ${attempt} BatchWriteItem calls`);
-      }
-      pending = left.flatMap((r) =>
-        r.PutRequest?.Item ? [{ PutRequest: { Item: r.PutRequest.Item } }] : [],
-      );
-      const backoff = BASE_BACKOFF_MS * 2 ** (attempt - 1);
-      await this.clock.sleep(backoff + Math.floor(Math.random() * backoff));
-    }
+        },
+      },
+    }));
+    await batchWrite(this.db, this.tableName, puts, this.clock);
   }
 
   async readings(sensorId: string, range: ReadingRange): Promise<ReadingPage> {
