@@ -78,6 +78,8 @@ export interface AfterConnectEvent {
   connectionId: string;
   principal: Record<string, string>;
   channels: string[];
+  /** AfterConnectJob.counts, when `$connect` read some. */
+  counts?: Record<string, number>;
   endpoint: string;
 }
 
@@ -85,6 +87,7 @@ export const afterConnectEvent = (job: AfterConnectJob & { endpoint: string }): 
   connectionId: job.connectionId,
   principal: principalToContext(job.principal),
   channels: job.channels,
+  ...(job.counts ? { counts: job.counts } : {}),
   endpoint: job.endpoint,
 });
 

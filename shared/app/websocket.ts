@@ -95,11 +95,12 @@ export function afterConnectHandler(rt: Runtime) {
   return async (event: unknown): Promise<AfterConnectReport> => {
     const parsed = afterConnectEventSchema.safeParse(event);
     if (!parsed.success) throw new Error(`not an after-connect event: ${z.prettifyError(parsed.error)}`);
-    const { connectionId, principal, channels, endpoint } = parsed.data;
+    const { connectionId, principal, channels, counts, endpoint } = parsed.data;
     return afterConnect(rt.forEndpoint(endpoint), {
       connectionId,
       principal: principalFromContext(principal),
       channels,
+      ...(counts ? { counts } : {}),
     });
   };
 }
@@ -108,6 +109,7 @@ const afterConnectEventSchema = z.object({
   connectionId: z.string().check(z.minLength(1)),
   principal: z.record(z.string(), z.string()),
   channels: z.array(z.string()),
+  counts: z.optional(z.record(z.string(), z.int().check(z.nonnegative()))),
   endpoint: z.string().check(z.minLength(1)),
 }) satisfies z.ZodMiniType<AfterConnectEvent>;
 

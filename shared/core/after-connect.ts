@@ -25,6 +25,11 @@ export interface AfterConnectJob {
   principal: Principal;
   /** The channels `$connect` subscribed it to. */
   channels: string[];
+  /**
+   * Connections per channel just after `$connect`'s join, the joiner included, where `$connect` knew it
+   * exactly (a channel of one shard); the others are read when the job runs.
+   */
+  counts?: Record<string, number>;
 }
 
 /** Does a connect to these channels leave work for later? Only where a namespace has a join hook. */
@@ -33,6 +38,36 @@ export function hasAfterConnectWork(hooks: ChannelHookRegistry, channels: readon
     const h = hooks[c.namespace.name];
     return h?.afterJoin !== undefined || h?.welcome !== undefined;
   });
+}
+
+/**
+ * The job a `$connect` to these channels leaves, or null when it leaves nothing: no channel with a join
+ * hook and no greeting of a seed dialect, or only hooks whose `joinWork` range the channel is known to be
+ * outside. `joined` is what `ConnectionStore.put` learnt (PutResult): the channel's count for a channel of
+ * one shard (exact: handed on in the job, not read again), else a lower bound (the joiner's shard), which
+ * can only tell that the channel is above the range. Nothing is read here: the handshake waits for nothing more.
+ */
+export function afterConnectJob(
+  deps: { hooks: ChannelHookRegistry; channels: Pick<ChannelRegistry, 'subscriberShards'> },
+  job: AfterConnectJob,
+  channels: readonly Channel[],
+  joined: Readonly<Record<string, number>>,
+  greets: boolean,
+): AfterConnectJob | null {
+  const counts: Record<string, number> = {};
+  let work = greets;
+  for (const channel of channels) {
+    const hooks = deps.hooks[channel.namespace.name];
+    if (!hooks || (hooks.afterJoin === undefined && hooks.welcome === undefined)) continue;
+    const known = joined[channel.id];
+    const exact = known !== undefined && deps.channels.subscriberShards(channel.id) === 1;
+    if (exact) counts[channel.id] = known;
+    const range = hooks.welcome === undefined ? hooks.joinWork : undefined;
+    if (!range || known === undefined) work = true;
+    else if (exact ? known >= range.min && known <= range.max : known <= range.max) work = true;
+  }
+  if (!work) return null;
+  return Object.keys(counts).length > 0 ? { ...job, counts } : job;
 }
 
 /** Starts an after-connect job elsewhere (the after-connect Lambda's asynchronous Invoke, shared/adapters/lambda.ts). */
@@ -75,7 +110,7 @@ export async function afterConnect(
     .map((id) => parseStored(deps.channels, id))
     .filter((c): c is Channel => c !== null && hasAfterConnectWork(deps.hooks, [c]));
   const events = await mapBounded(joins, 8, async (channel): Promise<JoinEvent> => {
-    const count = await deps.connections.countSubscribers(channel.id);
+    const count = job.counts?.[channel.id] ?? (await deps.connections.countSubscribers(channel.id));
     return { channel, connectionId, principal, count: Math.max(1, count), atConnect: true };
   });
   // The new connection's frames and the others' notices go at the same time: neither waits for the other.

@@ -1,4 +1,4 @@
-import { type AfterConnectJob, hasAfterConnectWork } from './after-connect';
+import { type AfterConnectJob, afterConnectJob } from './after-connect';
 import type { Principal } from './auth/principal';
 import {
   authorizeSubscribe,
@@ -132,8 +132,9 @@ export async function connect(
   const now = deps.clock.now();
   const ids = channels.map((c) => c.id);
   const { remainingMs } = options;
+  let joined: Record<string, number>;
   try {
-    await deps.connections.put(
+    ({ joined } = await deps.connections.put(
       {
         connectionId,
         principal,
@@ -145,7 +146,7 @@ export async function connect(
         ...(input.dialect ? { dialect: input.dialect } : {}),
       },
       remainingMs ? { stop: () => remainingMs() < CONNECT_UNDO_RESERVE_MS } : {},
-    );
+    ));
   } catch (error) {
     if (!(error instanceof ConnectAbandonedError)) throw error;
     return refuse(
@@ -156,15 +157,9 @@ export async function connect(
     );
   }
   deps.metrics.count('Connects');
-  return {
-    ok: true,
-    channels: ids,
-    afterConnect:
-      hasAfterConnectWork(deps.hooks, channels) ||
-      dialectWelcomes(input.dialect === undefined ? undefined : deps.dialects[input.dialect])
-        ? { connectionId, principal, channels: ids }
-        : null,
-  };
+  const greets = dialectWelcomes(input.dialect === undefined ? undefined : deps.dialects[input.dialect]);
+  const job = { connectionId, principal, channels: ids };
+  return { ok: true, channels: ids, afterConnect: afterConnectJob(deps, job, channels, joined, greets) };
 }
 
 function refuse(deps: ConnectDeps, error: ProtocolError): ConnectResult {

@@ -63,6 +63,15 @@ export interface RemovedConnection {
 }
 
 /** How `$connect`'s writes may be cut short (ConnectionStore.put). */
+/** What a connection's `put` learnt without reading anything more. */
+export interface PutResult {
+  /**
+   * Per channel joined, a lower bound of its connections just after the join, the joiner included: the
+   * count of the shard it joined, which is the channel's count when the channel has one shard.
+   */
+  joined: Record<string, number>;
+}
+
 export interface PutOptions {
   /**
    * Asked between the steps: true when the caller has no time left (its Lambda nears its timeout). The
@@ -87,7 +96,7 @@ export interface ConnectionStore {
    * writes whatever the channels' sizes. If any write fails, or `options.stop` says so, what it wrote is
    * undone before it throws (ConnectAbandonedError for a stop): no half-stored connection is counted.
    */
-  put(record: ConnectionRecord, options?: PutOptions): Promise<void>;
+  put(record: ConnectionRecord, options?: PutOptions): Promise<PutResult>;
   get(connectionId: string): Promise<ConnectionRecord | null>;
   /**
    * Removes the connection, its subscriptions and its place in its user's index. Resolves null when it was

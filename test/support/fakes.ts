@@ -31,6 +31,7 @@ import {
   type MessageStore,
   type PostOutcome,
   type PutOptions,
+  type PutResult,
   type RemovedConnection,
   type SubscribeResult,
   type Subscriber,
@@ -92,9 +93,10 @@ export class FakeConnectionStore implements ConnectionStore {
     readonly shardsOf: (channel: string) => number = (channel) => namespaces.subscriberShards(channel),
   ) {}
 
-  async put(record: ConnectionRecord, options: PutOptions = {}): Promise<void> {
+  async put(record: ConnectionRecord, options: PutOptions = {}): Promise<PutResult> {
     if (options.stop?.()) throw new ConnectAbandonedError(record.connectionId);
     this.records.set(record.connectionId, { ...record, channels: [...record.channels] });
+    const joined: Record<string, number> = {};
     for (const channel of record.channels) {
       const m = this.subs.get(channel) ?? new Map<string, Subscriber>();
       this.subs.set(channel, m);
@@ -104,7 +106,12 @@ export class FakeConnectionStore implements ConnectionStore {
         username: record.principal.username,
         ...(record.dialect ? { dialect: record.dialect } : {}),
       });
+      // As the DynamoDB store knows it: the count of the joiner's shard.
+      const shards = this.shardsOf(channel);
+      const mine = shardOf(record.connectionId, shards);
+      joined[channel] = [...m.keys()].filter((id) => shardOf(id, shards) === mine).length;
     }
+    return { joined };
   }
   async get(id: string): Promise<ConnectionRecord | null> {
     const r = this.records.get(id);

@@ -1,5 +1,6 @@
 import {
   BatchGetCommand,
+  BatchWriteCommand,
   DeleteCommand,
   GetCommand,
   PutCommand,
@@ -16,6 +17,7 @@ import { conditionalCheckFailed, mockDocumentClient } from './dynamo-mock';
  * store change that uses a new one fails here first, loudly.
  */
 export type Item = Record<string, unknown>;
+type WriteRequest = { PutRequest?: { Item: Item }; DeleteRequest?: { Key: Item } };
 
 export class MemoryTable {
   readonly items = new Map<string, Item>();
@@ -34,6 +36,20 @@ export class MemoryTable {
     this.mock.on(DeleteCommand).callsFake((input) => this.#run(() => this.delete(input)));
     this.mock.on(UpdateCommand).callsFake((input) => this.#run(() => this.update(input)));
     this.mock.on(QueryCommand).callsFake((input) => this.#run(() => this.query(input)));
+    // BatchWriteItem: each put or delete takes effect on its own, at its own moment (not as one).
+    this.mock.on(BatchWriteCommand).callsFake(async (input) => {
+      this.requests++;
+      const [, requests] = Object.entries(input.RequestItems as Record<string, WriteRequest[]>)[0]!;
+      await Promise.all(
+        requests.map(async (r) => {
+          await this.#pause();
+          if (r.PutRequest) this.put({ Item: r.PutRequest.Item });
+          else if (r.DeleteRequest) this.delete({ Key: r.DeleteRequest.Key });
+          await this.#pause();
+        }),
+      );
+      return {};
+    });
     this.mock.on(BatchGetCommand).callsFake((input) =>
       this.#run(() => {
         const [table, request] = Object.entries(input.RequestItems as Record<string, { Keys: Item[] }>)[0]!;

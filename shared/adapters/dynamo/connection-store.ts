@@ -8,12 +8,14 @@ import {
   type ConnectionRecord,
   type ConnectionStore,
   type PutOptions,
+  type PutResult,
   type RemovedConnection,
   type SubscribeResult,
   type Subscriber,
   type SubscriberQuery,
   type UnsubscribeResult,
 } from '../../core/ports';
+import { batchWrite } from './batch-write';
 import { isConditionalCheckFailed } from './client';
 import { type AtomicCounters, all, ConnectionCounts, StatsBatch, TotalsError } from './counts';
 import {
@@ -65,11 +67,13 @@ export class DynamoConnectionStore implements ConnectionStore {
   }
 
   /**
-   * The connection record first (everything else is found from it); then, all at once, the stats, each
-   * subscription with its shard's count, and the user's index entry with the user's count. A failed step,
-   * or `stop()` between the two rounds or after them, undoes it all before throwing.
+   * The connection record first (everything else is found from it: a post that finds a subscription's
+   * connection not open yet leaves it alone while its record is young, delivery/post.ts `removeGone`);
+   * then its subscriptions and the user's index entry in one BatchWriteItem; then, all at once, each
+   * subscription's shard count and the user's count, and the stats in one write. A failed step, or `stop()`
+   * between the rounds or after them, undoes it all before throwing.
    */
-  async put(record: ConnectionRecord, options: PutOptions = {}): Promise<void> {
+  async put(record: ConnectionRecord, options: PutOptions = {}): Promise<PutResult> {
     const stop = options.stop ?? (() => false);
     const { principal: p, connectionId: id } = record;
     await this.db.send(
@@ -94,12 +98,23 @@ export class DynamoConnectionStore implements ConnectionStore {
     );
     let counted = false;
     let failure: unknown;
+    const joined: Record<string, number> = {};
     if (!stop()) {
+      await this.#index(record);
+      const sub = p.sub;
       const stats = new StatsBatch(statsShardOf(id));
       try {
         await all([
-          ...record.channels.map((channel) => this.#join(record, channel, stats)),
-          p.sub === null ? undefined : this.#indexUser(p.sub, id, record.expiresAt, stats),
+          ...record.channels.map(async (channel) => {
+            const shard = this.#shard(channel, id);
+            const key = keys.subscription(channel, shard, id);
+            // Itself included, whatever a concurrent leave's decrement did to the shard meanwhile.
+            const n = await this.#counted(key, () => this.#counts.joined(channel, shard, stats));
+            joined[channel] = Math.max(1, n);
+          }),
+          sub === null
+            ? undefined
+            : this.#counted(keys.userConnection(sub, id), () => this.#counts.userConnected(sub, stats)),
         ]);
       } catch (error) {
         failure = error;
@@ -114,12 +129,62 @@ export class DynamoConnectionStore implements ConnectionStore {
         failure ??= error;
       }
     }
-    if (failure === undefined && !stop()) return;
+    if (failure === undefined && !stop()) return { joined };
     await all([
       this.db.send(new DeleteCommand({ TableName: this.tableName, Key: keys.connection(id) })),
       this.#release(record, record.channels, counted),
     ]);
     throw failure ?? new ConnectAbandonedError(`connection ${id}: out of time; its writes were undone`);
+  }
+
+  /**
+   * A new connection's subscriptions and user index entry, in BatchWriteItem calls (one for up to 24
+   * channels): unconditional, since a connection id is new at `$connect` and nothing else writes its
+   * items before its record lists them. If the batch fails, what it may have written goes again, uncounted
+   * (nothing counted it yet), with the record, and the error is thrown.
+   */
+  async #index(record: ConnectionRecord): Promise<void> {
+    const { principal: p, connectionId: id } = record;
+    const items: NativeItem[] = record.channels.map((channel) =>
+      this.#subscriptionItem(record, channel, this.#shard(channel, id)),
+    );
+    if (p.sub !== null) items.push({ ...keys.userConnection(p.sub, id), expiresAt: record.expiresAt });
+    if (items.length === 0) return;
+    try {
+      await batchWrite(
+        this.db,
+        this.tableName,
+        items.map((Item) => ({ PutRequest: { Item } })),
+        this.clock,
+      );
+    } catch (error) {
+      const written = [keys.connection(id), ...items.map(({ pk, sk }) => ({ pk, sk }))];
+      await batchWrite(
+        this.db,
+        this.tableName,
+        written.map((Key) => ({ DeleteRequest: { Key } })),
+        this.clock,
+      ).catch(() => undefined); // left behind, uncounted: they expire with the connection (TTL)
+      throw error;
+    }
+  }
+
+  #subscriptionItem(
+    record: ConnectionRecord,
+    channel: string,
+    shard: Shard,
+    options: { replayPending?: boolean } = {},
+  ) {
+    const { connectionId, principal } = record;
+    return {
+      ...keys.subscription(channel, shard, connectionId),
+      connectionId,
+      userId: principal.sub ?? undefined,
+      username: principal.username,
+      expiresAt: record.expiresAt,
+      dialect: record.dialect,
+      ...(options.replayPending ? { replayPending: true } : {}),
+    };
   }
 
   async get(connectionId: string): Promise<ConnectionRecord | null> {
@@ -300,22 +365,13 @@ export class DynamoConnectionStore implements ConnectionStore {
     stats: StatsBatch,
     options: { replayPending?: boolean } = {},
   ): Promise<number | null> {
-    const { connectionId, principal } = record;
-    const shard = this.#shard(channel, connectionId);
-    const key = keys.subscription(channel, shard, connectionId);
+    const shard = this.#shard(channel, record.connectionId);
+    const item = this.#subscriptionItem(record, channel, shard, options);
     try {
       await this.db.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: {
-            ...key,
-            connectionId,
-            userId: principal.sub ?? undefined,
-            username: principal.username,
-            expiresAt: record.expiresAt,
-            dialect: record.dialect,
-            ...(options.replayPending ? { replayPending: true } : {}),
-          },
+          Item: item,
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
@@ -323,7 +379,7 @@ export class DynamoConnectionStore implements ConnectionStore {
       if (isConditionalCheckFailed(error)) return null;
       throw error;
     }
-    return this.#counted(key, () => this.#counts.joined(channel, shard, stats));
+    return this.#counted({ pk: item.pk, sk: item.sk }, () => this.#counts.joined(channel, shard, stats));
   }
 
   /** Deletes one subscription and, if this call deleted it, counts it out: its shard's new count, or null. */
@@ -331,12 +387,6 @@ export class DynamoConnectionStore implements ConnectionStore {
     const shard = this.#shard(channel, connectionId);
     if (!(await this.#take(keys.subscription(channel, shard, connectionId)))) return null;
     return this.#counts.left(channel, shard, stats);
-  }
-
-  async #indexUser(sub: string, connectionId: string, expiresAt: number, stats: StatsBatch) {
-    const key = keys.userConnection(sub, connectionId);
-    await this.db.send(new PutCommand({ TableName: this.tableName, Item: { ...key, expiresAt } }));
-    await this.#counted(key, () => this.#counts.userConnected(sub, stats));
   }
 
   async #unindexUser(sub: string, connectionId: string, stats: StatsBatch): Promise<void> {

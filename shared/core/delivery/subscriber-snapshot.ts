@@ -2,6 +2,8 @@ import type {
   ConnectionRecord,
   ConnectionStats,
   ConnectionStore,
+  PutOptions,
+  PutResult,
   RemovedConnection,
   SubscribeResult,
   Subscriber,
@@ -63,8 +65,8 @@ export class SubscriberSnapshot implements ConnectionStore {
     return this.#store.subscriberShards(channel);
   }
 
-  put(record: ConnectionRecord): Promise<void> {
-    return this.#store.put(record);
+  put(record: ConnectionRecord, options?: PutOptions): Promise<PutResult> {
+    return this.#store.put(record, options);
   }
   get(connectionId: string): Promise<ConnectionRecord | null> {
     return this.#store.get(connectionId);

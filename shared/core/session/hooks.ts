@@ -39,6 +39,12 @@ export interface ChannelHooks {
    */
   afterJoin?(event: JoinEvent, ctx: FrameContext | null): Promise<void>;
   /**
+   * The counts (connections after the join, the joiner included) for which `afterJoin` has anything to do
+   * at `$connect`; absent, it always has. `$connect` starts no after-connect Lambda for a channel it knows
+   * to be outside the range (core/after-connect.ts `afterConnectJob`): a room above the presence limit.
+   */
+  joinWork?: { min: number; max: number };
+  /**
    * For a join at `$connect`: frames the joining connection gets first, unasked (a server-first welcome).
    * The after-connect Lambda posts them in order, retrying briefly while API Gateway still answers 410
    * (it does until `$connect` has returned).

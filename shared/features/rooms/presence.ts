@@ -33,10 +33,12 @@ export function presenceHooks(deps: RoomsDeps): ChannelHooks {
       ephemeral: true,
     });
   };
+  // `count` includes the joiner: with nobody else there, there is nobody to tell.
+  const joinWork = { min: 2, max };
   return {
+    joinWork,
     async afterJoin({ channel, connectionId, principal, count }) {
-      // `count` includes the joiner: with nobody else there, there is nobody to tell.
-      if (count < 2 || count > max) return;
+      if (count < joinWork.min || count > joinWork.max) return;
       await announce(channel, 'user_joined', principal, connectionId);
     },
     async afterLeave({ channel, connectionId, principal, count }) {

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DynamoConnectionStore } from '../../../shared/adapters/dynamo/connection-store';
 import {
   BatchGetCommand,
+  BatchWriteCommand,
   DeleteCommand,
   GetCommand,
   PutCommand,
@@ -36,16 +37,34 @@ const meta = {
 };
 
 /** Every write the store sent, as `Command pk|sk`, in order. */
+type WireKey = { pk: string; sk: string };
+/** Every write, in order: `Put pk|sk`, …; each put or delete of a BatchWriteItem as `BatchPut pk|sk`, `BatchDelete pk|sk`. */
 const writes = () =>
   ddb
     .calls()
-    .map((c) => {
+    .flatMap((c) => {
       const cmd = c.args[0] as {
         constructor: { name: string };
-        input: { Key?: { pk: string; sk: string }; Item?: { pk: string; sk: string } };
+        input: {
+          Key?: WireKey;
+          Item?: WireKey;
+          RequestItems?: Record<
+            string,
+            { PutRequest?: { Item: WireKey }; DeleteRequest?: { Key: WireKey } }[]
+          >;
+        };
       };
+      if (cmd instanceof BatchWriteCommand) {
+        return Object.values(cmd.input.RequestItems ?? {})
+          .flat()
+          .map((r) =>
+            r.PutRequest
+              ? `BatchPut ${r.PutRequest.Item.pk}|${r.PutRequest.Item.sk}`
+              : `BatchDelete ${r.DeleteRequest?.Key.pk}|${r.DeleteRequest?.Key.sk}`,
+          );
+      }
       const key = cmd.input.Key ?? cmd.input.Item;
-      return `${cmd.constructor.name.replace('Command', '')} ${key?.pk}|${key?.sk}`;
+      return [`${cmd.constructor.name.replace('Command', '')} ${key?.pk}|${key?.sk}`];
     })
     .filter((s) => !s.startsWith('Get') && !s.startsWith('Query') && !s.startsWith('BatchGet'));
 
@@ -161,47 +180,69 @@ describe('DynamoConnectionStore.put', () => {
     expiresAt: 4_000_000_000,
   };
 
-  it('writes the record with its channels, then every subscription, count and index entry at once', async () => {
+  it('writes the record with its channels, then its subscriptions and index entry in one batch, then every count at once', async () => {
+    ddb.on(BatchWriteCommand).resolves({});
     ddb.on(UpdateCommand).resolves({ Attributes: { cnt: 5 } });
-    await store().put(record);
+    // What the counts' ADDs answered: each channel's shard after the join.
+    expect(await store().put(record)).toEqual({ joined: { 'room:a': 5, 'user:alice': 5 } });
     const all = writes();
-    expect(all[0]).toBe('Put conn#c1|meta');
-    expect(all.slice(1).sort()).toEqual(
+    expect(all.slice(0, 4)).toEqual([
+      'Put conn#c1|meta',
+      `BatchPut ${roomPk('room:a')}|conn#c1`,
+      'BatchPut chan#user:alice|conn#c1',
+      'BatchPut user#alice|conn#c1',
+    ]);
+    expect(ddb.commandCalls(BatchWriteCommand)).toHaveLength(1);
+    expect(all.slice(4).sort()).toEqual(
       [
         `Update ${statsPk}|global`, // connections + 1
-        `Put ${roomPk('room:a')}|conn#c1`,
         `Update ${roomPk('room:a')}|count`,
-        'Put chan#user:alice|conn#c1',
         'Update chan#user:alice|count',
-        'Put user#alice|conn#c1',
         'Update user#alice|count',
       ].sort(),
     );
     expect(ddb.commandCalls(PutCommand)[0]?.args[0].input.Item).toMatchObject({
       channels: new Set(['room:a', 'user:alice']),
     });
+    expect(ddb.commandCalls(BatchWriteCommand)[0]?.args[0].input.RequestItems.t?.[0]).toEqual({
+      PutRequest: {
+        Item: {
+          pk: roomPk('room:a'),
+          sk: 'conn#c1',
+          connectionId: 'c1',
+          userId: 'alice',
+          username: 'Alice',
+          expiresAt: 4_000_000_000,
+          dialect: undefined,
+        },
+      },
+    });
   });
 
   it('writes the stats once for the connection, the channels and the user it was first in', async () => {
+    ddb.on(BatchWriteCommand).resolves({});
     ddb.on(UpdateCommand).resolves({ Attributes: { cnt: 1 } });
     await store().put(record);
     expect(statsWrites()).toEqual([{ connections: 1, channels: 2, users: 1 }]);
   });
 
-  it('undoes everything it wrote when a write fails, and throws that failure', async () => {
+  it('undoes everything it wrote when a count fails, and throws that failure', async () => {
+    ddb.on(BatchWriteCommand).resolves({});
     ddb.on(UpdateCommand).resolves({ Attributes: { cnt: 5 } });
-    ddb.on(PutCommand, { Item: { pk: 'user#alice' } }).rejects(new Error('InternalServerError'));
+    ddb
+      .on(UpdateCommand, { Key: { pk: 'user#alice', sk: 'count' } })
+      .rejects(new Error('InternalServerError'));
     ddb.on(DeleteCommand).resolves({ Attributes: { pk: 'x' } });
-    ddb.on(DeleteCommand, { Key: { pk: 'user#alice', sk: 'conn#c1' } }).resolves({});
+    // The index entry went with its failed count (uncounted), so the undo does not find it.
+    ddb.on(DeleteCommand, { Key: { pk: 'user#alice', sk: 'conn#c1' }, ReturnValues: 'ALL_OLD' }).resolves({});
     await expect(store().put(record)).rejects.toThrow('InternalServerError');
-    const undo = writes().slice(writes().indexOf(`Update ${roomPk('room:a')}|count`) + 1);
-    expect(undo.filter((w) => w.startsWith('Delete')).sort()).toEqual(
-      [
+    expect(new Set(writes().filter((w) => w.startsWith('Delete')))).toEqual(
+      new Set([
         'Delete conn#c1|meta',
         `Delete ${roomPk('room:a')}|conn#c1`,
         'Delete chan#user:alice|conn#c1',
         'Delete user#alice|conn#c1',
-      ].sort(),
+      ]),
     );
     // Each count it raised is lowered again, the connection's stats too; the user's count never moved.
     const counts = ddb
@@ -214,6 +255,22 @@ describe('DynamoConnectionStore.put', () => {
     expect(counts.sort()).toEqual(
       [`${roomPk('room:a')}|count`, 'chan#user:alice|count', `${statsPk}|global`].sort(),
     );
+  });
+
+  it('when its batch fails, deletes the record and what the batch may have written, counts nothing, and throws', async () => {
+    ddb.on(BatchWriteCommand).rejectsOnce(new Error('InternalServerError')).resolves({});
+    await expect(store().put(record)).rejects.toThrow('InternalServerError');
+    expect(writes()).toEqual([
+      'Put conn#c1|meta',
+      `BatchPut ${roomPk('room:a')}|conn#c1`,
+      'BatchPut chan#user:alice|conn#c1',
+      'BatchPut user#alice|conn#c1',
+      'BatchDelete conn#c1|meta',
+      `BatchDelete ${roomPk('room:a')}|conn#c1`,
+      'BatchDelete chan#user:alice|conn#c1',
+      'BatchDelete user#alice|conn#c1',
+    ]);
+    expect(ddb.commandCalls(UpdateCommand)).toHaveLength(0);
   });
 
   it('stops and undoes when its caller runs out of time', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { afterConnectHandler } from '../../../shared/app/websocket';
-import { afterConnect, WELCOME_RETRY_MS } from '../../../shared/core/after-connect';
+import { afterConnect, afterConnectJob, WELCOME_RETRY_MS } from '../../../shared/core/after-connect';
 import { connect } from '../../../shared/core/connections';
 import type { ChannelHooks } from '../../../shared/core/session/hooks';
 import { type FakeWorld, fakeWorld } from '../../support/fakes';
@@ -41,6 +41,50 @@ describe('after $connect', () => {
   it('leaves nothing to do for channels without join hooks', async () => {
     const world = fakeWorld();
     expect(await connectOnly(world, 'x', 'sensors')).toBeNull();
+  });
+
+  it('leaves nothing to do for a room whose joins are not announced', async () => {
+    const world = fakeWorld({ PRESENCE_ANNOUNCE_MAX: '0' });
+    await TestClient.connect(world, 'alice', user('alice'), 'room:lobby');
+    expect(await connectOnly(world, 'bob', 'room:lobby')).toBeNull();
+    // A counter's join hook always has work: its channel still leaves a job beside the room.
+    expect((await connectOnly(world, 'carol', 'room:lobby,counter:c'))?.channels).toEqual([
+      'room:lobby',
+      'counter:c',
+      'user:carol',
+    ]);
+  });
+
+  describe('afterConnectJob: what the counts $connect learnt say', () => {
+    const job = { connectionId: 'c', principal: user('c'), channels: ['room:one', 'room:eight'] };
+    const deps = (hooks: ChannelHooks) => ({
+      hooks: { room: hooks },
+      channels: { subscriberShards: (id: string) => (id === 'room:one' ? 1 : 8) },
+    });
+    const presence = deps({ afterJoin: async () => {}, joinWork: { min: 2, max: 3 } });
+    const room = (id: string) => ({ ...fakeWorld().channels.parse(id) });
+    const decide = (d: ReturnType<typeof deps>, id: string, n: number, greets = false) =>
+      afterConnectJob(d, { ...job, channels: [id] }, [room(id)], { [id]: n }, greets);
+
+    it('a channel of one shard: its exact count decides, and is handed on', () => {
+      expect(decide(presence, 'room:one', 1)).toBeNull(); // alone: nobody to tell
+      expect(decide(presence, 'room:one', 2)?.counts).toEqual({ 'room:one': 2 });
+      expect(decide(presence, 'room:one', 3)?.counts).toEqual({ 'room:one': 3 });
+      expect(decide(presence, 'room:one', 4)).toBeNull(); // above the range
+    });
+
+    it("a sharded channel: its joiner's shard is a lower bound, which only tells that it is above the range", () => {
+      expect(decide(presence, 'room:eight', 1)).toEqual({ ...job, channels: ['room:eight'] });
+      expect(decide(presence, 'room:eight', 3)).toEqual({ ...job, channels: ['room:eight'] });
+      expect(decide(presence, 'room:eight', 4)).toBeNull();
+    });
+
+    it('work stays for a seed greeting, a hook without a range, or a welcome hook', () => {
+      expect(decide(presence, 'room:one', 9, true)).not.toBeNull();
+      expect(decide(deps({ afterJoin: async () => {} }), 'room:one', 9)).not.toBeNull();
+      const welcome = deps({ welcome: async () => [], joinWork: { min: 2, max: 3 } });
+      expect(decide(welcome, 'room:one', 9)).not.toBeNull();
+    });
   });
 
   it('does nothing for a connection gone before it ran (closed at once, or its $connect undone)', async () => {

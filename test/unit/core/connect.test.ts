@@ -14,7 +14,8 @@ describe('connect', () => {
     expect(result).toEqual({
       ok: true,
       channels: ['room:a', 'sensors', 'user:alice'],
-      // Rooms announce joins: that is left to the after-connect Lambda.
+      // Rooms announce joins: that is left to the after-connect Lambda (room:a has 8 shards, so the count
+      // $connect learnt, its own shard's, does not say whether anyone else is there).
       afterConnect: {
         connectionId: 'c1',
         principal: user('alice'),

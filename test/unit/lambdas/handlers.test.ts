@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import * as channels from '../../../lambdas/http-channels';
 import * as health from '../../../lambdas/http-health';
 import * as httpPublish from '../../../lambdas/http-publish';
@@ -7,6 +7,7 @@ import * as wsDisconnect from '../../../lambdas/ws-disconnect';
 import * as wsMessage from '../../../lambdas/ws-message';
 import {
   BatchGetCommand,
+  BatchWriteCommand,
   DeleteCommand,
   GetCommand,
   PutCommand,
@@ -27,6 +28,8 @@ import { user } from '../../support/world';
 const ddb = mockDocumentClient();
 /** The stage's Management API: a loopback server that answers 200 to every call and records it. */
 let mgmt: ManagementApiStub;
+// A connect writes its subscriptions and user index entry in one BatchWriteItem, all processed.
+beforeEach(() => ddb.on(BatchWriteCommand).resolves({}));
 afterEach(() => {
   ddb.reset();
   mgmt.requests.length = 0;
@@ -72,8 +75,9 @@ describe('ws-connect', () => {
       .input.Item;
     expect(meta?.expiresAt).toBeGreaterThanOrEqual(before + 7200);
     expect(meta?.expiresAt).toBeLessThanOrEqual(before + 7201);
-    const subs = ddb.commandCalls(PutCommand).map((c) => c.args[0].input.Item?.pk);
-    expect(subs).toContain('chan#user:alice');
+    const batch = ddb.commandCalls(BatchWriteCommand)[0]?.args[0].input.RequestItems['unit-test'];
+    const subs = batch?.map((r) => r.PutRequest?.Item.pk);
+    expect(subs).toEqual(['chan#user:alice', 'user#alice']);
   });
 
   it('refuses with 403 and stores nothing when ?channels= names a channel the user may not have', async () => {
