@@ -151,12 +151,14 @@ export class DynamoConnectionStore implements ConnectionStore {
     if (p.sub !== null) items.push({ ...keys.userConnection(p.sub, id), expiresAt: record.expiresAt });
     if (items.length === 0) return;
     try {
-      await batchWrite(
-        this.db,
-        this.tableName,
-        items.map((Item) => ({ PutRequest: { Item } })),
-        this.clock,
-      );
+      // One item (an anonymous connection's one channel) is a plain PutItem: the cheaper request.
+      const [only] = items;
+      if (items.length === 1 && only) {
+        await this.db.send(new PutCommand({ TableName: this.tableName, Item: only }));
+      } else {
+        const puts = items.map((Item) => ({ PutRequest: { Item } }));
+        await batchWrite(this.db, this.tableName, puts, this.clock);
+      }
     } catch (error) {
       const written = [keys.connection(id), ...items.map(({ pk, sk }) => ({ pk, sk }))];
       await batchWrite(

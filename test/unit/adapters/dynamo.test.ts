@@ -219,6 +219,14 @@ describe('DynamoConnectionStore.put', () => {
     });
   });
 
+  it("writes an anonymous connection's one subscription with a PutItem, not a batch of one", async () => {
+    ddb.on(UpdateCommand).resolves({ Attributes: { cnt: 1 } });
+    const anonymous = { ...record, principal: { ...record.principal, sub: null }, channels: ['room:a'] };
+    expect(await store().put(anonymous)).toEqual({ joined: { 'room:a': 1 } });
+    expect(writes().slice(0, 2)).toEqual(['Put conn#c1|meta', `Put ${roomPk('room:a')}|conn#c1`]);
+    expect(ddb.commandCalls(BatchWriteCommand)).toHaveLength(0);
+  });
+
   it('writes the stats once for the connection, the channels and the user it was first in', async () => {
     ddb.on(BatchWriteCommand).resolves({});
     ddb.on(UpdateCommand).resolves({ Attributes: { cnt: 1 } });
