@@ -78,7 +78,7 @@ export interface AfterConnectEvent {
   connectionId: string;
   principal: Record<string, string>;
   channels: string[];
-  /** AfterConnectJob.counts, when `$connect` read some. */
+  /** AfterConnectJob.counts: the channels' counts `$connect` knew exactly, when there are any. */
   counts?: Record<string, number>;
   endpoint: string;
 }

@@ -58,7 +58,7 @@ export function afterConnectJob(
   let work = greets;
   for (const channel of channels) {
     const hooks = deps.hooks[channel.namespace.name];
-    if (!hooks || (hooks.afterJoin === undefined && hooks.welcome === undefined)) continue;
+    if (!hooks || !hasAfterConnectWork(deps.hooks, [channel])) continue;
     const known = joined[channel.id];
     const exact = known !== undefined && deps.channels.subscriberShards(channel.id) === 1;
     if (exact) counts[channel.id] = known;

@@ -62,7 +62,6 @@ export interface RemovedConnection {
   left: string[];
 }
 
-/** How `$connect`'s writes may be cut short (ConnectionStore.put). */
 /** What a connection's `put` learnt without reading anything more. */
 export interface PutResult {
   /**
@@ -72,6 +71,7 @@ export interface PutResult {
   joined: Record<string, number>;
 }
 
+/** How `$connect`'s writes may be cut short (ConnectionStore.put). */
 export interface PutOptions {
   /**
    * Asked between the steps: true when the caller has no time left (its Lambda nears its timeout). The

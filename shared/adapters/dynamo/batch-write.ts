@@ -3,16 +3,13 @@ import type { Clock } from '../../core/ports';
 import { BatchWriteCommand, type DocumentClient, type WriteRequest } from './document-client';
 
 /** BatchWriteItem takes at most 25 puts and deletes. */
-export const BATCH_WRITE_MAX = 25;
+const BATCH_WRITE_MAX = 25;
+/** Batches in flight at once. */
+const BATCHES_IN_FLIGHT = 4;
 /** BatchWriteItem calls for one batch before what DynamoDB keeps leaving unprocessed is an error. */
-export const BATCH_WRITE_ATTEMPTS = 6;
+const BATCH_WRITE_ATTEMPTS = 6;
 /** The first pause before unprocessed items go again; it doubles each time, with as much jitter on top. */
-export const UNPROCESSED_BACKOFF_MS = 25;
-
-export interface BatchWriteOptions {
-  /** Batches of 25 in flight at once. @default 4 */
-  inFlight?: number;
-}
+const UNPROCESSED_BACKOFF_MS = 25;
 
 /**
  * Writes every put and delete of `requests` to one table in BatchWriteItem calls of at most 25, several
@@ -26,13 +23,12 @@ export async function batchWrite(
   tableName: string,
   requests: readonly WriteRequest[],
   clock: Pick<Clock, 'sleep'>,
-  options: BatchWriteOptions = {},
 ): Promise<void> {
   const batches: WriteRequest[][] = [];
   for (let i = 0; i < requests.length; i += BATCH_WRITE_MAX) {
     batches.push(requests.slice(i, i + BATCH_WRITE_MAX));
   }
-  await mapBounded(batches, options.inFlight ?? 4, (batch) => writeBatch(db, tableName, batch, clock));
+  await mapBounded(batches, BATCHES_IN_FLIGHT, (batch) => writeBatch(db, tableName, batch, clock));
 }
 
 async function writeBatch(
