@@ -50,6 +50,8 @@ export interface PublishInput {
    */
   attempt?: Attempt | undefined;
   exclude?: ReadonlySet<string>;
+  /** Channels with more subscriptions than this get nothing (delivery/deliver.ts `DeliveryOptions`). */
+  maxAudience?: number;
   /** Deliver without a seq and without storing it, even where the namespace keeps history (presence notices). */
   ephemeral?: boolean;
   /** The frame's `timestamp` (epoch ms) when the event has its own time (a sensor reading); now otherwise. */
@@ -126,7 +128,10 @@ async function publishOnce(
       payload: encodeFrame(frameOf({ type: event.type, channel, id, timestamp }, event)),
     });
   }
-  const delivery = await deliver(deps, targets, input.exclude ? { exclude: input.exclude } : {});
+  const delivery = await deliver(deps, targets, {
+    ...(input.exclude ? { exclude: input.exclude } : {}),
+    ...(input.maxAudience === undefined ? {} : { maxAudience: input.maxAudience }),
+  });
   // Per target: each channel by its namespace, the connections by the channel they name, if any.
   for (const channel of input.channels) deps.metrics.countBy('Publishes', channel.namespace.name);
   if (input.connections && input.connections.ids.length > 0) {

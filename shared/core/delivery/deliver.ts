@@ -75,6 +75,13 @@ export interface DeliveryReport {
 export interface DeliveryOptions {
   /** Connections that must not get it (the publisher itself, a joiner told directly). */
   exclude?: ReadonlySet<string>;
+  /**
+   * A channel target with more subscriptions than this (the excluded counted) gets nothing: its
+   * subscribers are all read before the first post, and the target is dropped, unposted and uncounted,
+   * when there are more. For notices that only make sense in a small channel (a room's presence): their
+   * cost grows with the square of the channel, and the count that decided to send one may be out of date.
+   */
+  maxAudience?: number;
 }
 
 export const emptyReport = (): DeliveryReport => ({
@@ -130,23 +137,37 @@ function recordDelivery(metrics: Metrics, report: DeliveryReport, ms: number): v
  */
 async function reachChannel(deps: DeliveryDeps, run: Run, target: ChannelTarget): Promise<void> {
   const queue = deps.fanOutQueue;
-  if (queue) {
+  const cap = run.options.maxAudience;
+  const { pageSize, queueThreshold } = deps.config.fanOut;
+  // A capped audience at or under the queue's threshold is posted to in-process whatever its count says.
+  if (queue && (cap === undefined || cap > queueThreshold)) {
     const audience = await deps.connections.countSubscribers(target.channel);
-    if (audience > deps.config.fanOut.queueThreshold) {
+    if (cap !== undefined && audience > cap) return;
+    if (audience > queueThreshold) {
       await queueChannel({ connections: deps.connections, fanOutQueue: queue }, target, run.options.exclude);
       run.report.recipients += audience;
       run.report.queued += audience;
       return;
     }
   }
-  for await (const page of deps.connections.subscribers(target.channel, {
-    pageSize: deps.config.fanOut.pageSize,
-  })) {
-    for (const sub of page) {
-      if (target.seq !== undefined && sub.replayedTo !== undefined && target.seq <= sub.replayedTo) continue;
-      await run.reach(sub.connectionId, target, sub);
+  const reach = async (sub: Subscriber) => {
+    if (target.seq !== undefined && sub.replayedTo !== undefined && target.seq <= sub.replayedTo) return;
+    await run.reach(sub.connectionId, target, sub);
+  };
+  if (cap === undefined) {
+    for await (const page of deps.connections.subscribers(target.channel, { pageSize })) {
+      for (const sub of page) await reach(sub);
     }
+    return;
   }
+  const audience: Subscriber[] = [];
+  for await (const page of deps.connections.subscribers(target.channel, {
+    pageSize: Math.min(pageSize, cap + 1),
+  })) {
+    audience.push(...page);
+    if (audience.length > cap) return;
+  }
+  for (const sub of audience) await reach(sub);
 }
 
 /**

@@ -14,8 +14,11 @@ const MESSAGES: Record<PresenceEvent, string> = {
 /**
  * Presence in rooms (PROTOCOL.md section 4): a join or a leave is announced to the others as `notification`
  * {event, message, user} while the room, counting the one who moves, has at most PRESENCE_ANNOUNCE_MAX
- * subscribers (above that N joins would cost N²/2 frames). Notices are ephemeral: no seq, no history, so
- * a replay after a reconnect never repeats who came and went.
+ * subscribers (above that N joins would cost N²/2 frames). The room's count (the hook's `count`) says
+ * whether to try; the subscriptions the notice is then sent to say it again (`maxAudience`), so a notice
+ * whose room grew past the limit meanwhile (a burst of joins) is not sent: no join or leave costs more
+ * than PRESENCE_ANNOUNCE_MAX − 1 frames. Notices are ephemeral: no seq, no history, so a replay after a
+ * reconnect never repeats who came and went.
  */
 export function presenceHooks(deps: RoomsDeps): ChannelHooks {
   const max = deps.config.limits.presenceAnnounceMax;
@@ -24,6 +27,8 @@ export function presenceHooks(deps: RoomsDeps): ChannelHooks {
     event: PresenceEvent,
     principal: Principal,
     connectionId: string,
+    /** The room's subscriptions when the notice is sent, at most: the joiner's counted, the leaver's gone. */
+    maxAudience: number,
   ) => {
     await publish(deps, {
       channels: [channel],
@@ -31,6 +36,7 @@ export function presenceHooks(deps: RoomsDeps): ChannelHooks {
       // The joiner is told nothing about itself (and at $connect it could not be posted to anyway).
       exclude: new Set([connectionId]),
       ephemeral: true,
+      maxAudience,
     });
   };
   // `count` includes the joiner: with nobody else there, there is nobody to tell.
@@ -39,11 +45,11 @@ export function presenceHooks(deps: RoomsDeps): ChannelHooks {
     joinWork,
     async afterJoin({ channel, connectionId, principal, count }) {
       if (count < joinWork.min || count > joinWork.max) return;
-      await announce(channel, 'user_joined', principal, connectionId);
+      await announce(channel, 'user_joined', principal, connectionId, max);
     },
     async afterLeave({ channel, connectionId, principal, count }) {
       if (count < 1 || count + 1 > max) return;
-      await announce(channel, 'user_left', principal, connectionId);
+      await announce(channel, 'user_left', principal, connectionId, max - 1);
     },
   };
 }

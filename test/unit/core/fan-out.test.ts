@@ -77,6 +77,35 @@ const postsPerConnection = (world: FakeWorld) => {
 };
 
 describe('The delivery tier a publish takes', () => {
+  it('with a cap on the audience: posts in-process up to it without reading the count, nothing above it', async () => {
+    const world = fakeWorld({ FANOUT_QUEUE_THRESHOLD: '3' });
+    const ids = subscribe(world, ROOM, 3);
+    let counted = 0;
+    const count = world.connections.countSubscribers.bind(world.connections);
+    world.connections.countSubscribers = (channel) => {
+      counted++;
+      return count(channel);
+    };
+    const capped = (maxAudience: number) =>
+      publish(world, { channels: [world.channels.parse(ROOM)], event, maxAudience, ephemeral: true });
+
+    const within = await capped(3);
+    expect(within.delivery).toMatchObject({ recipients: 3, delivered: 3, queued: 0 });
+    expect([...postsPerConnection(world).keys()].sort()).toEqual([...ids].sort());
+    world.gateway.posts.length = 0;
+    const above = await capped(2);
+    expect(above.delivery).toMatchObject({ recipients: 0, delivered: 0, queued: 0 });
+    expect(world.gateway.posts).toEqual([]);
+    expect(counted).toBe(0);
+
+    // A cap above the threshold reads the count: over the cap, nothing; between, the workers' queue.
+    subscribe(world, ROOM, 5);
+    expect((await capped(4)).delivery).toMatchObject({ recipients: 0, queued: 0 });
+    expect((await capped(5)).delivery).toMatchObject({ recipients: 5, queued: 5 });
+    expect(counted).toBe(2);
+    expect(world.gateway.posts).toEqual([]);
+  });
+
   it('posts to an audience up to the threshold itself, and answers delivered', async () => {
     const world = fakeWorld({ FANOUT_QUEUE_THRESHOLD: '3' });
     subscribe(world, ROOM, 3);

@@ -191,4 +191,33 @@ describe('presence in a room', () => {
     expect(notices(b)).toEqual([]);
     expect(world.gateway.posts).toHaveLength(2);
   });
+
+  it('sends no notice when the room grew past PRESENCE_ANNOUNCE_MAX after the count that decided to send it', async () => {
+    const world = fakeWorld({ PRESENCE_ANNOUNCE_MAX: '3' });
+    const a = await TestClient.connect(world, 'a', anonymous, 'room:r');
+    const b = await TestClient.connect(world, 'b', anonymous, 'room:r');
+    const c = await TestClient.connect(world, 'c', anonymous, 'room:r');
+    await TestClient.connect(world, 'd', anonymous, 'room:r'); // 4: not announced
+    world.gateway.posts.length = 0;
+    const channel = world.channels.parse('room:r');
+    const afterJoin = world.hooks[channel.namespace.name]?.afterJoin;
+    const afterLeave = world.hooks[channel.namespace.name]?.afterLeave;
+    if (!afterJoin || !afterLeave) throw new Error('rooms have presence hooks');
+
+    // A burst: c's after-connect read 3 (announce), but d joined before its notice went out.
+    await afterJoin({ channel, connectionId: 'c', principal: anonymous, count: 3, atConnect: true }, null);
+    expect(world.gateway.posts).toEqual([]);
+    // A leave read at 2 (3 with the leaver) while the room holds 4 again: not sent either.
+    await afterLeave({ channel, connectionId: 'x', principal: anonymous, count: 2, reason: 'disconnect' });
+    expect(world.gateway.posts).toEqual([]);
+
+    // Back to 3 (d gone): the same join is told to the two others, the leave with 3 left is not.
+    await disconnect(world, 'd'); // 4 with the leaver: not announced
+    await afterJoin({ channel, connectionId: 'c', principal: anonymous, count: 3, atConnect: true }, null);
+    expect(notices(a).map((n) => n.event)).toEqual(['user_joined']);
+    expect(notices(b).map((n) => n.event)).toEqual(['user_joined']);
+    expect(notices(c)).toEqual([]);
+    await afterLeave({ channel, connectionId: 'x', principal: anonymous, count: 2, reason: 'disconnect' });
+    expect(world.gateway.posts).toHaveLength(2);
+  });
 });
