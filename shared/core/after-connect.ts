@@ -3,7 +3,7 @@ import { type Channel, type ChannelRegistry, parseStored } from './channels';
 import { mapBounded } from './delivery/pool';
 import { postWithRetry } from './delivery/post';
 import type { Dialect, DialectRegistry } from './dialect';
-import type { Clock, ConnectionStore, Gateway, Log } from './ports';
+import type { Clock, ConnectionStore, Gateway, Log, PutResult } from './ports';
 import { isoTime } from './protocol';
 import { FrameContext } from './session/context';
 import { type ChannelHookRegistry, type JoinEvent, runHook } from './session/hooks';
@@ -41,17 +41,38 @@ export function hasAfterConnectWork(hooks: ChannelHookRegistry, channels: readon
 }
 
 /**
+ * The channels whose whole count `$connect` asks `ConnectionStore.put` for (PutOptions.count): those of
+ * several shards whose hooks could be decided from it (a `joinWork` range, no welcome). Read while the
+ * join is written, it tells a join into a room above its presence limit that it leaves no work.
+ */
+export function countsWanted(
+  deps: { hooks: ChannelHookRegistry; channels: Pick<ChannelRegistry, 'subscriberShards'> },
+  channels: readonly Channel[],
+): string[] {
+  return channels
+    .filter((channel) => {
+      const hooks = deps.hooks[channel.namespace.name];
+      return (
+        hooks?.joinWork !== undefined &&
+        hooks.welcome === undefined &&
+        deps.channels.subscriberShards(channel.id) > 1
+      );
+    })
+    .map((channel) => channel.id);
+}
+
+/**
  * The job a `$connect` to these channels leaves, or null when it leaves nothing: no channel with a join
  * hook and no greeting of a seed dialect, or only hooks whose `joinWork` range the channel is known to be
- * outside. `joined` is what `ConnectionStore.put` learnt (PutResult): the channel's count for a channel of
- * one shard (exact: handed on in the job, not read again), else a lower bound (the joiner's shard), which
- * can only tell that the channel is above the range. Nothing is read here: the handshake waits for nothing more.
+ * outside. What `ConnectionStore.put` learnt (PutResult) says where the channel is: its whole count where
+ * it was read (`counts`, or `joined` for a channel of one shard; handed on in the job, not read again), else
+ * a lower bound (`joined`, the joiner's shard), which can only tell that the channel is above the range.
  */
 export function afterConnectJob(
   deps: { hooks: ChannelHookRegistry; channels: Pick<ChannelRegistry, 'subscriberShards'> },
   job: AfterConnectJob,
   channels: readonly Channel[],
-  joined: Readonly<Record<string, number>>,
+  stored: PutResult,
   greets: boolean,
 ): AfterConnectJob | null {
   const counts: Record<string, number> = {};
@@ -59,12 +80,14 @@ export function afterConnectJob(
   for (const channel of channels) {
     const hooks = deps.hooks[channel.namespace.name];
     if (!hooks || !hasAfterConnectWork(deps.hooks, [channel])) continue;
-    const known = joined[channel.id];
-    const exact = known !== undefined && deps.channels.subscriberShards(channel.id) === 1;
-    if (exact) counts[channel.id] = known;
+    const whole =
+      stored.counts[channel.id] ??
+      (deps.channels.subscriberShards(channel.id) === 1 ? stored.joined[channel.id] : undefined);
+    const known = whole ?? stored.joined[channel.id];
+    if (whole !== undefined) counts[channel.id] = whole;
     const range = hooks.welcome === undefined ? hooks.joinWork : undefined;
     if (!range || known === undefined) work = true;
-    else if (exact ? known >= range.min && known <= range.max : known <= range.max) work = true;
+    else if (whole !== undefined ? whole >= range.min && whole <= range.max : known <= range.max) work = true;
   }
   if (!work) return null;
   return Object.keys(counts).length > 0 ? { ...job, counts } : job;

@@ -1,4 +1,4 @@
-import { type AfterConnectJob, afterConnectJob } from './after-connect';
+import { type AfterConnectJob, afterConnectJob, countsWanted } from './after-connect';
 import type { Principal } from './auth/principal';
 import {
   authorizeSubscribe,
@@ -20,6 +20,7 @@ import {
   type Gateway,
   type Log,
   type Metrics,
+  type PutResult,
   type SubscribeResult,
 } from './ports';
 import type { FrameContext } from './session/context';
@@ -132,9 +133,9 @@ export async function connect(
   const now = deps.clock.now();
   const ids = channels.map((c) => c.id);
   const { remainingMs } = options;
-  let joined: Record<string, number>;
+  let stored: PutResult;
   try {
-    ({ joined } = await deps.connections.put(
+    stored = await deps.connections.put(
       {
         connectionId,
         principal,
@@ -145,8 +146,11 @@ export async function connect(
         ...(input.userAgent ? { userAgent: input.userAgent } : {}),
         ...(input.dialect ? { dialect: input.dialect } : {}),
       },
-      remainingMs ? { stop: () => remainingMs() < CONNECT_UNDO_RESERVE_MS } : {},
-    ));
+      {
+        ...(remainingMs ? { stop: () => remainingMs() < CONNECT_UNDO_RESERVE_MS } : {}),
+        count: countsWanted(deps, channels),
+      },
+    );
   } catch (error) {
     if (!(error instanceof ConnectAbandonedError)) throw error;
     return refuse(
@@ -159,7 +163,7 @@ export async function connect(
   deps.metrics.count('Connects');
   const greets = dialectWelcomes(input.dialect === undefined ? undefined : deps.dialects[input.dialect]);
   const job = { connectionId, principal, channels: ids };
-  return { ok: true, channels: ids, afterConnect: afterConnectJob(deps, job, channels, joined, greets) };
+  return { ok: true, channels: ids, afterConnect: afterConnectJob(deps, job, channels, stored, greets) };
 }
 
 function refuse(deps: ConnectDeps, error: ProtocolError): ConnectResult {

@@ -62,13 +62,19 @@ export interface RemovedConnection {
   left: string[];
 }
 
-/** What a connection's `put` learnt without reading anything more. */
+/** What a connection's `put` learnt of the channels it joined. */
 export interface PutResult {
   /**
    * Per channel joined, a lower bound of its connections just after the join, the joiner included: the
    * count of the shard it joined, which is the channel's count when the channel has one shard.
    */
   joined: Record<string, number>;
+  /**
+   * Per channel of `PutOptions.count` whose other shards could be read, its connections just after the
+   * join, the joiner included: the joined shard's count plus the others', summed as `countSubscribers`
+   * sums them.
+   */
+  counts: Record<string, number>;
 }
 
 /** How `$connect`'s writes may be cut short (ConnectionStore.put). */
@@ -78,6 +84,12 @@ export interface PutOptions {
    * store then undoes what it wrote and throws ConnectAbandonedError.
    */
   stop?: () => boolean;
+  /**
+   * Channels (of those joined, with several shards) whose whole count after the join the caller wants
+   * (PutResult.counts): their other shards' counts are read while the join is written, not after it. A
+   * failed read only leaves the channel out: it never fails the connect.
+   */
+  count?: readonly string[];
 }
 
 /** Totals kept beside the connections (GET /v1/stats, live_stats). */

@@ -97,6 +97,7 @@ export class FakeConnectionStore implements ConnectionStore {
     if (options.stop?.()) throw new ConnectAbandonedError(record.connectionId);
     this.records.set(record.connectionId, { ...record, channels: [...record.channels] });
     const joined: Record<string, number> = {};
+    const counts: Record<string, number> = {};
     for (const channel of record.channels) {
       const m = this.subs.get(channel) ?? new Map<string, Subscriber>();
       this.subs.set(channel, m);
@@ -110,8 +111,9 @@ export class FakeConnectionStore implements ConnectionStore {
       const shards = this.shardsOf(channel);
       const mine = shardOf(record.connectionId, shards);
       joined[channel] = [...m.keys()].filter((id) => shardOf(id, shards) === mine).length;
+      if (shards > 1 && options.count?.includes(channel)) counts[channel] = m.size;
     }
-    return { joined };
+    return { joined, counts };
   }
   async get(id: string): Promise<ConnectionRecord | null> {
     const r = this.records.get(id);

@@ -17,7 +17,7 @@ import {
 } from '../../core/ports';
 import { batchWrite } from './batch-write';
 import { isConditionalCheckFailed } from './client';
-import { type AtomicCounters, all, ConnectionCounts, StatsBatch, TotalsError } from './counts';
+import { type AtomicCounters, all, ConnectionCounts, type ItemKey, StatsBatch, TotalsError } from './counts';
 import {
   BatchGetCommand,
   type BatchGetCommandOutput,
@@ -99,6 +99,8 @@ export class DynamoConnectionStore implements ConnectionStore {
     let counted = false;
     let failure: unknown;
     const joined: Record<string, number> = {};
+    // Started before the joins are written and waited for last, so that it adds no step of its own.
+    const others = stop() ? null : this.#otherShards(id, options.count ?? []);
     if (!stop()) {
       await this.#index(record);
       const sub = p.sub;
@@ -129,12 +131,50 @@ export class DynamoConnectionStore implements ConnectionStore {
         failure ??= error;
       }
     }
-    if (failure === undefined && !stop()) return { joined };
+    if (failure === undefined && !stop()) {
+      const counts: Record<string, number> = {};
+      for (const [channel, rest] of Object.entries((await others) ?? {})) {
+        const own = joined[channel];
+        if (own !== undefined) counts[channel] = Math.max(1, own + rest);
+      }
+      return { joined, counts };
+    }
     await all([
       this.db.send(new DeleteCommand({ TableName: this.tableName, Key: keys.connection(id) })),
       this.#release(record, record.channels, counted),
     ]);
     throw failure ?? new ConnectAbandonedError(`connection ${id}: out of time; its writes were undone`);
+  }
+
+  /**
+   * For each channel, the sum of the counts of its shards but the connection's, in one BatchGetItem (up to
+   * 100 keys). Resolves, never rejects: a channel it could not read is left out, and the after-connect
+   * Lambda reads its count itself.
+   */
+  async #otherShards(connectionId: string, channels: readonly string[]): Promise<Record<string, number>> {
+    const channelOf = new Map<string, string>();
+    const itemKeys: ItemKey[] = [];
+    for (const channel of channels) {
+      const { shard: mine, shards } = this.#shard(channel, connectionId);
+      for (let shard = 0; shard < shards && shards > 1; shard++) {
+        if (shard === mine) continue;
+        const key = keys.channelCount(channel, { shard, shards });
+        channelOf.set(key.pk, channel);
+        itemKeys.push(key);
+      }
+    }
+    if (itemKeys.length === 0 || itemKeys.length > BATCH_GET_MAX) return {};
+    try {
+      const rest: Record<string, number> = {};
+      for (const channel of channelOf.values()) rest[channel] = 0;
+      for (const item of await this.#getAll(itemKeys)) {
+        const channel = channelOf.get(String(item.pk));
+        if (channel !== undefined) rest[channel] = (rest[channel] ?? 0) + Number(item.cnt ?? 0);
+      }
+      return rest;
+    } catch {
+      return {};
+    }
   }
 
   /**

@@ -184,7 +184,7 @@ describe('DynamoConnectionStore.put', () => {
     ddb.on(BatchWriteCommand).resolves({});
     ddb.on(UpdateCommand).resolves({ Attributes: { cnt: 5 } });
     // What the counts' ADDs answered: each channel's shard after the join.
-    expect(await store().put(record)).toEqual({ joined: { 'room:a': 5, 'user:alice': 5 } });
+    expect(await store().put(record)).toEqual({ joined: { 'room:a': 5, 'user:alice': 5 }, counts: {} });
     const all = writes();
     expect(all.slice(0, 4)).toEqual([
       'Put conn#c1|meta',
@@ -222,9 +222,40 @@ describe('DynamoConnectionStore.put', () => {
   it("writes an anonymous connection's one subscription with a PutItem, not a batch of one", async () => {
     ddb.on(UpdateCommand).resolves({ Attributes: { cnt: 1 } });
     const anonymous = { ...record, principal: { ...record.principal, sub: null }, channels: ['room:a'] };
-    expect(await store().put(anonymous)).toEqual({ joined: { 'room:a': 1 } });
+    expect(await store().put(anonymous)).toEqual({ joined: { 'room:a': 1 }, counts: {} });
     expect(writes().slice(0, 2)).toEqual(['Put conn#c1|meta', `Put ${roomPk('room:a')}|conn#c1`]);
     expect(ddb.commandCalls(BatchWriteCommand)).toHaveLength(0);
+  });
+
+  it("reads the other shards of the channels asked for while it writes, and answers each one's whole count", async () => {
+    ddb.on(BatchWriteCommand).resolves({});
+    ddb.on(UpdateCommand).resolves({ Attributes: { cnt: 5 } });
+    const mine = shardOf('c1', 8);
+    const others = [0, 1, 2, 3, 4, 5, 6, 7].filter((s) => s !== mine);
+    ddb.on(BatchGetCommand).resolves({
+      Responses: { t: others.map((s) => ({ pk: `chan#room:a#${s}`, sk: 'count', cnt: s + 1 })) },
+    });
+    const result = await store().put(record, { count: ['room:a', 'user:alice'] });
+    const rest = others.reduce((total, s) => total + s + 1, 0);
+    // user:alice has one shard: its `joined` is whole already, nothing is read for it.
+    expect(result).toEqual({ joined: { 'room:a': 5, 'user:alice': 5 }, counts: { 'room:a': 5 + rest } });
+    const keys = ddb.commandCalls(BatchGetCommand)[0]?.args[0].input.RequestItems?.t;
+    expect(keys).toEqual({
+      Keys: others.map((s) => ({ pk: `chan#room:a#${s}`, sk: 'count' })),
+      ConsistentRead: true,
+    });
+    expect(ddb.commandCalls(BatchGetCommand)).toHaveLength(1);
+  });
+
+  it('connects all the same when that read fails, leaving the whole count out', async () => {
+    ddb.on(BatchWriteCommand).resolves({});
+    ddb.on(UpdateCommand).resolves({ Attributes: { cnt: 5 } });
+    ddb.on(BatchGetCommand).rejects(new Error('ProvisionedThroughputExceededException'));
+    expect(await store().put(record, { count: ['room:a'] })).toEqual({
+      joined: { 'room:a': 5, 'user:alice': 5 },
+      counts: {},
+    });
+    expect(ddb.commandCalls(DeleteCommand)).toHaveLength(0);
   });
 
   it('writes the stats once for the connection, the channels and the user it was first in', async () => {

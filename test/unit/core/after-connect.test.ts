@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { afterConnectHandler } from '../../../shared/app/websocket';
-import { afterConnect, afterConnectJob, WELCOME_RETRY_MS } from '../../../shared/core/after-connect';
+import {
+  afterConnect,
+  afterConnectJob,
+  countsWanted,
+  WELCOME_RETRY_MS,
+} from '../../../shared/core/after-connect';
 import { connect } from '../../../shared/core/connections';
 import type { ChannelHooks } from '../../../shared/core/session/hooks';
 import { type FakeWorld, fakeWorld } from '../../support/fakes';
@@ -22,10 +27,12 @@ describe('after $connect', () => {
     const alice = await TestClient.connect(world, 'alice', user('alice'), 'room:lobby');
     const job = await connectOnly(world, 'bob', 'room:lobby');
     expect(world.gateway.posts).toEqual([]); // the handshake posted nothing
+    // The room's whole count, read by $connect while it joined: the after-connect work does not read it again.
     expect(job).toEqual({
       connectionId: 'bob',
       principal: user('bob'),
       channels: ['room:lobby', 'user:bob'],
+      counts: { 'room:lobby': 2 },
     });
     expect(await afterConnect(world, job!)).toEqual({ ran: true, welcomed: 0 });
     expect(alice.received()).toEqual([
@@ -64,7 +71,16 @@ describe('after $connect', () => {
     const presence = deps({ afterJoin: async () => {}, joinWork: { min: 2, max: 3 } });
     const room = (id: string) => ({ ...fakeWorld().channels.parse(id) });
     const decide = (d: ReturnType<typeof deps>, id: string, n: number, greets = false) =>
-      afterConnectJob(d, { ...job, channels: [id] }, [room(id)], { [id]: n }, greets);
+      afterConnectJob(d, { ...job, channels: [id] }, [room(id)], { joined: { [id]: n }, counts: {} }, greets);
+    /** A sharded channel whose other shards `put` read: `shard` in the joiner's, `whole` in all. */
+    const decideWhole = (id: string, shard: number, whole: number) =>
+      afterConnectJob(
+        presence,
+        { ...job, channels: [id] },
+        [room(id)],
+        { joined: { [id]: shard }, counts: { [id]: whole } },
+        false,
+      );
 
     it('a channel of one shard: its exact count decides, and is handed on', () => {
       expect(decide(presence, 'room:one', 1)).toBeNull(); // alone: nobody to tell
@@ -77,6 +93,20 @@ describe('after $connect', () => {
       expect(decide(presence, 'room:eight', 1)).toEqual({ ...job, channels: ['room:eight'] });
       expect(decide(presence, 'room:eight', 3)).toEqual({ ...job, channels: ['room:eight'] });
       expect(decide(presence, 'room:eight', 4)).toBeNull();
+    });
+
+    it('a sharded channel whose whole count was read: that count decides, and is handed on', () => {
+      expect(decideWhole('room:eight', 1, 1)).toBeNull(); // alone
+      expect(decideWhole('room:eight', 1, 3)?.counts).toEqual({ 'room:eight': 3 });
+      expect(decideWhole('room:eight', 1, 4)).toBeNull(); // its shard alone could not tell
+    });
+
+    it('asks put for the whole count of sharded channels whose hooks a count decides, only', () => {
+      const channels = ['room:one', 'room:eight'].map(room);
+      expect(countsWanted(presence, channels)).toEqual(['room:eight']);
+      expect(countsWanted(deps({ afterJoin: async () => {} }), channels)).toEqual([]);
+      const welcome = deps({ welcome: async () => [], joinWork: { min: 2, max: 3 } });
+      expect(countsWanted(welcome, channels)).toEqual([]);
     });
 
     it('work stays for a seed greeting, a hook without a range, or a welcome hook', () => {
