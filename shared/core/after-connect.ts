@@ -42,8 +42,9 @@ export function hasAfterConnectWork(hooks: ChannelHookRegistry, channels: readon
 
 /**
  * The channels whose whole count `$connect` asks `ConnectionStore.put` for (PutOptions.count): those of
- * several shards whose hooks could be decided from it (a `joinWork` range, no welcome). Read while the
- * join is written, it tells a join into a room above its presence limit that it leaves no work.
+ * several shards whose hooks could be decided from it (a `joinWork` range, no welcome). Read beside the
+ * join's stats write, it tells a join into a room above its presence limit, or alone in it, that it leaves
+ * no work.
  */
 export function countsWanted(
   deps: { hooks: ChannelHookRegistry; channels: Pick<ChannelRegistry, 'subscriberShards'> },

@@ -99,8 +99,7 @@ export class DynamoConnectionStore implements ConnectionStore {
     let counted = false;
     let failure: unknown;
     const joined: Record<string, number> = {};
-    // Started before the joins are written and waited for last, so that it adds no step of its own.
-    const others = stop() ? null : this.#otherShards(id, options.count ?? []);
+    let others: Promise<Record<string, number>> | null = null;
     if (!stop()) {
       await this.#index(record);
       const sub = p.sub;
@@ -121,6 +120,9 @@ export class DynamoConnectionStore implements ConnectionStore {
       } catch (error) {
         failure = error;
       }
+      // After the joins' own counts, so that of two joins at the same moment at least the later reader sees
+      // the other; beside the stats write, so that it adds no step of its own.
+      if (failure === undefined && options.count) others = this.#otherShards(id, options.count);
       // The connection and what its joins moved, in one stats write, even after a failure: the undo
       // subtracts its own downs from these ups.
       stats.add({ connections: 1 });

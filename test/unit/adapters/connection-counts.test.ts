@@ -2,6 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DynamoConnectionStore } from '../../../shared/adapters/dynamo/connection-store';
 import { type AtomicCounters, ConnectionCounts, StatsBatch } from '../../../shared/adapters/dynamo/counts';
 import { keys } from '../../../shared/adapters/dynamo/table';
+import { ANONYMOUS } from '../../../shared/core/auth/principal';
+import { shardOf } from '../../../shared/core/channels';
 import { CONNECTIONS, countsScenario, shardsOf } from '../../support/counts-scenario';
 import { stubbedDocumentClient } from '../../support/dynamo-mock';
 import { FakeClock } from '../../support/fakes';
@@ -24,6 +26,39 @@ describe('the sharded counts, with every request taking effect at a random momen
       table = new MemoryTable(seed);
       const store = new DynamoConnectionStore(stubbedDocumentClient(), 't', new FakeClock(), shardsOf);
       await countsScenario(store, async () => [...table.items.values()]);
+    },
+  );
+
+  it.each([1, 2, 3])(
+    "two joins into an empty room at the same moment: the room's count each reads is 1 or 2, and at least one reads 2 (seed %i)",
+    async (seed) => {
+      table = new MemoryTable(seed);
+      const store = new DynamoConnectionStore(stubbedDocumentClient(), 't', new FakeClock(), shardsOf);
+      for (let pair = 0; pair < 20; pair++) {
+        const room = `room:pair-${pair}`;
+        // Two connections whose subscriptions go to different shards of the room.
+        const a = `a-${seed}-${pair}`;
+        const b = Array.from({ length: 16 }, (_, k) => `b-${seed}-${pair}-${k}`).find(
+          (id) => shardOf(id, 8) !== shardOf(a, 8),
+        )!;
+        const joins = await Promise.all(
+          [a, b].map((connectionId) =>
+            store.put(
+              {
+                connectionId,
+                principal: ANONYMOUS,
+                channels: [room],
+                connectedAt: 1,
+                expiresAt: 4_000_000_000,
+              },
+              { count: [room] },
+            ),
+          ),
+        );
+        const counts = joins.map((j) => j.counts[room]);
+        for (const n of counts) expect([1, 2]).toContain(n);
+        expect(Math.max(...counts.map((n) => n ?? 0))).toBe(2);
+      }
     },
   );
 
