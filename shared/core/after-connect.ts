@@ -43,8 +43,7 @@ export function hasAfterConnectWork(hooks: ChannelHookRegistry, channels: readon
 /**
  * The channels whose whole count `$connect` asks `ConnectionStore.put` for (PutOptions.count): those of
  * several shards whose hooks could be decided from it (a `joinWork` range, no welcome). Read beside the
- * join's stats write, it tells a join into a room above its presence limit, or alone in it, that it leaves
- * no work.
+ * join's writes, it tells a join into a room above its presence limit that it leaves no work.
  */
 export function countsWanted(
   deps: { hooks: ChannelHookRegistry; channels: Pick<ChannelRegistry, 'subscriberShards'> },
@@ -66,8 +65,9 @@ export function countsWanted(
  * The job a `$connect` to these channels leaves, or null when it leaves nothing: no channel with a join
  * hook and no greeting of a seed dialect, or only hooks whose `joinWork` range the channel is known to be
  * outside. What `ConnectionStore.put` learnt (PutResult) says where the channel is: its whole count where
- * it was read (`counts`, or `joined` for a channel of one shard; handed on in the job, not read again), else
- * a lower bound (`joined`, the joiner's shard), which can only tell that the channel is above the range.
+ * it is known (`joined` for a channel of one shard, exact; `counts` for a sharded one, read beside the join,
+ * which decides unless it is below the range; handed on in the job, not read again), else a lower bound
+ * (`joined`, the joiner's shard), which can only tell that the channel is above the range.
  */
 export function afterConnectJob(
   deps: { hooks: ChannelHookRegistry; channels: Pick<ChannelRegistry, 'subscriberShards'> },
@@ -81,12 +81,16 @@ export function afterConnectJob(
   for (const channel of channels) {
     const hooks = deps.hooks[channel.namespace.name];
     if (!hooks || !hasAfterConnectWork(deps.hooks, [channel])) continue;
-    const whole =
-      stored.counts[channel.id] ??
-      (deps.channels.subscriberShards(channel.id) === 1 ? stored.joined[channel.id] : undefined);
-    const known = whole ?? stored.joined[channel.id];
-    if (whole !== undefined) counts[channel.id] = whole;
     const range = hooks.welcome === undefined ? hooks.joinWork : undefined;
+    const shard = stored.joined[channel.id];
+    // A one-shard channel's ADD answers its count; a sharded one's is its shards' counts read with the join.
+    const exact = deps.channels.subscriberShards(channel.id) === 1 ? shard : undefined;
+    let whole = exact ?? stored.counts[channel.id];
+    // Read beside the join, the other shards may miss a join made at the same moment (two into an empty
+    // room could each read 1): a count below the range does not decide, and the job reads it again.
+    if (exact === undefined && whole !== undefined && range && whole < range.min) whole = undefined;
+    if (whole !== undefined) counts[channel.id] = whole;
+    const known = whole ?? shard;
     if (!range || known === undefined) work = true;
     else if (whole !== undefined ? whole >= range.min && whole <= range.max : known <= range.max) work = true;
   }

@@ -86,9 +86,9 @@ export interface PutOptions {
   stop?: () => boolean;
   /**
    * Channels (of those joined, with several shards) whose whole count after the join the caller wants
-   * (PutResult.counts): their other shards' counts are read once the join's own count is written (so of
-   * two joins at the same moment at least the later reader sees the other), beside the stats write. A
-   * failed read only leaves the channel out: it never fails the connect.
+   * (PutResult.counts): their other shards' counts are read while the join is written, not after it, so
+   * a join made at the same moment on another shard may be missed. A failed read only leaves the channel
+   * out: it never fails the connect.
    */
   count?: readonly string[];
 }

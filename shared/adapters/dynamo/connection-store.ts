@@ -99,7 +99,8 @@ export class DynamoConnectionStore implements ConnectionStore {
     let counted = false;
     let failure: unknown;
     const joined: Record<string, number> = {};
-    let others: Promise<Record<string, number>> | null = null;
+    // Started before the joins are written and waited for last, so that it adds no step of its own.
+    const others = stop() ? null : this.#otherShards(id, options.count ?? []);
     if (!stop()) {
       await this.#index(record);
       const sub = p.sub;
@@ -120,9 +121,6 @@ export class DynamoConnectionStore implements ConnectionStore {
       } catch (error) {
         failure = error;
       }
-      // After the joins' own counts, so that of two joins at the same moment at least the later reader sees
-      // the other; beside the stats write, so that it adds no step of its own.
-      if (failure === undefined && options.count) others = this.#otherShards(id, options.count);
       // The connection and what its joins moved, in one stats write, even after a failure: the undo
       // subtracts its own downs from these ups.
       stats.add({ connections: 1 });
