@@ -90,9 +90,10 @@ export function afterConnectJob(
     // room could each read 1): a count below the range does not decide, and the job reads it again.
     if (exact === undefined && whole !== undefined && range && whole < range.min) whole = undefined;
     if (whole !== undefined) counts[channel.id] = whole;
-    const known = whole ?? shard;
-    if (!range || known === undefined) work = true;
-    else if (whole !== undefined ? whole >= range.min && whole <= range.max : known <= range.max) work = true;
+    if (!range) work = true;
+    else if (whole !== undefined) work ||= whole >= range.min && whole <= range.max;
+    // The joiner's shard alone is a lower bound: it can only show the channel above the range.
+    else work ||= shard === undefined || shard <= range.max;
   }
   if (!work) return null;
   return Object.keys(counts).length > 0 ? { ...job, counts } : job;

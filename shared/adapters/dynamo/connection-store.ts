@@ -156,9 +156,9 @@ export class DynamoConnectionStore implements ConnectionStore {
     const itemKeys: ItemKey[] = [];
     for (const channel of channels) {
       const { shard: mine, shards } = this.#shard(channel, connectionId);
-      for (let shard = 0; shard < shards && shards > 1; shard++) {
+      if (shards === 1) continue;
+      for (const [shard, key] of this.#countKeys(channel).entries()) {
         if (shard === mine) continue;
-        const key = keys.channelCount(channel, { shard, shards });
         channelOf.set(key.pk, channel);
         itemKeys.push(key);
       }
@@ -347,11 +347,14 @@ export class DynamoConnectionStore implements ConnectionStore {
 
   /** The sum of the channel's shard counts, read consistently in one request. */
   async countSubscribers(channel: string): Promise<number> {
-    const shards = this.shardsOf(channel);
-    const items = await this.#getAll(
-      Array.from({ length: shards }, (_, shard) => keys.channelCount(channel, { shard, shards })),
-    );
+    const items = await this.#getAll(this.#countKeys(channel));
     return Math.max(0, sum(items, 'cnt'));
+  }
+
+  /** The count items of a channel's shards, in shard order. */
+  #countKeys(channel: string): ItemKey[] {
+    const shards = this.shardsOf(channel);
+    return Array.from({ length: shards }, (_, shard) => keys.channelCount(channel, { shard, shards }));
   }
 
   async connectionsOfUser(userId: string): Promise<string[]> {
