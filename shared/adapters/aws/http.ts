@@ -1,6 +1,5 @@
-import http from 'node:http';
-import https from 'node:https';
 import { type Credentials, type CredentialsProvider, credentialsProvider } from './credentials';
+import { Http1Pool } from './http1';
 import { canonicalQuery, SigV4Signer } from './signer';
 
 export interface AwsClientOptions {
@@ -26,7 +25,8 @@ export interface AwsClientOptions {
 
 export interface AwsResponse {
   status: number;
-  headers: http.IncomingHttpHeaders;
+  /** Lower-case names. */
+  headers: Readonly<Record<string, string | undefined>>;
   body: Buffer;
   /** The attempts it took (AwsHttpClient.request's answers), for the error's `$metadata`. */
   attempts?: number;
@@ -95,8 +95,7 @@ export class AwsHttpClient {
   readonly url: URL;
   readonly #basePath: string;
   readonly #signer: SigV4Signer;
-  readonly #agent: http.Agent;
-  readonly #transport: typeof http | typeof https;
+  readonly #pool: Http1Pool;
   readonly #timeoutMs: number | undefined;
   readonly #maxAttempts: number;
 
@@ -104,12 +103,7 @@ export class AwsHttpClient {
     this.url = new URL(options.endpoint.replace(/\/+$/, ''));
     this.#basePath = this.url.pathname === '/' ? '' : this.url.pathname;
     this.#signer = new SigV4Signer(options.region, options.service, credentialsProvider(options.credentials));
-    const secure = this.url.protocol === 'https:';
-    this.#transport = secure ? https : http;
-    this.#agent = new (secure ? https.Agent : http.Agent)({
-      keepAlive: true,
-      maxSockets: options.maxSockets ?? 50,
-    });
+    this.#pool = new Http1Pool({ url: this.url, maxSockets: options.maxSockets ?? 50 });
     this.#timeoutMs = options.timeoutMs;
     this.#maxAttempts = options.maxAttempts ?? 3;
   }
@@ -156,7 +150,7 @@ export class AwsHttpClient {
   }
 
   destroy(): void {
-    this.#agent.destroy();
+    this.#pool.destroy();
   }
 
   #send(
@@ -165,35 +159,15 @@ export class AwsHttpClient {
     headers: Record<string, string>,
     { body, signal }: AwsRequest,
   ): Promise<AwsResponse> {
-    const url = this.url;
-    return new Promise((resolve, reject) => {
-      const req = this.#transport.request(
-        {
-          agent: this.#agent,
-          method,
-          hostname: url.hostname,
-          ...(url.port ? { port: Number(url.port) } : {}),
-          path,
-          headers,
-          ...(this.#timeoutMs ? { timeout: this.#timeoutMs } : {}),
-          ...(signal ? { signal } : {}),
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () =>
-            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
-          );
-          res.on('error', reject);
-        },
-      );
-      // A timed-out request is not retried: it may have been carried out (an ADD applied twice).
-      req.on('timeout', () =>
-        req.destroy(new Error(`TimeoutError: no answer from ${url.host} in ${this.#timeoutMs} ms`)),
-      );
-      // An abort ends the socket with Node's AbortError: the caller gets the signal's own reason.
-      req.on('error', (error) => reject(signal?.aborted ? signal.reason : error));
-      req.end(body);
+    // A timed-out request is not retried: it may have been carried out (an ADD applied twice).
+    return this.#pool.request({
+      method,
+      path,
+      headers,
+      body,
+      signal,
+      timeoutMs: this.#timeoutMs,
+      timeoutMessage: `TimeoutError: no answer from ${this.url.host} in ${this.#timeoutMs} ms`,
     });
   }
 }

@@ -1,8 +1,7 @@
-import http from 'node:http';
-import https from 'node:https';
 import type { ConnectionInfo } from '../../core/ports';
 import { type Credentials, type CredentialsProvider, credentialsProvider } from '../aws/credentials';
 import { AwsHttpClient, type AwsResponse, type AwsServiceError, errorFromResponse } from '../aws/http';
+import { Http1Pool } from '../aws/http1';
 import { PostSigner } from './post-signer';
 
 /** Static keys (the local stack's): the base's `Credentials`, under the name the runtime and the server library export. */
@@ -32,8 +31,8 @@ const POST_TIMEOUT_MS = 5_000;
 /**
  * The API Gateway Management API on signed HTTP requests, without the SDK: GET and DELETE of a connection
  * through the lean AWS client (../aws/http.ts: SigV4, the SDK's standard retries); the post, the hot loop of
- * every delivery, through its own path: one SigV4 signer reused (it caches the signing key), one keep-alive
- * agent, no retry (core/delivery/post.ts retries as a delivery should). Every failure is an error shaped as
+ * every delivery, through its own path: one SigV4 signer reused (it caches the signing key), one pool of
+ * kept-alive sockets (../aws/http1.ts), no retry (core/delivery/post.ts retries as a delivery should). Every failure is an error shaped as
  * the SDK's were (`name`: GoneException, LimitExceededException, …; `$metadata.httpStatusCode`), which
  * isGoneError, isRetryable and httpStatusOf read; the Gateway port (./gateway.ts) puts them in the
  * protocol's terms.
@@ -43,7 +42,7 @@ export class ManagementApiClient {
   readonly #api: AwsHttpClient;
   readonly #signer: PostSigner;
   readonly #basePath: string;
-  readonly #agent: http.Agent;
+  readonly #pool: Http1Pool;
 
   constructor(options: ManagementApiOptions) {
     this.#url = new URL(options.endpoint.replace(/\/+$/, ''));
@@ -56,14 +55,20 @@ export class ManagementApiClient {
     });
     this.#signer = new PostSigner(options.region, 'execute-api', credentials);
     this.#basePath = this.#url.pathname === '/' ? '' : this.#url.pathname;
-    const Agent = this.#url.protocol === 'https:' ? https.Agent : http.Agent;
-    this.#agent = new Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 1024 });
+    this.#pool = new Http1Pool({ url: this.#url, maxSockets: options.maxSockets ?? 1024 });
   }
 
   async post(connectionId: string, data: Uint8Array): Promise<void> {
     const path = `${this.#basePath}${connectionPath(connectionId)}`;
     const headers = await this.#signer.sign(this.#url.host, path, data);
-    const answer = await this.#send(path, headers, data);
+    const answer = await this.#pool.request({
+      method: 'POST',
+      path,
+      headers,
+      body: data,
+      timeoutMs: POST_TIMEOUT_MS,
+      timeoutMessage: 'ETIMEDOUT: post to connection timed out',
+    });
     if (answer.status >= 200 && answer.status < 300) return;
     throw managementApiError(answer);
   }
@@ -98,46 +103,8 @@ export class ManagementApiClient {
   }
 
   destroy(): void {
-    this.#agent.destroy();
+    this.#pool.destroy();
     this.#api.destroy();
-  }
-
-  #send(path: string, headers: Record<string, string>, data: Uint8Array): Promise<AwsResponse> {
-    const url = this.#url;
-    const transport = url.protocol === 'https:' ? https : http;
-    return new Promise((resolve, reject) => {
-      const req = transport.request(
-        {
-          agent: this.#agent,
-          method: 'POST',
-          hostname: url.hostname,
-          ...(url.port ? { port: Number(url.port) } : {}),
-          path,
-          headers,
-          timeout: POST_TIMEOUT_MS,
-        },
-        (res) => {
-          // A success has an empty body: nothing to collect, but it must be drained for keep-alive.
-          if (res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300) {
-            res.resume();
-            res.on('end', () =>
-              resolve({ status: res.statusCode ?? 0, body: Buffer.alloc(0), headers: res.headers }),
-            );
-            res.on('error', reject);
-            return;
-          }
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () =>
-            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), headers: res.headers }),
-          );
-          res.on('error', reject);
-        },
-      );
-      req.on('timeout', () => req.destroy(new Error('ETIMEDOUT: post to connection timed out')));
-      req.on('error', reject);
-      req.end(data);
-    });
   }
 }
 
