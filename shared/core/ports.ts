@@ -35,6 +35,11 @@ export interface Subscriber {
   replayPending?: boolean;
   /** Its connection's seed dialect (copied from the record): what a fan-out renders the frame as. */
   dialect?: string;
+  /**
+   * When its connection opened, epoch ms (copied from the record; absent on older items): a post answered
+   * 410 tells from it whether the connection may still be inside its `$connect`, without reading the record.
+   */
+  connectedAt?: number;
 }
 
 /** Which subscribers of a channel to read, and how many a page. */

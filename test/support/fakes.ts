@@ -106,6 +106,7 @@ export class FakeConnectionStore implements ConnectionStore {
         userId: record.principal.sub,
         username: record.principal.username,
         ...(record.dialect ? { dialect: record.dialect } : {}),
+        connectedAt: record.connectedAt,
       });
       // As the DynamoDB store knows it: the count of the joiner's shard.
       const shards = this.shardsOf(channel);
@@ -149,6 +150,7 @@ export class FakeConnectionStore implements ConnectionStore {
       userId: record.principal.sub,
       username: record.principal.username,
       ...(record.dialect ? { dialect: record.dialect } : {}),
+      connectedAt: record.connectedAt,
       ...(options.replayPending ? { replayPending: true } : {}),
     });
     record.channels.push(channel);

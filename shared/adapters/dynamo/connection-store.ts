@@ -67,42 +67,23 @@ export class DynamoConnectionStore implements ConnectionStore {
   }
 
   /**
-   * The connection record first (everything else is found from it: a post that finds a subscription's
-   * connection not open yet leaves it alone while its record is young, delivery/post.ts `removeGone`);
-   * then its subscriptions and the user's index entry in one BatchWriteItem; then, all at once, each
-   * subscription's shard count and the user's count, and the stats in one write. A failed step, or `stop()`
-   * between the rounds or after them, undoes it all before throwing.
+   * The connection record, its subscriptions and the user's index entry in one BatchWriteItem (one
+   * PutItem when there is only the record); then, all at once, each subscription's shard count and the
+   * user's count, and the stats in one write. A failed step, or `stop()` after the writes or the counts,
+   * undoes it all before throwing. The record need not be written before the subscriptions: a post answered
+   * 410 decides from the subscription's own `connectedAt` whether its connection may still be connecting
+   * (delivery/post.ts `removeGone`), and the items of one batch are written within the same request.
    */
   async put(record: ConnectionRecord, options: PutOptions = {}): Promise<PutResult> {
     const stop = options.stop ?? (() => false);
     const { principal: p, connectionId: id } = record;
-    await this.db.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: {
-          ...keys.connection(id),
-          connectionId: id,
-          sub: p.sub ?? undefined,
-          username: p.username,
-          orgs: p.orgs,
-          scopes: p.scopes,
-          exp: p.exp ?? undefined,
-          connectedAt: record.connectedAt,
-          expiresAt: record.expiresAt,
-          sourceIp: record.sourceIp,
-          userAgent: record.userAgent,
-          dialect: record.dialect,
-          ...(record.channels.length > 0 ? { channels: new Set(record.channels) } : {}),
-        },
-      }),
-    );
+    // Started before the joins are written and waited for last, so that it adds no step of its own.
+    const others = this.#otherShards(id, options.count ?? []);
+    await this.#write(record);
     let counted = false;
     let failure: unknown;
     const joined: Record<string, number> = {};
-    // Started before the joins are written and waited for last, so that it adds no step of its own.
-    const others = stop() ? null : this.#otherShards(id, options.count ?? []);
     if (!stop()) {
-      await this.#index(record);
       const sub = p.sub;
       const stats = new StatsBatch(statsShardOf(id));
       try {
@@ -178,37 +159,55 @@ export class DynamoConnectionStore implements ConnectionStore {
   }
 
   /**
-   * A new connection's subscriptions and user index entry, in BatchWriteItem calls (one for up to 24
-   * channels): unconditional, since a connection id is new at `$connect` and nothing else writes its
+   * A new connection's record, subscriptions and user index entry, in BatchWriteItem calls (one for up to
+   * 23 channels): unconditional, since a connection id is new at `$connect` and nothing else writes its
    * items before its record lists them. If the batch fails, what it may have written goes again, uncounted
-   * (nothing counted it yet), with the record, and the error is thrown.
+   * (nothing counted it yet), and the error is thrown.
    */
-  async #index(record: ConnectionRecord): Promise<void> {
+  async #write(record: ConnectionRecord): Promise<void> {
     const { principal: p, connectionId: id } = record;
-    const items: NativeItem[] = record.channels.map((channel) =>
-      this.#subscriptionItem(record, channel, this.#shard(channel, id)),
-    );
+    const items: NativeItem[] = [
+      this.#recordItem(record),
+      ...record.channels.map((channel) => this.#subscriptionItem(record, channel, this.#shard(channel, id))),
+    ];
     if (p.sub !== null) items.push({ ...keys.userConnection(p.sub, id), expiresAt: record.expiresAt });
-    if (items.length === 0) return;
+    const [only] = items;
+    if (items.length === 1 && only) {
+      // The record alone (no channel, anonymous) is a plain PutItem: the cheaper request.
+      await this.db.send(new PutCommand({ TableName: this.tableName, Item: only }));
+      return;
+    }
     try {
-      // One item (an anonymous connection's one channel) is a plain PutItem: the cheaper request.
-      const [only] = items;
-      if (items.length === 1 && only) {
-        await this.db.send(new PutCommand({ TableName: this.tableName, Item: only }));
-      } else {
-        const puts = items.map((Item) => ({ PutRequest: { Item } }));
-        await batchWrite(this.db, this.tableName, puts, this.clock);
-      }
+      const puts = items.map((Item) => ({ PutRequest: { Item } }));
+      await batchWrite(this.db, this.tableName, puts, this.clock);
     } catch (error) {
-      const written = [keys.connection(id), ...items.map(({ pk, sk }) => ({ pk, sk }))];
       await batchWrite(
         this.db,
         this.tableName,
-        written.map((Key) => ({ DeleteRequest: { Key } })),
+        items.map(({ pk, sk }) => ({ DeleteRequest: { Key: { pk, sk } } })),
         this.clock,
       ).catch(() => undefined); // left behind, uncounted: they expire with the connection (TTL)
       throw error;
     }
+  }
+
+  #recordItem(record: ConnectionRecord): NativeItem {
+    const { principal: p, connectionId: id } = record;
+    return {
+      ...keys.connection(id),
+      connectionId: id,
+      sub: p.sub ?? undefined,
+      username: p.username,
+      orgs: p.orgs,
+      scopes: p.scopes,
+      exp: p.exp ?? undefined,
+      connectedAt: record.connectedAt,
+      expiresAt: record.expiresAt,
+      sourceIp: record.sourceIp,
+      userAgent: record.userAgent,
+      dialect: record.dialect,
+      ...(record.channels.length > 0 ? { channels: new Set(record.channels) } : {}),
+    };
   }
 
   #subscriptionItem(
@@ -225,6 +224,7 @@ export class DynamoConnectionStore implements ConnectionStore {
       username: principal.username,
       expiresAt: record.expiresAt,
       dialect: record.dialect,
+      connectedAt: record.connectedAt,
       ...(options.replayPending ? { replayPending: true } : {}),
     };
   }
@@ -527,7 +527,7 @@ export class DynamoConnectionStore implements ConnectionStore {
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :conn)',
           ExpressionAttributeValues: { ':pk': keys.subscriptionPartition(channel, shard), ':conn': 'conn#' },
           ProjectionExpression:
-            'connectionId, userId, username, replayedTo, replayPending, expiresAt, dialect',
+            'connectionId, userId, username, replayedTo, replayPending, expiresAt, dialect, connectedAt',
           Limit: pageSize,
           ExclusiveStartKey: start,
         }),
@@ -669,6 +669,7 @@ function toSubscriber(item: Record<string, unknown>): Subscriber {
     ...(typeof item.replayedTo === 'number' ? { replayedTo: item.replayedTo } : {}),
     ...(item.replayPending === true ? { replayPending: true } : {}),
     ...(typeof item.dialect === 'string' ? { dialect: item.dialect } : {}),
+    ...(typeof item.connectedAt === 'number' ? { connectedAt: item.connectedAt } : {}),
   };
 }
 

@@ -203,7 +203,8 @@ class Run {
   readonly later: string[] = [];
   readonly failed: string[] = [];
   readonly #reached = new Set<string>();
-  readonly #gone: { connectionId: string; channel: string | undefined }[] = [];
+  readonly #gone: { connectionId: string; channel: string | undefined; connectedAt?: number | undefined }[] =
+    [];
   readonly #pool: Pool;
   readonly #post: Poster;
   /** Per target, its payload in each dialect met so far: rendered once, whatever the audience. */
@@ -247,7 +248,8 @@ class Run {
       }
       const outcome = await this.#post(connectionId, payload);
       if (outcome === 'delivered') report.delivered++;
-      else if (outcome === 'gone') this.#gone.push({ connectionId, channel: target.channel });
+      else if (outcome === 'gone')
+        this.#gone.push({ connectionId, channel: target.channel, connectedAt: sub?.connectedAt });
       else if (outcome === 'later') {
         report.queued++;
         this.later.push(connectionId);
@@ -282,10 +284,10 @@ class Run {
 
   async finish(): Promise<DeliveryReport> {
     await this.#pool.drain();
-    for (const { connectionId, channel } of this.#gone) {
+    for (const { connectionId, channel, connectedAt } of this.#gone) {
       await this.#pool.run(async () => {
         try {
-          if (await removeGone(this.deps, connectionId, channel)) this.report.gone++;
+          if (await removeGone(this.deps, connectionId, channel, connectedAt)) this.report.gone++;
           else this.#fail(connectionId); // still inside its $connect: it did not get the frame
         } catch (error) {
           // Not removed: counted failed (it did not get the frame); its $disconnect or TTL removes it.

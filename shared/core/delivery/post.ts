@@ -40,14 +40,20 @@ const errorSummary = (error: unknown): string =>
  */
 export const CONNECTING_GRACE_MS = 30_000;
 
-/** Removes a connection a post found gone, unless it may still be connecting; resolves whether it did. */
+/**
+ * Removes a connection a post found gone, unless it may still be connecting; resolves whether it did.
+ * `connectedAt`, when the subscription carried it (Subscriber.connectedAt), decides without reading the
+ * connection's record: a burst of joins meets many connections still inside `$connect`, and each such
+ * read was one more DynamoDB request.
+ */
 export async function removeGone(
   deps: { connections: Pick<ConnectionStore, 'get' | 'remove'>; clock: Clock },
   connectionId: string,
   channel?: string,
+  connectedAt?: number,
 ): Promise<boolean> {
-  const record = await deps.connections.get(connectionId);
-  if (record && deps.clock.now() - record.connectedAt < CONNECTING_GRACE_MS) return false;
+  const since = connectedAt ?? (await deps.connections.get(connectionId))?.connectedAt;
+  if (since !== undefined && deps.clock.now() - since < CONNECTING_GRACE_MS) return false;
   await deps.connections.remove(connectionId, channel);
   return true;
 }

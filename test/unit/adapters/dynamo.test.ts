@@ -180,19 +180,20 @@ describe('DynamoConnectionStore.put', () => {
     expiresAt: 4_000_000_000,
   };
 
-  it('writes the record with its channels, then its subscriptions and index entry in one batch, then every count at once', async () => {
+  it('writes the record, its subscriptions and its index entry in one batch, then every count at once', async () => {
     ddb.on(BatchWriteCommand).resolves({});
     ddb.on(UpdateCommand).resolves({ Attributes: { cnt: 5 } });
     // What the counts' ADDs answered: each channel's shard after the join.
     expect(await store().put(record)).toEqual({ joined: { 'room:a': 5, 'user:alice': 5 }, counts: {} });
     const all = writes();
     expect(all.slice(0, 4)).toEqual([
-      'Put conn#c1|meta',
+      'BatchPut conn#c1|meta',
       `BatchPut ${roomPk('room:a')}|conn#c1`,
       'BatchPut chan#user:alice|conn#c1',
       'BatchPut user#alice|conn#c1',
     ]);
     expect(ddb.commandCalls(BatchWriteCommand)).toHaveLength(1);
+    expect(ddb.commandCalls(PutCommand)).toHaveLength(0);
     expect(all.slice(4).sort()).toEqual(
       [
         `Update ${statsPk}|global`, // connections + 1
@@ -201,10 +202,15 @@ describe('DynamoConnectionStore.put', () => {
         'Update user#alice|count',
       ].sort(),
     );
-    expect(ddb.commandCalls(PutCommand)[0]?.args[0].input.Item).toMatchObject({
+    const [recordPut, subscriptionPut] =
+      ddb.commandCalls(BatchWriteCommand)[0]?.args[0].input.RequestItems.t ?? [];
+    expect(recordPut?.PutRequest?.Item).toMatchObject({
+      connectionId: 'c1',
+      connectedAt: 1,
       channels: new Set(['room:a', 'user:alice']),
     });
-    expect(ddb.commandCalls(BatchWriteCommand)[0]?.args[0].input.RequestItems.t?.[0]).toEqual({
+    // The subscription carries its connection's connectedAt: a post answered 410 decides from it.
+    expect(subscriptionPut).toEqual({
       PutRequest: {
         Item: {
           pk: roomPk('room:a'),
@@ -214,16 +220,16 @@ describe('DynamoConnectionStore.put', () => {
           username: 'Alice',
           expiresAt: 4_000_000_000,
           dialect: undefined,
+          connectedAt: 1,
         },
       },
     });
   });
 
-  it("writes an anonymous connection's one subscription with a PutItem, not a batch of one", async () => {
-    ddb.on(UpdateCommand).resolves({ Attributes: { cnt: 1 } });
-    const anonymous = { ...record, principal: { ...record.principal, sub: null }, channels: ['room:a'] };
-    expect(await store().put(anonymous)).toEqual({ joined: { 'room:a': 1 }, counts: {} });
-    expect(writes().slice(0, 2)).toEqual(['Put conn#c1|meta', `Put ${roomPk('room:a')}|conn#c1`]);
+  it('writes a connection with no channel and no user as one PutItem, not a batch of one', async () => {
+    const anonymous = { ...record, principal: { ...record.principal, sub: null }, channels: [] };
+    expect(await store().put(anonymous)).toEqual({ joined: {}, counts: {} });
+    expect(writes()).toEqual(['Put conn#c1|meta', `Update ${statsPk}|global`]);
     expect(ddb.commandCalls(BatchWriteCommand)).toHaveLength(0);
   });
 
@@ -296,11 +302,11 @@ describe('DynamoConnectionStore.put', () => {
     );
   });
 
-  it('when its batch fails, deletes the record and what the batch may have written, counts nothing, and throws', async () => {
+  it('when its batch fails, deletes what the batch may have written (the record too), counts nothing, and throws', async () => {
     ddb.on(BatchWriteCommand).rejectsOnce(new Error('InternalServerError')).resolves({});
     await expect(store().put(record)).rejects.toThrow('InternalServerError');
     expect(writes()).toEqual([
-      'Put conn#c1|meta',
+      'BatchPut conn#c1|meta',
       `BatchPut ${roomPk('room:a')}|conn#c1`,
       'BatchPut chan#user:alice|conn#c1',
       'BatchPut user#alice|conn#c1',
@@ -315,9 +321,13 @@ describe('DynamoConnectionStore.put', () => {
   it('stops and undoes when its caller runs out of time', async () => {
     ddb.on(UpdateCommand).resolves({ Attributes: { cnt: 5 } });
     ddb.on(DeleteCommand).resolves({});
+    ddb.on(BatchWriteCommand).resolves({});
     await expect(store().put(record, { stop: () => true })).rejects.toBeInstanceOf(ConnectAbandonedError);
     expect(writes()).toEqual([
-      'Put conn#c1|meta',
+      'BatchPut conn#c1|meta',
+      `BatchPut ${roomPk('room:a')}|conn#c1`,
+      'BatchPut chan#user:alice|conn#c1',
+      'BatchPut user#alice|conn#c1',
       'Delete conn#c1|meta',
       `Delete ${roomPk('room:a')}|conn#c1`,
       'Delete chan#user:alice|conn#c1',

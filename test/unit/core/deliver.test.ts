@@ -289,6 +289,28 @@ describe('delivery with fakes', () => {
     expect(connections.records.size).toBe(0);
   });
 
+  it("decides a 410 from the subscription's own connectedAt, without reading the record, when it carries one", async () => {
+    const { connections, gateway, deps } = world(2);
+    deps.clock.t = 10 * CONNECTING_GRACE_MS;
+    const subs = connections.subs.get('room:x')!;
+    subs.get('c0')!.connectedAt = 0; // long ago: gone for good
+    subs.get('c1')!.connectedAt = deps.clock.now() - 1_000; // may still be inside its $connect
+    // The records say the opposite: had they been read, c0 would stay and c1 would go.
+    connections.records.get('c0')!.connectedAt = deps.clock.now();
+    connections.records.get('c1')!.connectedAt = 0;
+    let reads = 0;
+    const get = connections.get.bind(connections);
+    connections.get = async (id) => {
+      reads++;
+      return get(id);
+    };
+    gateway.gone.add('c0').add('c1');
+
+    expect(await deliver(deps, [{ channel: 'room:x', payload }])).toMatchObject({ gone: 1, failed: 1 });
+    expect(reads).toBe(0);
+    expect([...connections.records.keys()]).toEqual(['c1']);
+  });
+
   it('gives up on a connection after the retries and reports it failed, keeping it', async () => {
     const { connections, gateway, deps } = world(1);
     gateway.post = async () => {

@@ -71,13 +71,13 @@ describe('ws-connect', () => {
     const before = Math.floor(Date.now() / 1000);
     const result = await connectHandler(wsEvent('$connect'));
     expect(result).toEqual({ statusCode: 200 });
-    const meta = ddb.commandCalls(PutCommand).find((c) => c.args[0].input.Item?.sk === 'meta')?.args[0]
-      .input.Item;
+    // The record, the subscription and the user's index entry: one BatchWriteItem.
+    const batch = ddb.commandCalls(BatchWriteCommand)[0]?.args[0].input.RequestItems['unit-test'];
+    const meta = batch?.find((r) => r.PutRequest?.Item.sk === 'meta')?.PutRequest?.Item;
     expect(meta?.expiresAt).toBeGreaterThanOrEqual(before + 7200);
     expect(meta?.expiresAt).toBeLessThanOrEqual(before + 7201);
-    const batch = ddb.commandCalls(BatchWriteCommand)[0]?.args[0].input.RequestItems['unit-test'];
-    const subs = batch?.map((r) => r.PutRequest?.Item.pk);
-    expect(subs).toEqual(['chan#user:alice', 'user#alice']);
+    const items = batch?.map((r) => r.PutRequest?.Item.pk);
+    expect(items).toEqual(['conn#L0SM9cOFvHcCIhw=', 'chan#user:alice', 'user#alice']);
   });
 
   it('refuses with 403 and stores nothing when ?channels= names a channel the user may not have', async () => {
@@ -143,7 +143,7 @@ describe('ws-connect', () => {
     ddb.on(UpdateCommand).resolves({ Attributes: { cnt: 1 } });
     ddb.on(DeleteCommand).resolves({});
     let remaining = 9_000;
-    ddb.on(PutCommand).callsFake(() => {
+    ddb.on(BatchWriteCommand).callsFake(() => {
       remaining = 2_500; // DynamoDB was slow: less than the undo reserve is left
       return {};
     });
