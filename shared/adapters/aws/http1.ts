@@ -273,7 +273,8 @@ class Connection {
     }
     if (!res) return;
     this.#settle();
-    const reusable = this.#parser.keepAlive && !this.#parser.extra;
+    // An answer that came before the request was all written (a 413, say) leaves the socket out of step.
+    const reusable = this.#parser.keepAlive && !this.#parser.extra && this.socket.writableLength === 0;
     current.resolve(res);
     if (reusable && !this.#closed) {
       this.socket.setTimeout(0);

@@ -208,6 +208,28 @@ describe('Http1Pool: failures', () => {
     expect(received.map((r) => r.socket)).toEqual([1, 2]);
   });
 
+  it('does not reuse a socket whose answer came before its request was all written', async () => {
+    const received: number[] = [];
+    let sockets = 0;
+    const server = net.createServer((socket) => {
+      const n = ++sockets;
+      socket.on('error', () => {});
+      socket.once('data', () => {
+        received.push(n);
+        // Answers at the first bytes and reads no more: the rest of the body stays in the client's buffer.
+        socket.pause();
+        socket.write('HTTP/1.1 413 Payload Too Large\r\ncontent-length: 0\r\n\r\n');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    servers.push(server);
+    const p = pool(new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}`), 1);
+    const big = Buffer.alloc(8 * 1024 * 1024, 120);
+    expect((await p.request({ method: 'POST', path: '/', headers: {}, body: big })).status).toBe(413);
+    expect((await p.request({ method: 'POST', path: '/', headers: {}, body: 'small' })).status).toBe(413);
+    expect(received).toEqual([1, 2]);
+  });
+
   it('a kept-alive socket the server closed while idle is not used again', async () => {
     const { url, received } = await rawServer((socket) => {
       ok(socket);
