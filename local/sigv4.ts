@@ -134,7 +134,7 @@ export function verifySigV4(
   }
 
   const contentHash = headers.get('x-amz-content-sha256');
-  const payloadHash = contentHash === UNSIGNED ? UNSIGNED : sha256Hex(body);
+  const payloadHash = contentHash === UNSIGNED ? UNSIGNED : bodyHash(body);
   const canonicalRequest = [
     request.method,
     canonicalUri(request.url),
@@ -187,7 +187,17 @@ function parseAuthorization(text: string): Map<string, string> {
 }
 
 /** `20261123T120000Z` → epoch ms, or null. */
+/** The last date parsed: the requests of one second all carry the same. */
+let lastDate = { text: '', ms: null as number | null };
+
 function parseAmzDate(text: string): number | null {
+  if (text === lastDate.text) return lastDate.ms;
+  const ms = parseBasicDate(text);
+  lastDate = { text, ms };
+  return ms;
+}
+
+function parseBasicDate(text: string): number | null {
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(text);
   if (!m) return null;
   const [, y, mo, d, h, mi, s] = m.map(Number) as [number, number, number, number, number, number, number];
@@ -233,7 +243,28 @@ function decode(s: string): string {
 }
 
 /** RFC 3986 unreserved characters stay; every other UTF-8 byte becomes %XX (upper case). */
+/** What RFC 3986 leaves unreserved (and `/` in a path): nothing to encode. */
+const UNRESERVED = /^[A-Za-z0-9\-._~]*$/;
+const UNRESERVED_PATH = /^[A-Za-z0-9\-._~/]*$/;
+
+/**
+ * SigV4's URI encoding: every byte but the unreserved ones as `%XX` (upper case), `/` kept in a path.
+ * `encodeURIComponent` does that but for `!'()*`, which it leaves as they are; a lone surrogate, which it
+ * refuses, goes byte by byte (as U+FFFD, what Buffer makes of it).
+ */
 function uriEncode(text: string, encodeSlash: boolean): string {
+  if ((encodeSlash ? UNRESERVED : UNRESERVED_PATH).test(text)) return text;
+  let out: string;
+  try {
+    out = encodeURIComponent(text);
+  } catch {
+    return uriEncodeBytes(text, encodeSlash);
+  }
+  out = out.replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return encodeSlash ? out : out.replaceAll('%2F', '/');
+}
+
+function uriEncodeBytes(text: string, encodeSlash: boolean): string {
   let out = '';
   for (const byte of Buffer.from(text, 'utf8')) {
     const c = String.fromCharCode(byte);
@@ -244,6 +275,17 @@ function uriEncode(text: string, encodeSlash: boolean): string {
 }
 
 const sha256Hex = (data: string | Uint8Array): string => createHash('sha256').update(data).digest('hex');
+
+/** The last body hashed, and its hash: a fan-out posts the same bytes to every connection, one after another. */
+let lastBody = { bytes: Buffer.alloc(0), hash: sha256Hex(new Uint8Array()) };
+
+function bodyHash(body: Uint8Array): string {
+  const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  if (bytes.equals(lastBody.bytes)) return lastBody.hash;
+  const hash = sha256Hex(bytes);
+  lastBody = { bytes: Buffer.from(bytes), hash };
+  return hash;
+}
 const hmac = (key: string | Buffer, data: string): Buffer => createHmac('sha256', key).update(data).digest();
 
 const keys = new Map<string, Buffer>();

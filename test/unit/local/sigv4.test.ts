@@ -72,6 +72,10 @@ describe('verifySigV4', () => {
     ],
     ['a DELETE without a body', { method: 'DELETE', path: '/local/@connections/plain' }],
     [
+      'a path with characters encodeURIComponent leaves as they are, and one it encodes',
+      { method: 'GET', path: "/local/@connections/a!b'c(d)e*f~g_h.i-j%20k" },
+    ],
+    [
       'an Invoke API path with an encoded ARN',
       {
         method: 'POST',
@@ -90,6 +94,19 @@ describe('verifySigV4', () => {
     const headers = await signer.sign(host, post.path, body, at);
     const request = { method: 'POST', url: post.path, rawHeaders: Object.entries(headers).flat() };
     expect(verifySigV4(request, body, scope, now)).toEqual({ ok: true });
+  });
+
+  it('hashes each body it is given, also right after another body of the same length', async () => {
+    const a = await sign(post);
+    const b = await sign({ ...post, body: new TextEncoder().encode('{"type":"x","text":"hèllo ✓"}') });
+    expect(b.body.length).toBe(a.body.length);
+    expect(verifySigV4(a.request, a.body, scope, now)).toEqual({ ok: true });
+    expect(verifySigV4(b.request, b.body, scope, now)).toEqual({ ok: true });
+    expect(verifySigV4(a.request, b.body, scope, now)).toMatchObject({
+      ok: false,
+      type: 'InvalidSignatureException',
+    });
+    expect(verifySigV4(a.request, a.body, scope, now)).toEqual({ ok: true });
   });
 
   it('refuses a body other than the one signed, with the canonical request AWS would have expected', async () => {
