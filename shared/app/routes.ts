@@ -485,8 +485,11 @@ export const queueTriggers: readonly QueueTrigger[] = [
     name: 'fan-out',
     holds: 'fan-out messages (large audiences)',
     lambda: 'fan-out-worker',
-    // 4 × 250 connections (CONNECTIONS_PER_MESSAGE): about a second of posting at a worker's default share.
-    batchSize: 4,
+    // One message of 250 connections (CONNECTIONS_PER_MESSAGE) an invocation: a quarter of a second at a
+    // worker's default share, so that work spreads over the workers as it is read, and an invocation keeps
+    // no more posts waiting for its pacer than one message's (`npm run bench -- scale`: 83–84 % of the
+    // quota with 1, 74–79 % with 4; docs/performance.md).
+    batchSize: 1,
     concurrencyEnv: 'FANOUT_WORKERS',
     visibilityTimeoutSeconds: 6 * 60,
     maxReceiveCount: 5,
