@@ -186,7 +186,6 @@ function parseAuthorization(text: string): Map<string, string> {
   return params;
 }
 
-/** `20261123T120000Z` → epoch ms, or null. */
 /** The last date parsed: the requests of one second all carry the same. */
 let lastDate = { text: '', ms: null as number | null };
 
@@ -197,6 +196,7 @@ function parseAmzDate(text: string): number | null {
   return ms;
 }
 
+/** `20261123T120000Z` → epoch ms, or null. */
 function parseBasicDate(text: string): number | null {
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(text);
   if (!m) return null;
@@ -242,7 +242,6 @@ function decode(s: string): string {
   }
 }
 
-/** RFC 3986 unreserved characters stay; every other UTF-8 byte becomes %XX (upper case). */
 /** What RFC 3986 leaves unreserved (and `/` in a path): nothing to encode. */
 const UNRESERVED = /^[A-Za-z0-9\-._~]*$/;
 const UNRESERVED_PATH = /^[A-Za-z0-9\-._~/]*$/;
@@ -264,6 +263,7 @@ function uriEncode(text: string, encodeSlash: boolean): string {
   return encodeSlash ? out : out.replaceAll('%2F', '/');
 }
 
+/** RFC 3986 unreserved characters stay; every other UTF-8 byte becomes %XX (upper case). */
 function uriEncodeBytes(text: string, encodeSlash: boolean): string {
   let out = '';
   for (const byte of Buffer.from(text, 'utf8')) {

@@ -167,7 +167,6 @@ export class AwsHttpClient {
       body,
       signal,
       timeoutMs: this.#timeoutMs,
-      timeoutMessage: `TimeoutError: no answer from ${this.url.host} in ${this.#timeoutMs} ms`,
     });
   }
 }

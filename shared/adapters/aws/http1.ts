@@ -74,9 +74,10 @@ export class Http1Pool {
   readonly #secure: boolean;
   readonly #maxSockets: number;
   readonly #tls: tls.ConnectionOptions | undefined;
+  /** Every open socket, in use or idle; `#idle` holds the idle ones, most recently used last. */
+  readonly #all = new Set<Connection>();
   readonly #idle: Connection[] = [];
   readonly #waiting: Pending[] = [];
-  #open = 0;
   #destroyed = false;
 
   constructor(options: Http1Options) {
@@ -92,7 +93,7 @@ export class Http1Pool {
 
   /** Sockets open now (in use or idle): for tests. */
   get sockets(): number {
-    return this.#open;
+    return this.#all.size;
   }
 
   request(req: Http1Request): Promise<Http1Response> {
@@ -108,7 +109,7 @@ export class Http1Pool {
       const pending: Pending = { req, head, resolve, reject };
       const conn = this.#takeIdle();
       if (conn) conn.start(pending);
-      else if (this.#open < this.#maxSockets) this.#connect().start(pending);
+      else if (this.#all.size < this.#maxSockets) this.#connect().start(pending);
       else this.#wait(pending);
     });
   }
@@ -136,11 +137,9 @@ export class Http1Pool {
   destroy(): void {
     this.#destroyed = true;
     for (const p of this.#waiting.splice(0)) p.reject(new Error('the HTTP client was destroyed'));
-    for (const conn of this.#idle.splice(0)) conn.close();
+    // Closing takes each out of `#all` and `#idle` (`#closed`); an idle one has no request to fail.
     for (const conn of this.#all) conn.close(new Error('the HTTP client was destroyed'));
   }
-
-  readonly #all = new Set<Connection>();
 
   #takeIdle(): Connection | undefined {
     const now = Date.now();
@@ -162,7 +161,6 @@ export class Http1Pool {
         })
       : net.connect({ host: this.#host, port: this.#port });
     socket.setNoDelay(true);
-    this.#open++;
     const conn = new Connection(socket, this.#url.host, {
       free: (c) => this.#free(c),
       closed: (c) => this.#closed(c),
@@ -183,7 +181,6 @@ export class Http1Pool {
   }
 
   #closed(conn: Connection): void {
-    this.#open--;
     this.#all.delete(conn);
     const i = this.#idle.indexOf(conn);
     if (i !== -1) this.#idle.splice(i, 1);

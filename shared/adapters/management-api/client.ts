@@ -32,10 +32,10 @@ const POST_TIMEOUT_MS = 5_000;
  * The API Gateway Management API on signed HTTP requests, without the SDK: GET and DELETE of a connection
  * through the lean AWS client (../aws/http.ts: SigV4, the SDK's standard retries); the post, the hot loop of
  * every delivery, through its own path: one SigV4 signer reused (it caches the signing key), one pool of
- * kept-alive sockets (../aws/http1.ts), no retry (core/delivery/post.ts retries as a delivery should). Every failure is an error shaped as
- * the SDK's were (`name`: GoneException, LimitExceededException, …; `$metadata.httpStatusCode`), which
- * isGoneError, isRetryable and httpStatusOf read; the Gateway port (./gateway.ts) puts them in the
- * protocol's terms.
+ * kept-alive sockets (../aws/http1.ts), no retry (core/delivery/post.ts retries as a delivery should).
+ * Every failure is an error shaped as the SDK's were (`name`: GoneException, LimitExceededException, …;
+ * `$metadata.httpStatusCode`), which isGoneError, isRetryable and httpStatusOf read; the Gateway port
+ * (./gateway.ts) puts them in the protocol's terms.
  */
 export class ManagementApiClient {
   readonly #url: URL;
