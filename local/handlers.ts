@@ -87,8 +87,15 @@ export class LambdaTimeoutError extends Error {
   override name = 'LambdaTimeoutError';
 }
 
+/**
+ * Who waits for an invocation: a client (`'request'`: the handshake's authorizer and `$connect`, a frame's
+ * route, an HTTP route, a RequestResponse Invoke) or nobody (`'background'`: an Event Invoke, the scheduled
+ * rule, a queue's poller, the stale-connection sweep). A slot that frees goes to a waiting request first.
+ */
+export type InvocationPriority = 'request' | 'background';
+
 export interface Invoker {
-  invoke(lambda: LambdaName, event: unknown): Promise<unknown>;
+  invoke(lambda: LambdaName, event: unknown, priority?: InvocationPriority): Promise<unknown>;
   /**
    * Settles once every invocation under way (or waiting for a slot) has finished, so nothing writes after
    * DynamoDB stops. Their remaining time drops to 0 first, as when a container goes away: a handler that
@@ -128,13 +135,18 @@ export function createInvoker(handlers: ReadonlyMap<LambdaName, Handler>, option
   const inflight = new Set<Promise<unknown>>();
   let stopping = false;
   let running = 0;
-  /** Invocations waiting for a slot, first come first served; a finishing one hands its slot over. */
-  const waiting: (() => void)[] = [];
+  /**
+   * Invocations waiting for a slot, first come first served within each priority; a finishing one hands
+   * its slot over, to a request before any background invocation. In AWS a synchronous invocation never
+   * queues behind asynchronous ones: those wait in Lambda's own queue (and a queue's pollers within their
+   * maximum concurrency), so a burst of after-connect jobs does not hold the next handshakes back.
+   */
+  const waiting: Record<InvocationPriority, (() => void)[]> = { request: [], background: [] };
   let waited = 0;
   let report: NodeJS.Timeout | undefined;
 
   const release = () => {
-    const next = waiting.shift();
+    const next = waiting.request.shift() ?? waiting.background.shift();
     if (next) next();
     else running--;
   };
@@ -201,7 +213,7 @@ export function createInvoker(handlers: ReadonlyMap<LambdaName, Handler>, option
   }
 
   return {
-    invoke(lambda, event) {
+    invoke(lambda, event, priority = 'request') {
       let p: Promise<unknown>;
       if (running < concurrency) {
         // Started synchronously: observers see the invocation with the frame or request that caused it.
@@ -209,7 +221,7 @@ export function createInvoker(handlers: ReadonlyMap<LambdaName, Handler>, option
         p = run(lambda, event);
       } else {
         noteWait();
-        p = new Promise<void>((start) => waiting.push(start)).then(() => run(lambda, event));
+        p = new Promise<void>((start) => waiting[priority].push(start)).then(() => run(lambda, event));
       }
       inflight.add(p);
       const forget = () => inflight.delete(p);

@@ -220,7 +220,14 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
   const queues = new Map(
     queueTriggers.map((trigger) => [
       trigger.name,
-      localQueue(trigger, { region, invoke: invoker.invoke, log, env, url: queueUrl(sqsUrl, trigger.name) }),
+      localQueue(trigger, {
+        region,
+        // The event source mapping's poller: nobody waits for it (bounded by its maximumConcurrency).
+        invoke: (lambda, event) => invoker.invoke(lambda, event, 'background'),
+        log,
+        env,
+        url: queueUrl(sqsUrl, trigger.name),
+      }),
     ]),
   );
   sqsServer.mount({
@@ -250,7 +257,12 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
   }));
   const issuerRoutes = createIssuerRoutes(issuer);
   const contractRoutes = createContractRoutes();
-  const scheduler = createScheduler({ schedules: o.schedules, region, invoke: invoker.invoke, log });
+  const scheduler = createScheduler({
+    schedules: o.schedules,
+    region,
+    invoke: (lambda, event) => invoker.invoke(lambda, event, 'background'),
+    log,
+  });
   const documents = createLocalDocumentClient(db.endpoint, region);
   const sweeper = createTtlSweeper({
     db: documents,

@@ -79,7 +79,7 @@ export function createLambdaApi(options: LambdaApiOptions) {
     if (type === 'DryRun') return sendJson(res, 204, undefined, requestId);
     if (type === 'Event') {
       invoker
-        .invoke(lambda, event)
+        .invoke(lambda, event, 'background')
         .catch((e: unknown) => log.error(`asynchronous invocation of ${lambda} failed: ${errorText(e)}`));
       return sendJson(res, 202, undefined, requestId);
     }
