@@ -140,7 +140,8 @@ export async function afterConnect(
     .filter((c): c is Channel => c !== null && hasAfterConnectWork(deps.hooks, [c]));
   const events = await mapBounded(joins, 8, async (channel): Promise<JoinEvent> => {
     const count = job.counts?.[channel.id] ?? (await deps.connections.countSubscribers(channel.id));
-    return { channel, connectionId, principal, count: Math.max(1, count), atConnect: true };
+    const joinedAt = record.connectedAt;
+    return { channel, connectionId, principal, count: Math.max(1, count), atConnect: true, joinedAt };
   });
   // The new connection's frames and the others' notices go at the same time: neither waits for the other.
   const [welcomed] = await Promise.all([

@@ -52,6 +52,8 @@ export interface PublishInput {
   exclude?: ReadonlySet<string>;
   /** Channels with more subscriptions than this get nothing (delivery/deliver.ts `DeliveryOptions`). */
   maxAudience?: number;
+  /** Only subscribers connected by then (epoch ms) get it (delivery/deliver.ts `DeliveryOptions`). */
+  connectedBy?: number;
   /** Deliver without a seq and without storing it, even where the namespace keeps history (presence notices). */
   ephemeral?: boolean;
   /** The frame's `timestamp` (epoch ms) when the event has its own time (a sensor reading); now otherwise. */
@@ -131,6 +133,7 @@ async function publishOnce(
   const delivery = await deliver(deps, targets, {
     ...(input.exclude ? { exclude: input.exclude } : {}),
     ...(input.maxAudience === undefined ? {} : { maxAudience: input.maxAudience }),
+    ...(input.connectedBy === undefined ? {} : { connectedBy: input.connectedBy }),
   });
   // Per target: each channel by its namespace, the connections by the channel they name, if any.
   for (const channel of input.channels) deps.metrics.countBy('Publishes', channel.namespace.name);

@@ -82,6 +82,13 @@ export interface DeliveryOptions {
    * cost grows with the square of the channel, and the count that decided to send one may be out of date.
    */
   maxAudience?: number;
+  /**
+   * Only a channel's subscribers whose connection was there by this time (epoch ms: `connectedAt` at most
+   * this; one stored without it counts as there) get it: news of a join at `$connect` is for those who
+   * were there before it, not for those who came after and find the joiner there already. Applied where
+   * the delivery posts itself (a capped audience, or one under the queue's threshold).
+   */
+  connectedBy?: number;
 }
 
 export const emptyReport = (): DeliveryReport => ({
@@ -150,8 +157,10 @@ async function reachChannel(deps: DeliveryDeps, run: Run, target: ChannelTarget)
       return;
     }
   }
+  const { connectedBy } = run.options;
   const reach = async (sub: Subscriber) => {
     if (target.seq !== undefined && sub.replayedTo !== undefined && target.seq <= sub.replayedTo) return;
+    if (connectedBy !== undefined && sub.connectedAt !== undefined && sub.connectedAt > connectedBy) return;
     await run.reach(sub.connectionId, target, sub);
   };
   if (cap === undefined) {

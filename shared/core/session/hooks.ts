@@ -21,6 +21,8 @@ export interface JoinEvent {
    * (core/after-connect.ts), while the joiner's socket opens; `welcome` is how to send it something.
    */
   atConnect: boolean;
+  /** For a join at `$connect`: when it was stored (the connection's `connectedAt`, epoch ms). */
+  joinedAt?: number;
 }
 
 export interface LeaveEvent {

@@ -45,6 +45,34 @@ describe('after $connect', () => {
     expect(world.gateway.framesTo('bob')).toEqual([]);
   });
 
+  it('tells a join to those connected by then, not to those who came after it', async () => {
+    const world = fakeWorld();
+    const alice = await TestClient.connect(world, 'alice', user('alice'), 'room:lobby');
+    world.clock.advance(5);
+    const bobJob = await connectOnly(world, 'bob', 'room:lobby');
+    const bob = new TestClient(world, 'bob', user('bob'));
+    world.clock.advance(5);
+    // Carol connects before bob's after-connect work runs (a burst): she finds bob there already.
+    const carolJob = await connectOnly(world, 'carol', 'room:lobby');
+    const carol = new TestClient(world, 'carol', user('carol'));
+    await afterConnect(world, bobJob!);
+    await afterConnect(world, carolJob!);
+    const joined = (client: TestClient) => client.received().map((f) => (f.user as { id: string }).id);
+    expect(joined(alice)).toEqual(['bob', 'carol']);
+    expect(joined(bob)).toEqual(['carol']);
+    expect(joined(carol)).toEqual([]);
+
+    // Connected in the same millisecond, each is news to the other.
+    world.clock.advance(5);
+    const jobs = [
+      await connectOnly(world, 'dan', 'room:lobby'),
+      await connectOnly(world, 'eve', 'room:lobby'),
+    ];
+    for (const job of jobs) await afterConnect(world, job!);
+    expect(joined(new TestClient(world, 'dan', user('dan')))).toEqual(['eve']);
+    expect(joined(new TestClient(world, 'eve', user('eve')))).toEqual(['dan']);
+  });
+
   it('leaves nothing to do for channels without join hooks', async () => {
     const world = fakeWorld();
     expect(await connectOnly(world, 'x', 'sensors')).toBeNull();
