@@ -49,6 +49,13 @@ export interface SubscriberQuery {
   pageSize?: number;
 }
 
+/** One page of one shard's subscribers (ConnectionStore.subscriberPage). */
+export interface SubscriberPage {
+  subscribers: Subscriber[];
+  /** Where the next page starts (pass it as `after`); absent when the shard has no more. */
+  next?: string;
+}
+
 export interface SubscribeResult {
   /** False when the connection was subscribed already. */
   added: boolean;
@@ -137,6 +144,17 @@ export interface ConnectionStore {
   subscriberShards(channel: string): number;
   /** The subscribers of a channel, page by page (a Query per page, never a Scan). */
   subscribers(channel: string, query?: SubscriberQuery): AsyncIterable<Subscriber[]>;
+  /**
+   * One page of one shard's subscribers in one Query, in the shard's order (by connection id), from just
+   * after the connection `after` (which need not be subscribed any more): a fan-out worker reads a shard a
+   * page an invocation. `next` says where the next page starts; a page may hold fewer than `pageSize`
+   * (expired subscriptions are left out) and still have a next.
+   */
+  subscriberPage(
+    channel: string,
+    shard: number,
+    options: { pageSize: number; after?: string | undefined },
+  ): Promise<SubscriberPage>;
   countSubscribers(channel: string): Promise<number>;
   connectionsOfUser(userId: string): Promise<string[]>;
   /** Counts one frame of a connection in the one-minute window starting at `windowStart` (epoch s). */

@@ -70,3 +70,39 @@ describe('two removers of one connection on DynamoDB Local', () => {
     }
   });
 });
+
+describe('a shard read a page at a time on DynamoDB Local', () => {
+  // What a fan-out worker does (core/delivery/worker.ts): one Query a page, the next from where it ended,
+  // even when the connection it ended on has gone meanwhile.
+  it('reads every live subscriber once, in order, after connections that left between pages', {
+    timeout: 60_000,
+  }, async () => {
+    const room = `room:pages-${process.pid}`;
+    const store = new DynamoConnectionStore(documents, tableName, systemClock, (c) => (c === room ? 2 : 1));
+    const principal = { sub: null, username: 'anon', orgs: [], scopes: [], exp: null };
+    const now = Date.now();
+    const ids = Array.from({ length: 25 }, (_, i) => `p${String(i).padStart(2, '0')}`);
+    for (const [i, id] of ids.entries()) {
+      // One subscription has expired (its TTL not yet swept): no page gives it.
+      const expiresAt = Math.floor(now / 1000) + (i === 7 ? -60 : 3600);
+      await store.put({ connectionId: id, principal, channels: [room], connectedAt: now, expiresAt });
+    }
+    const read: string[][] = [[], []];
+    for (const shard of [0, 1]) {
+      let after: string | undefined;
+      do {
+        const page = await store.subscriberPage(room, shard, { pageSize: 4, after });
+        expect(page.subscribers.length).toBeLessThanOrEqual(4);
+        read[shard]!.push(...page.subscribers.map((s) => s.connectionId));
+        after = page.next;
+        // The page's last connection leaves before the next page is read.
+        if (after !== undefined) await store.remove(after);
+      } while (after !== undefined);
+    }
+    for (const shard of [0, 1]) expect(read[shard]).toEqual([...read[shard]!].sort());
+    expect(read[0]!.length).toBeGreaterThan(0);
+    expect(read[1]!.length).toBeGreaterThan(0);
+    expect(read.flat().sort()).toEqual(ids.filter((id) => id !== 'p07'));
+    expect(await store.subscriberPage(room, 2, { pageSize: 4 })).toEqual({ subscribers: [] });
+  });
+});

@@ -35,6 +35,7 @@ import {
   type RemovedConnection,
   type SubscribeResult,
   type Subscriber,
+  type SubscriberPage,
   type SubscriberQuery,
   type UnsubscribeResult,
 } from '../../shared/core/ports';
@@ -185,6 +186,21 @@ export class FakeConnectionStore implements ConnectionStore {
       .filter((s) => query.shard === undefined || shardOf(s.connectionId, shards) === query.shard)
       .map((s) => ({ ...s }));
     for (let i = 0; i < all.length; i += pageSize) yield all.slice(i, i + pageSize);
+  }
+  /** As DynamoDB's Query of one shard: in connection id order, a next while any may follow. */
+  async subscriberPage(
+    channel: string,
+    shard: number,
+    { pageSize, after }: { pageSize: number; after?: string | undefined },
+  ): Promise<SubscriberPage> {
+    const shards = this.shardsOf(channel);
+    const rest = [...(this.subs.get(channel)?.values() ?? [])]
+      .filter((s) => shardOf(s.connectionId, shards) === shard)
+      .filter((s) => after === undefined || s.connectionId > after)
+      .sort((a, b) => (a.connectionId < b.connectionId ? -1 : 1));
+    const subscribers = rest.slice(0, pageSize).map((s) => ({ ...s }));
+    const last = subscribers.at(-1);
+    return { subscribers, ...(rest.length > pageSize && last ? { next: last.connectionId } : {}) };
   }
   async countSubscribers(channel: string): Promise<number> {
     return this.subs.get(channel)?.size ?? 0;

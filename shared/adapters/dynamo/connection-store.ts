@@ -12,6 +12,7 @@ import {
   type RemovedConnection,
   type SubscribeResult,
   type Subscriber,
+  type SubscriberPage,
   type SubscriberQuery,
   type UnsubscribeResult,
 } from '../../core/ports';
@@ -334,6 +335,24 @@ export class DynamoConnectionStore implements ConnectionStore {
     );
   }
 
+  async subscriberPage(
+    channel: string,
+    shard: number,
+    { pageSize, after }: { pageSize: number; after?: string | undefined },
+  ): Promise<SubscriberPage> {
+    const shards = this.shardsOf(channel);
+    if (!(Number.isInteger(shard) && shard >= 0 && shard < shards)) return { subscribers: [] };
+    const s = { shard, shards };
+    // A key need not exist to start after it: a connection gone since still marks the place.
+    const start = after === undefined ? undefined : keys.subscription(channel, s, after);
+    const page = await this.#queryPage(channel, s, pageSize, start);
+    const sk = page.next?.sk;
+    return {
+      subscribers: page.subscribers,
+      ...(typeof sk === 'string' && sk.startsWith('conn#') ? { next: sk.slice('conn#'.length) } : {}),
+    };
+  }
+
   async getSubscription(channel: string, connectionId: string): Promise<Subscriber | null> {
     const { Item } = await this.db.send(
       new GetCommand({
@@ -519,27 +538,38 @@ export class DynamoConnectionStore implements ConnectionStore {
 
   async *#shardPages(channel: string, shard: Shard, pageSize: number): AsyncIterable<Subscriber[]> {
     let start: Record<string, unknown> | undefined;
-    const nowSec = this.clock.now() / 1000;
     do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :conn)',
-          ExpressionAttributeValues: { ':pk': keys.subscriptionPartition(channel, shard), ':conn': 'conn#' },
-          ProjectionExpression:
-            'connectionId, userId, username, replayedTo, replayPending, expiresAt, dialect, connectedAt',
-          Limit: pageSize,
-          ExclusiveStartKey: start,
-        }),
-      );
-      start = page.LastEvaluatedKey;
-      const subs: Subscriber[] = [];
-      for (const item of page.Items ?? []) {
-        if (typeof item.expiresAt === 'number' && item.expiresAt < nowSec) continue;
-        subs.push(toSubscriber(item));
-      }
-      if (subs.length > 0) yield subs;
+      const page = await this.#queryPage(channel, shard, pageSize, start);
+      start = page.next;
+      if (page.subscribers.length > 0) yield page.subscribers;
     } while (start);
+  }
+
+  /** One Query of a shard's subscriptions; `next`, DynamoDB's LastEvaluatedKey, when there may be more. */
+  async #queryPage(
+    channel: string,
+    shard: Shard,
+    pageSize: number,
+    start: Record<string, unknown> | undefined,
+  ): Promise<{ subscribers: Subscriber[]; next: Record<string, unknown> | undefined }> {
+    const page = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :conn)',
+        ExpressionAttributeValues: { ':pk': keys.subscriptionPartition(channel, shard), ':conn': 'conn#' },
+        ProjectionExpression:
+          'connectionId, userId, username, replayedTo, replayPending, expiresAt, dialect, connectedAt',
+        Limit: pageSize,
+        ExclusiveStartKey: start,
+      }),
+    );
+    const nowSec = this.clock.now() / 1000;
+    const subscribers: Subscriber[] = [];
+    for (const item of page.Items ?? []) {
+      if (typeof item.expiresAt === 'number' && item.expiresAt < nowSec) continue;
+      subscribers.push(toSubscriber(item));
+    }
+    return { subscribers, next: page.LastEvaluatedKey };
   }
 
   /** Items by key, consistently, in BatchGetItem requests of at most 100 keys (what is left unprocessed, again). */

@@ -6,8 +6,9 @@ import { type ConnectionStore, FAN_OUT_MESSAGE_MAX_BYTES, type FanOutQueue } fro
  * The messages of the fan-out queue: what a publisher hands the fan-out workers (core/delivery/worker.ts)
  * for an audience too large to post to in-process. Two kinds, both carrying the frame once:
  *
- *  - `channel`: every subscriber of one shard of a channel (a publisher sends one per shard). The worker
- *    that takes it reads the shard's pages and splits them into `connections` messages.
+ *  - `channel`: the subscribers of one shard of a channel (a publisher sends one per shard), from the
+ *    start or `after` a connection id. The worker that takes it reads one page, sends it on as
+ *    `connections` messages, and the rest of the shard as a `channel` message from where the page ended.
  *  - `connections`: these connections get the frame (at most CONNECTIONS_PER_MESSAGE of them). A worker
  *    that cannot reach some of them passes those on in a new `connections` message, one `round` later.
  *
@@ -26,6 +27,8 @@ export interface ChannelJob {
   seq?: number | undefined;
   /** Connections that must not get it (the publisher's own). */
   exclude?: string[] | undefined;
+  /** Where the read goes on: the shard's subscribers after this connection id (absent: from the start). */
+  after?: string | undefined;
 }
 
 export interface ConnectionsJob {
@@ -52,6 +55,7 @@ const header = z.discriminatedUnion('kind', [
     shard: z.int().check(z.minimum(0)),
     seq: z.optional(z.int()),
     exclude: z.optional(z.array(z.string())),
+    after: z.optional(z.string().check(z.minLength(1))),
   }),
   z.object({
     v: z.literal(VERSION),

@@ -7,6 +7,7 @@ import type {
   RemovedConnection,
   SubscribeResult,
   Subscriber,
+  SubscriberPage,
   SubscriberQuery,
   UnsubscribeResult,
 } from '../ports';
@@ -38,6 +39,15 @@ export class SubscriberSnapshot implements ConnectionStore {
     }
     const live = (await list).filter((s) => !this.#gone.has(s.connectionId));
     for (let i = 0; i < live.length; i += pageSize) yield live.slice(i, i + pageSize);
+  }
+
+  /** A fan-out worker's read: not part of a batch's snapshot. */
+  subscriberPage(
+    channel: string,
+    shard: number,
+    options: { pageSize: number; after?: string | undefined },
+  ): Promise<SubscriberPage> {
+    return this.#store.subscriberPage(channel, shard, options);
   }
 
   /** Read once per channel too: each event of the batch chooses its delivery tier by it. */

@@ -6,16 +6,19 @@ import {
   type ConnectionsJob,
   connectionsMessages,
   decodeFanOutMessage,
+  encodeFanOutMessage,
 } from './fan-out-queue';
 import { type Pacer, pacedPost } from './pacing';
-import { Pool } from './pool';
 
 /**
  * The fan-out worker: what it does with one message of the fan-out queue (fan-out-queue.ts describes
  * them). SQS delivers a message at least once; the worker keeps a repeat rare and never loses one:
  *
- *  - a `channel` message: the shard's subscribers are read page by page and sent on as `connections`
- *    messages as they are read, so that other workers post while this one still reads;
+ *  - a `channel` message: one page of the shard's subscribers is read and sent on as `connections`
+ *    messages, then the rest of the shard as a `channel` message that starts where the page ended. No
+ *    invocation reads a whole shard: a reader holds one of the workers' slots for one Query, and the next
+ *    page waits in the queue behind the posts of this one, so the reading keeps pace with the posting
+ *    (a worker that read all 8 shards at once held 8 of 10 slots, and most of two cores, for ~1.5 s);
  *  - a `connections` message: each post paced (pacing.ts). Whatever it could not reach (time ran out,
  *    throttled or failing repeatedly) goes into a continuation message with only those connections, one
  *    round later and after a delay, and the message itself counts as done. So a message is retried whole
@@ -32,9 +35,6 @@ export type WorkerDeps = DeliveryDeps & {
 export const MAX_ROUNDS = 5;
 /** A continuation waits 2, 4, 8… seconds (at most this) before a worker takes it. */
 const MAX_CONTINUATION_DELAY_S = 30;
-/** `connections` messages sent at once by a worker reading a shard. */
-const SENDS_IN_FLIGHT = 4;
-
 /** What a worker did with one message. */
 export interface WorkerOutcome {
   kind: 'channel' | 'connections';
@@ -63,27 +63,28 @@ export async function handleFanOutMessage(
 
 async function readShard(deps: WorkerDeps, job: ChannelJob, frame: string): Promise<WorkerOutcome> {
   const exclude = new Set(job.exclude ?? []);
-  const sends = new Pool(SENDS_IN_FLIGHT);
-  const outcome: WorkerOutcome = { kind: 'channel', report: emptyReport(), read: 0, messages: 0 };
-  const base = { channel: job.channel, round: 0, ...(job.seq === undefined ? {} : { seq: job.seq }) };
-  for await (const page of deps.connections.subscribers(job.channel, {
-    shard: job.shard,
+  const page = await deps.connections.subscriberPage(job.channel, job.shard, {
     pageSize: deps.config.fanOut.pageSize,
-  })) {
-    outcome.read += page.length;
-    const reach = page.filter((sub) => !exclude.has(sub.connectionId) && !coveredByReplay(job.seq, sub));
-    const messages = connectionsMessages(base, frame, reach);
-    outcome.messages += messages.length;
-    if (messages.length > 0) await sends.run(() => deps.fanOutQueue.send(messages));
-  }
-  await sends.drain();
-  deps.log.info('fan-out shard read', {
-    channel: job.channel,
-    shard: job.shard,
-    seq: job.seq,
-    read: outcome.read,
-    messages: outcome.messages,
+    after: job.after,
   });
+  const base = { channel: job.channel, round: 0, ...(job.seq === undefined ? {} : { seq: job.seq }) };
+  const reach = page.subscribers.filter(
+    (sub) => !exclude.has(sub.connectionId) && !coveredByReplay(job.seq, sub),
+  );
+  const messages = connectionsMessages(base, frame, reach);
+  // After this page's messages: sent in one call, a failure sends the page again (a few repeats), never
+  // the rest of the shard twice.
+  if (page.next !== undefined) messages.push(encodeFanOutMessage({ ...job, after: page.next }, frame));
+  if (messages.length > 0) await deps.fanOutQueue.send(messages);
+  const outcome: WorkerOutcome = {
+    kind: 'channel',
+    report: emptyReport(),
+    read: page.subscribers.length,
+    messages: messages.length,
+  };
+  const where = { channel: job.channel, shard: job.shard, seq: job.seq };
+  if (page.next === undefined) deps.log.info('fan-out shard read', where);
+  else deps.log.debug('fan-out shard page read', { ...where, read: outcome.read, next: page.next });
   return outcome;
 }
 

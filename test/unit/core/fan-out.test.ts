@@ -153,21 +153,55 @@ describe('The delivery tier a publish takes', () => {
     });
   });
 
-  it('sends one message per shard of the channel, and the worker of each reads that shard only', async () => {
-    const world = fakeWorld({ FANOUT_QUEUE_THRESHOLD: '3' });
+  it('sends one message per shard of the channel; a worker reads one page of it and passes the rest on', async () => {
+    const world = fakeWorld({ FANOUT_QUEUE_THRESHOLD: '3', FANOUT_PAGE_SIZE: '4' });
     const ids = subscribe(world, ROOM, 40);
     await publishTo(world);
     const jobs = world.fanOutQueue.sent.map((m) => decodeFanOutMessage(m.body).job);
     expect(jobs.map((j) => (j.kind === 'channel' ? j.shard : -1))).toEqual(
       Array.from({ length: shardsOfRoom(world) }, (_, shard) => shard),
     );
-    await drain(world);
-    const reads = world.log.lines
-      .filter((l) => l.message === 'fan-out shard read')
-      .map((l) => [l.extra?.shard, l.extra?.read]);
-    expect(reads.sort((a, b) => Number(a[0]) - Number(b[0]))).toEqual(
-      byShard(world, ids).map((inShard, shard) => [shard, inShard.length]),
+    const pages: { shard: number; after: string | undefined; ids: string[] }[] = [];
+    const readPage = world.connections.subscriberPage.bind(world.connections);
+    world.connections.subscriberPage = async (channel, shard, options) => {
+      const page = await readPage(channel, shard, options);
+      pages.push({ shard, after: options.after, ids: page.subscribers.map((s) => s.connectionId) });
+      return page;
+    };
+    // Each message its own invocation: a channel message reads one page and queues the rest behind it.
+    await drain(world, { batchSize: 1 });
+    for (const [shard, inShard] of byShard(world, ids).entries()) {
+      const ofShard = pages.filter((p) => p.shard === shard);
+      expect(ofShard.length).toBe(Math.ceil(inShard.length / 4));
+      for (const [i, page] of ofShard.entries()) {
+        expect(page.ids.length).toBeLessThanOrEqual(4);
+        expect(page.after).toBe(i === 0 ? undefined : ofShard[i - 1]!.ids.at(-1));
+      }
+      expect(ofShard.flatMap((p) => p.ids)).toEqual([...inShard].sort());
+    }
+    expect(world.log.lines.filter((l) => l.message === 'fan-out shard read')).toHaveLength(
+      shardsOfRoom(world),
     );
+    expect([...postsPerConnection(world).entries()].sort()).toEqual(ids.map((id) => [id, 1]).sort());
+  });
+
+  it('goes on reading after a connection that left between two pages', async () => {
+    const world = fakeWorld({ FANOUT_QUEUE_THRESHOLD: '3', FANOUT_PAGE_SIZE: '2' });
+    const ids = subscribe(world, ROOM, 40);
+    await publishTo(world);
+    const readPage = world.connections.subscriberPage.bind(world.connections);
+    const left: string[] = [];
+    world.connections.subscriberPage = async (channel, shard, options) => {
+      const page = await readPage(channel, shard, options);
+      const last = page.subscribers.at(-1)?.connectionId;
+      if (page.next !== undefined && last) {
+        world.connections.subs.get(ROOM)!.delete(last); // it leaves before the next page is read
+        left.push(last);
+      }
+      return page;
+    };
+    await drain(world, { batchSize: 1 });
+    expect(left.length).toBeGreaterThan(0);
     expect([...postsPerConnection(world).keys()].sort()).toEqual([...ids].sort());
   });
 
@@ -370,13 +404,10 @@ describe('The fan-out workers', () => {
     const world = fakeWorld({ FANOUT_QUEUE_THRESHOLD: '1' });
     const ids = subscribe(world, ROOM, 40);
     await publishTo(world);
-    const read = world.connections.subscribers.bind(world.connections);
-    world.connections.subscribers = async function* (channel, query) {
-      if (query?.shard === 0) {
-        yield [];
-        throw new Error('ProvisionedThroughputExceededException');
-      }
-      yield* read(channel, query);
+    const readPage = world.connections.subscriberPage.bind(world.connections);
+    world.connections.subscriberPage = async (channel, shard, options) => {
+      if (shard === 0) throw new Error('ProvisionedThroughputExceededException');
+      return readPage(channel, shard, options);
     };
     const { failed } = await drain(world);
     expect(failed).toEqual(['m0-0']); // the first message: shard 0's
