@@ -90,7 +90,7 @@ export class LambdaTimeoutError extends Error {
 /**
  * Who waits for an invocation: a client (`'request'`: the handshake's authorizer and `$connect`, a frame's
  * route, an HTTP route, a RequestResponse Invoke) or nobody (`'background'`: an Event Invoke, the scheduled
- * rule, a queue's poller, the stale-connection sweep). A slot that frees goes to a waiting request first.
+ * rule, a queue's poller). A slot that frees goes to a waiting request first.
  */
 export type InvocationPriority = 'request' | 'background';
 
