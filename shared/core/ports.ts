@@ -49,6 +49,13 @@ export interface SubscriberQuery {
   pageSize?: number;
 }
 
+/** Which page of a shard to read (ConnectionStore.subscriberPage). */
+export interface SubscriberPageQuery {
+  pageSize: number;
+  /** The connection id the page starts after (the last page's `next`); absent: from the shard's start. */
+  after?: string | undefined;
+}
+
 /** One page of one shard's subscribers (ConnectionStore.subscriberPage). */
 export interface SubscriberPage {
   subscribers: Subscriber[];
@@ -150,11 +157,7 @@ export interface ConnectionStore {
    * page an invocation. `next` says where the next page starts; a page may hold fewer than `pageSize`
    * (expired subscriptions are left out) and still have a next.
    */
-  subscriberPage(
-    channel: string,
-    shard: number,
-    options: { pageSize: number; after?: string | undefined },
-  ): Promise<SubscriberPage>;
+  subscriberPage(channel: string, shard: number, query: SubscriberPageQuery): Promise<SubscriberPage>;
   countSubscribers(channel: string): Promise<number>;
   connectionsOfUser(userId: string): Promise<string[]>;
   /** Counts one frame of a connection in the one-minute window starting at `windowStart` (epoch s). */

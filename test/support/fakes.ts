@@ -36,6 +36,7 @@ import {
   type SubscribeResult,
   type Subscriber,
   type SubscriberPage,
+  type SubscriberPageQuery,
   type SubscriberQuery,
   type UnsubscribeResult,
 } from '../../shared/core/ports';
@@ -188,11 +189,8 @@ export class FakeConnectionStore implements ConnectionStore {
     for (let i = 0; i < all.length; i += pageSize) yield all.slice(i, i + pageSize);
   }
   /** As DynamoDB's Query of one shard: in connection id order, a next while any may follow. */
-  async subscriberPage(
-    channel: string,
-    shard: number,
-    { pageSize, after }: { pageSize: number; after?: string | undefined },
-  ): Promise<SubscriberPage> {
+  async subscriberPage(channel: string, shard: number, query: SubscriberPageQuery): Promise<SubscriberPage> {
+    const { pageSize, after } = query;
     const shards = this.shardsOf(channel);
     const rest = [...(this.subs.get(channel)?.values() ?? [])]
       .filter((s) => shardOf(s.connectionId, shards) === shard)

@@ -13,6 +13,7 @@ import {
   type SubscribeResult,
   type Subscriber,
   type SubscriberPage,
+  type SubscriberPageQuery,
   type SubscriberQuery,
   type UnsubscribeResult,
 } from '../../core/ports';
@@ -335,11 +336,8 @@ export class DynamoConnectionStore implements ConnectionStore {
     );
   }
 
-  async subscriberPage(
-    channel: string,
-    shard: number,
-    { pageSize, after }: { pageSize: number; after?: string | undefined },
-  ): Promise<SubscriberPage> {
+  async subscriberPage(channel: string, shard: number, query: SubscriberPageQuery): Promise<SubscriberPage> {
+    const { pageSize, after } = query;
     const shards = this.shardsOf(channel);
     if (!(Number.isInteger(shard) && shard >= 0 && shard < shards)) return { subscribers: [] };
     const s = { shard, shards };

@@ -8,6 +8,7 @@ import type {
   SubscribeResult,
   Subscriber,
   SubscriberPage,
+  SubscriberPageQuery,
   SubscriberQuery,
   UnsubscribeResult,
 } from '../ports';
@@ -42,12 +43,8 @@ export class SubscriberSnapshot implements ConnectionStore {
   }
 
   /** A fan-out worker's read: not part of a batch's snapshot. */
-  subscriberPage(
-    channel: string,
-    shard: number,
-    options: { pageSize: number; after?: string | undefined },
-  ): Promise<SubscriberPage> {
-    return this.#store.subscriberPage(channel, shard, options);
+  subscriberPage(channel: string, shard: number, query: SubscriberPageQuery): Promise<SubscriberPage> {
+    return this.#store.subscriberPage(channel, shard, query);
   }
 
   /** Read once per channel too: each event of the batch chooses its delivery tier by it. */
