@@ -42,10 +42,8 @@ export interface Subscriber {
   connectedAt?: number;
 }
 
-/** Which subscribers of a channel to read, and how many a page. */
+/** How many of a channel's subscribers a page (its shards are read in parallel, pages interleaved). */
 export interface SubscriberQuery {
-  /** One shard of the channel; every shard (read in parallel, pages interleaved) when absent. */
-  shard?: number;
   pageSize?: number;
 }
 

@@ -325,12 +325,6 @@ export class DynamoConnectionStore implements ConnectionStore {
   async *subscribers(channel: string, query: SubscriberQuery = {}): AsyncIterable<Subscriber[]> {
     const shards = this.shardsOf(channel);
     const pageSize = query.pageSize ?? 1000;
-    if (query.shard !== undefined) {
-      if (Number.isInteger(query.shard) && query.shard >= 0 && query.shard < shards) {
-        yield* this.#shardPages(channel, { shard: query.shard, shards }, pageSize);
-      }
-      return;
-    }
     yield* interleave(
       Array.from({ length: shards }, (_, shard) => this.#shardPages(channel, { shard, shards }, pageSize)),
     );

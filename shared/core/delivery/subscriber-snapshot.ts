@@ -14,7 +14,7 @@ import type {
 } from '../ports';
 
 /**
- * A ConnectionStore whose subscriber lists are read once per channel (or shard) and then reused, for work that fans
+ * A ConnectionStore whose subscriber lists are read once per channel and then reused, for work that fans
  * out many events to the same few channels in one go (a batch of sensor readings: hundreds of events, three
  * channels each). Connections found gone are dropped from the snapshot, so later events do not post to
  * them again. A connection that subscribes while the batch runs gets the batch's later events only from
@@ -32,11 +32,10 @@ export class SubscriberSnapshot implements ConnectionStore {
 
   async *subscribers(channel: string, query: SubscriberQuery = {}): AsyncIterable<Subscriber[]> {
     const pageSize = query.pageSize ?? 1000;
-    const key = query.shard === undefined ? channel : `${channel}#${query.shard}`;
-    let list = this.#lists.get(key);
+    let list = this.#lists.get(channel);
     if (!list) {
       list = this.#read(channel, query);
-      this.#lists.set(key, list);
+      this.#lists.set(channel, list);
     }
     const live = (await list).filter((s) => !this.#gone.has(s.connectionId));
     for (let i = 0; i < live.length; i += pageSize) yield live.slice(i, i + pageSize);

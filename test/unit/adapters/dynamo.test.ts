@@ -405,7 +405,7 @@ describe('DynamoConnectionStore queries', () => {
     expect(second).toMatchObject({ Limit: 2, ExclusiveStartKey: { pk: 'chan#user:u1', sk: 'conn#old' } });
   });
 
-  it('reads every shard of a sharded channel at once, interleaving their pages; or one shard when asked', async () => {
+  it('reads every shard of a sharded channel at once, interleaving their pages; or one page of one shard', async () => {
     const released: (() => void)[] = [];
     ddb.on(QueryCommand).callsFake(async (input: { ExpressionAttributeValues: { ':pk': string } }) => {
       const pk = input.ExpressionAttributeValues[':pk'];
@@ -421,15 +421,23 @@ describe('DynamoConnectionStore queries', () => {
     expect(seen.sort()).toEqual(Array.from({ length: 8 }, (_, i) => `in-chan#room:a#${i}`).sort());
 
     ddb.reset();
-    ddb.on(QueryCommand).resolves({ Items: [{ connectionId: 'x', expiresAt: 4_000_000_000 }] });
-    const one: unknown[] = [];
-    for await (const page of store().subscribers('room:a', { shard: 3 })) one.push(page);
-    expect(one).toEqual([[{ connectionId: 'x', userId: null }]]);
-    expect(ddb.commandCalls(QueryCommand).map((c) => c.args[0].input.ExpressionAttributeValues)).toEqual([
-      { ':pk': 'chan#room:a#3', ':conn': 'conn#' },
+    ddb.on(QueryCommand).resolves({
+      Items: [{ connectionId: 'x', expiresAt: 4_000_000_000 }],
+      LastEvaluatedKey: { pk: 'chan#room:a#3', sk: 'conn#x' },
+    });
+    expect(await store().subscriberPage('room:a', 3, { pageSize: 2, after: 'w' })).toEqual({
+      subscribers: [{ connectionId: 'x', userId: null }],
+      next: 'x',
+    });
+    expect(ddb.commandCalls(QueryCommand).map((c) => c.args[0].input)).toMatchObject([
+      {
+        ExpressionAttributeValues: { ':pk': 'chan#room:a#3', ':conn': 'conn#' },
+        Limit: 2,
+        ExclusiveStartKey: { pk: 'chan#room:a#3', sk: 'conn#w' },
+      },
     ]);
-    for await (const page of store().subscribers('room:a', { shard: 8 })) one.push(page);
-    expect(one).toHaveLength(1); // no such shard: nothing, and no Query
+    expect(await store().subscriberPage('room:a', 8, { pageSize: 2 })).toEqual({ subscribers: [] });
+    expect(ddb.commandCalls(QueryCommand)).toHaveLength(1); // no such shard: nothing, and no Query
     expect(store().subscriberShards('room:a')).toBe(8);
     expect(store().subscriberShards('user:u1')).toBe(1);
   });
