@@ -198,6 +198,8 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
     ...(workers ? { stopping: workers.stopping } : {}),
     ...(o.observe ? { observe: o.observe } : {}),
   });
+  /** What nobody waits for (queue pollers, the scheduled rule): a freed slot goes to a request first. */
+  const inBackground = (lambda: LambdaName, event: unknown) => invoker.invoke(lambda, event, 'background');
   const registry = new ConnectionRegistry();
   const stage = { region, domainName: `127.0.0.1:${port}` };
   const webSocket = createWebSocketApi({
@@ -222,8 +224,8 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
       trigger.name,
       localQueue(trigger, {
         region,
-        // The event source mapping's poller: nobody waits for it (bounded by its maximumConcurrency).
-        invoke: (lambda, event) => invoker.invoke(lambda, event, 'background'),
+        // The event source mapping's poller (bounded by its maximumConcurrency).
+        invoke: inBackground,
         log,
         env,
         url: queueUrl(sqsUrl, trigger.name),
@@ -260,7 +262,7 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
   const scheduler = createScheduler({
     schedules: o.schedules,
     region,
-    invoke: (lambda, event) => invoker.invoke(lambda, event, 'background'),
+    invoke: inBackground,
     log,
   });
   const documents = createLocalDocumentClient(db.endpoint, region);

@@ -19,8 +19,8 @@ const MESSAGES: Record<PresenceEvent, string> = {
  * whose room grew past the limit meanwhile (a burst of joins) is not sent: no join or leave costs more
  * than PRESENCE_ANNOUNCE_MAX − 1 frames. A join at `$connect` is news to those connected by then only: one
  * that came after it finds the joiner there already (the way a Pusher client is not told of members that
- * its own subscription found), so a burst of N joins costs N²/2 notices, not N². Notices are ephemeral: no seq, no history, so a replay after a
- * reconnect never repeats who came and went.
+ * its own subscription found), so a burst of N joins costs N²/2 notices, not N². Notices are ephemeral:
+ * no seq, no history, so a replay after a reconnect never repeats who came and went.
  */
 export function presenceHooks(deps: RoomsDeps): ChannelHooks {
   const max = deps.config.limits.presenceAnnounceMax;
