@@ -2,10 +2,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { closes } from './close-codes';
 import type { ConnectionRegistry } from './connection-registry';
 import type { LocalCredentials } from './credentials';
-import { BodyTooLargeError, readBody, sendJson } from './http-util';
+import { BodyTooLargeError, readBody } from './http-util';
 import { awsStyleId, WS_STAGE } from './ids';
 import { WS_LIMITS } from './limits';
-import { signedRequest, verifySigV4 } from './sigv4';
+import { type SignedRequest, verifySigV4 } from './sigv4';
 
 /**
  * The Management API of the stage: `POST|GET|DELETE /local/@connections/{id}`, answering what
@@ -14,6 +14,10 @@ import { signedRequest, verifySigV4 } from './sigv4';
  * see sigv4.ts); then 410 GoneException for an unknown connection and for one still inside `$connect`,
  * 413 past 128 KB, 429 LimitExceededException while the connection's unsent data is over
  * `maxBufferedBytes` (a client that does not read), GET as `{connectedAt, identity, lastActiveAt}`.
+ *
+ * One call is answered by `answer`, synchronously, from the request's parts and its whole body. Two
+ * transports feed it: `handle`, on `node:http` (any client, any request shape), and the stack's own HTTP/1.1
+ * reader of pipelined posts (connections-wire.ts), which answers a chunk's calls in one write.
  */
 export const CONNECTIONS_PREFIX = `/${WS_STAGE}/@connections/`;
 
@@ -25,59 +29,98 @@ export interface ConnectionsApiOptions {
   maxBufferedBytes: number;
 }
 
-export function createConnectionsApi(options: ConnectionsApiOptions) {
+/** One call: the signed request's parts (`url` as it came, query and all), its path without the query. */
+export interface ConnectionsCall extends SignedRequest {
+  rawPath: string;
+  body: Buffer;
+}
+
+/** What the call is answered: a status, headers, and a body (JSON text, or empty). */
+export interface ConnectionsAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface ConnectionsApi {
+  /** The answer to one call whose body has been read whole (and is within the limit). */
+  answer(call: ConnectionsCall): ConnectionsAnswer;
+  /** The call on `node:http`: reads the body (413 past the limit), answers it. */
+  handle(req: IncomingMessage, res: ServerResponse, rawPath: string): Promise<void>;
+}
+
+export function createConnectionsApi(options: ConnectionsApiOptions): ConnectionsApi {
   const { registry, maxBufferedBytes } = options;
   const scope = { credentials: options.credentials, region: options.region, service: 'execute-api' };
 
-  return async function handle(req: IncomingMessage, res: ServerResponse, rawPath: string): Promise<void> {
-    if (req.headers.authorization === undefined) return missingToken(res);
-    const encoded = rawPath.slice(CONNECTIONS_PREFIX.length);
-    const id = decodeId(encoded);
-    if (id === null || encoded.includes('/') || !['POST', 'GET', 'DELETE'].includes(req.method ?? '')) {
-      return missingToken(res);
+  function answer(call: ConnectionsCall): ConnectionsAnswer {
+    const refused = refusal(call.method, call.rawPath, hasAuthorization(call.rawHeaders));
+    if (refused) return refused;
+    const id = decodeId(call.rawPath.slice(CONNECTIONS_PREFIX.length))!;
+    const signature = verifySigV4(call, call.body, scope);
+    if (!signature.ok) return error(403, signature.type, signature.message);
+
+    const connection = registry.open(id);
+    if (!connection) return error(410, 'GoneException', 'Gone');
+    switch (call.method) {
+      case 'POST': {
+        // API Gateway: "the WebSocket client side buffer is full" is a 429 LimitExceededException; the
+        // connection stays open, and the data of that post is not sent.
+        if (connection.socket.bufferedBytes + call.body.length > maxBufferedBytes) {
+          return error(429, 'LimitExceededException', 'Limit Exceeded');
+        }
+        connection.socket.send(call.body);
+        registry.noteBuffered(connection.socket.bufferedBytes);
+        return json(200, undefined);
+      }
+      case 'GET':
+        return json(200, {
+          connectedAt: new Date(connection.connectedAt).toISOString(),
+          identity: {
+            sourceIp: connection.identity.sourceIp,
+            ...(connection.identity.userAgent ? { userAgent: connection.identity.userAgent } : {}),
+          },
+          lastActiveAt: new Date(connection.lastActiveAt).toISOString(),
+        });
+      default:
+        connection.socket.close(closes.deleted);
+        return json(204, undefined);
     }
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse, rawPath: string): Promise<void> {
+    const method = req.method ?? '';
+    // Refused before the body is read: a call without a signature or to no connection reads nothing.
+    const refused = refusal(method, rawPath, req.headers.authorization !== undefined);
+    if (refused) return write(res, refused);
     let body: Buffer;
     try {
       body = await readBody(req, WS_LIMITS.maxMessageBytes);
     } catch (e) {
       if (!(e instanceof BodyTooLargeError)) throw e;
-      return error(res, 413, 'PayloadTooLargeException', 'Message too long');
+      return write(res, error(413, 'PayloadTooLargeException', 'Message too long'));
     }
-    const signature = verifySigV4(signedRequest(req), body, scope);
-    if (!signature.ok) return error(res, 403, signature.type, signature.message);
+    write(res, answer({ method, url: req.url ?? '/', rawHeaders: req.rawHeaders, rawPath, body }));
+  }
 
-    const connection = registry.open(id);
-    if (!connection) return error(res, 410, 'GoneException', 'Gone');
-    switch (req.method) {
-      case 'POST': {
-        // API Gateway: "the WebSocket client side buffer is full" is a 429 LimitExceededException; the
-        // connection stays open, and the data of that post is not sent.
-        if (connection.socket.bufferedBytes + body.length > maxBufferedBytes) {
-          return error(res, 429, 'LimitExceededException', 'Limit Exceeded');
-        }
-        connection.socket.send(body);
-        registry.noteBuffered(connection.socket.bufferedBytes);
-        return sendJson(res, 200, undefined, requestIdHeader());
-      }
-      case 'GET':
-        return sendJson(
-          res,
-          200,
-          {
-            connectedAt: new Date(connection.connectedAt).toISOString(),
-            identity: {
-              sourceIp: connection.identity.sourceIp,
-              ...(connection.identity.userAgent ? { userAgent: connection.identity.userAgent } : {}),
-            },
-            lastActiveAt: new Date(connection.lastActiveAt).toISOString(),
-          },
-          requestIdHeader(),
-        );
-      default:
-        connection.socket.close(closes.deleted);
-        return sendJson(res, 204, undefined, requestIdHeader());
-    }
-  };
+  return { answer, handle };
+}
+
+/** API Gateway's 403 for an unsigned call, an id that does not decode, a sub-path or another method. */
+function refusal(method: string, rawPath: string, signed: boolean): ConnectionsAnswer | null {
+  if (!signed) return missingToken();
+  const encoded = rawPath.slice(CONNECTIONS_PREFIX.length);
+  if (decodeId(encoded) === null || encoded.includes('/') || !METHODS.has(method)) return missingToken();
+  return null;
+}
+
+const METHODS = new Set(['POST', 'GET', 'DELETE']);
+
+function hasAuthorization(rawHeaders: readonly string[]): boolean {
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    if (rawHeaders[i]!.toLowerCase() === 'authorization') return true;
+  }
+  return false;
 }
 
 function decodeId(encoded: string): string | null {
@@ -88,12 +131,29 @@ function decodeId(encoded: string): string | null {
   }
 }
 
-/** The SDK picks the exception class from `x-amzn-ErrorType`. */
-function error(res: ServerResponse, status: number, type: string, message: string): void {
-  sendJson(res, status, { message }, { 'x-amzn-ErrorType': type, ...requestIdHeader() });
+function write(res: ServerResponse, answer: ConnectionsAnswer): void {
+  res.writeHead(answer.status, answer.headers);
+  res.end(answer.body);
 }
 
-const missingToken = (res: ServerResponse) =>
-  error(res, 403, 'MissingAuthenticationTokenException', 'Missing Authentication Token');
+function json(status: number, body: unknown, headers: Record<string, string> = {}): ConnectionsAnswer {
+  const text = body === undefined ? '' : JSON.stringify(body);
+  return {
+    status,
+    headers: {
+      ...(text
+        ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) }
+        : {}),
+      ...headers,
+      // Every answer carries a new request id, as AWS's do.
+      'x-amzn-RequestId': awsStyleId(),
+    },
+    body: text,
+  };
+}
 
-const requestIdHeader = () => ({ 'x-amzn-RequestId': awsStyleId() });
+/** The SDK picks the exception class from `x-amzn-ErrorType`. */
+const error = (status: number, type: string, message: string): ConnectionsAnswer =>
+  json(status, { message }, { 'x-amzn-ErrorType': type });
+
+const missingToken = () => error(403, 'MissingAuthenticationTokenException', 'Missing Authentication Token');

@@ -281,7 +281,7 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
       const query = url.indexOf('?');
       const rawPath = query === -1 ? url : url.slice(0, query);
       try {
-        if (rawPath.startsWith(CONNECTIONS_PREFIX)) return await connections(req, res, rawPath);
+        if (rawPath.startsWith(CONNECTIONS_PREFIX)) return await connections.handle(req, res, rawPath);
         if (rawPath.startsWith(LAMBDA_INVOKE_PREFIX)) return await lambdaApi(req, res, rawPath);
         const request = requestParts(req);
         if (await issuerRoutes(req, res, request)) return;
@@ -296,6 +296,10 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
       }
     },
     upgrade: webSocket.handleUpgrade,
+    connections: {
+      answer: connections.answer,
+      onError: (error) => log.error(`a Management API call failed: ${errorText(error)}`),
+    },
   });
   // Before the stack says it is ready: stats and presence start true.
   if (!o.memory && db.engine !== 'external') {

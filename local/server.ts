@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as createNetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { ConnectionsAnswer, ConnectionsCall } from './connections-api';
+import { isConnectionsCall, serveConnectionsWire, type WireConnection } from './connections-wire';
 import { sendJson } from './http-util';
 
 /**
@@ -9,12 +11,22 @@ import { sendJson } from './http-util';
  * what arrives before `mount` (a client quicker than the stack's start: the handlers' modules load, the
  * Lambda workers start) waits for it, up to MOUNT_WAIT_MS, then gets 503 (a WebSocket handshake, its socket
  * closed).
+ *
+ * The port is a `net` server in front of `node:http`: a connection whose first bytes are a Management API
+ * call is read by the emulator's own reader of pipelined calls (connections-wire.ts), every other one goes
+ * to `node:http` as it came, and so does a Management API connection from its first call of another shape.
  */
 const MOUNT_WAIT_MS = 60_000;
 
 export interface LocalApp {
   request(req: IncomingMessage, res: ServerResponse): Promise<void>;
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** The Management API, when this port serves it: its calls are read off the wire (connections-wire.ts). */
+  connections?: {
+    answer(call: ConnectionsCall): ConnectionsAnswer;
+    /** A fault answering a call (a 500 went to its client). */
+    onError(error: unknown): void;
+  };
 }
 
 export interface LocalServer {
@@ -52,6 +64,51 @@ export async function listen(port: number, host: string): Promise<LocalServer> {
     if (app) return app.upgrade(req, socket, head);
     void whenMounted().then((a) => (a ? a.upgrade(req, socket, head) : socket.destroy()));
   });
+  /** The connections the wire reader serves, until it hands them to `node:http` or they close. */
+  const wired = new Map<Socket, WireConnection>();
+  const handOff = (socket: Socket, unread: Buffer) => {
+    wired.delete(socket);
+    socket.pause();
+    if (unread.length > 0) socket.unshift(unread);
+    server.emit('connection', socket);
+    process.nextTick(() => socket.resume());
+  };
+  /** Connections that have sent nothing yet. */
+  const sniffing = new Set<Socket>();
+  /** Every open connection, whoever serves it. */
+  const sockets = new Set<Socket>();
+  const front = createNetServer((socket) => {
+    sockets.add(socket);
+    sniffing.add(socket);
+    socket.once('close', () => {
+      sockets.delete(socket);
+      sniffing.delete(socket);
+    });
+    let first: Buffer = Buffer.alloc(0);
+    const sniff = (chunk: Buffer) => {
+      sniffing.delete(socket);
+      first = first.length === 0 ? chunk : Buffer.concat([first, chunk]);
+      const connections = app?.connections;
+      const wire = connections ? isConnectionsCall(first) : false;
+      if (wire === null) return; // too few bytes to tell
+      socket.off('data', sniff);
+      socket.off('error', sniffError);
+      if (!wire || !connections) return handOff(socket, first);
+      const { answer, onError } = connections;
+      wired.set(
+        socket,
+        serveConnectionsWire(socket, first, {
+          answer,
+          handOff,
+          closed: (s) => wired.delete(s),
+          onError,
+        }),
+      );
+    };
+    const sniffError = () => socket.destroy();
+    socket.on('data', sniff);
+    socket.on('error', sniffError);
+  });
   // A malformed request must not reach the app, nor take the server down.
   server.on('clientError', (_error, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
@@ -59,19 +116,19 @@ export async function listen(port: number, host: string): Promise<LocalServer> {
   });
 
   await new Promise<void>((ok, fail) => {
-    server.once('error', (error: NodeJS.ErrnoException) =>
+    front.once('error', (error: NodeJS.ErrnoException) =>
       fail(
         error.code === 'EADDRINUSE'
           ? new Error(`Port ${port} on ${host} is in use: stop what runs there, or pass --port (or PORT)`)
           : error,
       ),
     );
-    server.listen(port, host, () => ok());
+    front.listen(port, host, () => ok());
   });
 
   return {
     server,
-    port: (server.address() as AddressInfo).port,
+    port: (front.address() as AddressInfo).port,
     mount(a) {
       app = a;
       settle(a);
@@ -79,12 +136,17 @@ export async function listen(port: number, host: string): Promise<LocalServer> {
     close(graceMs) {
       settle(null);
       return new Promise((ok) => {
-        const force = setTimeout(() => server.closeAllConnections(), graceMs);
-        server.close(() => {
+        const force = setTimeout(() => {
+          for (const socket of sockets) socket.destroy();
+        }, graceMs);
+        // Done once every connection is closed, those `node:http` serves and those the wire reader does.
+        front.close(() => {
           clearTimeout(force);
           ok();
         });
         server.closeIdleConnections();
+        for (const connection of wired.values()) connection.closeIfIdle();
+        for (const socket of sniffing) socket.destroy();
       });
     },
   };

@@ -58,6 +58,9 @@ export type FanOutQueueFactory = (
  * Builds the whole runtime from an environment. Configuration errors throw here. Without `queueOf` (or an
  * override) it has no fan-out queue: ./publisher-runtime.ts is the one for the functions that deliver.
  */
+/** Posts in flight on one socket to the local stack's Management API: a fan-out's whole pool (FANOUT_CONCURRENCY). */
+const LOCAL_PIPELINE = 64;
+
 export function createRuntime(
   env: Env,
   overrides: RuntimeOverrides = {},
@@ -77,6 +80,8 @@ export function createRuntime(
         endpoint,
         region: config.region,
         ...(credentials ? { credentials } : {}),
+        // The local stack's emulator reads pipelined posts (local/connections-wire.ts); AWS gets one a socket.
+        ...(config.localCredentials ? { pipeline: LOCAL_PIPELINE } : {}),
       });
       gateways.set(endpoint, gateway);
     }

@@ -2,16 +2,28 @@ import net from 'node:net';
 import tls from 'node:tls';
 
 /**
- * A keep-alive HTTP/1.1 client for one origin: a pool of sockets, one request in flight on each (no
- * pipelining), the answer read by a parser of its own. It does what `http.Agent` + `http.request` do for an
- * AWS call (signed headers in, status, headers and body out) with a fraction of their CPU and garbage: no
- * ClientRequest, IncomingMessage or stream per request. That is the cost of every delivery
- * (`PostToConnection`) and every DynamoDB request, measured in `npm run bench -- post` (docs/performance.md).
+ * A keep-alive HTTP/1.1 client for one origin: a pool of sockets, one request in flight on each unless
+ * pipelining is asked for, the answer read by a parser of its own. It does what `http.Agent` +
+ * `http.request` do for an AWS call (signed headers in, status, headers and body out) with a fraction of
+ * their CPU and garbage: no ClientRequest, IncomingMessage or stream per request. That is the cost of every
+ * delivery (`PostToConnection`) and every DynamoDB request, measured in `npm run bench -- post`
+ * (docs/performance.md).
+ *
+ * Pipelining (`pipeline: k`, opt-in) lets a socket carry up to k requests at once, answered in order: a new
+ * request goes to the first open socket with room, a new socket is opened only when every one is full, and
+ * the requests started on a socket in one tick go out in one write (corked until the next tick). A fan-out
+ * that starts 64 posts at once then costs one writev and, from a server that answers as it reads, one read,
+ * instead of 64 of each on 64 sockets: that is for the local stack's Management API, on loopback. It is off
+ * by default because proxies and AWS endpoints need not support it (RFC 9112 allows a server to close
+ * instead), and a slow answer holds up those behind it.
  *
  * Failures are those `node:http` gives, worded so that the callers' retry rules read them the same: a socket
  * that ends before its answer is complete rejects with "socket hang up" (ECONNRESET), an error of the socket
  * with that error. A request on a kept-alive socket the server has just closed fails that way too, as with
- * `node:http`; the callers retry it (nothing reached the server).
+ * `node:http`; the callers retry it (nothing reached the server). On a pipelined socket the request an error
+ * concerns (the oldest unanswered one, or the one whose signal aborted) fails with that error and every other
+ * request in flight on it with a hang-up, as do those behind an answer that closes the socket
+ * (`connection: close`).
  */
 
 export interface Http1Options {
@@ -21,6 +33,11 @@ export interface Http1Options {
   maxSockets: number;
   /** Extra options of `tls.connect` (tests: a pre-shared key instead of a certificate). */
   tls?: tls.ConnectionOptions | undefined;
+  /**
+   * Requests in flight on one socket at most, answered in order (HTTP/1.1 pipelining). Only for a server
+   * known to support it (the local stack's); see the class's comment. @default 1 (no pipelining)
+   */
+  pipeline?: number | undefined;
 }
 
 export interface Http1Request {
@@ -30,11 +47,17 @@ export interface Http1Request {
   /** Sent as given (a `host` among them, or the origin's is added); content-length is added for a body. */
   headers: Record<string, string>;
   body?: Uint8Array | string | undefined;
-  /** Fails the request (and closes its socket) after this long without a byte either way. */
+  /**
+   * Fails the request (and closes its socket) after this long without a byte either way. On a pipelined
+   * socket it runs while the request is the oldest unanswered there (from the answer before it).
+   */
   timeoutMs?: number | undefined;
   /** The error of a timeout. @default "TimeoutError: no answer from {host} in {ms} ms" */
   timeoutMessage?: string | undefined;
-  /** Stops the request where it is: it rejects with the signal's reason. */
+  /**
+   * Stops the request where it is: it rejects with the signal's reason. A request in flight on a pipelined
+   * socket cannot be unsent: its socket is closed, and the others on it fail with a hang-up.
+   */
   signal?: AbortSignal | undefined;
 }
 
@@ -63,8 +86,10 @@ interface Pending {
   head: string;
   resolve(res: Http1Response): void;
   reject(error: unknown): void;
-  /** While it waits for a socket: takes it out of the queue when its signal aborts. */
+  /** While it waits for a socket: takes it out of the queue; on a socket: closes it (`Connection.start`). */
   onAbort?: (() => void) | undefined;
+  /** Pipelined: its bytes are all written (the write's callback), so an answer to it leaves the socket in step. */
+  sent?: boolean | undefined;
 }
 
 export class Http1Pool {
@@ -74,7 +99,12 @@ export class Http1Pool {
   readonly #secure: boolean;
   readonly #maxSockets: number;
   readonly #tls: tls.ConnectionOptions | undefined;
-  /** Every open socket, in use or idle; `#idle` holds the idle ones, most recently used last. */
+  /** Requests in flight on one socket at most: 1, or more when pipelining. */
+  readonly #pipeline: number;
+  /**
+   * Every open socket, in use or idle, oldest first; `#idle` holds the idle ones, most recently used last
+   * (without pipelining; with it, a socket with room is found in `#all`, idle or not).
+   */
   readonly #all = new Set<Connection>();
   readonly #idle: Connection[] = [];
   readonly #waiting: Pending[] = [];
@@ -89,11 +119,19 @@ export class Http1Pool {
     this.#port = Number(options.url.port) || (this.#secure ? 443 : 80);
     this.#maxSockets = Math.max(1, options.maxSockets);
     this.#tls = options.tls;
+    this.#pipeline = Math.max(1, Math.floor(options.pipeline ?? 1) || 1);
   }
 
   /** Sockets open now (in use or idle): for tests. */
   get sockets(): number {
     return this.#all.size;
+  }
+
+  /** Requests written and not yet answered, on every socket (not those waiting for one): for tests. */
+  get inFlight(): number {
+    let n = 0;
+    for (const conn of this.#all) n += conn.inFlight;
+    return n;
   }
 
   request(req: Http1Request): Promise<Http1Response> {
@@ -107,7 +145,7 @@ export class Http1Pool {
         return reject(error);
       }
       const pending: Pending = { req, head, resolve, reject };
-      const conn = this.#takeIdle();
+      const conn = this.#pipeline === 1 ? this.#takeIdle() : this.#withRoom();
       if (conn) conn.start(pending);
       else if (this.#all.size < this.#maxSockets) this.#connect().start(pending);
       else this.#wait(pending);
@@ -138,7 +176,7 @@ export class Http1Pool {
     this.#destroyed = true;
     for (const p of this.#waiting.splice(0)) p.reject(new Error('the HTTP client was destroyed'));
     // Closing takes each out of `#all` and `#idle` (`#closed`); an idle one has no request to fail.
-    for (const conn of this.#all) conn.close(new Error('the HTTP client was destroyed'));
+    for (const conn of this.#all) conn.close(new Error('the HTTP client was destroyed'), 'all');
   }
 
   #takeIdle(): Connection | undefined {
@@ -146,6 +184,24 @@ export class Http1Pool {
     for (let conn = this.#idle.pop(); conn; conn = this.#idle.pop()) {
       if (now - conn.idleSince < IDLE_MS) return conn;
       conn.close();
+    }
+    return undefined;
+  }
+
+  /**
+   * Pipelining: the first open socket with room, so that one socket fills before another is opened (its
+   * requests then share writes); an idle one idle too long is closed rather than used, as in `#takeIdle`.
+   */
+  #withRoom(): Connection | undefined {
+    const now = Date.now();
+    for (const conn of this.#all) {
+      const inFlight = conn.inFlight;
+      if (inFlight >= this.#pipeline) continue;
+      if (inFlight === 0 && now - conn.idleSince >= IDLE_MS) {
+        conn.close(); // leaves `#all` (`#closed`): deleting while iterating a Set is safe
+        continue;
+      }
+      return conn;
     }
     return undefined;
   }
@@ -161,7 +217,7 @@ export class Http1Pool {
         })
       : net.connect({ host: this.#host, port: this.#port });
     socket.setNoDelay(true);
-    const conn = new Connection(socket, this.#url.host, {
+    const conn = new Connection(socket, this.#url.host, this.#pipeline > 1, {
       free: (c) => this.#free(c),
       closed: (c) => this.#closed(c),
     });
@@ -169,23 +225,33 @@ export class Http1Pool {
     return conn;
   }
 
-  /** A socket's answer is complete and it may be reused: the next waiting request, or the idle stack. */
+  /**
+   * An answer on a socket is complete and the socket may be reused: its slot goes to the next waiting
+   * request; else the socket, if nothing else is in flight on it, goes idle (onto the idle stack unless
+   * pipelining).
+   */
   #free(conn: Connection): void {
     const next = this.#next();
     if (next) {
       conn.start(next);
       return;
     }
+    if (conn.inFlight > 0) return;
     conn.idleSince = Date.now();
-    this.#idle.push(conn);
+    if (this.#pipeline === 1) this.#idle.push(conn);
   }
 
+  /** A socket closed: the requests waiting go to a new one (as many as it may carry). */
   #closed(conn: Connection): void {
     this.#all.delete(conn);
     const i = this.#idle.indexOf(conn);
     if (i !== -1) this.#idle.splice(i, 1);
     const next = this.#destroyed ? undefined : this.#next();
-    if (next) this.#connect().start(next);
+    if (!next) return;
+    const fresh = this.#connect();
+    fresh.start(next);
+    // Pipelining: fill it, or the rest would only trickle onto it one answer at a time.
+    while (fresh.inFlight < this.#pipeline && this.#waiting.length > 0) fresh.start(this.#next()!);
   }
 }
 
@@ -194,17 +260,30 @@ interface PoolHooks {
   closed(conn: Connection): void;
 }
 
-/** One socket and the answer being read on it. */
+/**
+ * One socket and the requests in flight on it, answered in order: `#current`, whose answer is being read,
+ * then (pipelining) `#behind`, written after it.
+ */
 class Connection {
   idleSince = 0;
+  /** The oldest request unanswered: the head of the line. */
   #current: Pending | null = null;
+  /** Pipelining: the requests written after `#current`, oldest first (empty unless `#current` is set). */
+  readonly #behind: Pending[] = [];
   #closed = false;
   #parser = new ResponseParser();
-  #onAbort: (() => void) | null = null;
+  /** Pipelining: the socket is corked until the next tick, so that this tick's requests share one write. */
+  #corked = false;
+  readonly #uncork = () => {
+    this.#corked = false;
+    this.socket.uncork();
+  };
 
   constructor(
     readonly socket: net.Socket,
     readonly host: string,
+    /** Requests may be written while others are in flight: coalesce their writes, track what is sent. */
+    private readonly pipelined: boolean,
     private readonly pool: PoolHooks,
   ) {
     socket.on('data', (chunk: Buffer) => this.#data(chunk));
@@ -212,6 +291,7 @@ class Connection {
     socket.on('error', (error) => this.#fail(error));
     socket.on('end', () => this.#fail(null));
     socket.on('close', () => this.#fail(null));
+    // The timeout is the head of the line's (`#current`): its answer is the one awaited.
     socket.on('timeout', () => {
       const req = this.#current?.req;
       this.close(
@@ -220,75 +300,132 @@ class Connection {
     });
   }
 
+  /** Requests written and not yet answered. */
+  get inFlight(): number {
+    return this.#current === null ? 0 : 1 + this.#behind.length;
+  }
+
+  /** Writes the request; the pool calls it only with room on the socket (nothing in flight unless pipelined). */
   start(pending: Pending): void {
     const { req, head } = pending;
-    this.#current = pending;
-    this.#parser.reset(req.method === 'HEAD');
     const socket = this.socket;
-    socket.ref();
-    if (req.timeoutMs) socket.setTimeout(req.timeoutMs);
+    if (this.#current) this.#behind.push(pending);
+    else {
+      this.#current = pending;
+      this.#parser.reset(req.method === 'HEAD');
+      socket.ref();
+      if (req.timeoutMs) socket.setTimeout(req.timeoutMs);
+    }
     if (req.signal) {
       const signal = req.signal;
-      this.#onAbort = () => this.close(signal.reason);
-      signal.addEventListener('abort', this.#onAbort, { once: true });
+      pending.onAbort = () => this.close(signal.reason, pending);
+      signal.addEventListener('abort', pending.onAbort, { once: true });
+    }
+    let sent: (() => void) | undefined;
+    if (this.pipelined) {
+      // The first write of the tick corks the socket and the next tick uncorks it: one writev for all.
+      if (!this.#corked) {
+        this.#corked = true;
+        socket.cork();
+        process.nextTick(this.#uncork);
+      }
+      sent = () => {
+        pending.sent = true;
+      };
     }
     const body = req.body;
-    if (body === undefined || body.length === 0) socket.write(head, 'latin1');
-    else if (typeof body === 'string') socket.write(head + body, 'utf8');
+    if (body === undefined || body.length === 0) socket.write(head, 'latin1', sent);
+    else if (typeof body === 'string') socket.write(head + body, 'utf8', sent);
     else if (body.byteLength <= 16_384) {
       const out = Buffer.allocUnsafe(head.length + body.byteLength);
       out.write(head, 0, 'latin1');
       out.set(body, head.length);
-      socket.write(out);
+      socket.write(out, sent);
     } else {
       socket.cork();
       socket.write(head, 'latin1');
-      socket.write(body);
+      socket.write(body, sent);
       process.nextTick(() => socket.uncork());
     }
   }
 
-  /** Ends the socket; the request on it, if any, fails with `error`. */
-  close(error: Error | null = null): void {
-    this.#fail(error ?? hangUp());
+  /**
+   * Ends the socket. `error` (a hang-up if null) fails the request it concerns, `culprit`: the head of the
+   * line by default, or every one ('all'); any other in flight fails with a hang-up.
+   */
+  close(error: Error | null = null, culprit: Pending | 'all' | null = this.#current): void {
+    this.#fail(error ?? hangUp(), culprit);
     this.socket.destroy();
   }
 
   #data(chunk: Buffer): void {
-    const current = this.#current;
-    if (!current) {
-      // Bytes nobody asked for: the socket is out of step.
-      this.close();
-      return;
-    }
-    let res: Http1Response | null;
-    try {
-      res = this.#parser.feed(chunk);
-    } catch (error) {
-      this.close(error as Error);
-      return;
-    }
-    if (!res) return;
-    this.#settle();
-    // An answer that came before the request was all written (a 413, say) leaves the socket out of step.
-    const reusable = this.#parser.keepAlive && !this.#parser.extra && this.socket.writableLength === 0;
-    current.resolve(res);
-    if (reusable && !this.#closed) {
-      this.socket.setTimeout(0);
-      this.socket.unref();
+    // One chunk may end one answer and carry the next ones (pipelining): each goes to the next in line.
+    let data = chunk;
+    for (;;) {
+      const current = this.#current;
+      if (!current) {
+        // Bytes nobody asked for: the socket is out of step.
+        this.close();
+        return;
+      }
+      let res: Http1Response | null;
+      try {
+        res = this.#parser.feed(data);
+      } catch (error) {
+        this.close(error as Error);
+        return;
+      }
+      if (!res) return;
+      data = this.#parser.rest;
+      this.#settle(current);
+      this.#current = null;
+      // An answer that came before its request was all written (a 413, say) leaves the socket out of step.
+      // (Pipelined, later requests may still be buffered: the answered one's own write must be done.)
+      const written = this.pipelined ? current.sent === true : this.socket.writableLength === 0;
+      const reusable = this.#parser.keepAlive && written && !this.#closed;
+      current.resolve(res);
+      if (!reusable) {
+        this.close(); // those behind it, if any, fail with a hang-up
+        return;
+      }
+      const next = this.#behind.shift();
+      if (!next) {
+        // Bytes after the answer with nothing in flight: out of step, as above.
+        if (data.length > 0) this.close();
+        else {
+          this.socket.setTimeout(0);
+          this.socket.unref();
+          this.pool.free(this);
+        }
+        return;
+      }
+      // The next in line is the head now: its answer is read, its timeout runs.
+      this.#current = next;
+      this.#parser.reset(next.req.method === 'HEAD');
+      this.socket.setTimeout(next.req.timeoutMs ?? 0);
       this.pool.free(this);
-    } else this.close();
+      if (data.length === 0) return;
+    }
   }
 
-  /** The socket ended or failed: the request in flight fails (an answer read to its close is complete). */
-  #fail(error: Error | null): void {
+  /**
+   * The socket ended or failed: every request in flight fails, `culprit` with `error`, the others with a
+   * hang-up (an answer read to the close is complete: it resolves).
+   */
+  #fail(error: Error | null, culprit: Pending | 'all' | null = this.#current): void {
     const current = this.#current;
     if (current) {
-      this.#settle();
+      this.#settle(current);
+      this.#current = null;
       const res = error === null ? this.#parser.end() : null;
       if (res) current.resolve(res);
-      else current.reject(error ?? hangUp());
+      else current.reject((culprit === current || culprit === 'all') && error ? error : hangUp());
     }
+    if (this.#behind.length > 0)
+      for (const pending of this.#behind.splice(0)) {
+        this.#settle(pending);
+        pending.reject((culprit === pending || culprit === 'all') && error ? error : hangUp());
+      }
     if (!this.#closed) {
       this.#closed = true;
       this.socket.destroy();
@@ -296,11 +433,10 @@ class Connection {
     }
   }
 
-  #settle(): void {
-    const req = this.#current?.req;
-    if (req?.signal && this.#onAbort) req.signal.removeEventListener('abort', this.#onAbort);
-    this.#onAbort = null;
-    this.#current = null;
+  /** The request is answered or failed: its signal no longer concerns the socket. */
+  #settle(pending: Pending): void {
+    if (pending.onAbort) pending.req.signal?.removeEventListener('abort', pending.onAbort);
+    pending.onAbort = undefined;
   }
 }
 
@@ -341,8 +477,8 @@ function requestHead(req: Http1Request, host: string): string {
  */
 export class ResponseParser {
   keepAlive = true;
-  /** Bytes came after the answer (a pipelined answer nobody asked for): the socket is not reused. */
-  extra = false;
+  /** Once the answer is complete: the bytes of the chunk after it (the next pipelined answer's), or none. */
+  rest: Buffer = EMPTY;
   #head: Buffer = EMPTY;
   #status = 0;
   #headers: Record<string, string> = {};
@@ -355,9 +491,14 @@ export class ResponseParser {
   #pending: Buffer = EMPTY;
   #parts: Buffer[] = [];
 
+  /** Bytes came after the answer: without pipelining, an answer nobody asked for (the socket is not reused). */
+  get extra(): boolean {
+    return this.rest.length > 0;
+  }
+
   reset(noBody: boolean): void {
     this.keepAlive = true;
-    this.extra = false;
+    this.rest = EMPTY;
     this.#head = EMPTY;
     this.#status = 0;
     this.#headers = {};
@@ -369,7 +510,10 @@ export class ResponseParser {
     this.#parts = [];
   }
 
-  /** The answer once complete, else null (more to come). Throws at a malformed answer. */
+  /**
+   * The answer once complete (the bytes after it in `rest`), else null (more to come). Throws at a malformed
+   * answer.
+   */
   feed(chunk: Buffer): Http1Response | null {
     let data = chunk;
     while (this.#remaining === -1) {
@@ -404,7 +548,7 @@ export class ResponseParser {
       return null;
     }
     if (data.length > this.#remaining) {
-      this.extra = true;
+      this.rest = data.subarray(this.#remaining);
       data = data.subarray(0, this.#remaining);
     }
     if (data.length > 0) this.#parts.push(data);
@@ -481,7 +625,7 @@ export class ResponseParser {
       if (this.#chunk === -2) {
         // Trailers, up to an empty line.
         if (line === '') {
-          if (data.length > 0) this.extra = true;
+          this.rest = data;
           return this.#answer();
         }
         continue;

@@ -24,6 +24,13 @@ export interface ManagementApiOptions {
    * 4,042–4,848 at 1024, docs/performance.md).
    */
   maxSockets?: number;
+  /**
+   * Posts in flight on one socket at most (HTTP/1.1 pipelining; ../aws/http1.ts), those of one tick sent in
+   * one write. Default 1: AWS's endpoints and the proxies before them need not take pipelined requests. The
+   * local stack's handlers post with 64 (shared/app/runtime.ts): its emulator answers a chunk's posts in
+   * one write (local/connections-wire.ts).
+   */
+  pipeline?: number;
 }
 
 const POST_TIMEOUT_MS = 5_000;
@@ -55,7 +62,11 @@ export class ManagementApiClient {
     });
     this.#signer = new PostSigner(options.region, 'execute-api', credentials);
     this.#basePath = this.#url.pathname === '/' ? '' : this.#url.pathname;
-    this.#pool = new Http1Pool({ url: this.#url, maxSockets: options.maxSockets ?? 1024 });
+    this.#pool = new Http1Pool({
+      url: this.#url,
+      maxSockets: options.maxSockets ?? 1024,
+      pipeline: options.pipeline ?? 1,
+    });
   }
 
   async post(connectionId: string, data: Uint8Array): Promise<void> {
