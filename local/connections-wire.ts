@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
-import type { ConnectionsAnswer, ConnectionsCall } from './connections-api';
+import type { ConnectionsAnswer, ConnectionsCall, FrameBatch } from './connections-api';
 import { CONNECTIONS_PREFIX } from './connections-api';
 import { WS_LIMITS } from './limits';
 
@@ -21,7 +21,9 @@ import { WS_LIMITS } from './limits';
  * deciding them (connections-api.ts).
  */
 export interface ConnectionsWireOptions {
-  answer(call: ConnectionsCall): ConnectionsAnswer;
+  answer(call: ConnectionsCall, batch: FrameBatch): ConnectionsAnswer;
+  /** A batch for the frames of one chunk's posts, sent once the chunk's calls are answered. */
+  batch(): FrameBatch;
   /** Gives the socket, and the bytes read but not answered, to `node:http`. */
   handOff(socket: Socket, unread: Buffer): void;
   /** Called once the socket is closed. */
@@ -67,12 +69,14 @@ export function serveConnectionsWire(
     pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
     let out = '';
     let close = false;
+    const batch = options.batch();
     try {
       for (;;) {
         const call = nextCall(pending);
         if (call === null) break; // the rest of a call is still to come
         if (call === HAND_OFF) {
           stop();
+          batch.send();
           if (out) socket.write(out);
           const unread = pending;
           pending = EMPTY;
@@ -80,7 +84,7 @@ export function serveConnectionsWire(
           return;
         }
         pending = pending.subarray(call.length);
-        const answer = options.answer(call.call);
+        const answer = options.answer(call.call, batch);
         out += serialize(answer, call.close);
         if (call.close) {
           close = true;
@@ -99,6 +103,11 @@ export function serveConnectionsWire(
         true,
       );
       close = true;
+    }
+    try {
+      batch.send();
+    } catch (error) {
+      options.onError(error);
     }
     if (out) socket.write(out);
     if (closeWhenIdle && pending.length === 0) close = true;

@@ -298,6 +298,7 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
     upgrade: webSocket.handleUpgrade,
     connections: {
       answer: connections.answer,
+      batch: connections.batch,
       onError: (error) => log.error(`a Management API call failed: ${errorText(error)}`),
     },
   });

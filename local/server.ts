@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { type AddressInfo, createServer as createNetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { ConnectionsAnswer, ConnectionsCall } from './connections-api';
+import type { ConnectionsAnswer, ConnectionsCall, FrameBatch } from './connections-api';
 import { isConnectionsCall, serveConnectionsWire, type WireConnection } from './connections-wire';
 import { sendJson } from './http-util';
 
@@ -23,7 +23,8 @@ export interface LocalApp {
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   /** The Management API, when this port serves it: its calls are read off the wire (connections-wire.ts). */
   connections?: {
-    answer(call: ConnectionsCall): ConnectionsAnswer;
+    answer(call: ConnectionsCall, batch: FrameBatch): ConnectionsAnswer;
+    batch(): FrameBatch;
     /** A fault answering a call (a 500 went to its client). */
     onError(error: unknown): void;
   };
@@ -94,11 +95,12 @@ export async function listen(port: number, host: string): Promise<LocalServer> {
       socket.off('data', sniff);
       socket.off('error', sniffError);
       if (!wire || !connections) return handOff(socket, first);
-      const { answer, onError } = connections;
+      const { answer, batch, onError } = connections;
       wired.set(
         socket,
         serveConnectionsWire(socket, first, {
           answer,
+          batch,
           handOff,
           closed: (s) => wired.delete(s),
           onError,

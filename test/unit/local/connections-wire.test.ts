@@ -1,7 +1,13 @@
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
-import type { ConnectionsAnswer, ConnectionsCall } from '../../../local/connections-api';
+import { ConnectionRegistry, type SocketControl } from '../../../local/connection-registry';
+import {
+  FrameBatch as Batch,
+  type ConnectionsAnswer,
+  type ConnectionsCall,
+  type FrameBatch,
+} from '../../../local/connections-api';
 import { type LocalServer, listen } from '../../../local/server';
 
 /**
@@ -19,13 +25,21 @@ afterEach(async () => {
 
 interface Seen {
   calls: ConnectionsCall[];
+  /** What happened, in order: `answer <path>` as a call is answered, `send <body>` as its frame is sent. */
+  log: string[];
   /** Requests `node:http` served: method and URL. */
   http: string[];
   errors: unknown[];
 }
 
 async function start(answer?: (call: ConnectionsCall) => ConnectionsAnswer): Promise<Seen> {
-  const seen: Seen = { calls: [], http: [], errors: [] };
+  const seen: Seen = { calls: [], log: [], http: [], errors: [] };
+  const socket: SocketControl = {
+    open: true,
+    bufferedBytes: 0,
+    send: (data) => seen.log.push(`send ${data.toString()}`),
+    close: () => {},
+  };
   const wss = new WebSocketServer({ noServer: true });
   server = await listen(0, '127.0.0.1');
   server.mount({
@@ -39,11 +53,14 @@ async function start(answer?: (call: ConnectionsCall) => ConnectionsAnswer): Pro
       wss.handleUpgrade(req, socket, head, (client) => client.send('welcome'));
     },
     connections: {
-      answer(call) {
+      answer(call, batch: FrameBatch) {
         seen.calls.push({ ...call, body: Buffer.from(call.body) });
+        seen.log.push(`answer ${call.rawPath}`);
+        batch.add(socket, call.body);
         if (answer) return answer(call);
         return { status: 200, headers: { 'x-amzn-RequestId': `id-${seen.calls.length}` }, body: '' };
       },
+      batch: () => new Batch(new ConnectionRegistry()),
       onError: (error) => seen.errors.push(error),
     },
   });
@@ -106,8 +123,19 @@ describe("the Management API's wire reader", () => {
       'x-amzn-RequestId: id-2',
       'x-amzn-RequestId: id-3',
     ]);
-    expect(text).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*content-length: 0\r\n[\s\S]*connection: keep-alive\r\n/);
+    expect(text).toMatch(
+      /^HTTP\/1\.1 200 OK\r\n[\s\S]*content-length: 0\r\n[\s\S]*connection: keep-alive\r\n/,
+    );
     expect(seen.http).toEqual([]);
+    // The frames go out together once the chunk's calls are all answered, in the order posted.
+    expect(seen.log).toEqual([
+      'answer /local/@connections/a%3D',
+      'answer /local/@connections/b',
+      'answer /local/@connections/c',
+      'send {"n":1}',
+      'send two',
+      'send ',
+    ]);
   });
 
   it('reads a call that comes a byte at a time, with its query kept for the signature', async () => {
