@@ -111,6 +111,9 @@ export async function listen(port: number, host: string): Promise<LocalServer> {
     socket.on('data', sniff);
     socket.on('error', sniffError);
   });
+  // `node:http` listens through the front: its 'listening' starts its tracking of the connections it is
+  // given (what closeIdleConnections closes, and the headers and request timeouts).
+  front.once('listening', () => server.emit('listening'));
   // A malformed request must not reach the app, nor take the server down.
   server.on('clientError', (_error, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
@@ -146,7 +149,9 @@ export async function listen(port: number, host: string): Promise<LocalServer> {
           clearTimeout(force);
           ok();
         });
-        server.closeIdleConnections();
+        // Closes node:http's idle connections and stops its tracking (it never listened itself: the error
+        // that says so is expected).
+        server.close(() => {});
         for (const connection of wired.values()) connection.closeIfIdle();
         for (const socket of sniffing) socket.destroy();
       });

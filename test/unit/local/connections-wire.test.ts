@@ -248,3 +248,18 @@ describe("the Management API's wire reader", () => {
     await c.ended;
   });
 });
+
+describe('closing the port', () => {
+  it("closes node:http's idle kept-alive connections at once, not at the grace period's end", async () => {
+    await start();
+    const c = await open();
+    c.socket.write('GET /kept HTTP/1.1\r\nhost: x\r\n\r\n');
+    await until(() => answers(c.text()) === 1);
+    const s = server!;
+    server = undefined;
+    const t0 = Date.now();
+    await s.close(10_000);
+    await c.ended;
+    expect(Date.now() - t0).toBeLessThan(2_000);
+  });
+});
