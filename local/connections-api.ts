@@ -59,9 +59,8 @@ export function createConnectionsApi(options: ConnectionsApiOptions): Connection
   const scope = { credentials: options.credentials, region: options.region, service: 'execute-api' };
 
   function answer(call: ConnectionsCall, batch?: FrameBatch): ConnectionsAnswer {
-    const refused = refusal(call.method, call.rawPath, hasAuthorization(call.rawHeaders));
-    if (refused) return refused;
-    const id = decodeId(call.rawPath.slice(CONNECTIONS_PREFIX.length))!;
+    const id = callTarget(call.method, call.rawPath, hasAuthorization(call.rawHeaders));
+    if (typeof id !== 'string') return id;
     const signature = verifySigV4(call, call.body, scope);
     if (!signature.ok) return error(403, signature.type, signature.message);
 
@@ -101,8 +100,8 @@ export function createConnectionsApi(options: ConnectionsApiOptions): Connection
   async function handle(req: IncomingMessage, res: ServerResponse, rawPath: string): Promise<void> {
     const method = req.method ?? '';
     // Refused before the body is read: a call without a signature or to no connection reads nothing.
-    const refused = refusal(method, rawPath, req.headers.authorization !== undefined);
-    if (refused) return write(res, refused);
+    const target = callTarget(method, rawPath, req.headers.authorization !== undefined);
+    if (typeof target !== 'string') return write(res, target);
     let body: Buffer;
     try {
       body = await readBody(req, WS_LIMITS.maxMessageBytes);
@@ -148,12 +147,16 @@ export class FrameBatch {
   }
 }
 
-/** API Gateway's 403 for an unsigned call, an id that does not decode, a sub-path or another method. */
-function refusal(method: string, rawPath: string, signed: boolean): ConnectionsAnswer | null {
+/**
+ * The connection id a call names, or API Gateway's 403 for an unsigned call, an id that does not decode, a
+ * sub-path or another method.
+ */
+function callTarget(method: string, rawPath: string, signed: boolean): string | ConnectionsAnswer {
   if (!signed) return missingToken();
   const encoded = rawPath.slice(CONNECTIONS_PREFIX.length);
-  if (decodeId(encoded) === null || encoded.includes('/') || !METHODS.has(method)) return missingToken();
-  return null;
+  const id = decodeId(encoded);
+  if (id === null || encoded.includes('/') || !METHODS.has(method)) return missingToken();
+  return id;
 }
 
 const METHODS = new Set(['POST', 'GET', 'DELETE']);

@@ -126,10 +126,7 @@ export function serveConnectionsWire(
   socket.on('data', onData);
   socket.on('timeout', onTimeout);
   socket.on('error', () => socket.destroy());
-  socket.once('close', () => {
-    if (!done) stop();
-    options.closed(socket);
-  });
+  socket.once('close', () => options.closed(socket));
   onData(first);
   return {
     closeIfIdle() {

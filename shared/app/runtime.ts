@@ -58,9 +58,6 @@ export type FanOutQueueFactory = (
  * Builds the whole runtime from an environment. Configuration errors throw here. Without `queueOf` (or an
  * override) it has no fan-out queue: ./publisher-runtime.ts is the one for the functions that deliver.
  */
-/** Posts in flight on one socket to the local stack's Management API: a fan-out's whole pool (FANOUT_CONCURRENCY). */
-const LOCAL_PIPELINE = 64;
-
 export function createRuntime(
   env: Env,
   overrides: RuntimeOverrides = {},
@@ -80,8 +77,9 @@ export function createRuntime(
         endpoint,
         region: config.region,
         ...(credentials ? { credentials } : {}),
-        // The local stack's emulator reads pipelined posts (local/connections-wire.ts); AWS gets one a socket.
-        ...(config.localCredentials ? { pipeline: LOCAL_PIPELINE } : {}),
+        // The local stack's emulator reads pipelined posts (local/connections-wire.ts): a fan-out's whole pool
+        // (FANOUT_CONCURRENCY) fits on one socket. AWS gets one post a socket.
+        ...(config.localCredentials ? { pipeline: config.fanOut.concurrency } : {}),
       });
       gateways.set(endpoint, gateway);
     }

@@ -516,11 +516,6 @@ export class ResponseParser {
   #pending: Buffer = EMPTY;
   #parts: Buffer[] = [];
 
-  /** Bytes came after the answer: without pipelining, an answer nobody asked for (the socket is not reused). */
-  get extra(): boolean {
-    return this.rest.length > 0;
-  }
-
   reset(noBody: boolean): void {
     this.keepAlive = true;
     this.rest = EMPTY;

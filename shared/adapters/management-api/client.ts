@@ -27,7 +27,7 @@ export interface ManagementApiOptions {
   /**
    * Posts in flight on one socket at most (HTTP/1.1 pipelining; ../aws/http1.ts), those of one tick sent in
    * one write. Default 1: AWS's endpoints and the proxies before them need not take pipelined requests. The
-   * local stack's handlers post with 64 (shared/app/runtime.ts): its emulator answers a chunk's posts in
+   * local stack's handlers post with FANOUT_CONCURRENCY (64; shared/app/runtime.ts): its emulator answers a chunk's posts in
    * one write (local/connections-wire.ts).
    */
   pipeline?: number;
