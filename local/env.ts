@@ -14,6 +14,11 @@ import { queueUrl } from './sqs-api';
 export interface StackEnvInput {
   tableName: string;
   dynamodbEndpoint: string;
+  /**
+   * DynamoDB requests in flight on one socket (DYNAMODB_PIPELINE), for a DynamoDB this stack started: both
+   * engines take pipelined requests. Absent for one given with --dynamodb-endpoint (one a socket).
+   */
+  dynamodbPipeline?: number | undefined;
   region: string;
   port: number;
   /** The port of the SQS emulation (sqs-api.ts). */
@@ -35,6 +40,7 @@ export function stackEnv(input: StackEnvInput): Env {
     }),
     TABLE_NAME: input.tableName,
     DYNAMODB_ENDPOINT: input.dynamodbEndpoint,
+    ...(input.dynamodbPipeline ? { DYNAMODB_PIPELINE: String(input.dynamodbPipeline) } : {}),
     AWS_REGION: input.region,
     WS_CALLBACK_URL: callbackUrl(input.port),
     // Makes the SDK clients use the stack's own credentials instead of searching for real ones; the

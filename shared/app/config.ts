@@ -41,6 +41,11 @@ export const envSchema = z.lazy(() =>
   z.object({
     TABLE_NAME: z._default(z.string().check(z.minLength(3)), D.TABLE_NAME),
     DYNAMODB_ENDPOINT: z.optional(z.url()),
+    /**
+     * DynamoDB requests in flight on one socket at most (HTTP/1.1 pipelining): the local stack sets it for the
+     * DynamoDB it started on loopback; AWS's endpoint gets one request a socket (1).
+     */
+    DYNAMODB_PIPELINE: int(1, 1, 256),
     AWS_REGION: z._default(z.string(), D.AWS_REGION),
     /** Where the Management API of the WebSocket stage answers: https://{api}.execute-api.{region}.amazonaws.com/{stage}. */
     WS_CALLBACK_URL: z.optional(z.url()),
@@ -116,6 +121,8 @@ export type Env = Record<string, string | undefined>;
 export interface Config {
   tableName: string;
   dynamodbEndpoint: string | undefined;
+  /** DYNAMODB_PIPELINE: requests in flight on one socket to DynamoDB (1: no pipelining). */
+  dynamodbPipeline: number;
   region: string;
   callbackUrl: string | undefined;
   auth: AuthConfig;
@@ -164,6 +171,7 @@ export function loadConfig(env: Env): Config {
   return {
     tableName: e.TABLE_NAME,
     dynamodbEndpoint: e.DYNAMODB_ENDPOINT,
+    dynamodbPipeline: e.DYNAMODB_PIPELINE,
     region: e.AWS_REGION,
     callbackUrl: e.WS_CALLBACK_URL,
     auth: {

@@ -53,6 +53,7 @@ export function createTableRuntime(env: Env, overrides: TableOverrides = {}): Ta
     (db ??= createDocumentClient({
       region: config.region,
       endpoint: config.dynamodbEndpoint,
+      pipeline: config.dynamodbPipeline,
       // Static keys or a provider (the server library's default chain), as the other lean clients get them.
       ...(credentials ? { credentials } : {}),
     }));

@@ -1,6 +1,6 @@
 import type { TestProject } from 'vitest/node';
 import { startDynamoDb } from '../../local/dynamodb';
-import { startLocalStack } from '../../local/index';
+import { DYNAMODB_PIPELINE, startLocalStack } from '../../local/index';
 import { createLog } from '../../local/log';
 
 /**
@@ -19,7 +19,8 @@ export default async function setup(project: TestProject) {
     dynamodbEndpoint: db.endpoint,
     tableName: SHARED_TABLE,
     logLevel: 'error',
-    env: { LOG_LEVEL: 'SILENT' },
+    // Its own DynamoDB Local: pipelined as the one a stack starts itself is (local/index.ts).
+    env: { LOG_LEVEL: 'SILENT', DYNAMODB_PIPELINE: String(DYNAMODB_PIPELINE) },
   });
   project.provide('dynamodbEndpoint', db.endpoint);
   project.provide('tableName', SHARED_TABLE);

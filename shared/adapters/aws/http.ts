@@ -13,6 +13,11 @@ export interface AwsClientOptions {
   /** Sockets open to the endpoint at most, kept alive. @default 50 (the SDK's) */
   maxSockets?: number | undefined;
   /**
+   * Requests in flight on one socket at most (HTTP/1.1 pipelining, ./http1.ts): only for a server known to
+   * take them, the local stack's own DynamoDB on loopback. @default 1
+   */
+  pipeline?: number | undefined;
+  /**
    * An attempt's bound on silence (the socket's idle time); such a timeout is not retried, since the service
    * may have carried the request out. @default none, as the SDK: the Lambda's own timeout bounds a request.
    * (A 10 s default here, retried, applied counts' ADDs twice when DynamoDB Local queued requests longer
@@ -103,7 +108,11 @@ export class AwsHttpClient {
     this.url = new URL(options.endpoint.replace(/\/+$/, ''));
     this.#basePath = this.url.pathname === '/' ? '' : this.url.pathname;
     this.#signer = new SigV4Signer(options.region, options.service, credentialsProvider(options.credentials));
-    this.#pool = new Http1Pool({ url: this.url, maxSockets: options.maxSockets ?? 50 });
+    this.#pool = new Http1Pool({
+      url: this.url,
+      maxSockets: options.maxSockets ?? 50,
+      pipeline: options.pipeline,
+    });
     this.#timeoutMs = options.timeoutMs;
     this.#maxAttempts = options.maxAttempts ?? 3;
   }

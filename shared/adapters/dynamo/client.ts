@@ -10,6 +10,8 @@ export interface DynamoClientOptions {
    * endpoint's dummy ones when absent there; else the environment's (a Lambda's role).
    */
   credentials?: Credentials | CredentialsProvider | undefined;
+  /** Requests in flight on one socket at most (HTTP/1.1 pipelining): only for a DynamoDB on loopback. @default 1 */
+  pipeline?: number | undefined;
 }
 
 /** Our document client (./document-client.ts), with the marshalling every adapter relies on. */
@@ -17,6 +19,7 @@ export function createDocumentClient(options: DynamoClientOptions): DocumentClie
   return new DocumentClient({
     region: options.region,
     endpoint: options.endpoint,
+    pipeline: options.pipeline,
     // A local DynamoDB accepts any credentials; these keep the client from looking for real ones.
     credentials:
       options.credentials ??

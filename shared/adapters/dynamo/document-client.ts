@@ -255,6 +255,8 @@ export interface DocumentClientOptions {
   credentials?: Credentials | CredentialsProvider | undefined;
   /** Sockets kept open to DynamoDB at most. @default 50 */
   maxSockets?: number | undefined;
+  /** Requests in flight on one socket at most (../aws/http.ts); only for a DynamoDB on loopback. @default 1 */
+  pipeline?: number | undefined;
 }
 
 export class DocumentClient {
@@ -268,6 +270,7 @@ export class DocumentClient {
       targetPrefix: 'DynamoDB_20120810',
       credentials: options.credentials,
       maxSockets: options.maxSockets,
+      pipeline: options.pipeline,
     });
   }
 

@@ -1,7 +1,12 @@
 import { inject } from 'vitest';
 import type { TokenRequest } from '../../../local/dev-issuer';
 import type { InvocationObserver } from '../../../local/handlers';
-import { type LocalStack, type LocalStackOptions, startLocalStack } from '../../../local/index';
+import {
+  DYNAMODB_PIPELINE,
+  type LocalStack,
+  type LocalStackOptions,
+  startLocalStack,
+} from '../../../local/index';
 import type { LambdaName } from '../../../shared/app/routes';
 
 /**
@@ -34,7 +39,8 @@ export function startTestStack(options: LocalStackOptions = {}): Promise<LocalSt
     tableName: inject('tableName'),
     logLevel: 'silent',
     ...options,
-    env: { LOG_LEVEL: 'SILENT', ...options.env },
+    // global-setup's DynamoDB Local, pipelined as the one a stack starts itself is.
+    env: { LOG_LEVEL: 'SILENT', DYNAMODB_PIPELINE: String(DYNAMODB_PIPELINE), ...options.env },
   });
 }
 

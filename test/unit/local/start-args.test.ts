@@ -5,6 +5,7 @@ import { createDevIssuer, loadDevKey } from '../../../local/dev-issuer';
 import { stackEnv } from '../../../local/env';
 import { resolveOptions } from '../../../local/options';
 import { HELP, parseStartArgs, StartArgsError } from '../../../local/start-args';
+import { loadConfig } from '../../../shared/app/config';
 
 /** The problems of a command line that must not start, or a failure when it would start. */
 async function problemsOf(argv: string[]): Promise<readonly string[]> {
@@ -203,5 +204,27 @@ describe("The local stack's handler environment", () => {
       // The route table's queue, on the SQS emulation's own port.
       FANOUT_QUEUE_URL: 'http://127.0.0.1:9324/123456789012/fan-out',
     });
+    // A DynamoDB given by its endpoint gets one request a socket; one the stack started, pipelined requests.
+    expect(env.DYNAMODB_PIPELINE).toBeUndefined();
+    expect(loadConfig(env).dynamodbPipeline).toBe(1);
+  });
+
+  it('pipelines the handlers’ DynamoDB requests to a DynamoDB the stack started', async () => {
+    const env = stackEnv({
+      tableName: 'switchboard',
+      dynamodbEndpoint: 'http://127.0.0.1:8000',
+      dynamodbPipeline: 32,
+      region: 'us-east-1',
+      port: 8080,
+      sqsPort: 9324,
+      issuer: await createDevIssuer(await loadDevKey(null), 'http://localhost:8080'),
+      credentials: await loadLocalCredentials(null),
+      handlerLogLevel: 'WARN',
+      stackProps: {},
+      overrides: {},
+    });
+    expect(env.DYNAMODB_PIPELINE).toBe('32');
+    expect(loadConfig(env).dynamodbPipeline).toBe(32);
+    expect(() => loadConfig({ ...env, DYNAMODB_PIPELINE: '0' })).toThrow(/DYNAMODB_PIPELINE/);
   });
 });
