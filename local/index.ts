@@ -42,7 +42,7 @@ import { EventSource, LocalQueue } from './queues';
 import { requestParts } from './request-parts';
 import { createScheduler } from './scheduler';
 import { type SeedPathsServer, startSeedPaths } from './seed-paths';
-import { listen } from './server';
+import { listen, reservePort } from './server';
 import { createSqsApi, queueUrl } from './sqs-api';
 import { clearStaleConnections } from './stale-connections';
 import { createStaticFiles } from './static-files';
@@ -101,11 +101,13 @@ const HTTP_CLOSE_GRACE_MS = 5_000;
 const STALE_DISCONNECT_CONCURRENCY = 16;
 /**
  * The handlers' DynamoDB requests in flight on one socket to the DynamoDB this stack started (HTTP/1.1
- * pipelining, shared/adapters/aws/http1.ts): a connect's requests then share reads and writes on loopback.
- * Measured with 1,000 sockets opened into one room (50 at once): DynamoDB Local's HTTP threads 2.1–2.5 s of
- * CPU instead of 3.2–3.8 s, the stack's 3.8–4.7 s instead of 4.7–5.9 s (docs/performance.md).
+ * pipelining, shared/adapters/aws/http1.ts): requests started together share reads and writes on loopback.
+ * Measured with 1,000 sockets opened into one room, 50 at once: at 4 the stack's CPU was 4.5 s instead of
+ * 5.2–5.9 s and DynamoDB Local's HTTP threads' 2.7 s instead of 3.2–3.9 s, the time to open them unchanged
+ * or better. Deeper is worse: at 32, with the same CPU saving, they took 7.0–7.9 s instead of 6.5–7.0 s, a
+ * socket's requests being read one after another by one of DynamoDB Local's threads (docs/performance.md).
  */
-export const DYNAMODB_PIPELINE = 32;
+export const DYNAMODB_PIPELINE = 4;
 
 export async function startLocalStack(input: LocalStackOptions = {}): Promise<LocalStack> {
   const o = resolveOptions(input);
@@ -116,6 +118,8 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
   const credentials = await loadLocalCredentials(o.memory ? null : credentialsFile(o.dataDir));
   const region = o.env.AWS_REGION ?? DEFAULT_REGION;
 
+  // The port is known (and checked free) now, opened once the stack is ready (server.ts).
+  const port = await reservePort(o.port, o.host);
   const db = await startDynamoDb({
     endpoint: o.dynamodbEndpoint,
     dataDir: o.dataDir,
@@ -128,24 +132,15 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
     dynamo.destroy();
     await db.stop();
   };
-  let server: Awaited<ReturnType<typeof listen>>;
   let sqsServer: Awaited<ReturnType<typeof listen>>;
   try {
     await ensureTable(dynamo, o.tableName);
-    server = await listen(o.port, o.host);
-  } catch (error) {
-    await undo();
-    throw error;
-  }
-  try {
     sqsServer = await listen(o.sqsPort, o.host);
   } catch (error) {
-    await server.close(0);
     await undo();
     throw error;
   }
 
-  const { port } = server;
   const httpUrl = `http://localhost:${port}`;
   const issuer = await createDevIssuer(key, httpUrl);
   const env = stackEnv({
@@ -186,7 +181,6 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
   } catch (error) {
     runtime?.dispose();
     await sqsServer.close(0);
-    await server.close(0);
     await undo();
     throw error;
   }
@@ -281,6 +275,18 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
     log,
   });
 
+  let server: Awaited<ReturnType<typeof listen>>;
+  try {
+    server = await listen(port, o.host);
+  } catch (error) {
+    // Taken since `reservePort`: what was started goes, as on a stop.
+    await workers?.close();
+    await sqsServer.close(0);
+    runtime?.dispose();
+    documents.destroy();
+    await undo();
+    throw error;
+  }
   server.mount({
     async request(req, res) {
       // The Management API is the hot path of every fan-out: it is routed on the raw path, without

@@ -1,5 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { type AddressInfo, createServer as createNetServer, type Socket } from 'node:net';
+import {
+  type AddressInfo,
+  createServer as createNetServer,
+  type Server as NetServer,
+  type Socket,
+} from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { ConnectionsAnswer, ConnectionsCall, FrameBatch } from './connections-api';
 import { isConnectionsCall, serveConnectionsWire, type WireConnection } from './connections-wire';
@@ -7,10 +12,12 @@ import { sendJson } from './http-util';
 
 /**
  * The one HTTP server of the local stack (HTTP API, WebSocket API, Management API, console, issuer, all
- * on one port). It listens before the app is built, because the app's configuration needs the port;
- * what arrives before `mount` (a client quicker than the stack's start: the handlers' modules load, the
- * Lambda workers start) waits for it, up to MOUNT_WAIT_MS, then gets 503 (a WebSocket handshake, its socket
- * closed).
+ * on one port). The stack learns its port first (`reservePort`: a free one for 0, or an error now when the
+ * one asked for is taken), builds the app with it, and listens once it is ready, mounting the app at once:
+ * a client that waits for the port to open (a script, a benchmark, `wait-on`) then finds the stack ready.
+ * A server that listens before `mount` (the SQS emulation's, whose URL the handlers' configuration needs)
+ * holds what arrives first until it is mounted, up to MOUNT_WAIT_MS, then answers 503 (a WebSocket
+ * handshake, its socket closed).
  *
  * The port is a `net` server in front of `node:http`: a connection whose first bytes are a Management API
  * call is read by the emulator's own reader of pipelined calls (connections-wire.ts), every other one goes
@@ -120,16 +127,7 @@ export async function listen(port: number, host: string): Promise<LocalServer> {
     else socket.destroy();
   });
 
-  await new Promise<void>((ok, fail) => {
-    front.once('error', (error: NodeJS.ErrnoException) =>
-      fail(
-        error.code === 'EADDRINUSE'
-          ? new Error(`Port ${port} on ${host} is in use: stop what runs there, or pass --port (or PORT)`)
-          : error,
-      ),
-    );
-    front.listen(port, host, () => ok());
-  });
+  await listenOn(front, port, host);
 
   return {
     server,
@@ -157,4 +155,30 @@ export async function listen(port: number, host: string): Promise<LocalServer> {
       });
     },
   };
+}
+
+/**
+ * The port `listen(port, host)` will get, checked now: `port` itself when it is free (else the error a
+ * listen would give), or a free one for 0. Nothing listens on it meanwhile: a process that takes it in
+ * between makes the listen fail with the same error.
+ */
+export async function reservePort(port: number, host: string): Promise<number> {
+  const probe = createNetServer();
+  await listenOn(probe, port, host);
+  const { port: reserved } = probe.address() as AddressInfo;
+  await new Promise<void>((ok) => probe.close(() => ok()));
+  return reserved;
+}
+
+function listenOn(server: NetServer, port: number, host: string): Promise<void> {
+  return new Promise<void>((ok, fail) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      fail(
+        error.code === 'EADDRINUSE'
+          ? new Error(`Port ${port} on ${host} is in use: stop what runs there, or pass --port (or PORT)`)
+          : error,
+      ),
+    );
+    server.listen(port, host, () => ok());
+  });
 }

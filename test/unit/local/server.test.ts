@@ -1,12 +1,14 @@
 import { request } from 'node:http';
+import { connect, createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
-import { type LocalServer, listen } from '../../../local/server';
+import { type LocalServer, listen, reservePort } from '../../../local/server';
 
 /**
- * The stack's one server listens before its app is built (the app's configuration needs the port). A
- * client quicker than the start — a request or a WebSocket handshake before `mount` — waits for the app
- * instead of a reset socket (the fan-out bench found every handshake reset while the Lambda workers loaded).
+ * A local server that listens before its app is built (the SQS emulation's, whose URL the handlers'
+ * configuration needs): a client quicker than the start — a request or a WebSocket handshake before
+ * `mount` — waits for the app instead of a reset socket. The stack's own port is opened only once the stack
+ * is ready, on the port `reservePort` found.
  */
 let server: LocalServer | undefined;
 afterEach(async () => {
@@ -63,5 +65,39 @@ describe('the local server before its app is mounted', () => {
     server = undefined;
     expect(await answer).toEqual({ status: 503, body: '{"message":"Service Unavailable"}' });
     await closing;
+  });
+});
+
+const refused = (port: number) =>
+  new Promise<boolean>((ok) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      ok(false);
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => ok(error.code === 'ECONNREFUSED'));
+  });
+
+describe('reservePort: the port known before the stack opens it', () => {
+  it('finds a free port for 0 without listening on it, and a listen gets that port', async () => {
+    const port = await reservePort(0, '127.0.0.1');
+    expect(port).toBeGreaterThan(0);
+    expect(await refused(port)).toBe(true);
+    server = await listen(port, '127.0.0.1');
+    expect(server.port).toBe(port);
+    expect(await refused(port)).toBe(false);
+  });
+
+  it('says a taken port is in use, before anything starts', async () => {
+    const other = createServer();
+    await new Promise<void>((ok) => other.listen(0, '127.0.0.1', ok));
+    const { port } = other.address() as { port: number };
+    try {
+      await expect(reservePort(port, '127.0.0.1')).rejects.toThrow(
+        `Port ${port} on 127.0.0.1 is in use: stop what runs there, or pass --port (or PORT)`,
+      );
+    } finally {
+      await new Promise<void>((ok) => other.close(() => ok()));
+    }
   });
 });
