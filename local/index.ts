@@ -19,6 +19,7 @@ import { createContractRoutes } from './contract-routes';
 import { credentialsFile, type LocalCredentials, loadLocalCredentials } from './credentials';
 import { createDevIssuer, type DevIssuer, loadDevKey } from './dev-issuer';
 import { createDynamoClient, createLocalDocumentClient, ensureTable, startDynamoDb } from './dynamodb';
+import { startDynamoWarmup } from './dynamodb-warmup';
 import { callbackUrl, sqsEndpoint, stackEnv } from './env';
 import {
   checkRouteTable,
@@ -141,6 +142,16 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
     throw error;
   }
 
+  // DynamoDB Local's request path compiled while the workers load, before the first client (dynamodb-warmup.ts).
+  const warmup =
+    db.engine === 'dynamodb-local'
+      ? startDynamoWarmup({
+          endpoint: db.endpoint,
+          region,
+          tableName: o.tableName,
+          pipeline: DYNAMODB_PIPELINE,
+        })
+      : undefined;
   const httpUrl = `http://localhost:${port}`;
   const issuer = await createDevIssuer(key, httpUrl);
   const env = stackEnv({
@@ -180,6 +191,7 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
     }
   } catch (error) {
     runtime?.dispose();
+    await warmup?.finish();
     await sqsServer.close(0);
     await undo();
     throw error;
@@ -275,6 +287,11 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
     log,
   });
 
+  const warmed = await warmup?.finish();
+  if (warmed) {
+    log.debug(`DynamoDB Local warmed: ${warmed.rounds} rounds, ${warmed.requests} requests`);
+    if (warmed.error) log.warn(`warming DynamoDB Local stopped early: ${warmed.error}`);
+  }
   let server: Awaited<ReturnType<typeof listen>>;
   try {
     server = await listen(port, o.host);
