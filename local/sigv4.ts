@@ -1,4 +1,4 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, hash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { LocalCredentials } from './credentials';
 
@@ -274,7 +274,7 @@ function uriEncodeBytes(text: string, encodeSlash: boolean): string {
   return out;
 }
 
-const sha256Hex = (data: string | Uint8Array): string => createHash('sha256').update(data).digest('hex');
+const sha256Hex = (data: string | Uint8Array): string => hash('sha256', data, 'hex');
 
 /** The last body hashed, and its hash: a fan-out posts the same bytes to every connection, one after another. */
 let lastBody = { bytes: Buffer.alloc(0), hash: sha256Hex(new Uint8Array()) };

@@ -199,11 +199,11 @@ export function retryableAnswer(res: AwsResponse): boolean {
  * The error type of an answer: `x-amzn-errortype`, else the JSON body's `__type` (after any `#`). `parsed`:
  * the body, when the caller has parsed it already.
  */
-function errorType(res: AwsResponse, parsed = parsedBody(res)): string {
-  if (res.status < 300) return '';
+function errorType(res: AwsResponse, parsed?: Record<string, unknown>): string {
+  if (res.status < 300) return ''; // before any parse: every answer passes here (retryableAnswer)
   const header = res.headers['x-amzn-errortype'];
   if (typeof header === 'string' && header) return header.split(':')[0]!;
-  const type = parsed?.__type;
+  const type = (parsed ?? parsedBody(res))?.__type;
   return typeof type === 'string' ? type.slice(type.lastIndexOf('#') + 1) : '';
 }
 

@@ -1,4 +1,4 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHmac, hash } from 'node:crypto';
 import type { Credentials, CredentialsProvider } from './credentials';
 
 export interface SignableRequest {
@@ -36,9 +36,7 @@ export class SigV4Signer {
     const creds = await this.credentials();
     const amzDate = now.toISOString().replace(/[-:]|\.\d{3}/g, ''); // 20261123T120000Z
     const day = amzDate.slice(0, 8);
-    const payloadHash = createHash('sha256')
-      .update(req.body ?? '')
-      .digest('hex');
+    const payloadHash = hash('sha256', req.body ?? '', 'hex');
     const headers: Record<string, string> = {
       ...req.headers,
       host: req.host,
@@ -88,7 +86,7 @@ export class SigningKeys {
   }
 }
 
-const sha256Hex = (s: string) => createHash('sha256').update(s).digest('hex');
+const sha256Hex = (s: string) => hash('sha256', s, 'hex');
 
 /** RFC 3986 encoding, as SigV4 wants it (encodeURIComponent leaves !'()* alone). */
 export function uriEncode(s: string): string {

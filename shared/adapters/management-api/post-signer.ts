@@ -1,4 +1,4 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHmac, hash } from 'node:crypto';
 import type { CredentialsProvider } from '../aws/credentials';
 import { canonicalPath, SigningKeys } from '../aws/signer';
 
@@ -50,7 +50,7 @@ export class PostSigner {
       (token ? `x-amz-security-token:${token}\n` : '') +
       `\n${signedHeaders}\n${payloadHash}`;
     const scope = this.#keys.scope(day);
-    const stringToSign = `AWS4-HMAC-SHA256\n${amzDate}\n${scope}\n${createHash('sha256').update(canonicalRequest).digest('hex')}`;
+    const stringToSign = `AWS4-HMAC-SHA256\n${amzDate}\n${scope}\n${hash('sha256', canonicalRequest, 'hex')}`;
     const signature = createHmac('sha256', this.#keys.get(day, creds)).update(stringToSign).digest('hex');
     return {
       host,
@@ -68,11 +68,11 @@ export class PostSigner {
    * every recipient, so their hash is computed once per payload, not once per post.
    */
   #payloadHash(body: Uint8Array): string {
-    let hash = this.#hashes.get(body);
-    if (hash === undefined) {
-      hash = createHash('sha256').update(body).digest('hex');
-      this.#hashes.set(body, hash);
+    let digest = this.#hashes.get(body);
+    if (digest === undefined) {
+      digest = hash('sha256', body, 'hex');
+      this.#hashes.set(body, digest);
     }
-    return hash;
+    return digest;
   }
 }
