@@ -13,7 +13,8 @@ import {
  * Warms a DynamoDB Local the stack has just started while the Lambda workers load: rounds of the
  * requests a `$connect`, a join's presence and a `$disconnect` make (BatchWriteItem, an ADD that returns
  * its value, BatchGetItem, Query, GetItem, a conditional DeleteItem), in a partition of their own
- * (`warmup#…`), deleted before the stack opens its port. A fresh JVM runs its request path interpreted
+ * (`warmup#…`), deleted before the stack opens its port (each with an `expiresAt` a minute ahead: what a
+ * stack killed meanwhile leaves, the TTL sweeper deletes). A fresh JVM runs its request path interpreted
  * until its compiler has seen it enough; without this, the first clients after a start pay for that:
  * the first 50 of the fan-out bench's 1,000 sockets took ~1 s, against ~0.2 s for each 50 after
  * (docs/performance.md). The workers' start is the time it takes, so it costs the start nothing.
@@ -60,13 +61,15 @@ export function startDynamoWarmup(options: {
 
   async function round(i: number): Promise<void> {
     const pk = `${PK}conn#${i}`;
+    // Should the stack die before deleting them, the TTL sweeper does.
+    const expiresAt = Math.floor(Date.now() / 1000) + 60;
     const count = (s: number) => ({ pk: `${PK}count#${s}`, sk: 'count' });
     await send(
       new BatchWriteCommand({
         RequestItems: {
           [table]: [
-            { PutRequest: { Item: { pk, sk: 'meta', channels: new Set(['room:warmup']), at: Date.now() } } },
-            { PutRequest: { Item: { pk, sk: `conn#${i}`, connectedAt: Date.now() } } },
+            { PutRequest: { Item: { pk, sk: 'meta', channels: new Set(['room:warmup']), expiresAt } } },
+            { PutRequest: { Item: { pk, sk: `conn#${i}`, connectedAt: Date.now(), expiresAt } } },
           ],
         },
       }),
@@ -76,8 +79,8 @@ export function startDynamoWarmup(options: {
         new UpdateCommand({
           TableName: table,
           Key: count(i % SHARDS),
-          UpdateExpression: 'ADD cnt :one',
-          ExpressionAttributeValues: { ':one': 1 },
+          UpdateExpression: 'ADD cnt :one SET expiresAt = :exp',
+          ExpressionAttributeValues: { ':one': 1, ':exp': expiresAt },
           ReturnValues: 'UPDATED_NEW',
         }),
       ),
