@@ -142,6 +142,38 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
     throw error;
   }
 
+  const httpUrl = `http://localhost:${port}`;
+  let issuer: DevIssuer;
+  let env: Env;
+  try {
+    issuer = await createDevIssuer(key, httpUrl);
+    env = stackEnv({
+      tableName: o.tableName,
+      dynamodbEndpoint: db.endpoint,
+      ...(db.engine === 'external' ? {} : { dynamodbPipeline: DYNAMODB_PIPELINE }),
+      region,
+      port,
+      sqsPort: sqsServer.port,
+      issuer,
+      credentials,
+      handlerLogLevel: handlerLogLevel(o.logLevel),
+      stackProps: o.stackProps,
+      overrides: o.env,
+    });
+  } catch (error) {
+    // A bad override (`env`) fails here: nothing started is left running.
+    await sqsServer.close(0);
+    await undo();
+    throw error;
+  }
+  const config = loadConfig(env);
+  // The handlers' metrics documents come here rather than to stdout (local/metrics.ts).
+  const metrics = createLocalMetrics({ service: config.metricsService, log });
+  // With workers (the default) each has its own runtime, as each Lambda container has; without, one runtime
+  // in this thread serves every handler. Either way the runtime is built from the stack's environment.
+  let workers: LambdaWorkers | undefined;
+  let runtime: Runtime | undefined;
+  let handlers: ReadonlyMap<LambdaName, Handler>;
   // DynamoDB Local's request path compiled while the workers load, before the first client (dynamodb-warmup.ts).
   const warmup =
     db.engine === 'dynamodb-local'
@@ -152,29 +184,6 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
           pipeline: DYNAMODB_PIPELINE,
         })
       : undefined;
-  const httpUrl = `http://localhost:${port}`;
-  const issuer = await createDevIssuer(key, httpUrl);
-  const env = stackEnv({
-    tableName: o.tableName,
-    dynamodbEndpoint: db.endpoint,
-    ...(db.engine === 'external' ? {} : { dynamodbPipeline: DYNAMODB_PIPELINE }),
-    region,
-    port,
-    sqsPort: sqsServer.port,
-    issuer,
-    credentials,
-    handlerLogLevel: handlerLogLevel(o.logLevel),
-    stackProps: o.stackProps,
-    overrides: o.env,
-  });
-  const config = loadConfig(env);
-  // The handlers' metrics documents come here rather than to stdout (local/metrics.ts).
-  const metrics = createLocalMetrics({ service: config.metricsService, log });
-  // With workers (the default) each has its own runtime, as each Lambda container has; without, one runtime
-  // in this thread serves every handler. Either way the runtime is built from the stack's environment.
-  let workers: LambdaWorkers | undefined;
-  let runtime: Runtime | undefined;
-  let handlers: ReadonlyMap<LambdaName, Handler>;
   try {
     if (o.lambdaWorkers === 0) {
       runtime = createPublisherRuntime(env, { metricsSink: metrics.record });
