@@ -59,8 +59,9 @@ export function createConnectionsApi(options: ConnectionsApiOptions): Connection
   const scope = { credentials: options.credentials, region: options.region, service: 'execute-api' };
 
   function answer(call: ConnectionsCall, batch?: FrameBatch): ConnectionsAnswer {
-    const id = callTarget(call.method, call.rawPath, hasAuthorization(call.rawHeaders));
+    const id = callTarget(call.method, call.rawPath);
     if (typeof id !== 'string') return id;
+    // An unsigned call gets the verifier's 403, the same MissingAuthenticationTokenException.
     const signature = verifySigV4(call, call.body, scope);
     if (!signature.ok) return error(403, signature.type, signature.message);
 
@@ -100,7 +101,8 @@ export function createConnectionsApi(options: ConnectionsApiOptions): Connection
   async function handle(req: IncomingMessage, res: ServerResponse, rawPath: string): Promise<void> {
     const method = req.method ?? '';
     // Refused before the body is read: a call without a signature or to no connection reads nothing.
-    const target = callTarget(method, rawPath, req.headers.authorization !== undefined);
+    if (req.headers.authorization === undefined) return write(res, missingToken());
+    const target = callTarget(method, rawPath);
     if (typeof target !== 'string') return write(res, target);
     let body: Buffer;
     try {
@@ -148,11 +150,10 @@ export class FrameBatch {
 }
 
 /**
- * The connection id a call names, or API Gateway's 403 for an unsigned call, an id that does not decode, a
- * sub-path or another method.
+ * The connection id a call names, or API Gateway's 403 for an id that does not decode, a sub-path or another
+ * method.
  */
-function callTarget(method: string, rawPath: string, signed: boolean): string | ConnectionsAnswer {
-  if (!signed) return missingToken();
+function callTarget(method: string, rawPath: string): string | ConnectionsAnswer {
   const encoded = rawPath.slice(CONNECTIONS_PREFIX.length);
   const id = decodeId(encoded);
   if (id === null || encoded.includes('/') || !METHODS.has(method)) return missingToken();
@@ -160,13 +161,6 @@ function callTarget(method: string, rawPath: string, signed: boolean): string | 
 }
 
 const METHODS = new Set(['POST', 'GET', 'DELETE']);
-
-function hasAuthorization(rawHeaders: readonly string[]): boolean {
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    if (rawHeaders[i]!.toLowerCase() === 'authorization') return true;
-  }
-  return false;
-}
 
 function decodeId(encoded: string): string | null {
   try {
