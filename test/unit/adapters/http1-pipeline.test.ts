@@ -6,6 +6,7 @@ import {
   type Http1Response,
   ResponseParser,
 } from '../../../shared/adapters/aws/http1';
+import { takeRequests } from '../../support/http-requests';
 
 interface Received {
   method: string;
@@ -34,29 +35,17 @@ async function pipelineServer(answer: (socket: net.Socket, reqs: Received[], n: 
     chunks[n - 1] = [];
     outstanding[n - 1] = 0;
     maxOutstanding[n - 1] = 0;
-    let buffer = Buffer.alloc(0);
+    let buffer: Buffer = Buffer.alloc(0);
     let chunk = 0;
     socket.on('error', () => {});
     socket.on('data', (data: Buffer) => {
       chunk++;
-      buffer = Buffer.concat([buffer, data]);
-      const batch: Received[] = [];
-      for (;;) {
-        const end = buffer.indexOf('\r\n\r\n');
-        if (end === -1) break;
-        const head = buffer.toString('latin1', 0, end);
-        const length = Number(/content-length: (\d+)/i.exec(head)?.[1] ?? 0);
-        if (buffer.length < end + 4 + length) break;
+      const { requests, rest } = takeRequests(Buffer.concat([buffer, data]));
+      buffer = rest;
+      const batch: Received[] = requests.map(({ head, body }) => {
         const [method = '', path = ''] = head.split(' ');
-        batch.push({
-          method,
-          path,
-          body: buffer.toString('utf8', end + 4, end + 4 + length),
-          socket: n,
-          chunk,
-        });
-        buffer = buffer.subarray(end + 4 + length);
-      }
+        return { method, path, body, socket: n, chunk };
+      });
       if (batch.length === 0) return;
       chunks[n - 1]!.push(batch.length);
       received.push(...batch);

@@ -3,6 +3,7 @@ import net, { type AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Http1Pool, type Http1Request, ResponseParser } from '../../../shared/adapters/aws/http1';
+import { takeRequests } from '../../support/http-requests';
 
 interface Received {
   head: string;
@@ -23,18 +24,13 @@ async function rawServer(
   let sockets = 0;
   const onSocket = (socket: net.Socket) => {
     const n = ++sockets;
-    let buffer = Buffer.alloc(0);
+    let buffer: Buffer = Buffer.alloc(0);
     socket.on('error', () => {});
     socket.on('data', (chunk: Buffer) => {
-      buffer = Buffer.concat([buffer, chunk]);
-      for (;;) {
-        const end = buffer.indexOf('\r\n\r\n');
-        if (end === -1) return;
-        const head = buffer.toString('latin1', 0, end);
-        const length = Number(/content-length: (\d+)/i.exec(head)?.[1] ?? 0);
-        if (buffer.length < end + 4 + length) return;
-        const req = { head, body: buffer.toString('utf8', end + 4, end + 4 + length), socket: n };
-        buffer = buffer.subarray(end + 4 + length);
+      const { requests, rest } = takeRequests(Buffer.concat([buffer, chunk]));
+      buffer = rest;
+      for (const { head, body } of requests) {
+        const req = { head, body, socket: n };
         received.push(req);
         answer(socket, req);
       }
