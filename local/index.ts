@@ -74,6 +74,8 @@ export interface LocalStack {
   dynamodbEndpoint: string;
   /** How DynamoDB is provided, for the start-up banner. */
   dynamodbDescription: string;
+  /** The DynamoDB Local this stack started (its JVM's process), for CPU accounting; absent otherwise. */
+  dynamodbPid?: number;
   tableName: string;
   /** The configuration every handler of this stack sees. */
   env: Readonly<Env>;
@@ -405,6 +407,7 @@ export async function startLocalStack(input: LocalStackOptions = {}): Promise<Lo
     queues,
     dynamodbEndpoint: db.endpoint,
     dynamodbDescription: db.description,
+    ...(db.pid === undefined ? {} : { dynamodbPid: db.pid }),
     tableName: o.tableName,
     env,
     credentials,
