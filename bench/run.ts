@@ -1,13 +1,15 @@
 /**
  * `npm run bench`: the performance figures of the project, printed as tables. Each part bounds itself in
  * count and time and runs on loopback only. `npm run bench -- post`, `-- fanout`, `-- client`, `-- lambdas`,
- * `-- cost` (DynamoDB, Lambda and API Gateway work per operation, priced) or `-- burst` runs one part.
+ * `-- cost` (DynamoDB, Lambda and API Gateway work per operation, priced), `-- burst` or `-- dynamodb`
+ * (DynamoDB Local's own CPU per connect, the floor under `burst`) runs one part.
  * `npm run bench -- scale [--subscribers N] [--quota R] [--latency-ms L]` (bench/scale.ts, a minute or two)
  * runs only when named.
  */
 import { benchBurst } from './burst';
 import { benchClientSize } from './client-size';
 import { benchCost, costModel } from './cost';
+import { benchDynamoDbLocal, dynamoDbLocalFloor } from './dynamodb-local';
 import { benchLambdas, lambdasReport, loadAverage, machine } from './lambdas';
 import { benchLocalFanOut } from './local-fanout';
 import { benchPostPaths } from './post-path';
@@ -80,9 +82,21 @@ if (only === 'cost' || !only) {
 
 if (!only || only === 'burst') {
   console.log(
-    '\nA burst of connects: 1,000 sockets in batches of 100 at once into one room (local stack, in memory)\n',
+    '\nA burst of connects: 1,000 sockets into one room of a fresh local stack (in memory), in batches at once:\n' +
+      'of 100 after a warm-up (issue 10); of 50 from the start, as the side-by-side fan-out bench opens them.\n' +
+      'cpuS: this process (the stack and the client); cpuFloorS: that and DynamoDB Local over the cores.\n',
   );
-  const burst = await benchBurst();
-  console.table([burst]);
-  console.log(JSON.stringify(burst));
+  const bursts = [await benchBurst(), await benchBurst({ batch: 50, warm: false })];
+  console.table(bursts);
+  console.log(JSON.stringify(bursts));
+}
+
+if (!only || only === 'dynamodb') {
+  console.log(
+    "\nDynamoDB Local's own CPU per connect into a room (rounds of 1,000, 16 at once; its JVM from /proc)\n",
+  );
+  const rows = await benchDynamoDbLocal();
+  console.table(rows);
+  console.log(dynamoDbLocalFloor(rows));
+  console.log(JSON.stringify(rows));
 }
