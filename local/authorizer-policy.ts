@@ -46,10 +46,24 @@ function matchesAny(patterns: unknown, value: string): boolean {
   return list.some((p) => typeof p === 'string' && wildcard(p).test(value));
 }
 
-const wildcard = (pattern: string): RegExp =>
-  new RegExp(
-    `^${pattern
-      .split('')
-      .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
-      .join('')}$`,
-  );
+/**
+ * Patterns compiled once: an authorizer answers every connect with the same few (its `Resource`, the
+ * action). Bounded, since a pattern may carry a connection's own ARN: past the bound the cache starts over.
+ */
+const compiled = new Map<string, RegExp>();
+const COMPILED_MAX = 256;
+
+function wildcard(pattern: string): RegExp {
+  let re = compiled.get(pattern);
+  if (!re) {
+    if (compiled.size >= COMPILED_MAX) compiled.clear();
+    re = new RegExp(
+      `^${pattern
+        .split('')
+        .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
+        .join('')}$`,
+    );
+    compiled.set(pattern, re);
+  }
+  return re;
+}
