@@ -13,15 +13,22 @@ export const SHARED_TABLE = 'switchboard-it';
 export default async function setup(project: TestProject) {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   const db = await startDynamoDb({ dataDir: '', memory: true, log: createLog('warn') });
-  const stack = await startLocalStack({
-    port: 0,
-    memory: true,
-    dynamodbEndpoint: db.endpoint,
-    tableName: SHARED_TABLE,
-    logLevel: 'error',
-    // Its own DynamoDB Local: pipelined as the one a stack starts itself is (local/index.ts).
-    env: { LOG_LEVEL: 'SILENT', DYNAMODB_PIPELINE: String(DYNAMODB_PIPELINE) },
-  });
+  let stack: Awaited<ReturnType<typeof startLocalStack>>;
+  try {
+    stack = await startLocalStack({
+      port: 0,
+      memory: true,
+      dynamodbEndpoint: db.endpoint,
+      tableName: SHARED_TABLE,
+      logLevel: 'error',
+      // Its own DynamoDB Local: pipelined as the one a stack starts itself is (local/index.ts).
+      env: { LOG_LEVEL: 'SILENT', DYNAMODB_PIPELINE: String(DYNAMODB_PIPELINE) },
+    });
+  } catch (error) {
+    // Without this, DynamoDB Local outlives the failed run and vitest waits for it instead of exiting.
+    await db.stop();
+    throw error;
+  }
   project.provide('dynamodbEndpoint', db.endpoint);
   project.provide('tableName', SHARED_TABLE);
   project.provide('httpUrl', stack.httpUrl);
