@@ -1,8 +1,9 @@
 import { request } from 'node:http';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { type LocalServer, listen, reservePort } from '../../../local/server';
+import { holdPort } from '../../support/ports';
 
 /**
  * A local server that listens before its app is built (the SQS emulation's, whose URL the handlers'
@@ -89,15 +90,13 @@ describe('reservePort: the port known before the stack opens it', () => {
   });
 
   it('says a taken port is in use, before anything starts', async () => {
-    const other = createServer();
-    await new Promise<void>((ok) => other.listen(0, '127.0.0.1', ok));
-    const { port } = other.address() as { port: number };
+    const { port, release } = await holdPort();
     try {
       await expect(reservePort(port, '127.0.0.1')).rejects.toThrow(
         `Port ${port} on 127.0.0.1 is in use: stop what runs there, or pass --port (or PORT)`,
       );
     } finally {
-      await new Promise<void>((ok) => other.close(() => ok()));
+      await release();
     }
   });
 });
